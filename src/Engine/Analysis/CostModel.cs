@@ -1,0 +1,91 @@
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
+
+namespace NeuralBuild.Engine.Analysis;
+
+/// <summary>
+/// Computes the costs of docs/metrics.md for a model: per node from the op's own formula plus the
+/// generic terms every node shares (parameters, weight reads, output writes), aggregated per source
+/// layer, and the peak live activation memory.
+/// </summary>
+public static class CostModel
+{
+    public static ModelReport Analyze(Model model, CountingConvention? convention = null)
+    {
+        convention ??= CountingConvention.Default;
+        var graph = model.Graph;
+        var shapes = ShapeInference.Run(graph);
+        long BytesOf(string value) => Checked.Mul(shapes[value].ElementCount, DataType.Float32.ByteSize());
+
+        var counted = new HashSet<string>(StringComparer.Ordinal);
+        var perLayer = new SortedDictionary<int, (Node First, Node Last, CostFigures Cost, List<string> Ops)>();
+        foreach (var node in graph.Nodes)
+        {
+            var figures = NodeFigures(node, shapes, graph, counted, convention, BytesOf);
+            var index = node.Origin.Index;
+            perLayer[index] = perLayer.TryGetValue(index, out var entry)
+                ? (entry.First, node, entry.Cost + figures, [.. entry.Ops, node.OpType])
+                : (node, node, figures, [node.OpType]);
+        }
+
+        var layers = perLayer.Values.Select(e => new LayerReport(
+            e.First.Origin.Index,
+            e.First.Origin.Kind,
+            e.First.Origin.Name,
+            e.First.Origin.Location,
+            shapes[e.Last.Outputs[0]].ToString(),
+            e.Ops,
+            e.Cost)).ToList();
+
+        var totals = layers.Aggregate(new CostFigures(), (sum, l) => sum + l.Cost);
+        var peak = PeakMemory.Compute(graph, shapes, BytesOf);
+        var peakLayer = graph.Nodes.Count > 0 ? graph.Nodes[peak.PeakNodeIndex].Origin.Index : 0;
+        var input = graph.Inputs.Values.FirstOrDefault()?.ToString() ?? string.Empty;
+        return new ModelReport(model.DefinitionPath, model.Format, input, convention, layers, totals, peak.PeakBytes, peakLayer);
+    }
+
+    private static CostFigures NodeFigures(Node node, Dictionary<string, Shape> shapes, Graph graph, HashSet<string> counted, CountingConvention convention, Func<string, long> bytesOf)
+    {
+        using var scope = Checked.At(node.Origin.Location);
+        var kind = OpRegistry.Get(node);
+        var inputShapes = node.Inputs.Select(i => i.Length == 0 ? null : shapes[i]).ToList();
+        var outputShapes = node.Outputs.Select(o => shapes[o]).ToList();
+        var cost = kind.Cost(new OpContext(node, inputShapes, outputShapes));
+
+        long parameters = 0, weightBytes = 0, weightReads = 0, inputReads = 0;
+        foreach (var input in node.Inputs.Where(i => i.Length > 0))
+        {
+            if (graph.Initializers.TryGetValue(input, out var initializer))
+            {
+                var elements = initializer.Shape.ElementCount;
+                weightReads = Checked.Add(weightReads, elements);
+                if (counted.Add(input))
+                {
+                    // A weight shared by several layers (share_index) is stored once.
+                    parameters = Checked.Add(parameters, elements);
+                    weightBytes = Checked.Add(weightBytes, initializer.ByteSize);
+                }
+            }
+            else
+            {
+                inputReads = Checked.Add(inputReads, shapes[input].ElementCount);
+            }
+        }
+
+        var outputWrites = outputShapes.Aggregate(0L, (sum, s) => Checked.Add(sum, s.ElementCount));
+        var idealReads = cost.IdealInputReads ?? inputReads;
+        var naiveReads = cost.NaiveInputReads ?? idealReads;
+        var traffic = !cost.NoMemoryTraffic;
+        return new CostFigures
+        {
+            Params = parameters,
+            Macc = cost.Macc,
+            Flops = convention.Flops(node, cost),
+            MemoryAccess = traffic ? Checked.Add(Checked.Add(naiveReads, outputWrites), weightReads) : 0,
+            MemoryAccessIdeal = traffic ? Checked.Add(Checked.Add(idealReads, outputWrites), weightReads) : 0,
+            ActivationBytes = node.InPlace ? 0 : node.Outputs.Aggregate(0L, (sum, o) => Checked.Add(sum, bytesOf(o))),
+            WeightsBytes = weightBytes,
+            Secondary = cost.Flops,
+        };
+    }
+}

@@ -1,0 +1,58 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ops;
+
+namespace NeuralBuild.Engine.Analysis;
+
+/// <summary>The cost figures of one source layer (or of the whole model, for totals).</summary>
+public sealed record CostFigures
+{
+    /// <summary>Stored parameters: weights, biases and BN statistics still present.</summary>
+    public long Params { get; init; }
+
+    public long Macc { get; init; }
+
+    /// <summary>FLOPs under the report's <see cref="ModelReport.Convention"/>.</summary>
+    public long Flops { get; init; }
+
+    /// <summary>Memory access in elements, textbook convention (every MAC reads one input).</summary>
+    public long MemoryAccess { get; init; }
+
+    /// <summary>Memory access in elements when every tensor is touched once.</summary>
+    public long MemoryAccessIdeal { get; init; }
+
+    /// <summary>Bytes of newly written output tensors (in-place layers write none).</summary>
+    public long ActivationBytes { get; init; }
+
+    public long WeightsBytes { get; init; }
+
+    public FlopTerms Secondary { get; init; } = FlopTerms.Zero;
+
+    public static CostFigures operator +(CostFigures a, CostFigures b) => new()
+    {
+        Params = Ir.Checked.Add(a.Params, b.Params),
+        Macc = Ir.Checked.Add(a.Macc, b.Macc),
+        Flops = Ir.Checked.Add(a.Flops, b.Flops),
+        MemoryAccess = Ir.Checked.Add(a.MemoryAccess, b.MemoryAccess),
+        MemoryAccessIdeal = Ir.Checked.Add(a.MemoryAccessIdeal, b.MemoryAccessIdeal),
+        ActivationBytes = Ir.Checked.Add(a.ActivationBytes, b.ActivationBytes),
+        WeightsBytes = Ir.Checked.Add(a.WeightsBytes, b.WeightsBytes),
+        Secondary = a.Secondary + b.Secondary,
+    };
+}
+
+/// <summary>One row of the per-layer table: a layer as the model file declares it.</summary>
+public sealed record LayerReport(int Index, string Kind, string Name, SourceLocation Location, string OutputShape, IReadOnlyList<string> Ops, CostFigures Cost);
+
+/// <summary>Per-layer costs and totals of one model under one counting convention.</summary>
+public sealed record ModelReport(
+    string ModelPath,
+    string Format,
+    string InputShape,
+    CountingConvention Convention,
+    IReadOnlyList<LayerReport> Layers,
+    CostFigures Totals,
+    long PeakActivationBytes,
+    int PeakLayerIndex)
+{
+    public const int SchemaVersion = 1;
+}

@@ -1,0 +1,7 @@
+namespace NeuralBuild.Engine.Diagnostics;
+
+public enum DiagnosticSeverity
+{
+    Warning,
+    Error,
+}

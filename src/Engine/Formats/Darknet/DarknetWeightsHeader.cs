@@ -1,0 +1,65 @@
+using System.Buffers.Binary;
+using NeuralBuild.Engine.Diagnostics;
+
+namespace NeuralBuild.Engine.Formats.Darknet;
+
+/// <summary>
+/// The .weights header: int32 major, minor, revision, then <c>seen</c> (images trained on) as
+/// uint64 when <c>major*10 + minor >= 2</c>, else uint32. Kept verbatim so a rewrite preserves it.
+/// </summary>
+public sealed record DarknetWeightsHeader(int Major, int Minor, int Revision, ulong Seen)
+{
+    public bool SeenIs64Bit => (Major * 10L) + Minor >= 2;
+
+    public int ByteLength => SeenIs64Bit ? 20 : 16;
+
+    /// <summary>Darknet stores [connected] weights transposed when either version exceeds 1000.</summary>
+    public bool TransposedConnected => Major > 1000 || Minor > 1000;
+
+    public static DarknetWeightsHeader Read(string path, ReadOnlySpan<byte> bytes, long fileLength)
+    {
+        var where = new SourceLocation(path);
+        if (fileLength < 16 || bytes.Length < 16)
+        {
+            throw DiagnosticCodes.WeightsBadHeader.Exception(where,
+                $"'{path}' has {fileLength} bytes; a Darknet weights file starts with a 16- or 20-byte header.");
+        }
+
+        var major = BinaryPrimitives.ReadInt32LittleEndian(bytes);
+        var minor = BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]);
+        var revision = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
+        if (major < 0 || minor < 0 || revision < 0)
+        {
+            throw DiagnosticCodes.WeightsBadHeader.Exception(where,
+                $"'{path}' header has version {major}.{minor}.{revision}; negative numbers mean this is not a Darknet weights file.");
+        }
+
+        var header = new DarknetWeightsHeader(major, minor, revision, 0);
+        if (header.SeenIs64Bit)
+        {
+            if (fileLength < 20 || bytes.Length < 20)
+            {
+                throw DiagnosticCodes.WeightsBadHeader.Exception(where, $"'{path}' has {fileLength} bytes, shorter than its 20-byte header.");
+            }
+
+            return header with { Seen = BinaryPrimitives.ReadUInt64LittleEndian(bytes[12..]) };
+        }
+
+        return header with { Seen = BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]) };
+    }
+
+    public void Write(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(destination, Major);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[4..], Minor);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[8..], Revision);
+        if (SeenIs64Bit)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(destination[12..], Seen);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], checked((uint)Seen));
+        }
+    }
+}

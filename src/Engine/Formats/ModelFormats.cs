@@ -1,0 +1,25 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats.Darknet;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Formats;
+
+/// <summary>The formats NeuralBuild reads, in one explicit list. Tasks and the tool go through here.</summary>
+public static class ModelFormats
+{
+    public static IReadOnlyList<IModelFormat> All { get; } =
+    [
+        new DarknetFormat(),
+    ];
+
+    public static IModelFormat ForPath(string definitionPath)
+    {
+        var extension = Path.GetExtension(definitionPath);
+        return All.FirstOrDefault(f => f.Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase))
+            ?? throw DiagnosticCodes.UnknownFormat.Exception(new SourceLocation(definitionPath),
+                $"'{Path.GetFileName(definitionPath)}' is not a model NeuralBuild reads; supported: {string.Join(", ", All.SelectMany(f => f.Extensions))}.");
+    }
+
+    public static Model Read(string definitionPath, ModelReadOptions? options = null) =>
+        ForPath(definitionPath).Read(definitionPath, options ?? new ModelReadOptions());
+}

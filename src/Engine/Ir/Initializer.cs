@@ -1,0 +1,16 @@
+namespace NeuralBuild.Engine.Ir;
+
+/// <summary>A constant tensor of the graph (weights, biases, BN statistics).</summary>
+public sealed class Initializer(string name, Shape shape, TensorData? data, DataType dataType = DataType.Float32)
+{
+    public string Name { get; set; } = name;
+
+    public Shape Shape { get; set; } = shape;
+
+    public DataType DataType { get; } = dataType;
+
+    /// <summary>Null when the model was opened without weights (analysis only needs shapes).</summary>
+    public TensorData? Data { get; set; } = data;
+
+    public long ByteSize => Shape.ElementCount * DataType.ByteSize();
+}

@@ -1,0 +1,63 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Element-wise activation. Attribute <c>function</c> names it (Darknet's spellings: linear,
+/// leaky, relu, logistic, tanh, swish, mish, …); <c>alpha</c> is the leaky slope.
+/// </summary>
+public sealed class Activation : OpKind
+{
+    /// <summary>
+    /// FLOPs per element, written once here. Conventions of the field: a compare/select counts 1;
+    /// exp, log, tanh and division count 1 each as in fvcore/ptflops; sigmoid = neg, exp, add, div = 4;
+    /// swish = sigmoid + mul = 5; mish = x*tanh(softplus(x)) = exp, add, log, tanh, mul = 5;
+    /// tanh = 1 when a library call, but written as (e^x - e^-x)/(e^x + e^-x) it is 5 (2 exp, 2 add, 1 div).
+    /// </summary>
+    private static readonly Dictionary<string, long> s_flopsPerElement = new(StringComparer.Ordinal)
+    {
+        ["linear"] = 0,
+        ["relu"] = 1,
+        ["leaky"] = 1,
+        ["relu6"] = 1,
+        ["ramp"] = 2, // x > 0 ? x + 0.1x : 0.1x
+        ["relie"] = 1,
+        ["stair"] = 2,
+        ["hardtan"] = 2,
+        ["lhtan"] = 2,
+        ["plse"] = 3,
+        ["logistic"] = 4,
+        ["sigmoid"] = 4,
+        ["loggy"] = 5, // 2*sigmoid - 1
+        ["tanh"] = 5,
+        ["elu"] = 3,
+        ["selu"] = 4,
+        ["gelu"] = 8, // 0.5x(1 + tanh(0.797885x + 0.035677x^3)): 3 mul, 2 add, tanh, 2 mul
+        ["swish"] = 5,
+        ["silu"] = 5,
+        ["mish"] = 5,
+        ["hard_mish"] = 4,
+        ["hardsigmoid"] = 3,
+        ["hardswish"] = 4,
+        ["softplus"] = 3,
+        ["prelu"] = 1,
+    };
+
+    public override string Name => "Activation";
+
+    public static bool IsKnown(string function) => s_flopsPerElement.ContainsKey(function);
+
+    public static IEnumerable<string> KnownFunctions => s_flopsPerElement.Keys;
+
+    public override Shape[] InferShapes(OpContext context)
+    {
+        var function = context.Attributes.String("function");
+        return IsKnown(function)
+            ? [context.Input(0)]
+            : throw context.Error(DiagnosticCodes.CfgInvalidValue, $"activation '{function}' is not known; known: {string.Join(", ", KnownFunctions)}.");
+    }
+
+    public override OpCost Cost(OpContext context) =>
+        new() { Flops = new FlopTerms(Activation: Checked.Mul(s_flopsPerElement[context.Attributes.String("function")], context.Output.ElementCount)) };
+}

@@ -1,0 +1,20 @@
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Inference batch normalisation per channel: <c>y = gamma * (x - mean) / D(var) + beta</c>.
+/// Inputs (ONNX order): X, scale (gamma), B (beta), mean, var, each of length C.
+/// Attributes: epsilon; epsilon_placement "inside" (<c>D = sqrt(var + eps)</c>, the default) or
+/// "outside" (<c>D = sqrt(var) + eps</c>, pjreddie Darknet's CPU forward).
+/// Secondary cost: 2 FLOPs per element (the folded scale and shift).
+/// </summary>
+public sealed class BatchNormalization : OpKind
+{
+    public override string Name => "BatchNormalization";
+
+    public override Shape[] InferShapes(OpContext context) => [context.Input(0)];
+
+    public override OpCost Cost(OpContext context) =>
+        new() { Flops = new FlopTerms(Normalization: Checked.Mul(2, context.Output.ElementCount)) };
+}

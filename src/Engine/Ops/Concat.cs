@@ -1,0 +1,57 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Channel concatenation of images with equal H and W (Darknet [route]). Darknet's <c>groups</c> /
+/// <c>group_id</c> take channel slice <c>group_id</c> of <c>groups</c> from every input before
+/// concatenating. No arithmetic; memory traffic only.
+/// </summary>
+public sealed class Concat : OpKind
+{
+    public override string Name => "Concat";
+
+    public override Shape[] InferShapes(OpContext context)
+    {
+        var groups = context.Attributes.Int("groups", 1);
+        var groupId = context.Attributes.Int("group_id", 0);
+        if (groups <= 0 || groupId < 0 || groupId >= groups)
+        {
+            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"group_id={groupId} must lie in [0, groups={groups}).");
+        }
+
+        var first = context.Image(0);
+        long channels = 0;
+        for (var i = 0; i < context.InputCount; i++)
+        {
+            var x = context.Image(i);
+            if (x.H != first.H || x.W != first.W || x.N != first.N)
+            {
+                throw context.Error(DiagnosticCodes.ShapeMismatch, $"input {i} is {x.W}x{x.H} but input 0 is {first.W}x{first.H}; concatenated layers need the same width and height.");
+            }
+
+            if (x.C % groups != 0)
+            {
+                throw context.Error(DiagnosticCodes.ShapeMismatch, $"input {i} has {x.C} channels, not divisible by groups={groups}.");
+            }
+
+            channels = Checked.Add(channels, x.C / groups);
+        }
+
+        return [context.Positive(Shape.Nchw(first.N, channels, first.H, first.W))];
+    }
+
+    public override OpCost Cost(OpContext context)
+    {
+        // Only the selected slice of each input is read.
+        var groups = context.Attributes.Int("groups", 1);
+        long reads = 0;
+        for (var i = 0; i < context.InputCount; i++)
+        {
+            reads = Checked.Add(reads, context.Input(i).ElementCount / groups);
+        }
+
+        return new OpCost { NaiveInputReads = reads, IdealInputReads = reads };
+    }
+}

@@ -1,0 +1,13 @@
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>Darknet [contrastive]: a training-only loss head; at inference it passes its input on.</summary>
+public sealed class DarknetContrastive : OpKind
+{
+    public override string Name => "DarknetContrastive";
+
+    public override Shape[] InferShapes(OpContext context) => [context.Input(0)];
+
+    public override OpCost Cost(OpContext context) => new() { NoMemoryTraffic = true };
+}

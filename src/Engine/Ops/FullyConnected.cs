@@ -1,0 +1,40 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Fully connected layer (Darknet [connected], Caffe InnerProduct). Inputs: X (N, …) flattened to I
+/// per item, W (J, I), optional B (J). Output (N, J, 1, 1). MACC = I*J per image.
+/// </summary>
+public sealed class FullyConnected : OpKind
+{
+    public override string Name => "FullyConnected";
+
+    public override Shape[] InferShapes(OpContext context)
+    {
+        var x = context.Input(0);
+        var w = context.Input(1);
+        if (w.Rank != 2 || w[1] != x.ElementsPerItem)
+        {
+            throw context.Error(DiagnosticCodes.ShapeMismatch, $"weights {w} do not fit {x.ElementsPerItem} inputs.");
+        }
+
+        return [context.Positive(Shape.Nchw(x[0], w[0], 1, 1))];
+    }
+
+    public override OpCost Cost(OpContext context)
+    {
+        var x = context.Input(0);
+        var w = context.Input(1);
+        var outputs = context.Output.ElementCount;
+        var macc = Checked.Mul(x[0], w[0], w[1]);
+        return new OpCost
+        {
+            Macc = macc,
+            MaccOutputs = outputs,
+            NaiveInputReads = macc,
+            Flops = new FlopTerms(Bias: context.HasInput(2) ? outputs : 0),
+        };
+    }
+}

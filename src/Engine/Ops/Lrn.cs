@@ -1,0 +1,17 @@
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Local response normalisation across <c>size</c> neighbouring channels. Cost per element:
+/// size squares and adds (2*size), then scale, add, pow and divide (4).
+/// </summary>
+public sealed class Lrn : OpKind
+{
+    public override string Name => "LRN";
+
+    public override Shape[] InferShapes(OpContext context) => [context.Image(0)];
+
+    public override OpCost Cost(OpContext context) =>
+        new() { Flops = new FlopTerms(Normalization: Checked.Mul((2 * context.Attributes.Int("size")) + 4, context.Output.ElementCount)) };
+}

@@ -1,0 +1,59 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// One kind of operation: its shape rule and its cost. One subclass per file; registered in
+/// <see cref="OpRegistry"/>. Costs follow docs/metrics.md: <see cref="OpCost.Macc"/> counts only
+/// conv / deconv / fully-connected multiply-accumulates, everything else is a labelled secondary term.
+/// </summary>
+public abstract class OpKind
+{
+    /// <summary>Key used in <see cref="Node.OpType"/>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Output shapes from input shapes. Bad combinations throw a coded error at the node's location.</summary>
+    public abstract Shape[] InferShapes(OpContext context);
+
+    /// <summary>Cost of the node for the already inferred shapes.</summary>
+    public abstract OpCost Cost(OpContext context);
+}
+
+/// <summary>What a shape rule or cost formula may look at: the node and the shapes around it.</summary>
+public sealed class OpContext(Node node, IReadOnlyList<Shape?> inputShapes, IReadOnlyList<Shape>? outputShapes = null)
+{
+    public Node Node { get; } = node;
+
+    public Attributes Attributes => Node.Attributes;
+
+    public IReadOnlyList<Shape?> InputShapes { get; } = inputShapes;
+
+    public IReadOnlyList<Shape> OutputShapes => outputShapes ?? throw new InvalidOperationException("Output shapes are not inferred yet.");
+
+    public Shape Output => OutputShapes[0];
+
+    public int InputCount => InputShapes.Count;
+
+    public bool HasInput(int index) => index < InputShapes.Count && InputShapes[index] is not null;
+
+    public Shape Input(int index) =>
+        index < InputShapes.Count && InputShapes[index] is { } shape
+            ? shape
+            : throw Error(DiagnosticCodes.ShapeMismatch, $"{Node.Origin.Kind} '{Node.Origin.Name}' is missing input {index}.");
+
+    public NeuralException Error(DiagnosticDescriptor descriptor, string message) =>
+        descriptor.Exception(Node.Origin.Location, $"layer {Node.Origin.Index} [{Node.Origin.Kind}]: {message}");
+
+    /// <summary>Requires an NCHW input; image-only layers after a flat one are a model error.</summary>
+    public Shape Image(int index)
+    {
+        var shape = Input(index);
+        return shape.Rank == 4
+            ? shape
+            : throw Error(DiagnosticCodes.ShapeMismatch, $"expects an image (N x C x H x W) but receives {shape}.");
+    }
+
+    public Shape Positive(Shape shape) =>
+        shape.IsPositive ? shape : throw Error(DiagnosticCodes.ShapeNotPositive, $"produces the empty or negative shape {shape}.");
+}

@@ -1,0 +1,33 @@
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Darknet [shortcut]: <c>y = x + Σ from_i</c> (optionally weighted per layer or per channel),
+/// output shaped like x. Inputs: x, the <c>from_count</c> added layers, then the optional weights.
+/// Mismatched shapes are allowed as in darknet: the overlapping channels are added and a larger
+/// spatial size is sampled with a stride. Cost: one add per output element and added layer (the
+/// term AlexeyAB's "Total BFLOPS" includes), plus one multiply per element and layer when weighted.
+/// </summary>
+public sealed class Shortcut : OpKind
+{
+    public override string Name => "Shortcut";
+
+    public override Shape[] InferShapes(OpContext context)
+    {
+        var fromCount = context.Attributes.Int("from_count");
+        for (var i = 1; i <= fromCount; i++)
+        {
+            context.Image(i);
+        }
+
+        return [context.Image(0)];
+    }
+
+    public override OpCost Cost(OpContext context)
+    {
+        var fromCount = context.Attributes.Int("from_count");
+        var weighted = context.InputCount > fromCount + 1 ? 2 : 1;
+        return new OpCost { Flops = new FlopTerms(Elementwise: Checked.Mul(context.Output.ElementCount, fromCount, weighted)) };
+    }
+}

@@ -1,0 +1,16 @@
+using System.CommandLine;
+using NeuralBuild.Tool.Commands;
+
+namespace NeuralBuild.Tool;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("NeuralBuild: make CNN models fit their deployment budgets.")
+        {
+            InspectCommand.Create(),
+        };
+        return root.Parse(args).Invoke();
+    }
+}
