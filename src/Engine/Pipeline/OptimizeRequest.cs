@@ -1,0 +1,39 @@
+using NeuralBuild.Engine.Formats.Darknet;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Pipeline;
+
+/// <summary>How thoroughly the optimised model is proven equal to the original.</summary>
+public enum VerifyMode
+{
+    None,
+
+    /// <summary>Each fold checked on a random input patch (cheap, independent of model size).</summary>
+    Layers,
+
+    /// <summary>The whole original and optimised model run on the same seeded input.</summary>
+    Model,
+}
+
+/// <summary>One model to optimise and where to put the result.</summary>
+public sealed record OptimizeRequest
+{
+    public required string DefinitionPath { get; init; }
+
+    /// <summary>Weights; null: the format's default next to the definition.</summary>
+    public string? WeightsPath { get; init; }
+
+    public Shape? InputShape { get; init; }
+
+    public DarknetDialect Dialect { get; init; } = DarknetDialect.AlexeyAB;
+
+    public VerifyMode Verify { get; init; } = VerifyMode.Layers;
+
+    /// <summary>Absolute tolerance of verification: |a-b| &lt;= atol + rtol*|b|.</summary>
+    public double AbsoluteTolerance { get; init; } = 1e-5;
+
+    public double RelativeTolerance { get; init; } = 1e-4;
+
+    /// <summary>Folder that receives the optimised definition and weights (created if missing).</summary>
+    public required string OutputDirectory { get; init; }
+}
