@@ -13,10 +13,8 @@ namespace NeuralBuild.Engine.Passes;
 /// unpadded case is exact — then nothing is folded and the report says why); weights and statistics
 /// constant, loaded and not shared.</para>
 /// <para>Formula: <c>W'[co,ci,…] = W[co,ci,…] · s_ci</c> (ci mapped into co's group),
-/// <c>b'_co = b_co + Σ_{ci,kh,kw} W[co,ci,kh,kw] · t_ci</c>. When the conv has no bias and feeds a
-/// BatchNormalization of its own, the shift goes into that BN's mean instead
-/// (<c>mean' = mean - Σ…</c>), which keeps the layer expressible in formats where the conv bias is
-/// the BN's beta (Darknet).</para>
+/// <c>b'_co = b_co + Σ_{ci,kh,kw} W[co,ci,kh,kw] · t_ci</c> (a conv without bias gains one). The
+/// backward folds run first, so a conv that had a BatchNorm of its own already has a bias here.</para>
 /// </summary>
 public sealed class FoldBatchNormIntoFollowingConv : GraphPass
 {
@@ -64,36 +62,25 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
 
     private FoldRecord Fold(Graph graph, Node bn, Node conv, Initializer weights, ChannelAffine affine, Shape inputShape)
     {
-        var consumers = graph.BuildConsumers();
-        var convConsumers = consumers.GetValueOrDefault(conv.Outputs[0]) ?? [];
-        var hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
-        var nextBn = !hasBias && convConsumers.Count == 1 && convConsumers[0].OpType == "BatchNormalization"
-            && ChannelAffine.HasConstantParameters(graph, convConsumers[0]) && !graph.Outputs.Contains(conv.Outputs[0])
-            ? convConsumers[0] : null;
-
         var original = new List<Node> { GraphEditing.CloneNode(bn), GraphEditing.CloneNode(conv) };
-        if (nextBn is not null)
-        {
-            original.Add(GraphEditing.CloneNode(nextBn));
-        }
-
         var originalInits = original.SelectMany(n => n.Inputs).Where(graph.Initializers.ContainsKey).Distinct(StringComparer.Ordinal)
             .ToDictionary(i => i, i => graph.Initializers[i], StringComparer.Ordinal);
 
         var w = weights.Shape;
         var cout = w[0];
         var cinPerGroup = w[1];
-        var groups = conv.Attributes.Int("group", 1);
-        var coutPerGroup = cout / groups;
+        var coutPerGroup = cout / conv.Attributes.Int("group", 1);
         var area = w[2] * w[3];
         long InputChannel(long co, long ci) => ((co / coutPerGroup) * cinPerGroup) + ci;
 
-        // Shift through the weights, from the original W, in double.
+        // The shift through the original weights, in double.
         var values = weights.Data!.ToArray();
-        var delta = new double[cout];
+        var hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
+        var oldBias = hasBias ? graph.Initializers[conv.Inputs[2]].Data!.ToArray() : new float[cout];
+        var bias = new float[cout];
         for (long co = 0; co < cout; co++)
         {
-            double sum = 0;
+            double sum = oldBias[co];
             for (long ci = 0; ci < cinPerGroup; ci++)
             {
                 var t = affine.Shift[InputChannel(co, ci)];
@@ -104,65 +91,28 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
                 }
             }
 
-            delta[co] = sum;
+            bias[co] = (float)sum;
         }
 
         var newWeights = new Initializer(AffineIntoProducer.UniqueName(graph, conv.Name + "/folded_weights"), w,
             new BlockScaledData(weights.Data!, area, block => affine.A[InputChannel(block / cinPerGroup, block % cinPerGroup)]));
+        var newBias = new Initializer(AffineIntoProducer.UniqueName(graph, conv.Name + "/folded_bias"), new Shape(cout), new ArrayData(bias));
         graph.Initializers[newWeights.Name] = newWeights;
+        graph.Initializers[newBias.Name] = newBias;
         conv.Inputs[1] = newWeights.Name;
-        var replacementInits = new Dictionary<string, Initializer>(StringComparer.Ordinal) { [newWeights.Name] = newWeights };
-        var replacement = new List<Node>();
-
-        if (nextBn is not null)
+        if (hasBias)
         {
-            var mean = graph.Initializers[nextBn.Inputs[3]].Data!.ToArray();
-            var shifted = new float[mean.Length];
-            for (var c = 0; c < mean.Length; c++)
-            {
-                shifted[c] = (float)(mean[c] - delta[c]);
-            }
-
-            var newMean = new Initializer(AffineIntoProducer.UniqueName(graph, nextBn.Name + "/shifted_mean"), new Shape(mean.Length), new ArrayData(shifted));
-            graph.Initializers[newMean.Name] = newMean;
-            nextBn.Inputs[3] = newMean.Name;
-            replacementInits[newMean.Name] = newMean;
+            conv.Inputs[2] = newBias.Name;
         }
         else
         {
-            var oldBias = hasBias ? graph.Initializers[conv.Inputs[2]].Data!.ToArray() : new float[cout];
-            var bias = new float[cout];
-            for (var c = 0; c < cout; c++)
-            {
-                bias[c] = (float)(oldBias[c] + delta[c]);
-            }
-
-            var newBias = new Initializer(AffineIntoProducer.UniqueName(graph, conv.Name + "/folded_bias"), new Shape(cout), new ArrayData(bias));
-            graph.Initializers[newBias.Name] = newBias;
-            if (hasBias)
-            {
-                conv.Inputs[2] = newBias.Name;
-            }
-            else
-            {
-                conv.Inputs.Add(newBias.Name);
-            }
-
-            replacementInits[newBias.Name] = newBias;
+            conv.Inputs.Add(newBias.Name);
         }
 
         conv.Inputs[0] = bn.Inputs[0];
         graph.Nodes.Remove(bn);
-        replacement.Add(GraphEditing.CloneNode(conv));
-        if (nextBn is not null)
-        {
-            replacement.Add(GraphEditing.CloneNode(nextBn));
-            foreach (var input in nextBn.Inputs.Where(graph.Initializers.ContainsKey))
-            {
-                replacementInits.TryAdd(input, graph.Initializers[input]);
-            }
-        }
-
-        return new FoldRecord(Name, bn.Origin, bn.Inputs[0], inputShape, original, originalInits, replacement, replacementInits);
+        return new FoldRecord(Name, bn.Origin, bn.Inputs[0], inputShape, original, originalInits,
+            [GraphEditing.CloneNode(conv)],
+            new Dictionary<string, Initializer>(StringComparer.Ordinal) { [newWeights.Name] = newWeights, [newBias.Name] = newBias });
     }
 }
