@@ -277,19 +277,27 @@ public static class DarknetWriter
             return;
         }
 
-        var values = data.ToArray();
-        if (BitConverter.IsLittleEndian)
+        // Computed tensors (folded weights) go through one reusable buffer: no per-layer arrays.
+        var count = checked((int)data.ElementCount);
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(count);
+        try
         {
-            output.Write(MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-        else
-        {
-            var bytes = new byte[4];
-            foreach (var v in values)
+            var values = rented.AsSpan(0, count);
+            data.CopyTo(values);
+            if (!BitConverter.IsLittleEndian)
             {
-                BinaryPrimitives.WriteSingleLittleEndian(bytes, v);
-                output.Write(bytes);
+                var ints = MemoryMarshal.Cast<float, int>(values);
+                for (var i = 0; i < ints.Length; i++)
+                {
+                    ints[i] = BinaryPrimitives.ReverseEndianness(ints[i]);
+                }
             }
+
+            output.Write(MemoryMarshal.AsBytes(values));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
         }
     }
 
