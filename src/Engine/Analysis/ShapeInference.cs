@@ -7,12 +7,22 @@ namespace NeuralBuild.Engine.Analysis;
 /// <summary>Infers the shape of every value of a graph, node by node in execution order.</summary>
 public static class ShapeInference
 {
-    public static Dictionary<string, Shape> Run(Graph graph)
+    public static Dictionary<string, Shape> Run(Graph graph) => Run(graph, graph.Inputs);
+
+    /// <summary>
+    /// Infers shapes for inputs other than those the graph declares (e.g. a smaller image for a
+    /// fully convolutional model). Every graph input must be given.
+    /// </summary>
+    public static Dictionary<string, Shape> Run(Graph graph, IReadOnlyDictionary<string, Shape> inputShapes)
     {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(inputShapes);
         var shapes = new Dictionary<string, Shape>(StringComparer.Ordinal);
-        foreach (var (name, shape) in graph.Inputs)
+        foreach (var name in graph.Inputs.Keys)
         {
-            shapes[name] = shape;
+            shapes[name] = inputShapes.TryGetValue(name, out var shape)
+                ? shape
+                : throw new ArgumentException($"No shape given for graph input '{name}'.", nameof(inputShapes));
         }
 
         foreach (var (name, initializer) in graph.Initializers)

@@ -5,8 +5,10 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>
 /// Darknet [shortcut]: <c>y = x + Σ from_i</c> (optionally weighted per layer or per channel),
 /// output shaped like x. Inputs: x, the <c>from_count</c> added layers, then the optional weights.
-/// Mismatched shapes are allowed as in darknet: the overlapping channels are added and a larger
-/// spatial size is sampled with a stride. Cost: one add per output element and added layer (the
+/// Mismatched shapes are allowed as in darknet, where the forks differ; attribute
+/// <c>size_mismatch</c> says whose rule applies: "strided" (pjreddie, the default: the overlapping
+/// channels are added and a larger spatial size is sampled with a stride) or "flat" (AlexeyAB: the
+/// first elements of each item are added in flat order). Cost: one add per output element and added layer (the
 /// term AlexeyAB's "Total BFLOPS" includes), plus one multiply per element and layer when weighted.
 /// </summary>
 public sealed class Shortcut : OpKind

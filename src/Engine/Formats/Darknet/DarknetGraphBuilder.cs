@@ -410,7 +410,8 @@ internal sealed class DarknetGraphBuilder
         var prefix = $"layer{layer.Index}";
         var node = new Node($"{prefix}/shortcut", "Shortcut", inputs, [$"{prefix}/shortcut"], layer.Origin);
         node.Attributes.Set("from_count", (long)from.Count).Set("weights_type", weightsType)
-            .Set("weights_normalization", s.String("weights_normalization", "none"));
+            .Set("weights_normalization", s.String("weights_normalization", "none"))
+            .Set("size_mismatch", _dialect == DarknetDialect.Pjreddie ? "strided" : "flat");
         return AddActivation(layer, AddNode(node), s.String("activation", "linear"));
     }
 

@@ -1,0 +1,74 @@
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Execution;
+
+/// <summary>What a <see cref="Kernel"/> sees of one node's execution.</summary>
+internal sealed class KernelContext(Node node, Tensor?[] inputs, Tensor[] outputs, ParallelOptions parallel, NodeStateCache states)
+{
+    public Node Node { get; } = node;
+
+    public Ir.Attributes Attributes => Node.Attributes;
+
+    public int InputCount => inputs.Length;
+
+    public Tensor Output => outputs[0];
+
+    public IReadOnlyList<Tensor> Outputs => outputs;
+
+    public ParallelOptions Parallel { get; } = parallel;
+
+    /// <summary>Threads a kernel should split its work for.</summary>
+    public int Threads => Parallel.MaxDegreeOfParallelism > 0 ? Parallel.MaxDegreeOfParallelism : Environment.ProcessorCount;
+
+    /// <summary>True when output 0 shares input 0's buffer.</summary>
+    public bool InPlace => inputs.Length > 0 && inputs[0] is { } x && ReferenceEquals(x.Data, Output.Data);
+
+    public bool HasInput(int index) => index < inputs.Length && inputs[index] is not null;
+
+    public Tensor Input(int index) =>
+        HasInput(index) ? inputs[index]! : throw Error($"input {index} is missing.");
+
+    public Tensor? OptionalInput(int index) => HasInput(index) ? inputs[index] : null;
+
+    /// <summary>State a kernel derives once per node and reuses across runs (packed weights).</summary>
+    public T State<T>(Func<T> create)
+        where T : class => states.GetOrAdd(Node, create);
+
+    public NotSupportedException Unsupported(string what) =>
+        new($"layer {Node.Origin.Index} [{Node.Origin.Kind}] '{Node.Name}' ({Node.OpType}): the reference executor does not support {what}.");
+
+    public InvalidOperationException Error(string message) =>
+        new($"layer {Node.Origin.Index} [{Node.Origin.Kind}] '{Node.Name}' ({Node.OpType}): {message}");
+}
+
+/// <summary>Per-node derived state shared by the runs of one executor.</summary>
+internal sealed class NodeStateCache
+{
+    private readonly Dictionary<Node, object> _states = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _lock = new();
+
+    public T GetOrAdd<T>(Node node, Func<T> create)
+        where T : class
+    {
+        lock (_lock)
+        {
+            if (_states.TryGetValue(node, out var existing))
+            {
+                return (T)existing;
+            }
+        }
+
+        // Built outside the lock: packing a large weight tensor must not block other nodes.
+        var created = create();
+        lock (_lock)
+        {
+            if (_states.TryGetValue(node, out var existing))
+            {
+                return (T)existing;
+            }
+
+            _states[node] = created;
+            return created;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using NeuralBuild.Engine.Execution.Primitives;
+
+namespace NeuralBuild.Engine.Execution.Kernels;
+
+/// <summary>
+/// Windowed average (AlexeyAB forward_local_avgpool_layer): the float sum of the in-image
+/// elements of each window divided by their count (<c>count_include_pad=0</c>); with
+/// <c>count_include_pad=1</c> (ONNX) by the full window area.
+/// </summary>
+internal sealed class AveragePoolKernel : Kernel
+{
+    public override string OpType => "AveragePool";
+
+    public override void Run(KernelContext context)
+    {
+        var x = context.Input(0);
+        var y = context.Output;
+        var g = ConvGeometry.From(context.Attributes);
+        var includePad = context.Attributes.Int("count_include_pad", 0) != 0;
+        int height = ConvGeometry.Dim(x.Shape, 2), width = ConvGeometry.Dim(x.Shape, 3);
+        int outH = ConvGeometry.Dim(y.Shape, 2), outW = ConvGeometry.Dim(y.Shape, 3);
+        var output = TensorLayout.Of(y.Shape);
+        var src = x.Data;
+        var dst = y.Data;
+        ParallelWork.For(context, output.Planes, output.PlanesPerChunk, (start, end) =>
+        {
+            for (var plane = (int)start; plane < end; plane++)
+            {
+                var inBase = plane * height * width;
+                var outBase = plane * outH * outW;
+                for (var oy = 0; oy < outH; oy++)
+                {
+                    for (var ox = 0; ox < outW; ox++)
+                    {
+                        var sum = 0f;
+                        var count = 0;
+                        for (var ky = 0; ky < g.KernelH; ky++)
+                        {
+                            var iy = (oy * g.StrideH) - g.PadTop + (ky * g.DilationH);
+                            for (var kx = 0; kx < g.KernelW; kx++)
+                            {
+                                var ix = (ox * g.StrideW) - g.PadLeft + (kx * g.DilationW);
+                                if ((uint)iy < (uint)height && (uint)ix < (uint)width)
+                                {
+                                    sum += src[inBase + (iy * width) + ix];
+                                    count++;
+                                }
+                            }
+                        }
+
+                        dst[outBase + (oy * outW) + ox] = sum / (includePad ? g.KernelArea : count);
+                    }
+                }
+            }
+        });
+    }
+}

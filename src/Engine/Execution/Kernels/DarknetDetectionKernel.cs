@@ -1,0 +1,35 @@
+namespace NeuralBuild.Engine.Execution.Kernels;
+
+/// <summary>
+/// Darknet [detection] (YOLOv1) at inference (forward_detection_layer): the input unchanged,
+/// except that with softmax=1 the class probabilities of each of the side² cells (the first
+/// side²*classes values, classes consecutive per cell) get a softmax.
+/// </summary>
+internal sealed class DarknetDetectionKernel : Kernel
+{
+    public override string OpType => "DarknetDetection";
+
+    public override bool SupportsInPlace => true;
+
+    public override void Run(KernelContext context)
+    {
+        Primitives.HeadMath.CopyIfNeeded(context);
+        if (context.Attributes.Int("softmax", 0) == 0)
+        {
+            return;
+        }
+
+        var y = context.Output;
+        var side = checked((int)context.Attributes.Int("side"));
+        var classes = checked((int)context.Attributes.Int("classes"));
+        var inputs = checked((int)y.Shape.ElementsPerItem);
+        var batch = checked((int)y.Shape[0]);
+        for (var b = 0; b < batch; b++)
+        {
+            for (var cell = 0; cell < side * side; cell++)
+            {
+                Primitives.DarknetSoftmax.Apply(y.Data, (b * inputs) + (cell * classes), classes, 1, 1f, y.Data);
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Numerics;
+using NeuralBuild.Engine.Execution.Primitives;
+
+namespace NeuralBuild.Engine.Execution.Kernels;
+
+/// <summary>
+/// Fully connected layer (darknet forward_connected_layer): <c>y[n, j] = Σ_i W[j, i] x[n, i] + b[j]</c>
+/// with the input flattened per item. At inference the batch is one or a few items, so this is a
+/// matrix-vector product bounded by reading W once: it runs as vectorised dot products over
+/// blocks of W's rows on all cores rather than through <see cref="Gemm"/>, whose 16- or 32-column
+/// tiles would be almost all padding for a single input column.
+/// </summary>
+internal sealed class FullyConnectedKernel : Kernel
+{
+    public override string OpType => "FullyConnected";
+
+    public override void Run(KernelContext context)
+    {
+        var x = context.Input(0);
+        var w = context.Input(1);
+        var bias = context.OptionalInput(2)?.Data;
+        var y = context.Output;
+        var batch = checked((int)x.Shape[0]);
+        var inputs = checked((int)x.Shape.ElementsPerItem);
+        var outputs = checked((int)w.Shape[0]);
+        if (w.Shape[1] != inputs)
+        {
+            throw context.Error($"weights {w.Shape} do not fit {inputs} inputs.");
+        }
+
+        var weights = w.Data;
+        var src = x.Data;
+        var dst = y.Data;
+        ParallelWork.For(context, outputs, Math.Max(1, (1 << 16) / Math.Max(1, inputs)), (start, end) =>
+        {
+            for (var j = (int)start; j < end; j++)
+            {
+                var row = weights.AsSpan(j * inputs, inputs);
+                for (var n = 0; n < batch; n++)
+                {
+                    dst[(n * outputs) + j] = Dot(row, src.AsSpan(n * inputs, inputs)) + (bias?[j] ?? 0f);
+                }
+            }
+        });
+    }
+
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var i = 0;
+        var sum = 0f;
+        if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                acc += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
+            }
+
+            sum = Vector.Sum(acc);
+        }
+
+        for (; i < a.Length; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
+    }
+}

@@ -1,0 +1,33 @@
+using NeuralBuild.Engine.Execution.Primitives;
+
+namespace NeuralBuild.Engine.Execution.Kernels;
+
+/// <summary>
+/// Darknet [softmax] (forward_softmax_layer): each batch item is cut into <c>groups</c>
+/// consecutive slices of inputs/groups values and each slice gets its own softmax at
+/// <c>temperature</c>.
+/// </summary>
+internal sealed class SoftmaxKernel : Kernel
+{
+    public override string OpType => "Softmax";
+
+    public override bool SupportsInPlace => true;
+
+    public override void Run(KernelContext context)
+    {
+        var x = context.Input(0);
+        var y = context.Output;
+        var groups = checked((int)context.Attributes.Int("groups", 1));
+        var temperature = (float)context.Attributes.Float("temperature", 1);
+        var batch = ConvGeometry.Dim(x.Shape, 0);
+        var inputs = checked((int)x.Shape.ElementsPerItem);
+        var n = inputs / groups;
+        for (var b = 0; b < batch; b++)
+        {
+            for (var g = 0; g < groups; g++)
+            {
+                DarknetSoftmax.Apply(x.Data, (b * inputs) + (g * n), n, 1, temperature, y.Data);
+            }
+        }
+    }
+}
