@@ -11,6 +11,7 @@ public static class Program
         {
             InspectCommand.Create(),
             FuseCommand.Create(),
+            VerifyCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

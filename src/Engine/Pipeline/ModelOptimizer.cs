@@ -27,8 +27,12 @@ public static class ModelOptimizer
         var before = CostModel.Analyze(model);
         var passes = PassManager.Run(model.Graph);
 
-        // VERIFIER-PENDING: the reference executor lands from its own branch; until then only None.
-        VerificationReport? verification = null;
+        var verification = request.Verify switch
+        {
+            VerifyMode.Layers => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
+            VerifyMode.Model => Verifier.VerifyModels(format.Read(request.DefinitionPath, readOptions), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
+            _ => null,
+        };
         if (verification is { Passed: false })
         {
             throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(request.DefinitionPath), verification.Summary());

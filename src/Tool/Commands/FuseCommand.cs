@@ -23,9 +23,10 @@ internal static class FuseCommand
         var verify = CommonOptions.Verify(VerifyMode.Layers);
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
+        var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for --verify model (fully convolutional models), e.g. 1x3x160x160." };
         var command = new Command("fuse", "Fold BatchNorm/Scale into conv and FC layers, remove Dropout, verify, and write the optimised model.")
         {
-            model, output, weights, input, dialect, verify, atol, rtol,
+            model, output, weights, input, dialect, verify, atol, rtol, verifyInput,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -38,6 +39,7 @@ internal static class FuseCommand
                 Verify = parse.GetValue(verify),
                 AbsoluteTolerance = parse.GetValue(atol),
                 RelativeTolerance = parse.GetValue(rtol),
+                VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
                 OutputDirectory = parse.GetValue(output)!.FullName,
             });
             var report = Report(result);
