@@ -22,10 +22,20 @@ public static class ModelOptimizer
                 $"Weights '{weights}' for '{Path.GetFileName(request.DefinitionPath)}' do not exist; set the Weights metadata or place them next to the definition.");
         }
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var timings = new List<(string Phase, TimeSpan Time)>();
+        void Lap(string phase)
+        {
+            timings.Add((phase, clock.Elapsed));
+            clock.Restart();
+        }
+
         var readOptions = new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape, DarknetDialect = request.Dialect };
         var model = format.Read(request.DefinitionPath, readOptions);
         var before = CostModel.Analyze(model);
+        Lap("read and analyse");
         var passes = PassManager.Run(model.Graph);
+        Lap("passes");
 
         var verification = request.Verify switch
         {
@@ -33,6 +43,7 @@ public static class ModelOptimizer
             VerifyMode.Model => Verifier.VerifyModels(format.Read(request.DefinitionPath, readOptions), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
             _ => null,
         };
+        Lap("verify");
         if (verification is { Passed: false })
         {
             throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(request.DefinitionPath), verification.Summary());
@@ -43,14 +54,18 @@ public static class ModelOptimizer
         // Named after the definition, so the format's weights-by-convention rule finds them.
         var outWeights = format.DefaultWeightsPath(outDefinition);
         format.Write(model, outDefinition, outWeights);
+        Lap("write");
 
         var written = format.Read(outDefinition, readOptions with { WeightsPath = outWeights });
+        var after = CostModel.Analyze(written);
+        Lap("re-read and analyse");
         return new OptimizeResult
         {
             OptimizedDefinitionPath = outDefinition,
             OptimizedWeightsPath = outWeights,
             Before = before,
-            After = CostModel.Analyze(written),
+            After = after,
+            Timings = timings,
             Passes = passes,
             Verification = verification,
             PassLog = [.. passes.Events.Select(e => e.ToString())],

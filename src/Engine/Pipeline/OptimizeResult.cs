@@ -21,6 +21,9 @@ public sealed record OptimizeResult
     /// <summary>Null when verification was off.</summary>
     public VerificationReport? Verification { get; init; }
 
+    /// <summary>Wall time of each phase, in order.</summary>
+    public IReadOnlyList<(string Phase, TimeSpan Time)> Timings { get; init; } = [];
+
     /// <summary>One line per pass application or refusal, for reports and build logs.</summary>
     public IReadOnlyList<string> PassLog { get; init; } = [];
 }

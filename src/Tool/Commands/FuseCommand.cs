@@ -88,6 +88,7 @@ internal static class FuseCommand
         Row("macc", result.Before.Totals.Macc, result.After.Totals.Macc, HumanUnits.CountWithExact);
         Row("peak activation bytes", result.Before.PeakActivationBytes, result.After.PeakActivationBytes, HumanUnits.BytesWithExact);
         sb.Append('\n').Append(result.Verification?.Summary() ?? "verification: none").Append('\n');
+        sb.Append("\ntime: ").Append(string.Join(", ", result.Timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Phase} {t.Time.TotalMilliseconds:0} ms")))).Append('\n');
         return sb.ToString();
     }
 }
