@@ -508,7 +508,7 @@ internal sealed class CaffeGraphBuilder
         var input = Bottoms(layer, 1, 2)[0];
         if (p.Bottom.Count == 2)
         {
-            throw UnsupportedOption(layer, layer.Source, "bottom", "a Scale layer with two bottoms (the scale comes from a second blob) is not supported yet; only the learned per-channel scale is.");
+            throw UnsupportedOption(layer, layer.Source, "bottom", 1, "a Scale layer with two bottoms (the scale comes from a second blob) is not supported yet; only the learned per-channel scale is.");
         }
 
         var channels = PerChannel(layer, s, s.Axis, s.NumAxes, input);
@@ -528,7 +528,7 @@ internal sealed class CaffeGraphBuilder
         var input = Bottoms(layer, 1, 2)[0];
         if (p.Bottom.Count == 2)
         {
-            throw UnsupportedOption(layer, layer.Source, "bottom", "a Bias layer with two bottoms is not supported yet; only the learned per-channel bias is.");
+            throw UnsupportedOption(layer, layer.Source, "bottom", 1, "a Bias layer with two bottoms is not supported yet; only the learned per-channel bias is.");
         }
 
         var channels = PerChannel(layer, b, b.Axis, b.NumAxes, input);
@@ -951,5 +951,8 @@ internal sealed class CaffeGraphBuilder
         DiagnosticCodes.CaffeInvalidParameter.Exception(_map.Of(parameters, field), $"layer '{layer.Layer.Name}' [{layer.Layer.Type}]: {message}");
 
     private NeuralException UnsupportedOption(CaffeLayer layer, IMessage parameters, string field, string message) =>
-        DiagnosticCodes.CaffeUnsupportedOption.Exception(_map.Of(parameters, field), $"layer '{layer.Layer.Name}' [{layer.Layer.Type}]: {message}");
+        UnsupportedOption(layer, parameters, field, 0, message);
+
+    private NeuralException UnsupportedOption(CaffeLayer layer, IMessage parameters, string field, int index, string message) =>
+        DiagnosticCodes.CaffeUnsupportedOption.Exception(_map.Of(parameters, field, index), $"layer '{layer.Layer.Name}' [{layer.Layer.Type}]: {message}");
 }

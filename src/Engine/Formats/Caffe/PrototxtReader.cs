@@ -70,7 +70,7 @@ public static class PrototxtReader
                 {
                     if (closing is not null)
                     {
-                        throw Syntax(token, $"'{opener!.Text}' opened at line {opener.Line}, column {opener.Column} is not closed with '{closing}' before the end of the file.");
+                        throw Syntax(opener!, $"'{opener!.Text}' opened here is not closed with '{closing}' before the end of the file (line {token.Line}).");
                     }
 
                     return;
