@@ -561,7 +561,7 @@ internal sealed class CaffeGraphBuilder
         var p = layer.Layer;
         var pp = p.PoolingParam ?? new PoolingParameter();
         var input = Bottoms(layer, 1, 1)[0];
-        var x = RequireImage(layer, input);
+        RequireImage(layer, input);
         var op = pp.Pool switch
         {
             PoolingParameter.Types.PoolMethod.Max => "MaxPool",
@@ -642,7 +642,6 @@ internal sealed class CaffeGraphBuilder
         }
 
         var rounding = pp.RoundMode == PoolingParameter.Types.RoundMode.Floor ? "floor" : "ceil_caffe";
-        _ = x;
         Emit(layer, op, [input], 1, configure: a =>
         {
             a.Set("kernel_shape", [kh, kw])
