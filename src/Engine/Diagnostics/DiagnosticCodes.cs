@@ -41,6 +41,29 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor WeightsBadHeader = Error("NM0032", "Weights file header is invalid");
 
 
+    // Caffe (NM0100-NM0149). Prototxt text: malformed text (NM0100, NM0101) is kept apart from
+    // text that is well formed but names something this caffe.proto subset lacks (NM0102).
+    public static readonly DiagnosticDescriptor PrototxtSyntax = Error("NM0100", "Malformed prototxt");
+    public static readonly DiagnosticDescriptor PrototxtBadValue = Error("NM0101", "Prototxt value does not fit its field");
+    public static readonly DiagnosticDescriptor PrototxtUnknownField = Error("NM0102", "Prototxt field not known to Caffe's schema");
+
+    // Caffe network structure.
+    public static readonly DiagnosticDescriptor CaffeNoInput = Error("NM0110", "Caffe net declares no input");
+    public static readonly DiagnosticDescriptor CaffeBadInput = Error("NM0111", "Caffe input declaration is inconsistent");
+    public static readonly DiagnosticDescriptor CaffeDuplicateLayer = Error("NM0112", "Two Caffe layers have the same name");
+    public static readonly DiagnosticDescriptor CaffeUnknownBottom = Error("NM0113", "Caffe layer reads a blob no earlier layer produces");
+    public static readonly DiagnosticDescriptor CaffeDuplicateTop = Error("NM0114", "Caffe blob produced by two layers");
+    public static readonly DiagnosticDescriptor CaffeInvalidParameter = Error("NM0115", "Caffe layer parameter invalid");
+    public static readonly DiagnosticDescriptor CaffeUnsupportedLayer = Error("NM0116", "Caffe layer type not supported");
+    public static readonly DiagnosticDescriptor CaffeUnsupportedOption = Error("NM0117", "Caffe layer option not supported");
+
+    // Caffe weights (.caffemodel).
+    public static readonly DiagnosticDescriptor CaffemodelTruncated = Error("NM0130", "Caffemodel is truncated");
+    public static readonly DiagnosticDescriptor CaffemodelMalformed = Error("NM0131", "Caffemodel is not a Caffe NetParameter");
+    public static readonly DiagnosticDescriptor CaffemodelMissingLayer = Error("NM0132", "Caffemodel has no weights for a layer");
+    public static readonly DiagnosticDescriptor CaffemodelBlobCount = Error("NM0133", "Caffemodel layer has the wrong number of blobs");
+    public static readonly DiagnosticDescriptor CaffemodelBlobShape = Error("NM0134", "Caffemodel blob shape does not match the layer");
+
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");
     public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");
