@@ -37,8 +37,29 @@ internal static partial class DarknetOps
     /// </summary>
     public static DarknetOpsRun Run(string cfgPath)
     {
+        var (exitCode, stdout, stderr) = Execute("ops", cfgPath);
+        var match = FigureLine().Match(stdout);
+        long? flops = match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+        return new DarknetOpsRun(exitCode, stdout + stderr, flops);
+    }
+
+    /// <summary>
+    /// <c>darknet partial CFG WEIGHTS OUT 1000</c>: darknet loads the weights with its own reader
+    /// and saves what it loaded (header 0.2.0, 64-bit <c>seen</c> reset to 0, then every layer's
+    /// tensors in its own order), so the output shows where darknet found each value.
+    /// </summary>
+    public static byte[] Resave(string cfgPath, string weightsPath)
+    {
+        var output = Path.Combine(Path.GetDirectoryName(weightsPath)!, Path.GetFileNameWithoutExtension(weightsPath) + ".resaved.weights");
+        var (exitCode, stdout, stderr) = Execute("partial", cfgPath, weightsPath, output, "1000");
+        Assert.AreEqual(0, exitCode, $"darknet partial failed:\n{stdout}{stderr}");
+        return File.ReadAllBytes(output);
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) Execute(params string[] arguments)
+    {
         var binary = RequireBinary();
-        var workDir = Directory.CreateTempSubdirectory("neuralbuild-darknet-ops-");
+        var workDir = Directory.CreateTempSubdirectory("neuralbuild-darknet-");
         try
         {
             var start = new ProcessStartInfo(binary)
@@ -48,8 +69,11 @@ internal static partial class DarknetOps
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            start.ArgumentList.Add("ops");
-            start.ArgumentList.Add(cfgPath);
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {binary}.");
 
             // Read both pipes concurrently: darknet writes a lot to stderr ("Unused field: …").
@@ -59,14 +83,11 @@ internal static partial class DarknetOps
             {
                 process.Kill(entireProcessTree: true);
                 process.WaitForExit();
-                throw new AssertFailedException($"darknet ops {cfgPath} did not finish within {s_timeout}.");
+                throw new AssertFailedException($"darknet {string.Join(' ', arguments)} did not finish within {s_timeout}.");
             }
 
             process.WaitForExit();
-            var output = stdout.Result + stderr.Result;
-            var match = FigureLine().Match(stdout.Result);
-            long? flops = match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
-            return new DarknetOpsRun(process.ExitCode, output, flops);
+            return (process.ExitCode, stdout.Result, stderr.Result);
         }
         finally
         {
