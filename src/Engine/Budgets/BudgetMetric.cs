@@ -55,7 +55,7 @@ public sealed record BudgetMetric(string Setting, string Key, string Label, Quan
             return count;
         }
 
-        // "6.52 G" + "MAC" reads "6.52 GMAC"; a plain "512" becomes "512 MAC".
-        return char.IsLetter(count[^1]) ? count + Unit : count + " " + Unit;
+        // "6.52 G" + "MAC" reads "6.52 GMAC"; a plain "512" becomes "512 MAC"; words stay apart ("581 k elements").
+        return Unit == "MAC" && char.IsLetter(count[^1]) ? count + Unit : count + " " + Unit;
     }
 }

@@ -79,5 +79,6 @@ public sealed class QuantityTests
         Assert.AreEqual("512 MAC (512)", BudgetMetric.Macc.Format(512));
         Assert.AreEqual("24 MiB (25,165,824)", BudgetMetric.WeightsSize.Format(25_165_824));
         Assert.AreEqual("8.85 M (8,852,366)", BudgetMetric.Params.Format(8_852_366));
+        Assert.AreEqual("581 k elements (581,000)", BudgetMetric.MemoryAccess.Format(581_000));
     }
 }
