@@ -27,6 +27,17 @@ internal sealed partial class PackedFeed
         Version = VersionOf().Match(Path.GetFileName(package)).Groups[1].Value;
     }
 
+    /// <summary>A stand-in rooted at <paramref name="root"/> for tests that need folders but no package.</summary>
+    public static PackedFeed ForFolder(string root) => new(root);
+
+    private PackedFeed(string root)
+    {
+        Root = root;
+        Feed = Path.Combine(root, "feed");
+        Packages = Path.Combine(root, "packages");
+        Version = "0.0.0";
+    }
+
     public string Root { get; }
 
     public string Feed { get; }
