@@ -81,7 +81,8 @@ public sealed class NeuralOptimize : Microsoft.Build.Utilities.Task
                     ["dialect"] = dialect.ToString(),
                     ["inputShape"] = result.After.InputShape,
                     ["verify"] = verify.ToString(),
-                });
+                },
+                result.Before);
             CanonicalJson.WriteFileAtomically(outputs[0], metrics.ToJson());
             Log.LogMessage(MessageImportance.High, "NeuralBuild: {0} -> {1} (MACC {2}, params {3}, weights {4}, peak activation {5}) in {6:0.0} s",
                 Path.GetFileName(definition),

@@ -72,7 +72,8 @@ internal sealed class ModelMeasurement
                 result.After,
                 definition,
                 new Dictionary<string, string> { ["definition"] = FileHash.Sha256(definition), ["weights"] = FileHash.Sha256(usedWeights) },
-                new Dictionary<string, string> { ["dialect"] = dialect.ToString(), ["inputShape"] = result.After.InputShape, ["verify"] = verify.ToString() });
+                new Dictionary<string, string> { ["dialect"] = dialect.ToString(), ["inputShape"] = result.After.InputShape, ["verify"] = verify.ToString() },
+                result.Before);
         }
         finally
         {

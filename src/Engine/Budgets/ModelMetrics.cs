@@ -52,9 +52,28 @@ public sealed record ModelMetrics
 
     public long Value(BudgetMetric metric) => Totals.TryGetValue(metric.Key, out var v) ? v : 0;
 
-    public static ModelMetrics FromReport(ModelReport report, string modelPath, IReadOnlyDictionary<string, string>? inputSha256 = null, IReadOnlyDictionary<string, string>? optimizer = null)
+    /// <summary>
+    /// Metrics of <paramref name="report"/> (the optimised model). Diagnostics must point at the
+    /// model the user wrote: a layer located in another file (e.g. a rewritten copy) takes the
+    /// location of the same layer in <paramref name="before"/>, or the model file without a line.
+    /// </summary>
+    public static ModelMetrics FromReport(ModelReport report, string modelPath, IReadOnlyDictionary<string, string>? inputSha256 = null, IReadOnlyDictionary<string, string>? optimizer = null, ModelReport? before = null)
     {
         var t = report.Totals;
+        var full = Path.GetFullPath(modelPath);
+        SourceLocation Where(LayerReport l)
+        {
+            if (!string.IsNullOrEmpty(l.Location.File) && Path.GetFullPath(l.Location.File) == full)
+            {
+                return l.Location;
+            }
+
+            var original = before?.Layers.FirstOrDefault(b => b.Index == l.Index && b.Kind == l.Kind);
+            return original is not null && !string.IsNullOrEmpty(original.Location.File) && Path.GetFullPath(original.Location.File) == full
+                ? original.Location
+                : new SourceLocation(modelPath);
+        }
+
         return new ModelMetrics
         {
             ModelPath = modelPath,
@@ -70,7 +89,7 @@ public sealed record ModelMetrics
                 ["peakActivationBytes"] = report.PeakActivationBytes,
             },
             PeakLayerIndex = report.PeakLayerIndex,
-            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, l.Location, l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess)).ToList(),
+            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, Where(l), l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess)).ToList(),
             InputSha256 = inputSha256 ?? new Dictionary<string, string>(),
             Optimizer = optimizer ?? new Dictionary<string, string>(),
         };

@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
 using NuGet.Versioning;
@@ -140,5 +141,19 @@ public sealed class BudgetEvaluatorTests
         Assert.IsEmpty(settings.Max);
         CollectionAssert.AreEquivalent(new[] { "NM0060", "NM0061" }, diagnostics.Select(d => d.Code).ToArray());
         StringAssert.StartsWith(diagnostics.Single(d => d.Code == "NM0060").ToString(), "/p/app.csproj: error NM0060: MaxWeightsSize=\"24mb\": '24mb': 'm' is milli");
+    }
+
+    [TestMethod]
+    public void Metrics_keep_pointing_at_the_user_model_when_the_optimised_report_names_another_file()
+    {
+        LayerReport Layer(int i, string file, int line) => new(i, "convolutional", i.ToString(System.Globalization.CultureInfo.InvariantCulture), new SourceLocation(file, line, 1), "1x1x1x1", ["Conv"], new CostFigures { Macc = 10 * (i + 1) });
+        ModelReport Report(params LayerReport[] layers) => new("x", "darknet", "1x3x8x8", NeuralBuild.Engine.Analysis.CountingConvention.Default, layers, new CostFigures(), 0, 0);
+        var before = Report(Layer(0, "/m/net.cfg", 7), Layer(1, "/m/net.cfg", 19));
+        var after = Report(Layer(0, "/tmp/staging/net.cfg", 6), Layer(1, "/m/net.cfg", 19), Layer(2, "/tmp/staging/net.cfg", 30));
+
+        var metrics = ModelMetrics.FromReport(after, "/m/net.cfg", before: before);
+        Assert.AreEqual(new SourceLocation("/m/net.cfg", 7, 1), metrics.Layers[0].Location, "taken from the same layer before optimisation");
+        Assert.AreEqual(new SourceLocation("/m/net.cfg", 19, 1), metrics.Layers[1].Location);
+        Assert.AreEqual(new SourceLocation("/m/net.cfg"), metrics.Layers[2].Location, "no counterpart: the model file without a line");
     }
 }
