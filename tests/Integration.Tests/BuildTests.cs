@@ -20,7 +20,7 @@ public sealed class BuildTests
         JsonDocument.Parse(File.ReadAllText(metricsFile)).RootElement.GetProperty("totals").GetProperty("macc").GetInt64();
 
     [TestMethod]
-    public void Design_time_then_clean_build_then_no_op_then_model_change_then_clean()
+    public void Design_time_then_clean_build_then_no_op_then_model_change_then_setting_change_then_clean()
     {
         var s = new Scenario(Feed, "lifecycle");
         var cfg = s.Model("tiny.cfg", Scenario.TinyCfg);
@@ -59,6 +59,15 @@ public sealed class BuildTests
         Assert.IsTrue(changed.OptimizeRan, "a changed model is optimised again");
         Assert.AreEqual(811_008L, MetricsMacc(metrics));
         Assert.StartsWith("Tiny macc=811008 ", s.Run("bin/Debug/net10.0/app.dll").Output.Trim());
+
+        // A setting that changes the optimised output (InputShape) re-optimises through the settings stamp;
+        // the stamp is written only when it changes, so the build after that is a no-op again.
+        s.Project("<NeuralModel Include=\"tiny.cfg\" InputShape=\"1x3x64x64\" />", Program("Tiny"));
+        var reshaped = s.Build();
+        Assert.IsTrue(reshaped.Succeeded, reshaped.ToString());
+        Assert.IsTrue(reshaped.OptimizeRan, "a changed setting is optimised again");
+        Assert.AreEqual((3L * 3 * 3 * 64 * 64 * 8) + (3L * 3 * 8 * 32 * 32 * 32), MetricsMacc(metrics));
+        Assert.IsTrue(s.Build().OptimizeSkipped, "and the next build is a no-op again");
 
         var clean = s.Dotnet("clean -nologo -v:m");
         Assert.AreEqual(0, clean.ExitCode, clean.Output);
