@@ -38,6 +38,8 @@ public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
     /// <summary>For tests: the clock of accepted.when.</summary>
     internal Func<DateTimeOffset> Now { get; set; } = () => DateTimeOffset.UtcNow;
 
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+
     public override bool Execute()
     {
         var project = new SourceLocation(ProjectFile);
@@ -84,8 +86,9 @@ public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
         var metrics = ModelMetrics.Load(model.GetMetadata(ModelItem.MetricsFile));
         var configErrors = new List<Diagnostic>();
         var settings = BudgetSettings.Parse(name => Setting(model, name), project, configErrors);
-        foreach (var d in configErrors)
+        foreach (var d in configErrors.Where(d => _reported.Add(d.ToString())))
         {
+            // A bad project-wide property is the same error for every model: report it once.
             Log.Log(d);
         }
 

@@ -289,6 +289,24 @@ public sealed class OptimizeAndCheckTests
     }
 
     [TestMethod]
+    public void A_bad_project_wide_budget_is_reported_once_for_all_models()
+    {
+        using var s = new Scratch();
+        s.Model("a.cfg");
+        s.Model("b.cfg");
+        var a = ResolveOne(s, "a.cfg");
+        var b = ResolveOne(s, "b.cfg");
+        Optimize(a);
+        Optimize(b);
+        var defaults = new TaskItem("defaults");
+        defaults.SetMetadata("MaxPeakActivation", "4Mb");
+        var engine = new FakeBuildEngine();
+        var task = new NeuralCheckBudgets { BuildEngine = engine, Models = [a, b], Defaults = defaults, ProjectFile = s.ProjectFile, BaselineFile = s.Path_("neural-baseline.json") };
+        Assert.IsFalse(task.Execute());
+        Assert.AreEqual("NM0060", engine.Errors.Single().Code);
+    }
+
+    [TestMethod]
     public void Missing_metrics_file_is_NM0068()
     {
         using var s = new Scratch();
