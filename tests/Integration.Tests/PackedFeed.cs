@@ -13,6 +13,21 @@ internal sealed partial class PackedFeed
 
     public static PackedFeed Instance => s_instance.Value;
 
+    /// <summary>Removes the run's feed, packages and scenario folders (keep them with NEURALBUILD_KEEP_SCENARIOS=1).</summary>
+    public static void CleanUp()
+    {
+        if (s_instance.IsValueCreated && Environment.GetEnvironmentVariable("NEURALBUILD_KEEP_SCENARIOS") != "1")
+        {
+            try
+            {
+                Directory.Delete(s_instance.Value.Root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     private PackedFeed()
     {
         Root = Path.Combine(Path.GetTempPath(), "nb-it-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6]);

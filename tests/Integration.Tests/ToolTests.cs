@@ -28,12 +28,18 @@ public sealed class ToolTests
         }
     }
 
-    private static string NewFolder()
+    private readonly List<string> _folders = [];
+
+    private string NewFolder()
     {
         var dir = Path.Combine(Path.GetTempPath(), "nb-tool-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(dir);
+        _folders.Add(dir);
         return dir;
     }
+
+    [TestCleanup]
+    public void DeleteFolders() => _folders.ForEach(d => Directory.Delete(d, recursive: true));
 
     [TestMethod]
     public void Check_reports_budget_errors_like_the_build_and_exits_2()
