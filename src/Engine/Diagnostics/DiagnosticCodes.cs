@@ -40,6 +40,27 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor WeightsOversized = Error("NM0031", "Weights file is longer than the cfg requires");
     public static readonly DiagnosticDescriptor WeightsBadHeader = Error("NM0032", "Weights file header is invalid");
 
+    // Budgets, baseline and build configuration (issue 4).
+    public static readonly DiagnosticDescriptor InvalidQuantity = Error("NM0060", "Invalid budget quantity");
+    public static readonly DiagnosticDescriptor InvalidRegressionLimit = Error("NM0061", "Invalid regression limit");
+    public static readonly DiagnosticDescriptor InvalidModelVersion = Error("NM0062", "Invalid model version");
+    public static readonly DiagnosticDescriptor BaselineUnreadable = Error("NM0063", "Baseline file cannot be read");
+    public static readonly DiagnosticDescriptor BaselineUpdateRefusedInCi = Error("NM0064", "Baseline update refused in a CI build");
+    public static readonly DiagnosticDescriptor UnsupportedMSBuildHost = Error("NM0065", "MSBuild host cannot run NeuralBuild");
+    public static readonly DiagnosticDescriptor InvalidModelSetting = Error("NM0066", "Invalid NeuralModel setting");
+    public static readonly DiagnosticDescriptor DuplicateModelName = Error("NM0067", "Two models share one name");
+    public static readonly DiagnosticDescriptor MetricsUnavailable = Error("NM0068", "Model metrics are missing or unreadable");
+
+    // Budget and regression errors.
+    public static readonly DiagnosticDescriptor BudgetExceeded = Error("NM1001", "Model exceeds a budget");
+    public static readonly DiagnosticDescriptor RegressionExceeded = Error("NM1002", "Model regressed beyond the allowed increase over its baseline");
+    public static readonly DiagnosticDescriptor BaselineMetricMissing = Error("NM1003", "Baseline entry lacks a metric");
+    public static readonly DiagnosticDescriptor BaselineNewerModelVersion = Error("NM1004", "Baseline was recorded for a newer model version");
+
+    // Warnings.
+    public static readonly DiagnosticDescriptor BudgetWarning = Warning("NM2001", "Model exceeds a warning budget");
+    public static readonly DiagnosticDescriptor BaselineEntryMissing = Warning("NM2002", "Model has no baseline entry");
+
 
     // Caffe (NM0100-NM0149). Prototxt text: malformed text (NM0100, NM0101) is kept apart from
     // text that is well formed but names something this caffe.proto subset lacks (NM0102).
@@ -69,7 +90,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");
 
     // Warnings.
-    public static readonly DiagnosticDescriptor NearZeroVariance = Warning("NM2001", "BatchNorm channel with near-zero variance");
+    public static readonly DiagnosticDescriptor NearZeroVariance = Warning("NM2003", "BatchNorm channel with near-zero variance");
 
     /// <summary>All descriptors declared above, by reflection so the list cannot drift.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
