@@ -140,7 +140,7 @@ public sealed class ReferenceExecutorTests
         // ONNX-only op kinds are analysed (shapes, costs) but not executed yet: their kernels are
         // issue 6 part 2. Every other op kind must run.
         string[] analysisOnly = ["Arithmetic", "MatMul", "StridedSlice", "Pad", "Resize", "ReduceMean"];
-        var missing = global::NeuralBuild.Engine.Ops.OpRegistry.All.Select(k => k.Name).Except(NeuralBuild.Engine.Execution.KernelRegistry.OpTypes).Except(analysisOnly).ToList();
+        var missing = NeuralBuild.Engine.Ops.OpRegistry.All.Select(k => k.Name).Except(NeuralBuild.Engine.Execution.KernelRegistry.OpTypes).Except(analysisOnly).ToList();
         Assert.IsEmpty(missing, string.Join(", ", missing));
     }
 }
