@@ -29,10 +29,18 @@ public sealed class OnnxFormat : IModelFormat
 
         ModelProto proto;
         var length = new FileInfo(definitionPath).Length;
+        if (length > int.MaxValue)
+        {
+            // Protobuf messages are limited to 2 GB; larger models keep their weights as external data.
+            throw DiagnosticCodes.OnnxMalformed.Exception(new SourceLocation(definitionPath),
+                $"'{Path.GetFileName(definitionPath)}' has {length:N0} bytes, over the 2 GB protobuf limit; ONNX models this large keep their weights as external data.");
+        }
+
         try
         {
-            using var stream = File.OpenRead(definitionPath);
-            proto = ModelProto.Parser.ParseFrom(stream);
+            // Parsed from the whole file in memory, every length a record declares is checked
+            // against the bytes that are actually there before anything is allocated for it.
+            proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(definitionPath));
         }
         catch (InvalidProtocolBufferException e)
         {

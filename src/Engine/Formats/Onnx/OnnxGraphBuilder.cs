@@ -781,6 +781,11 @@ internal sealed class OnnxGraphBuilder
         var shape = ShapeOf(x);
         var axis = Norm(AttrInt(node, "axis", 0), shape.Rank, clamp: false);
         var outputs = node.Output.Count;
+        if (node.Output.Any(o => o.Length == 0))
+        {
+            throw Invalid(node, "an unnamed (omitted) output is not supported; name every piece");
+        }
+
         var sizes = AttrInts(node, "split") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "split") : null);
         var attributes = new Attributes().Set("axis", axis);
         if (sizes is not null)
