@@ -103,6 +103,27 @@ public sealed class OnnxGraphBuilderTests
     }
 
     [TestMethod]
+    public void Float16_in_int32_data_and_double_data_weights_are_widened_to_float()
+    {
+        // 108 weights of value i / 4 (exact in float16 up to 2048 and in double).
+        var half = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float16 };
+        half.Dims.AddRange([4, 3, 3, 3]);
+        half.Int32Data.AddRange(Enumerable.Range(0, 108).Select(i => (int)BitConverter.HalfToUInt16Bits((Half)(i / 4.0))));
+        var wide = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Double };
+        wide.Dims.AddRange([4, 3, 3, 3]);
+        wide.DoubleData.AddRange(Enumerable.Range(0, 108).Select(i => i / 4.0));
+        var expected = Enumerable.Range(0, 108).Select(i => (float)(i / 4.0)).ToArray();
+        foreach (var tensor in new[] { half, wide })
+        {
+            var read = Read(Model(13, [Node("Conv", "conv", ["x", "w"], ["y"])], [tensor]));
+            CollectionAssert.AreEqual(expected, read.Graph.Initializers["w"].Data!.ToArray());
+        }
+
+        // Float16 weights take 2 bytes each.
+        Assert.AreEqual(216L, CostModel.Analyze(Read(Model(13, [Node("Conv", "conv", ["x", "w"], ["y"])], [half]))).Totals.WeightsBytes);
+    }
+
+    [TestMethod]
     public void External_data_inside_the_model_folder_is_read()
     {
         using var dir = new TempDirectory();
