@@ -974,14 +974,7 @@ internal sealed class OnnxGraphBuilder
         var attributes = ConvAttributes(node, isPool: true);
         if (AttrInt(node, "ceil_mode", 0) != 0)
         {
-            if (attributes.Ints("dilations").Any(d => d != 1))
-            {
-                throw Invalid(node, "ceil_mode with dilations other than 1 is not supported");
-            }
-
-            // ceil((in + pads - k) / stride) + 1, dropping a last window that would start in the end
-            // padding (PyTorch's rule, which its ONNX exports assume): Caffe's rounding.
-            attributes.Set("rounding", "ceil_caffe");
+            attributes.Set("rounding", "ceil");
         }
 
         if (node.OpType == "AveragePool")

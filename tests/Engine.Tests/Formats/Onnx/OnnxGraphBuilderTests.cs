@@ -66,6 +66,17 @@ public sealed class OnnxGraphBuilderTests
     }
 
     [TestMethod]
+    [DataRow(1L, 3L, 0L, 1L, "1x3x3x3")] // ceil((8-1)/3)+1 = 4; window 3 would start at 9 >= 8: dropped
+    [DataRow(3L, 2L, 1L, 1L, "1x3x5x5")] // ceil((8+2-3)/2)+1 = 5; last start 8 < 8+1: kept
+    [DataRow(2L, 2L, 0L, 2L, "1x3x4x4")] // dilated window spans 3: ceil((8-3)/2)+1 = 4; start 6 < 8
+    public void Ceil_mode_drops_a_last_window_starting_in_the_end_padding(long kernel, long stride, long pad, long dilation, string expected)
+    {
+        var model = Model(13, [Node("MaxPool", "pool", ["x"], ["y"], Ints("kernel_shape", kernel, kernel), Ints("strides", stride, stride),
+            Ints("pads", pad, pad, pad, pad), Ints("dilations", dilation, dilation), Int("ceil_mode", 1))]);
+        Assert.AreEqual(expected, OutputShape(model));
+    }
+
+    [TestMethod]
     public void Shape_gather_unsqueeze_concat_chains_fold_into_a_reshape()
     {
         // y = Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])): 1x3x8x8 → 1x192.
