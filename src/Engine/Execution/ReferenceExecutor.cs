@@ -23,6 +23,14 @@ public sealed class ReferenceExecutor
     private readonly Dictionary<string, int> _producers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, Shape>> _shapeCache = new(StringComparer.Ordinal);
     private readonly Lock _shapeLock = new();
+    private readonly Lock _poolLock = new();
+
+    /// <summary>
+    /// Buffers of the previous run, reused by the next one at the same input size: a run at a fixed
+    /// size then allocates nothing but the outputs it returns. Holds at most the model's peak
+    /// activation memory; dropped when the input size changes.
+    /// </summary>
+    private (Dictionary<string, Shape> Shapes, Dictionary<int, Stack<float[]>> Buffers)? _pool;
 
     public ReferenceExecutor(Graph graph, ExecutionOptions? options = null)
     {
@@ -76,7 +84,7 @@ public sealed class ReferenceExecutor
         }
 
         var plan = Plan(requested);
-        var run = new RunState(inputs, requested, plan.LastUse);
+        var run = new RunState(inputs, requested, plan.LastUse, TakePool(shapes));
         foreach (var index in plan.Nodes)
         {
             Execute(index, shapes, run);
@@ -90,7 +98,26 @@ public sealed class ReferenceExecutor
                 : throw new InvalidOperationException($"'{name}' was not computed.");
         }
 
+        ReturnPool(run.Pool, shapes);
         return results;
+    }
+
+    private Dictionary<int, Stack<float[]>> TakePool(Dictionary<string, Shape> shapes)
+    {
+        lock (_poolLock)
+        {
+            var pool = _pool is { } kept && ReferenceEquals(kept.Shapes, shapes) ? kept.Buffers : [];
+            _pool = null;
+            return pool;
+        }
+    }
+
+    private void ReturnPool(Dictionary<int, Stack<float[]>> buffers, Dictionary<string, Shape> shapes)
+    {
+        lock (_poolLock)
+        {
+            _pool = (shapes, buffers);
+        }
     }
 
     private Dictionary<string, Shape> InferShapes(IReadOnlyDictionary<string, Tensor> inputs)
@@ -234,10 +261,11 @@ public sealed class ReferenceExecutor
         private readonly HashSet<string> _requested;
         private readonly Dictionary<string, int> _lastUse;
         private readonly HashSet<float[]> _protected = new(ReferenceEqualityComparer.Instance);
-        private readonly Dictionary<int, Stack<float[]>> _pool = [];
+        private readonly Dictionary<int, Stack<float[]>> _pool;
 
-        public RunState(IReadOnlyDictionary<string, Tensor> inputs, HashSet<string> requested, Dictionary<string, int> lastUse)
+        public RunState(IReadOnlyDictionary<string, Tensor> inputs, HashSet<string> requested, Dictionary<string, int> lastUse, Dictionary<int, Stack<float[]>> pool)
         {
+            _pool = pool;
             _requested = requested;
             _lastUse = lastUse;
             foreach (var (name, tensor) in inputs)
@@ -248,6 +276,9 @@ public sealed class ReferenceExecutor
         }
 
         public Dictionary<string, Tensor> Live { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Buffers free for reuse: handed back to the executor for its next run.</summary>
+        public Dictionary<int, Stack<float[]>> Pool => _pool;
 
         /// <summary>Marks a buffer the run must never write or recycle (caller inputs, weights).</summary>
         public Tensor Protect(Tensor tensor)
