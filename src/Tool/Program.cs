@@ -10,6 +10,8 @@ public static class Program
         var root = new RootCommand("NeuralBuild: make CNN models fit their deployment budgets.")
         {
             InspectCommand.Create(),
+            FuseCommand.Create(),
+            VerifyCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -11,6 +11,8 @@ public static class DiagnosticCodes
 {
     private static DiagnosticDescriptor Error(string code, string title) => new(code, DiagnosticSeverity.Error, title);
 
+    private static DiagnosticDescriptor Warning(string code, string title) => new(code, DiagnosticSeverity.Warning, title);
+
     // Files and formats.
     public static readonly DiagnosticDescriptor FileNotFound = Error("NM0001", "Model or weights file not found");
     public static readonly DiagnosticDescriptor UnknownFormat = Error("NM0002", "Unrecognised model format");
@@ -38,6 +40,13 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor WeightsOversized = Error("NM0031", "Weights file is longer than the cfg requires");
     public static readonly DiagnosticDescriptor WeightsBadHeader = Error("NM0032", "Weights file header is invalid");
 
+
+    // Passes.
+    public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");
+    public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");
+
+    // Warnings.
+    public static readonly DiagnosticDescriptor NearZeroVariance = Warning("NM2001", "BatchNorm channel with near-zero variance");
 
     /// <summary>All descriptors declared above, by reflection so the list cannot drift.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

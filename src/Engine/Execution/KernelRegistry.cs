@@ -13,6 +13,7 @@ internal static class KernelRegistry
         new FullyConnectedKernel(),
         new LocallyConnectedKernel(),
         new BatchNormalizationKernel(),
+        new ScaleKernel(),
         new ActivationKernel(),
         new MaxPoolKernel(),
         new AveragePoolKernel(),

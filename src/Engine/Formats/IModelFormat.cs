@@ -15,4 +15,7 @@ public interface IModelFormat
     string DefaultWeightsPath(string definitionPath);
 
     Model Read(string definitionPath, ModelReadOptions options);
+
+    /// <summary>Writes a model read by this format (after passes) as a definition and a weights file.</summary>
+    void Write(Model model, string definitionPath, string weightsPath);
 }

@@ -1,12 +1,14 @@
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Pipeline;
 
 /// <summary>
 /// The one entry point the MSBuild task and <c>dotnet neural fuse</c> share: read, fold, verify,
-/// write (to temp files moved into place), analyse before and after.
+/// write (temp files moved into place; nothing left behind on failure), then re-read what was
+/// written and analyse it, so the reported figures are those of the files actually shipped.
 /// </summary>
 public static class ModelOptimizer
 {
@@ -20,28 +22,53 @@ public static class ModelOptimizer
                 $"Weights '{weights}' for '{Path.GetFileName(request.DefinitionPath)}' do not exist; set the Weights metadata or place them next to the definition.");
         }
 
-        var model = format.Read(request.DefinitionPath, new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape, DarknetDialect = request.Dialect });
-        var before = CostModel.Analyze(model);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var timings = new List<(string Phase, TimeSpan Time)>();
+        void Lap(string phase)
+        {
+            timings.Add((phase, clock.Elapsed));
+            clock.Restart();
+        }
 
-        // TODO(issue 3): passes, verification and the format writer replace this copy.
+        var readOptions = new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape, DarknetDialect = request.Dialect };
+        var model = format.Read(request.DefinitionPath, readOptions);
+        var before = CostModel.Analyze(model);
+        Lap("read and analyse");
+        var passes = PassManager.Run(model.Graph);
+        Lap("passes");
+
+        var verification = request.Verify switch
+        {
+            VerifyMode.Layers => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
+            VerifyMode.Model => Verifier.VerifyModels(format.Read(request.DefinitionPath, readOptions), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
+            _ => null,
+        };
+        Lap("verify");
+        if (verification is { Passed: false })
+        {
+            throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(request.DefinitionPath), verification.Summary());
+        }
+
         Directory.CreateDirectory(request.OutputDirectory);
         var outDefinition = Path.Combine(request.OutputDirectory, Path.GetFileName(request.DefinitionPath));
-        var outWeights = Path.Combine(request.OutputDirectory, Path.GetFileName(weights));
-        CopyAtomically(request.DefinitionPath, outDefinition);
-        CopyAtomically(weights, outWeights);
+        // Named after the definition, so the format's weights-by-convention rule finds them.
+        var outWeights = format.DefaultWeightsPath(outDefinition);
+        format.Write(model, outDefinition, outWeights);
+        Lap("write");
+
+        var written = format.Read(outDefinition, readOptions with { WeightsPath = outWeights });
+        var after = CostModel.Analyze(written);
+        Lap("re-read and analyse");
         return new OptimizeResult
         {
             OptimizedDefinitionPath = outDefinition,
             OptimizedWeightsPath = outWeights,
             Before = before,
-            After = before,
+            After = after,
+            Timings = timings,
+            Passes = passes,
+            Verification = verification,
+            PassLog = [.. passes.Events.Select(e => e.ToString())],
         };
-    }
-
-    private static void CopyAtomically(string source, string destination)
-    {
-        var temp = destination + ".tmp";
-        File.Copy(source, temp, overwrite: true);
-        File.Move(temp, destination, overwrite: true);
     }
 }

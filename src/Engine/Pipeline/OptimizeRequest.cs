@@ -29,6 +29,10 @@ public sealed record OptimizeRequest
 
     public VerifyMode Verify { get; init; } = VerifyMode.Layers;
 
+    /// <summary>Input for <see cref="VerifyMode.Model"/>; null: the model's input. Fully convolutional
+    /// models may be checked smaller (a multiple of the network stride) to save time.</summary>
+    public Shape? VerifyInputShape { get; init; }
+
     /// <summary>Absolute tolerance of verification: |a-b| &lt;= atol + rtol*|b|.</summary>
     public double AbsoluteTolerance { get; init; } = 1e-5;
 

@@ -1,4 +1,5 @@
 using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Pipeline;
 
@@ -14,6 +15,14 @@ public sealed record OptimizeResult
 
     /// <summary>Costs of the optimised model: the figures budgets are checked against.</summary>
     public required ModelReport After { get; init; }
+
+    public PassReport Passes { get; init; } = new();
+
+    /// <summary>Null when verification was off.</summary>
+    public VerificationReport? Verification { get; init; }
+
+    /// <summary>Wall time of each phase, in order.</summary>
+    public IReadOnlyList<(string Phase, TimeSpan Time)> Timings { get; init; } = [];
 
     /// <summary>One line per pass application or refusal, for reports and build logs.</summary>
     public IReadOnlyList<string> PassLog { get; init; } = [];

@@ -9,12 +9,19 @@ namespace NeuralBuild.Engine.Formats.Darknet;
 /// </summary>
 public sealed class CfgDocument
 {
-    private CfgDocument(string path, List<string> lines, List<CfgSection> sections)
+    private CfgDocument(string path, List<string> lines, List<CfgSection> sections, string newLine, bool endsWithNewLine)
     {
         Path = path;
         Lines = lines;
         Sections = sections;
+        NewLine = newLine;
+        EndsWithNewLine = endsWithNewLine;
     }
+
+    /// <summary>The file's line terminator ("\n" or "\r\n"), so a rewrite keeps it.</summary>
+    public string NewLine { get; }
+
+    public bool EndsWithNewLine { get; }
 
     public string Path { get; }
 
@@ -94,7 +101,8 @@ public sealed class CfgDocument
             current.Add(new CfgOption(key, RemoveWhitespace(valueText), new SourceLocation(path, lineNumber, valueColumn), i));
         }
 
-        return new CfgDocument(path, lines, sections);
+        var newLine = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+        return new CfgDocument(path, lines, sections, newLine, text.EndsWith('\n'));
     }
 
     private static List<string> SplitLines(string text)

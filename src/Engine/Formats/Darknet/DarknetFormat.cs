@@ -17,6 +17,8 @@ public sealed class DarknetFormat : IModelFormat
         return Read(cfg, options);
     }
 
+    public void Write(Model model, string definitionPath, string weightsPath) => DarknetWriter.Write(model, definitionPath, weightsPath);
+
     public Model Read(CfgDocument cfg, ModelReadOptions options)
     {
         var (graph, layers, _) = DarknetGraphBuilder.Build(cfg, options.DarknetDialect, options.InputShape);

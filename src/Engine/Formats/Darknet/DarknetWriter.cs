@@ -1,0 +1,310 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Formats.Darknet;
+
+/// <summary>
+/// Writes a (possibly rewritten) Darknet model back: the cfg by editing only what changed in the
+/// original text (a folded layer's <c>batch_normalize=1</c> becomes 0, removed sections disappear
+/// and layer references are renumbered; comments, order and every other option stay), and the
+/// weights by streaming each layer's tensors in darknet's order. Tensors the passes did not touch
+/// are copied byte for byte, so read → write without passes reproduces the weights file exactly.
+/// Both files go to temporary names and are moved into place only when complete.
+/// </summary>
+public static class DarknetWriter
+{
+    public static void Write(Model model, string cfgPath, string weightsPath)
+    {
+        var darknet = model.SourceDocument as DarknetModel
+            ?? throw new ArgumentException("The model was not read from Darknet files.", nameof(model));
+        var header = darknet.Header
+            ?? throw DiagnosticCodes.FileNotFound.Exception(new SourceLocation(model.DefinitionPath), "The model was read without weights; there is nothing to write.");
+
+        var byLayer = model.Graph.Nodes.GroupBy(n => n.Origin.Index).ToDictionary(g => g.Key, g => g.ToList());
+        var kept = darknet.Layers.Where(l => byLayer.ContainsKey(l.Index)).ToList();
+        var newIndex = NewIndices(darknet.Layers, byLayer);
+
+        var cfgTemp = cfgPath + ".tmp";
+        var weightsTemp = weightsPath + ".tmp";
+        try
+        {
+            File.WriteAllText(cfgTemp, RewriteCfg(darknet, byLayer, newIndex));
+            WriteWeights(model.Graph, darknet, header, kept, byLayer, weightsTemp);
+            File.Move(cfgTemp, cfgPath, overwrite: true);
+            File.Move(weightsTemp, weightsPath, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(cfgTemp);
+            File.Delete(weightsTemp);
+        }
+    }
+
+    /// <summary>Old layer index → new index; a removed layer maps to the layer whose output replaced it.</summary>
+    private static int[] NewIndices(IReadOnlyList<DarknetLayer> layers, Dictionary<int, List<Node>> byLayer)
+    {
+        var map = new int[layers.Count];
+        var next = 0;
+        for (var i = 0; i < layers.Count; i++)
+        {
+            // Removed layers (dropout, identity, forward-folded batchnorm) passed their input on,
+            // which in darknet is always the previous layer's output.
+            map[i] = byLayer.ContainsKey(i) ? next++ : i == 0 ? -1 : map[i - 1];
+        }
+
+        return map;
+    }
+
+    private static string RewriteCfg(DarknetModel darknet, Dictionary<int, List<Node>> byLayer, int[] newIndex)
+    {
+        var lines = new List<string?>(darknet.Cfg.Lines);
+        var sections = darknet.Cfg.Sections;
+        foreach (var layer in darknet.Layers)
+        {
+            var sectionEnd = layer.Index + 2 < sections.Count ? sections[layer.Index + 2].HeaderLineIndex : lines.Count;
+            if (!byLayer.TryGetValue(layer.Index, out var nodes))
+            {
+                for (var i = layer.Section.HeaderLineIndex; i < sectionEnd; i++)
+                {
+                    lines[i] = null;
+                }
+
+                continue;
+            }
+
+            if (layer.Section.Find("batch_normalize") is { } bnOption && bnOption.Value != "0"
+                && layer.Section.Type is "convolutional" or "conv" or "deconvolutional" or "deconv" or "connected" or "conn"
+                && !nodes.Any(n => n.OpType == "BatchNormalization"))
+            {
+                lines[bnOption.LineIndex] = ReplaceValue(lines[bnOption.LineIndex]!, "0");
+            }
+
+            foreach (var key in (string[])["layers", "from", "share_index", "yolo_layer", "embedding_layer"])
+            {
+                if (layer.Section.Find(key) is { } option)
+                {
+                    var renumbered = Renumber(option, layer.Index, newIndex);
+                    if (renumbered != option.Value)
+                    {
+                        lines[option.LineIndex] = ReplaceValue(lines[option.LineIndex]!, renumbered);
+                    }
+                }
+            }
+        }
+
+        var text = string.Join(darknet.Cfg.NewLine, lines.Where(l => l is not null));
+        return darknet.Cfg.EndsWithNewLine ? text + darknet.Cfg.NewLine : text;
+    }
+
+    private static string Renumber(CfgOption option, int layerIndex, int[] newIndex)
+    {
+        var parts = option.Value.Split(',');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var reference))
+            {
+                continue;
+            }
+
+            var target = reference < 0 ? layerIndex + reference : reference;
+            var mapped = target >= 0 && target < newIndex.Length ? newIndex[target] : target;
+            if (mapped < 0)
+            {
+                throw DiagnosticCodes.CfgBadLayerReference.Exception(option.Location,
+                    $"{option.Key}={option.Value} refers to a removed first layer; the rewritten cfg cannot express it.");
+            }
+
+            parts[i] = (reference < 0 ? mapped - newIndex[layerIndex] : mapped).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return string.Join(',', parts);
+    }
+
+    /// <summary>Replaces the text after '=' (up to a trailing comment), keeping spacing and comment.</summary>
+    private static string ReplaceValue(string line, string value)
+    {
+        var eq = line.IndexOf('=', StringComparison.Ordinal);
+        var rest = line[(eq + 1)..];
+        var hash = rest.IndexOf('#', StringComparison.Ordinal);
+        var body = hash >= 0 ? rest[..hash] : rest;
+        var comment = hash >= 0 ? rest[hash..] : string.Empty;
+        var leading = body[..(body.Length - body.TrimStart().Length)];
+        var trailing = body.TrimStart()[body.Trim().Length..];
+        return line[..(eq + 1)] + leading + value + trailing + comment;
+    }
+
+    private static void WriteWeights(Graph graph, DarknetModel darknet, DarknetWeightsHeader header, List<DarknetLayer> kept, Dictionary<int, List<Node>> byLayer, string path)
+    {
+        using var output = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        var headerBytes = new byte[header.ByteLength];
+        header.Write(headerBytes);
+        output.Write(headerBytes);
+
+        var sources = new Dictionary<string, SafeFileHandleHolder>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var layer in kept)
+            {
+                foreach (var name in TensorsInFileOrder(layer, byLayer[layer.Index], darknet.Dialect))
+                {
+                    WriteTensor(output, graph.Initializers[name], sources);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var source in sources.Values)
+            {
+                source.Handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Which initializers a layer stores, in darknet's read order, from the graph as it is now.</summary>
+    private static IEnumerable<string> TensorsInFileOrder(DarknetLayer layer, List<Node> nodes, DarknetDialect dialect)
+    {
+        Node Op(string type) => nodes.FirstOrDefault(n => n.OpType == type)
+            ?? throw new InvalidOperationException($"Layer {layer.Index} [{layer.Section.Type}] lost its {type} node; the rewrite cannot be written as Darknet.");
+        var bn = nodes.FirstOrDefault(n => n.OpType == "BatchNormalization");
+        switch (layer.Section.Type)
+        {
+            case "convolutional" or "conv" or "deconvolutional" or "deconv":
+            {
+                if (layer.StoredTensors.Count == 0)
+                {
+                    yield break; // share_index: the weights live in the shared layer.
+                }
+
+                var conv = layer.Section.Type.StartsWith("conv", StringComparison.Ordinal) ? Op("Conv") : Op("ConvTranspose");
+                yield return bn is not null ? bn.Inputs[2] : Bias(conv, layer);
+                if (bn is not null)
+                {
+                    yield return bn.Inputs[1];
+                    yield return bn.Inputs[3];
+                    yield return bn.Inputs[4];
+                }
+
+                yield return conv.Inputs[1];
+                break;
+            }
+
+            case "connected" or "conn":
+            {
+                var fc = Op("FullyConnected");
+                yield return bn is not null ? bn.Inputs[2] : Bias(fc, layer);
+                yield return fc.Inputs[1];
+                if (bn is not null)
+                {
+                    yield return bn.Inputs[1];
+                    yield return bn.Inputs[3];
+                    yield return bn.Inputs[4];
+                }
+
+                break;
+            }
+
+            case "batchnorm":
+                if (dialect == DarknetDialect.AlexeyAB)
+                {
+                    yield return Op("BatchNormalization").Inputs[2];
+                }
+
+                yield return Op("BatchNormalization").Inputs[1];
+                yield return Op("BatchNormalization").Inputs[3];
+                yield return Op("BatchNormalization").Inputs[4];
+                break;
+
+            case "local":
+                yield return Op("LocallyConnected").Inputs[2];
+                yield return Op("LocallyConnected").Inputs[1];
+                break;
+
+            case "shortcut":
+            {
+                var shortcut = Op("Shortcut");
+                if (shortcut.Inputs.Count > shortcut.Attributes.Int("from_count") + 1)
+                {
+                    yield return shortcut.Inputs[^1];
+                }
+
+                break;
+            }
+
+            default:
+                if (layer.StoredTensors.Count > 0)
+                {
+                    throw new InvalidOperationException($"Layer {layer.Index} [{layer.Section.Type}] stores weights the writer does not know how to place.");
+                }
+
+                break;
+        }
+    }
+
+    private static string Bias(Node node, DarknetLayer layer) =>
+        node.Inputs.Count > 2 && node.Inputs[2].Length > 0
+            ? node.Inputs[2]
+            : throw new InvalidOperationException($"Layer {layer.Index} [{layer.Section.Type}] has neither a bias nor a BatchNorm; Darknet cannot store it.");
+
+    private static void WriteTensor(Stream output, Initializer initializer, Dictionary<string, SafeFileHandleHolder> sources)
+    {
+        var data = initializer.Data ?? throw new InvalidOperationException($"Tensor '{initializer.Name}' has no data.");
+        if (data is FileSliceData slice)
+        {
+            // Untouched tensor: copy its bytes, so a round trip is bit-exact (NaN payloads included).
+            if (!sources.TryGetValue(slice.Path, out var holder))
+            {
+                holder = new SafeFileHandleHolder(File.OpenHandle(slice.Path, FileMode.Open, FileAccess.Read, FileShare.Read));
+                sources[slice.Path] = holder;
+            }
+
+            var buffer = holder.Buffer;
+            for (long done = 0; done < slice.ByteLength;)
+            {
+                var chunk = (int)Math.Min(buffer.Length, slice.ByteLength - done);
+                var read = RandomAccess.Read(holder.Handle, buffer.AsSpan(0, chunk), slice.Offset + done);
+                if (read == 0)
+                {
+                    throw new EndOfStreamException($"{slice.Path} ended while copying '{initializer.Name}'.");
+                }
+
+                output.Write(buffer, 0, read);
+                done += read;
+            }
+
+            return;
+        }
+
+        // Computed tensors (folded weights) go through one reusable buffer: no per-layer arrays.
+        var count = checked((int)data.ElementCount);
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(count);
+        try
+        {
+            var values = rented.AsSpan(0, count);
+            data.CopyTo(values);
+            if (!BitConverter.IsLittleEndian)
+            {
+                var ints = MemoryMarshal.Cast<float, int>(values);
+                for (var i = 0; i < ints.Length; i++)
+                {
+                    ints[i] = BinaryPrimitives.ReverseEndianness(ints[i]);
+                }
+            }
+
+            output.Write(MemoryMarshal.AsBytes(values));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    private sealed class SafeFileHandleHolder(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        public Microsoft.Win32.SafeHandles.SafeFileHandle Handle { get; } = handle;
+
+        public byte[] Buffer { get; } = new byte[1 << 20];
+    }
+}

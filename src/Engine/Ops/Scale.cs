@@ -1,0 +1,26 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Per-channel affine map <c>y = scale_c * x + bias_c</c> (Caffe Scale; a constant per-channel
+/// Mul/Add in ONNX). Inputs: X, scale (C), optional bias (C). Cost: 2 FLOPs per element (1 without bias).
+/// </summary>
+public sealed class Scale : OpKind
+{
+    public override string Name => "Scale";
+
+    public override Shape[] InferShapes(OpContext context)
+    {
+        var x = context.Input(0);
+        var s = context.Input(1);
+        var channels = x.Rank > 1 ? x[1] : x[0];
+        return s.ElementCount == channels
+            ? [x]
+            : throw context.Error(DiagnosticCodes.ShapeMismatch, $"scale has {s.ElementCount} values for {channels} channels.");
+    }
+
+    public override OpCost Cost(OpContext context) =>
+        new() { Flops = new FlopTerms(Normalization: Checked.Mul(context.HasInput(2) ? 2 : 1, context.Output.ElementCount)) };
+}

@@ -1,0 +1,132 @@
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Passes;
+
+/// <summary>
+/// The backward fold shared by <see cref="FoldBatchNorm"/> and <see cref="FoldScale"/>: a
+/// per-channel affine node that directly follows a Conv, ConvTranspose or FullyConnected is merged
+/// into it: <c>W'[c,…] = A_c * W[c,…]</c>, <c>b'_c = A_c * b_c + Shift_c</c> (b = 0 without bias).
+/// </summary>
+internal static class AffineIntoProducer
+{
+    private static readonly HashSet<string> s_foldable = new(StringComparer.Ordinal) { "Conv", "ConvTranspose", "FullyConnected" };
+
+    /// <summary>Cheap structural checks. Returns the producer, or null with the reason it cannot fold.</summary>
+    public static Node? FindProducer(Graph graph, Node affine, Dictionary<string, Node> producers, out string reason)
+    {
+        if (!producers.TryGetValue(affine.Inputs[0], out var producer))
+        {
+            reason = "its input is the graph input, not a conv/deconv/FC output";
+            return null;
+        }
+
+        if (!s_foldable.Contains(producer.OpType))
+        {
+            reason = $"its input comes from {producer.OpType} '{producer.Name}' (layer {producer.Origin.Index}), not from a conv, deconv or FC; nothing linear to fold into";
+            return null;
+        }
+
+        var consumers = GraphEditing.ConsumerCount(graph, producer.Outputs[0]);
+        if (consumers != 1)
+        {
+            reason = $"the output of '{producer.Name}' is read by {consumers} consumers; folding would change what the others see";
+            return null;
+        }
+
+        if (!graph.Initializers.TryGetValue(producer.Inputs[1], out var weights) || weights.Data is null)
+        {
+            reason = $"the weights of '{producer.Name}' are not constant or not loaded";
+            return null;
+        }
+
+        var weightUsers = graph.Nodes.Count(n => n.Inputs.Contains(producer.Inputs[1]));
+        if (weightUsers != 1)
+        {
+            reason = $"the weights of '{producer.Name}' are shared with {weightUsers - 1} other layer(s) (share_index)";
+            return null;
+        }
+
+        if (producer.Inputs.Count > 2 && producer.Inputs[2].Length > 0 && (!graph.Initializers.TryGetValue(producer.Inputs[2], out var bias) || bias.Data is null))
+        {
+            reason = $"the bias of '{producer.Name}' is not constant";
+            return null;
+        }
+
+        reason = string.Empty;
+        return producer;
+    }
+
+    /// <summary>Rewrites <paramref name="producer"/> to absorb <paramref name="affine"/> and removes the affine node.</summary>
+    public static FoldRecord Fold(Graph graph, Node producer, Node affineNode, ChannelAffine affine, Shape producerInputShape, string pass)
+    {
+        var snapshotNodes = new[] { GraphEditing.CloneNode(producer), GraphEditing.CloneNode(affineNode) };
+        var snapshotInits = producer.Inputs.Concat(affineNode.Inputs)
+            .Where(i => graph.Initializers.ContainsKey(i))
+            .Distinct(StringComparer.Ordinal)
+            .ToDictionary(i => i, i => graph.Initializers[i], StringComparer.Ordinal);
+
+        var weights = graph.Initializers[producer.Inputs[1]];
+        var a = affine.A;
+        var w = weights.Shape;
+        var scaled = producer.OpType switch
+        {
+            // (Cout, Cin/g, kh, kw) and (J, I): one contiguous block per output channel.
+            "Conv" or "FullyConnected" => new BlockScaledData(weights.Data!, w.ElementCount / w[0], b => a[b]),
+
+            // (Cin, Cout/g, kh, kw): block (i, j) belongs to output channel group(i) * Cout/g + j.
+            _ => DeconvScaled(weights, producer.Attributes.Int("group", 1), a),
+        };
+        var newWeights = new Initializer(UniqueName(graph, producer.Name + "/folded_weights"), w, scaled);
+
+        var oldBias = producer.Inputs.Count > 2 && producer.Inputs[2].Length > 0 ? graph.Initializers[producer.Inputs[2]].Data!.ToArray() : null;
+        var bias = new float[a.Length];
+        for (var c = 0; c < bias.Length; c++)
+        {
+            bias[c] = (float)((a[c] * (oldBias?[c] ?? 0.0)) + affine.Shift[c]);
+        }
+
+        var newBias = new Initializer(UniqueName(graph, producer.Name + "/folded_bias"), new Shape(a.Length), new ArrayData(bias));
+        graph.Initializers[newWeights.Name] = newWeights;
+        graph.Initializers[newBias.Name] = newBias;
+        producer.Inputs[1] = newWeights.Name;
+        if (producer.Inputs.Count > 2)
+        {
+            producer.Inputs[2] = newBias.Name;
+        }
+        else
+        {
+            producer.Inputs.Add(newBias.Name);
+        }
+
+        GraphEditing.ReplaceUses(graph, affineNode.Outputs[0], producer.Outputs[0]);
+        graph.Nodes.Remove(affineNode);
+
+        return new FoldRecord(pass, affineNode.Origin, producer.Inputs[0], producerInputShape, snapshotNodes, snapshotInits,
+            [GraphEditing.CloneNode(producer)],
+            new Dictionary<string, Initializer>(StringComparer.Ordinal) { [newWeights.Name] = newWeights, [newBias.Name] = newBias });
+    }
+
+    private static BlockScaledData DeconvScaled(Initializer weights, long groups, double[] a)
+    {
+        var w = weights.Shape;
+        var inPerGroup = w[0] / groups;
+        var outPerGroup = w[1];
+        return new BlockScaledData(weights.Data!, w[2] * w[3], block =>
+        {
+            var i = block / outPerGroup;
+            var j = block % outPerGroup;
+            return a[((i / inPerGroup) * outPerGroup) + j];
+        });
+    }
+
+    internal static string UniqueName(Graph graph, string name)
+    {
+        var candidate = name;
+        for (var i = 2; graph.Initializers.ContainsKey(candidate); i++)
+        {
+            candidate = $"{name}.{i}";
+        }
+
+        return candidate;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Globalization;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Passes;
+
+/// <summary>
+/// A per-channel affine map <c>y_c = A_c * x_c + Shift_c</c>, extracted in double precision from a
+/// BatchNormalization or Scale node. BatchNorm: <c>A = gamma / D(var)</c>, <c>Shift = beta - A * mean</c>,
+/// with D from the node's epsilon placement (docs/fusion.md).
+/// </summary>
+internal sealed record ChannelAffine(double[] A, double[] Shift)
+{
+    /// <summary>Variance below this many epsilons: the dialects' D disagree by more than ~5 %.</summary>
+    private const double NearZeroVarianceEpsilons = 10;
+
+    public int Channels => A.Length;
+
+    public static ChannelAffine FromBatchNorm(Graph graph, Node bn, PassReport report, string pass)
+    {
+        var gamma = Values(graph, bn, 1);
+        var beta = bn.Inputs.Count > 2 && bn.Inputs[2].Length > 0 ? Values(graph, bn, 2) : new double[gamma.Length];
+        var mean = Values(graph, bn, 3);
+        var variance = Values(graph, bn, 4);
+        var epsilon = bn.Attributes.Float("epsilon", 1e-5);
+        var outside = bn.Attributes.String("epsilon_placement", "inside") == "outside";
+
+        RequireFinite(bn, gamma, "scale (gamma)");
+        RequireFinite(bn, beta, "bias (beta)");
+        RequireFinite(bn, mean, "mean");
+        RequireFinite(bn, variance, "variance");
+
+        var a = new double[gamma.Length];
+        var shift = new double[gamma.Length];
+        var tiny = new List<int>();
+        for (var c = 0; c < a.Length; c++)
+        {
+            if (variance[c] < 0)
+            {
+                throw DiagnosticCodes.NonFiniteStatistics.Exception(bn.Origin.Location,
+                    $"layer {bn.Origin.Index} [{bn.Origin.Kind}]: channel {c} has negative variance {variance[c].ToString("G6", CultureInfo.InvariantCulture)}; the statistics are corrupt.");
+            }
+
+            var d = outside ? Math.Sqrt(variance[c]) + epsilon : Math.Sqrt(variance[c] + epsilon);
+            a[c] = gamma[c] / d;
+            shift[c] = beta[c] - (a[c] * mean[c]);
+            if (variance[c] < NearZeroVarianceEpsilons * epsilon)
+            {
+                tiny.Add(c);
+            }
+        }
+
+        if (tiny.Count > 0)
+        {
+            var list = string.Join(", ", tiny.Take(8).Select(c => $"{c} (var {variance[c].ToString("G3", CultureInfo.InvariantCulture)})"));
+            report.Warnings.Add(DiagnosticCodes.NearZeroVariance.At(bn.Origin.Location,
+                $"layer {bn.Origin.Index} [{bn.Origin.Kind}]: {tiny.Count} channel(s) with variance below {NearZeroVarianceEpsilons}x epsilon: {list}{(tiny.Count > 8 ? ", …" : string.Empty)}. " +
+                $"Folded with this model's arithmetic ({(outside ? "sqrt(var) + eps" : "sqrt(var + eps)")}); frameworks that use the other one disagree there ({pass})."));
+        }
+
+        return new ChannelAffine(a, shift);
+    }
+
+    public static ChannelAffine FromScale(Graph graph, Node scale)
+    {
+        var s = Values(graph, scale, 1);
+        var t = scale.Inputs.Count > 2 && scale.Inputs[2].Length > 0 ? Values(graph, scale, 2) : new double[s.Length];
+        RequireFinite(scale, s, "scale");
+        RequireFinite(scale, t, "bias");
+        return new ChannelAffine(s, t);
+    }
+
+    /// <summary>True when every parameter input of the node is an initializer with loaded data.</summary>
+    public static bool HasConstantParameters(Graph graph, Node node) =>
+        node.Inputs.Skip(1).All(i => i.Length == 0 || (graph.Initializers.TryGetValue(i, out var init) && init.Data is not null));
+
+    private static double[] Values(Graph graph, Node node, int input)
+    {
+        var floats = graph.Initializers[node.Inputs[input]].Data!.ToArray();
+        return Array.ConvertAll(floats, f => (double)f);
+    }
+
+    private static void RequireFinite(Node node, double[] values, string what)
+    {
+        var bad = Array.FindIndex(values, v => !double.IsFinite(v));
+        if (bad >= 0)
+        {
+            throw DiagnosticCodes.NonFiniteStatistics.Exception(node.Origin.Location,
+                $"layer {node.Origin.Index} [{node.Origin.Kind}]: {what} of channel {bad} is {values[bad].ToString(CultureInfo.InvariantCulture)}; the weights are corrupt (NaN/Inf), so the layer cannot be folded or run.");
+        }
+    }
+}

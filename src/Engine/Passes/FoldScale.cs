@@ -1,0 +1,42 @@
+using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Passes;
+
+/// <summary>
+/// Folds a lone per-channel Scale (Caffe Scale without a BatchNorm before it, or a constant
+/// per-channel Mul/Add) into the conv, deconv or FC layer that produces its input.
+/// <para>Before: <c>X → Conv(W, b?) → Scale(s, t?) → Y</c>; After: <c>X → Conv(W', b') → Y</c>.</para>
+/// <para>Preconditions: as <see cref="FoldBatchNorm"/>; s and t constant and finite.</para>
+/// <para>Formula: <c>W'[c,…] = s_c W[c,…]</c>, <c>b'_c = s_c b_c + t_c</c>.</para>
+/// </summary>
+public sealed class FoldScale : GraphPass
+{
+    public override string Name => "FoldScale";
+
+    public override void Run(Graph graph, PassReport report)
+    {
+        var shapes = ShapeInference.Run(graph);
+        foreach (var scale in graph.Nodes.Where(n => n.OpType == "Scale").ToList())
+        {
+            var producer = AffineIntoProducer.FindProducer(graph, scale, graph.BuildProducers(), out var reason);
+            if (producer is null)
+            {
+                NotApplied(report, scale, reason);
+                continue;
+            }
+
+            if (!ChannelAffine.HasConstantParameters(graph, scale))
+            {
+                NotApplied(report, scale, "its scale or bias is not constant or not loaded");
+                continue;
+            }
+
+            var affine = ChannelAffine.FromScale(graph, scale);
+            report.Folds.Add(AffineIntoProducer.Fold(graph, producer, scale, affine, shapes[producer.Inputs[0]], Name));
+            Applied(report, scale, $"folded into {producer.OpType} '{producer.Name}' ({affine.Channels} channels)");
+        }
+
+        GraphEditing.RemoveUnusedInitializers(graph);
+    }
+}

@@ -1,0 +1,46 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Passes;
+
+public enum PassOutcome
+{
+    Applied,
+    NotApplied,
+    Warning,
+}
+
+/// <summary>One thing a pass did or declined to do, about one node.</summary>
+public sealed record PassEvent(string Pass, PassOutcome Outcome, string Node, LayerOrigin Origin, string Detail)
+{
+    public override string ToString() =>
+        $"{Origin.Location}: {Pass} {(Outcome == PassOutcome.Applied ? "applied" : Outcome == PassOutcome.NotApplied ? "not applied" : "warning")} at layer {Origin.Index} [{Origin.Kind}] ({Node}): {Detail}";
+}
+
+/// <summary>
+/// A fold, recorded so <c>Verify=Layers</c> can run the original nodes and their replacement on
+/// the same random patch. Nodes and initializers are snapshots taken before the rewrite.
+/// </summary>
+public sealed record FoldRecord(
+    string Pass,
+    LayerOrigin Origin,
+    string Input,
+    Shape InputShape,
+    IReadOnlyList<Node> OriginalNodes,
+    IReadOnlyDictionary<string, Initializer> OriginalInitializers,
+    IReadOnlyList<Node> ReplacementNodes,
+    IReadOnlyDictionary<string, Initializer> ReplacementInitializers);
+
+/// <summary>Everything the passes of one run applied, refused and warned about.</summary>
+public sealed class PassReport
+{
+    public List<PassEvent> Events { get; } = [];
+
+    public List<FoldRecord> Folds { get; } = [];
+
+    public List<Diagnostic> Warnings { get; } = [];
+
+    public IEnumerable<PassEvent> Applied => Events.Where(e => e.Outcome == PassOutcome.Applied);
+
+    public IEnumerable<PassEvent> NotApplied => Events.Where(e => e.Outcome == PassOutcome.NotApplied);
+}

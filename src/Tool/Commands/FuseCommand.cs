@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Pipeline;
+
+namespace NeuralBuild.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet neural fuse MODEL --output DIR [--weights FILE] [--dialect …] [--verify none|layers|model]</c>:
+/// writes the optimised definition and weights, and a report of folds applied and refused, layers
+/// removed, and the figures before and after.
+/// </summary>
+internal static class FuseCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<FileInfo>("model") { Description = "Model definition (.cfg)." };
+        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Folder for the optimised model and fuse-report.md.", Required = true };
+        var weights = CommonOptions.Weights();
+        var input = CommonOptions.Input();
+        var dialect = CommonOptions.Dialect();
+        var verify = CommonOptions.Verify(VerifyMode.Layers);
+        var atol = CommonOptions.AbsoluteTolerance();
+        var rtol = CommonOptions.RelativeTolerance();
+        var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for --verify model (fully convolutional models), e.g. 1x3x160x160." };
+        var command = new Command("fuse", "Fold BatchNorm/Scale into conv and FC layers, remove Dropout, verify, and write the optimised model.")
+        {
+            model, output, weights, input, dialect, verify, atol, rtol, verifyInput,
+        };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var result = ModelOptimizer.Optimize(new OptimizeRequest
+            {
+                DefinitionPath = parse.GetValue(model)!.FullName,
+                WeightsPath = parse.GetValue(weights)?.FullName,
+                InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
+                Dialect = parse.GetValue(dialect),
+                Verify = parse.GetValue(verify),
+                AbsoluteTolerance = parse.GetValue(atol),
+                RelativeTolerance = parse.GetValue(rtol),
+                VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
+                OutputDirectory = parse.GetValue(output)!.FullName,
+            });
+            var report = Report(result);
+            var reportPath = Path.Combine(parse.GetValue(output)!.FullName, "fuse-report.md");
+            File.WriteAllText(reportPath + ".tmp", report);
+            File.Move(reportPath + ".tmp", reportPath, overwrite: true);
+            Console.Out.Write(report);
+            foreach (var warning in result.Passes.Warnings)
+            {
+                Console.Error.WriteLine(warning.ToString());
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static string Report(OptimizeResult result)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"# fuse {Path.GetFileName(result.Before.ModelPath)}\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"written: {result.OptimizedDefinitionPath}, {result.OptimizedWeightsPath}\n\n");
+        var applied = result.Passes.Applied.ToList();
+        var refused = result.Passes.NotApplied.ToList();
+        sb.Append(CultureInfo.InvariantCulture, $"## applied ({applied.Count})\n\n");
+        foreach (var group in applied.GroupBy(e => e.Pass))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"- {group.Key}: {group.Count()} at layers {string.Join(", ", group.Select(e => e.Origin.Index).Distinct())}\n");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"\n## not applied ({refused.Count})\n\n");
+        foreach (var e in refused)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] (line {e.Origin.Location.Line}) {e.Pass}: {e.Detail}\n");
+        }
+
+        var removed = result.Before.Layers.Select(l => l.Index).Except(result.Before.Layers.Where(l => l.Ops.Any(op => op is not ("Dropout" or "Identity"))).Select(l => l.Index)).ToList();
+        sb.Append(CultureInfo.InvariantCulture, $"\nlayers removed: {(removed.Count == 0 ? "none" : string.Join(", ", removed))}\n\n");
+        sb.Append("| metric | before | after | change |\n|---|---:|---:|---:|\n");
+        void Row(string name, long before, long after, Func<long, string> format) =>
+            sb.Append(CultureInfo.InvariantCulture, $"| {name} | {format(before)} | {format(after)} | {(after - before).ToString("+#,0;-#,0;0", CultureInfo.InvariantCulture)} |\n");
+        Row("params", result.Before.Totals.Params, result.After.Totals.Params, HumanUnits.CountWithExact);
+        Row("weights bytes", result.Before.Totals.WeightsBytes, result.After.Totals.WeightsBytes, HumanUnits.BytesWithExact);
+        Row("memory access (naive)", result.Before.Totals.MemoryAccess, result.After.Totals.MemoryAccess, HumanUnits.CountWithExact);
+        Row("memory access (ideal)", result.Before.Totals.MemoryAccessIdeal, result.After.Totals.MemoryAccessIdeal, HumanUnits.CountWithExact);
+        Row("macc", result.Before.Totals.Macc, result.After.Totals.Macc, HumanUnits.CountWithExact);
+        Row("peak activation bytes", result.Before.PeakActivationBytes, result.After.PeakActivationBytes, HumanUnits.BytesWithExact);
+        sb.Append('\n').Append(result.Verification?.Summary() ?? "verification: none").Append('\n');
+        sb.Append("\ntime: ").Append(string.Join(", ", result.Timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Phase} {t.Time.TotalMilliseconds:0} ms")))).Append('\n');
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Globalization;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Pipeline;
+
+namespace NeuralBuild.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet neural verify ORIGINAL OPTIMISED [--weights …] [--optimised-weights …]</c>: runs both
+/// models on the same seeded input and reports the error of every output and every layer they
+/// share. Exit code 2 when any comparison is over tolerance.
+/// </summary>
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var original = new Argument<FileInfo>("original") { Description = "The original model definition." };
+        var optimised = new Argument<FileInfo>("optimised") { Description = "The optimised model definition." };
+        var weights = CommonOptions.Weights("--weights", "Weights of the original (default: next to it, same base name).");
+        var optimisedWeights = CommonOptions.Weights("--optimised-weights", "Weights of the optimised model (default: next to it, same base name).");
+        var input = CommonOptions.Input();
+        var dialect = CommonOptions.Dialect();
+        var atol = CommonOptions.AbsoluteTolerance();
+        var rtol = CommonOptions.RelativeTolerance();
+        var all = new Option<bool>("--all") { Description = "List every comparison, not only the outputs and the five worst layers." };
+        var command = new Command("verify", "Run the original and the optimised model on the same input and compare their outputs.")
+        {
+            original, optimised, weights, optimisedWeights, input, dialect, atol, rtol, all,
+        };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            ModelReadOptions Options(FileInfo definition, FileInfo? explicitWeights) => new()
+            {
+                WeightsPath = explicitWeights?.FullName ?? ModelFormats.ForPath(definition.FullName).DefaultWeightsPath(definition.FullName),
+                InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
+                DarknetDialect = parse.GetValue(dialect),
+            };
+            var a = parse.GetValue(original)!;
+            var b = parse.GetValue(optimised)!;
+            var report = Verifier.VerifyModels(
+                ModelFormats.Read(a.FullName, Options(a, parse.GetValue(weights))),
+                ModelFormats.Read(b.FullName, Options(b, parse.GetValue(optimisedWeights))),
+                parse.GetValue(atol),
+                parse.GetValue(rtol));
+
+            var shown = parse.GetValue(all)
+                ? report.Comparisons
+                : report.Comparisons.Where(c => c.Subject == "model output")
+                    .Concat(report.Comparisons.Where(c => c.Subject != "model output").OrderByDescending(c => c.WorstExcess).Take(5))
+                    .ToList();
+            foreach (var c in shown)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{(c.Passed ? "ok  " : "FAIL")} {c.Subject} {c.Output}: {c.Elements} values, max abs {c.MaxAbsoluteError:G3}, max rel {c.MaxRelativeError:G3}"));
+            }
+
+            Console.Out.WriteLine(report.Summary());
+            return report.Passed ? ExitCodes.Ok : ExitCodes.Failure;
+        }));
+        return command;
+    }
+}
