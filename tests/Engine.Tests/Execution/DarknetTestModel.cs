@@ -35,12 +35,13 @@ internal sealed class DarknetTestModel
     /// reach 1e5, where float32 rounding, not the kernels, decides the low digits. Trained networks
     /// keep those gains small for the same reason. Inputs are uniform in [offset, offset + scale).
     /// </summary>
-    public static DarknetTestModel Create(string cfg, string workDir, ulong seed, double nearZeroVariance = 0, float residualGain = 0.1f, float inputScale = 1, float inputOffset = 0)
+    public static DarknetTestModel Create(string cfg, string workDir, ulong seed, double? nearZeroVariance = null, float residualGain = 0.1f, float inputScale = 1, float inputOffset = 0)
     {
         Directory.CreateDirectory(workDir);
         var weights = Path.Combine(workDir, Path.GetFileNameWithoutExtension(cfg) + ".weights");
         var model = ModelFormats.Read(cfg, new ModelReadOptions { DarknetDialect = DarknetDialect.Pjreddie });
-        DarknetSyntheticWeights.Write(model, weights, new SyntheticWeightsOptions { Seed = seed, NearZeroVarianceFraction = nearZeroVariance });
+        var options = new SyntheticWeightsOptions { Seed = seed };
+        DarknetSyntheticWeights.Write(model, weights, nearZeroVariance is { } fraction ? options with { NearZeroVarianceFraction = fraction } : options);
         if (residualGain != 1)
         {
             DampResidualBranches(cfg, weights, residualGain);

@@ -16,13 +16,16 @@ namespace NeuralBuild.Engine.Tests.Execution;
 public sealed class LibDarknetCrossCheckTests
 {
     /// <summary>
-    /// Whole models: up to ~100 layers of float32 sums in a different order than darknet's gemm.
-    /// Observed worst |a-b|/(atol+rtol|b|) is about 0.3 of this bound (max |a-b| 2.8e-5 on yolov2-tiny).
+    /// Whole models: up to ~100 layers of float32 sums in a different order than darknet's gemm,
+    /// with 2% of the BatchNorm channels at near-zero variance (where 1/sqrt(var) magnifies every
+    /// rounding difference). Observed worst |a-b|/(atol+rtol|b|): 0.58 (yolov2-tiny, max |a-b|
+    /// 1.8e-4 on values up to ~5); without near-zero variances the same models stay within 0.3 of
+    /// half this bound.
     /// </summary>
-    private const double ModelAtol = 5e-5;
-    private const double ModelRtol = 5e-4;
+    private const double ModelAtol = 1e-4;
+    private const double ModelRtol = 1e-3;
 
-    /// <summary>The layer zoos are shallow: every layer is held to a tighter bound (observed worst: 0.5 of it).</summary>
+    /// <summary>The layer zoos are shallow: every layer is held to a 10x tighter bound (observed worst: 0.06 of it).</summary>
     private const double ZooAtol = 1e-5;
     private const double ZooRtol = 1e-4;
 
