@@ -8,7 +8,8 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// the blocked <see cref="Gemm"/> over a grid of (group, column chunk, row range) tasks; the
 /// im2col matrix is built one KC x NC block at a time inside each task, so it never exists whole
 /// (darknet's workspace for yolov3 at 608 is 100 MB). A 1x1 stride-1 convolution reads the input
-/// as its im2col matrix directly.
+/// as its im2col matrix directly; a depthwise one (one input channel per group) runs as
+/// <see cref="DepthwiseConvolution"/>.
 /// </summary>
 internal sealed unsafe class ConvKernel : Kernel
 {
@@ -45,6 +46,12 @@ internal sealed unsafe class ConvKernel : Kernel
         var channelsPerGroup = cin / groups;
         var depth = channelsPerGroup * g.KernelArea;
         var columns = outH * outW;
+
+        if (channelsPerGroup == 1 && groups > 1)
+        {
+            DepthwiseConvolution.Run(context, x.Data, w.Data, bias?.Data, y.Data, batch, cin, height, width, cout, outH, outW, g);
+            return;
+        }
 
         var packed = context.State(() => PackWeights(w.Data, groups, rowsPerGroup, depth));
 
