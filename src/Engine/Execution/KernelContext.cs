@@ -3,7 +3,7 @@ using NeuralBuild.Engine.Ir;
 namespace NeuralBuild.Engine.Execution;
 
 /// <summary>What a <see cref="Kernel"/> sees of one node's execution.</summary>
-internal sealed class KernelContext(Node node, Tensor?[] inputs, Tensor[] outputs, ParallelOptions parallel, NodeStateCache states)
+internal sealed class KernelContext(Node node, Tensor?[] inputs, Tensor[] outputs, ParallelOptions parallel, NodeStateCache states, ConvEpilogue? epilogue = null)
 {
     public Node Node { get; } = node;
 
@@ -16,6 +16,9 @@ internal sealed class KernelContext(Node node, Tensor?[] inputs, Tensor[] output
     public IReadOnlyList<Tensor> Outputs => outputs;
 
     public ParallelOptions Parallel { get; } = parallel;
+
+    /// <summary>For a Conv: the BatchNorm / activation of the following nodes, which the executor then skips.</summary>
+    public ConvEpilogue? Epilogue { get; } = epilogue;
 
     /// <summary>Threads a kernel should split its work for.</summary>
     public int Threads => Parallel.MaxDegreeOfParallelism > 0 ? Parallel.MaxDegreeOfParallelism : Environment.ProcessorCount;

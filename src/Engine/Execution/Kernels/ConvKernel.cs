@@ -91,9 +91,19 @@ internal sealed unsafe class ConvKernel : Kernel
                     var groupImage = image + ((long)group * channelsPerGroup * height * width);
                     var groupOutput = output + ((long)group * rowsPerGroup * columns) + j0;
                     MultiplyTask(packed[group], groupImage, height, width, g, outW, columns, j0, n0, p0, p1, groupOutput);
+                    var rowStart = Math.Min(rowsPerGroup, p0 * Gemm.MR);
+                    var rowEnd = Math.Min(rowsPerGroup, p1 * Gemm.MR);
                     if (bias is not null)
                     {
-                        AddBias(bias.Data, group * rowsPerGroup, Math.Min(rowsPerGroup, p0 * Gemm.MR), Math.Min(rowsPerGroup, p1 * Gemm.MR), groupOutput, columns, n0);
+                        AddBias(bias.Data, group * rowsPerGroup, rowStart, rowEnd, groupOutput, columns, n0);
+                    }
+
+                    if (context.Epilogue is { } epilogue)
+                    {
+                        for (var r = rowStart; r < rowEnd; r++)
+                        {
+                            epilogue.Apply((group * rowsPerGroup) + r, new Span<float>(groupOutput + ((long)r * columns), n0));
+                        }
                     }
                 }
 

@@ -63,6 +63,8 @@ internal static class DepthwiseConvolution
                         }
                     }
                 }
+
+                context.Epilogue?.Apply(co, output);
             }
         });
     }
