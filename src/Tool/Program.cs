@@ -12,6 +12,8 @@ public static class Program
             InspectCommand.Create(),
             FuseCommand.Create(),
             VerifyCommand.Create(),
+            CheckCommand.Create(),
+            BaselineAcceptCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

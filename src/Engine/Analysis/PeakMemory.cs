@@ -5,7 +5,8 @@ namespace NeuralBuild.Engine.Analysis;
 /// <summary>
 /// Peak live activation memory over the execution order. A buffer lives from the node that
 /// writes it to its last reader (graph inputs from the start, graph outputs to the end); an
-/// in-place node writes into its input's buffer instead of a new one. Weights are not activations.
+/// in-place node writes into its input's buffer instead of a new one (all of its outputs: Caffe's
+/// Split hands the same buffer to every top). Weights are not activations.
 /// </summary>
 public static class PeakMemory
 {
@@ -46,7 +47,7 @@ public static class PeakMemory
             for (var o = 0; o < node.Outputs.Count; o++)
             {
                 var output = node.Outputs[o];
-                if (node.InPlace && o == 0 && node.Inputs.Count > 0 && bufferOf.TryGetValue(node.Inputs[0], out var alias))
+                if (node.InPlace && node.Inputs.Count > 0 && bufferOf.TryGetValue(node.Inputs[0], out var alias))
                 {
                     bufferOf[output] = alias;
                     size[alias] = Math.Max(size[alias], bytesOf(output));

@@ -40,13 +40,57 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor WeightsOversized = Error("NM0031", "Weights file is longer than the cfg requires");
     public static readonly DiagnosticDescriptor WeightsBadHeader = Error("NM0032", "Weights file header is invalid");
 
+    // Budgets, baseline and build configuration (issue 4).
+    public static readonly DiagnosticDescriptor InvalidQuantity = Error("NM0060", "Invalid budget quantity");
+    public static readonly DiagnosticDescriptor InvalidRegressionLimit = Error("NM0061", "Invalid regression limit");
+    public static readonly DiagnosticDescriptor InvalidModelVersion = Error("NM0062", "Invalid model version");
+    public static readonly DiagnosticDescriptor BaselineUnreadable = Error("NM0063", "Baseline file cannot be read");
+    public static readonly DiagnosticDescriptor BaselineUpdateRefusedInCi = Error("NM0064", "Baseline update refused in a CI build");
+    public static readonly DiagnosticDescriptor UnsupportedMSBuildHost = Error("NM0065", "MSBuild host cannot run NeuralBuild");
+    public static readonly DiagnosticDescriptor InvalidModelSetting = Error("NM0066", "Invalid NeuralModel setting");
+    public static readonly DiagnosticDescriptor DuplicateModelName = Error("NM0067", "Two models share one name");
+    public static readonly DiagnosticDescriptor MetricsUnavailable = Error("NM0068", "Model metrics are missing or unreadable");
+
+    // Budget and regression errors.
+    public static readonly DiagnosticDescriptor BudgetExceeded = Error("NM1001", "Model exceeds a budget");
+    public static readonly DiagnosticDescriptor RegressionExceeded = Error("NM1002", "Model regressed beyond the allowed increase over its baseline");
+    public static readonly DiagnosticDescriptor BaselineMetricMissing = Error("NM1003", "Baseline entry lacks a metric");
+    public static readonly DiagnosticDescriptor BaselineNewerModelVersion = Error("NM1004", "Baseline was recorded for a newer model version");
+
+    // Warnings.
+    public static readonly DiagnosticDescriptor BudgetWarning = Warning("NM2001", "Model exceeds a warning budget");
+    public static readonly DiagnosticDescriptor BaselineEntryMissing = Warning("NM2002", "Model has no baseline entry");
+
+
+    // Caffe (NM0100-NM0149). Prototxt text: malformed text (NM0100, NM0101) is kept apart from
+    // text that is well formed but names something this caffe.proto subset lacks (NM0102).
+    public static readonly DiagnosticDescriptor PrototxtSyntax = Error("NM0100", "Malformed prototxt");
+    public static readonly DiagnosticDescriptor PrototxtBadValue = Error("NM0101", "Prototxt value does not fit its field");
+    public static readonly DiagnosticDescriptor PrototxtUnknownField = Error("NM0102", "Prototxt field not known to Caffe's schema");
+
+    // Caffe network structure.
+    public static readonly DiagnosticDescriptor CaffeNoInput = Error("NM0110", "Caffe net declares no input");
+    public static readonly DiagnosticDescriptor CaffeBadInput = Error("NM0111", "Caffe input declaration is inconsistent");
+    public static readonly DiagnosticDescriptor CaffeDuplicateLayer = Error("NM0112", "Two Caffe layers have the same name");
+    public static readonly DiagnosticDescriptor CaffeUnknownBottom = Error("NM0113", "Caffe layer reads a blob no earlier layer produces");
+    public static readonly DiagnosticDescriptor CaffeDuplicateTop = Error("NM0114", "Caffe blob produced by two layers");
+    public static readonly DiagnosticDescriptor CaffeInvalidParameter = Error("NM0115", "Caffe layer parameter invalid");
+    public static readonly DiagnosticDescriptor CaffeUnsupportedLayer = Error("NM0116", "Caffe layer type not supported");
+    public static readonly DiagnosticDescriptor CaffeUnsupportedOption = Error("NM0117", "Caffe layer option not supported");
+
+    // Caffe weights (.caffemodel).
+    public static readonly DiagnosticDescriptor CaffemodelTruncated = Error("NM0130", "Caffemodel is truncated");
+    public static readonly DiagnosticDescriptor CaffemodelMalformed = Error("NM0131", "Caffemodel is not a Caffe NetParameter");
+    public static readonly DiagnosticDescriptor CaffemodelMissingLayer = Error("NM0132", "Caffemodel has no weights for a layer");
+    public static readonly DiagnosticDescriptor CaffemodelBlobCount = Error("NM0133", "Caffemodel layer has the wrong number of blobs");
+    public static readonly DiagnosticDescriptor CaffemodelBlobShape = Error("NM0134", "Caffemodel blob shape does not match the layer");
 
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");
     public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");
 
     // Warnings.
-    public static readonly DiagnosticDescriptor NearZeroVariance = Warning("NM2001", "BatchNorm channel with near-zero variance");
+    public static readonly DiagnosticDescriptor NearZeroVariance = Warning("NM2003", "BatchNorm channel with near-zero variance");
 
     /// <summary>All descriptors declared above, by reflection so the list cannot drift.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

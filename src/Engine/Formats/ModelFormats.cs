@@ -1,4 +1,5 @@
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats.Caffe;
 using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Ir;
 
@@ -10,6 +11,7 @@ public static class ModelFormats
     public static IReadOnlyList<IModelFormat> All { get; } =
     [
         new DarknetFormat(),
+        new CaffeFormat(),
     ];
 
     public static IModelFormat ForPath(string definitionPath)

@@ -6,6 +6,8 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>
 /// Fully connected layer (Darknet [connected], Caffe InnerProduct). Inputs: X (N, …) flattened to I
 /// per item, W (J, I), optional B (J). Output (N, J, 1, 1). MACC = I*J per image.
+/// Attributes (Caffe): <c>transpose</c> = 1 when W is stored (I, J); <c>output_rank</c> = 2 for an
+/// (N, J) output as Caffe's InnerProduct produces (default 4).
 /// </summary>
 public sealed class FullyConnected : OpKind
 {
@@ -15,12 +17,16 @@ public sealed class FullyConnected : OpKind
     {
         var x = context.Input(0);
         var w = context.Input(1);
-        if (w.Rank != 2 || w[1] != x.ElementsPerItem)
+        var transposed = context.Attributes.Int("transpose", 0) != 0;
+        if (w.Rank != 2 || w[transposed ? 0 : 1] != x.ElementsPerItem)
         {
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"weights {w} do not fit {x.ElementsPerItem} inputs.");
         }
 
-        return [context.Positive(Shape.Nchw(x[0], w[0], 1, 1))];
+        var outputs = w[transposed ? 1 : 0];
+        return context.Attributes.Int("output_rank", 4) == 2
+            ? [context.Positive(new Shape(x[0], outputs))]
+            : [context.Positive(Shape.Nchw(x[0], outputs, 1, 1))];
     }
 
     public override OpCost Cost(OpContext context)

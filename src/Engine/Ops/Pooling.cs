@@ -1,8 +1,15 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Ops;
 
-/// <summary>Shape and cost rules shared by <see cref="MaxPool"/> and <see cref="AveragePool"/>.</summary>
+/// <summary>
+/// Shape and cost rules shared by <see cref="MaxPool"/> and <see cref="AveragePool"/>.
+/// Attribute <c>rounding</c>: <c>floor</c> (default; the convolution rule of docs/metrics.md) or
+/// <c>ceil_caffe</c>: Caffe's <c>out = ceil((in + pad_begin + pad_end - k) / stride) + 1</c>, minus one
+/// when padding is present and the last window would start at or beyond <c>in + pad_begin</c>
+/// (every window must start inside the image or its leading padding).
+/// </summary>
 internal static class Pooling
 {
     public static Shape OutputShape(OpContext context)
@@ -15,7 +22,28 @@ internal static class Pooling
         }
 
         var g = SpatialGeometry.From(context);
-        return context.Positive(Shape.Nchw(x.N, x.C, g.OutH(x.H), g.OutW(x.W)));
+        var rounding = context.Attributes.String("rounding", "floor");
+        return rounding switch
+        {
+            "floor" => context.Positive(Shape.Nchw(x.N, x.C, g.OutH(x.H), g.OutW(x.W))),
+            "ceil_caffe" => context.Positive(Shape.Nchw(x.N, x.C,
+                CaffeCeil(x.H, g.KernelH, g.StrideH, g.PadTop, g.PadBottom),
+                CaffeCeil(x.W, g.KernelW, g.StrideW, g.PadLeft, g.PadRight))),
+            _ => throw context.Error(DiagnosticCodes.CfgInvalidValue, $"pooling rounding '{rounding}' is not one of floor, ceil_caffe."),
+        };
+    }
+
+    /// <summary>Caffe's pooled size (PoolingLayer::Reshape): round up, then clip the window that would start in the trailing padding.</summary>
+    public static long CaffeCeil(long input, long kernel, long stride, long padBegin, long padEnd)
+    {
+        var span = input + padBegin + padEnd - kernel;
+        var output = (span >= 0 ? (span + stride - 1) / stride : -(-span / stride)) + 1;
+        if (padBegin > 0 && (output - 1) * stride >= input + padBegin)
+        {
+            output--;
+        }
+
+        return output;
     }
 
     /// <summary>Every output element looks at its whole window: <c>Hout*Wout*C*kh*kw</c> reads and compares.</summary>

@@ -10,7 +10,7 @@ namespace NeuralBuild.Engine.Passes;
 /// <para>After: <c>X → Conv(W', b') → Y</c></para>
 /// <para>Preconditions: the producer's output has exactly one consumer (this BN); its weights are
 /// constant, loaded and not shared with another layer; the BN's statistics are constant. Non-finite
-/// statistics are an error (NM0040); near-zero variances are a warning (NM2001) naming the channels.</para>
+/// statistics are an error (NM0040); near-zero variances are a warning (NM2003) naming the channels.</para>
 /// <para>Formula: <c>A_c = gamma_c / D(var_c)</c> with D per the node's epsilon placement
 /// (AlexeyAB, Caffe, ONNX: <c>sqrt(var + eps)</c>; pjreddie's CPU forward: <c>sqrt(var) + eps</c>),
 /// <c>W'[c,…] = A_c W[c,…]</c> (deconv: along the output-channel axis 1, per group),

@@ -155,7 +155,7 @@ public sealed class FoldBatchNormTests
         var report = PassManager.Run(model.Graph);
 
         var warning = report.Warnings.Single();
-        Assert.AreEqual("NM2001", warning.Code);
+        Assert.AreEqual("NM2003", warning.Code);
         StringAssert.Contains(warning.Message, "1 channel(s)");
         StringAssert.Contains(warning.Message, ": 1 (var 2E-06)");
         Assert.AreEqual(6, warning.Location.Line);

@@ -25,7 +25,7 @@ public sealed class DarknetFormat : IModelFormat
         DarknetWeightsHeader? header = null;
         if (options.WeightsPath is { } weights)
         {
-            header = DarknetWeightsReader.Attach(weights, graph, layers);
+            header = DarknetWeightsReader.Attach(weights, graph, layers, options.DarknetDialect);
         }
 
         return new Model(Name, cfg.Path, options.WeightsPath, graph)

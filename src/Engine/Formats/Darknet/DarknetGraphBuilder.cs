@@ -94,7 +94,12 @@ internal sealed class DarknetGraphBuilder
             return Shape.Nchw(1, inputs, 1, 1);
         }
 
-        throw DiagnosticCodes.CfgInvalidValue.Exception(net.Location,
+        // Point at the offending value when the cfg wrote one (width=0), else at [net] (option missing).
+        var offending = new[] { ("width", w), ("height", h), ("channels", c) }
+            .Where(option => option.Item2 == 0)
+            .Select(option => net.Find(option.Item1))
+            .FirstOrDefault(option => option is not null);
+        throw DiagnosticCodes.CfgInvalidValue.Exception(offending?.Location ?? net.Location,
             $"[net] needs positive width, height and channels (got width={w}, height={h}, channels={c}).");
     }
 

@@ -11,7 +11,7 @@ namespace NeuralBuild.Engine.Formats.Darknet;
 /// </summary>
 internal static class DarknetWeightsReader
 {
-    public static DarknetWeightsHeader Attach(string path, Graph graph, IReadOnlyList<DarknetLayer> layers)
+    public static DarknetWeightsHeader Attach(string path, Graph graph, IReadOnlyList<DarknetLayer> layers, DarknetDialect dialect)
     {
         if (!File.Exists(path))
         {
@@ -26,7 +26,7 @@ internal static class DarknetWeightsReader
             got = stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false);
         }
 
-        var header = DarknetWeightsHeader.Read(path, headerBytes[..got], length);
+        var header = DarknetWeightsHeader.Read(path, headerBytes[..got], length, dialect);
         long offset = header.ByteLength;
         foreach (var layer in layers)
         {

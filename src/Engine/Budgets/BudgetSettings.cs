@@ -1,0 +1,73 @@
+using NeuralBuild.Engine.Diagnostics;
+
+namespace NeuralBuild.Engine.Budgets;
+
+/// <summary>An absolute limit as written (<c>MaxMacc=6.5G</c>) and its exact value.</summary>
+public sealed record Budget(string Setting, string Text, long Value);
+
+/// <summary>A regression limit as written (<c>MaxMaccIncrease=+2%</c>).</summary>
+public sealed record RegressionSetting(string Setting, RegressionLimit Limit);
+
+/// <summary>
+/// Every budget and regression limit of one model, parsed from settings looked up by name
+/// (<c>MaxMacc</c>, <c>WarnMacc</c>, <c>MaxMaccIncrease</c>, …): the MSBuild task looks up item
+/// metadata then the project-wide <c>Neural…</c> property; the tool looks up its options.
+/// </summary>
+public sealed class BudgetSettings
+{
+    public Dictionary<BudgetMetric, Budget> Max { get; } = [];
+
+    public Dictionary<BudgetMetric, Budget> Warn { get; } = [];
+
+    public Dictionary<BudgetMetric, RegressionSetting> Increase { get; } = [];
+
+    /// <summary>
+    /// Parses the settings <paramref name="lookup"/> returns (null or blank: not set). Each invalid
+    /// value adds an NM0060/NM0061 diagnostic at <paramref name="where"/> (the project or command
+    /// line) and is left out.
+    /// </summary>
+    public static BudgetSettings Parse(Func<string, string?> lookup, SourceLocation where, ICollection<Diagnostic> diagnostics)
+    {
+        var settings = new BudgetSettings();
+        foreach (var metric in BudgetMetric.All)
+        {
+            ParseBudget(metric, metric.MaxSetting, settings.Max);
+            ParseBudget(metric, metric.WarnSetting, settings.Warn);
+            var text = lookup(metric.IncreaseSetting);
+            if (!string.IsNullOrWhiteSpace(text))
+            {
+                if (RegressionLimit.TryParse(text, metric, out var limit, out var error))
+                {
+                    settings.Increase[metric] = new RegressionSetting(metric.IncreaseSetting, limit);
+                }
+                else
+                {
+                    diagnostics.Add(DiagnosticCodes.InvalidRegressionLimit.At(where, $"{metric.IncreaseSetting}=\"{text}\": {error}."));
+                }
+            }
+        }
+
+        return settings;
+
+        void ParseBudget(BudgetMetric metric, string setting, Dictionary<BudgetMetric, Budget> into)
+        {
+            var text = lookup(setting);
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                return;
+            }
+
+            if (Quantity.TryParse(text, metric, out var value, out var error))
+            {
+                into[metric] = new Budget(setting, text.Trim(), value);
+            }
+            else
+            {
+                diagnostics.Add(DiagnosticCodes.InvalidQuantity.At(where, $"{setting}=\"{text}\": {error}."));
+            }
+        }
+    }
+
+    /// <summary>All setting names this class reads, for callers that copy them from somewhere.</summary>
+    public static IEnumerable<string> SettingNames => BudgetMetric.All.SelectMany(m => new[] { m.MaxSetting, m.WarnSetting, m.IncreaseSetting });
+}

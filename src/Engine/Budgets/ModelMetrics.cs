@@ -1,0 +1,188 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Diagnostics;
+
+namespace NeuralBuild.Engine.Budgets;
+
+/// <summary>One source layer's share of the budgeted metrics, with where it is written.</summary>
+public sealed record LayerMetrics(int Index, string Kind, SourceLocation Location, long Macc, long Params, long WeightsBytes, long ActivationBytes, long MemoryAccess)
+{
+    /// <summary>This layer's contribution to <paramref name="metric"/> (for peak activation: its output bytes).</summary>
+    public long Value(BudgetMetric metric) => metric.Key switch
+    {
+        "macc" => Macc,
+        "params" => Params,
+        "weightsBytes" => WeightsBytes,
+        "peakActivationBytes" => ActivationBytes,
+        "memoryAccess" => MemoryAccess,
+        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric.Key, "Unknown metric."),
+    };
+
+    /// <summary><c>layer 13 [convolutional] line 113</c>.</summary>
+    public string Describe() => Location.HasLine ? $"layer {Index} [{Kind}] line {Location.Line}" : $"layer {Index} [{Kind}]";
+}
+
+/// <summary>
+/// The figures budgets and baselines are checked against: the optimised model's totals and its
+/// per-layer breakdown, plus what produced them (input hashes, optimiser settings). The MSBuild
+/// optimise step writes this as JSON (<see cref="ToJson"/>); the always-running check step and the
+/// accessor generator read it back (<see cref="Load"/>), so a skipped optimisation still gets checked.
+/// </summary>
+public sealed record ModelMetrics
+{
+    public const int SchemaVersion = 1;
+
+    /// <summary>The model definition as the user wrote it (where diagnostics point).</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>Totals by JSON key: params, macc, flops, memoryAccess, memoryAccessIdeal, activationBytes, weightsBytes, peakActivationBytes.</summary>
+    public required IReadOnlyDictionary<string, long> Totals { get; init; }
+
+    public int PeakLayerIndex { get; init; }
+
+    public required IReadOnlyList<LayerMetrics> Layers { get; init; }
+
+    /// <summary>SHA-256 of the inputs (hex), keyed "definition" and "weights".</summary>
+    public IReadOnlyDictionary<string, string> InputSha256 { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Optimiser settings that produced the figures (dialect, verify, inputShape).</summary>
+    public IReadOnlyDictionary<string, string> Optimizer { get; init; } = new Dictionary<string, string>();
+
+    public long Value(BudgetMetric metric) => Totals.TryGetValue(metric.Key, out var v) ? v : 0;
+
+    /// <summary>
+    /// Metrics of <paramref name="report"/> (the optimised model). Diagnostics must point at the
+    /// model the user wrote: a layer located in another file (e.g. a rewritten copy) takes the
+    /// location of the same layer in <paramref name="before"/>, or the model file without a line.
+    /// </summary>
+    public static ModelMetrics FromReport(ModelReport report, string modelPath, IReadOnlyDictionary<string, string>? inputSha256 = null, IReadOnlyDictionary<string, string>? optimizer = null, ModelReport? before = null)
+    {
+        var t = report.Totals;
+        var full = Path.GetFullPath(modelPath);
+        SourceLocation Where(LayerReport l)
+        {
+            if (!string.IsNullOrEmpty(l.Location.File) && Path.GetFullPath(l.Location.File) == full)
+            {
+                return l.Location;
+            }
+
+            var original = before?.Layers.FirstOrDefault(b => b.Index == l.Index && b.Kind == l.Kind);
+            return original is not null && !string.IsNullOrEmpty(original.Location.File) && Path.GetFullPath(original.Location.File) == full
+                ? original.Location
+                : new SourceLocation(modelPath);
+        }
+
+        return new ModelMetrics
+        {
+            ModelPath = modelPath,
+            Totals = new SortedDictionary<string, long>(StringComparer.Ordinal)
+            {
+                ["params"] = t.Params,
+                ["macc"] = t.Macc,
+                ["flops"] = t.Flops,
+                ["memoryAccess"] = t.MemoryAccess,
+                ["memoryAccessIdeal"] = t.MemoryAccessIdeal,
+                ["activationBytes"] = t.ActivationBytes,
+                ["weightsBytes"] = t.WeightsBytes,
+                ["peakActivationBytes"] = report.PeakActivationBytes,
+            },
+            PeakLayerIndex = report.PeakLayerIndex,
+            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, Where(l), l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess)).ToList(),
+            InputSha256 = inputSha256 ?? new Dictionary<string, string>(),
+            Optimizer = optimizer ?? new Dictionary<string, string>(),
+        };
+    }
+
+    public string ToJson()
+    {
+        var layers = new JsonArray();
+        foreach (var l in Layers)
+        {
+            layers.Add(new JsonObject
+            {
+                ["index"] = l.Index,
+                ["kind"] = l.Kind,
+                ["file"] = l.Location.File,
+                ["line"] = l.Location.Line,
+                ["column"] = l.Location.Column,
+                ["macc"] = l.Macc,
+                ["params"] = l.Params,
+                ["weightsBytes"] = l.WeightsBytes,
+                ["activationBytes"] = l.ActivationBytes,
+                ["memoryAccess"] = l.MemoryAccess,
+            });
+        }
+
+        var root = new JsonObject
+        {
+            ["schemaVersion"] = SchemaVersion,
+            ["model"] = ModelPath,
+            ["totals"] = ToObject(Totals, v => JsonValue.Create(v)),
+            ["peakLayer"] = PeakLayerIndex,
+            ["inputSha256"] = ToObject(InputSha256, v => JsonValue.Create(v)),
+            ["optimizer"] = ToObject(Optimizer, v => JsonValue.Create(v)),
+            ["layers"] = layers,
+        };
+        return CanonicalJson.Write(root);
+    }
+
+    /// <summary>Reads a metrics file; a missing or damaged one is NM0068 (the optimise step must run again).</summary>
+    public static ModelMetrics Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw DiagnosticCodes.MetricsUnavailable.Exception(new SourceLocation(path), $"Metrics file '{path}' does not exist; the optimise step did not run or failed. Rebuild.");
+        }
+
+        try
+        {
+            return Parse(File.ReadAllText(path, Encoding.UTF8));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or NullReferenceException)
+        {
+            throw DiagnosticCodes.MetricsUnavailable.Exception(new SourceLocation(path), $"Metrics file '{path}' is damaged ({e.Message}); delete it and rebuild.");
+        }
+    }
+
+    public static ModelMetrics Parse(string json)
+    {
+        var root = JsonNode.Parse(json)!.AsObject();
+        var version = root["schemaVersion"]!.GetValue<int>();
+        if (version != SchemaVersion)
+        {
+            throw new FormatException($"schemaVersion {version} is not {SchemaVersion}");
+        }
+
+        var layers = root["layers"]!.AsArray().Select(n => n!.AsObject()).Select(o => new LayerMetrics(
+            o["index"]!.GetValue<int>(),
+            o["kind"]!.GetValue<string>(),
+            new SourceLocation(o["file"]!.GetValue<string>(), o["line"]!.GetValue<int>(), o["column"]!.GetValue<int>()),
+            o["macc"]!.GetValue<long>(),
+            o["params"]!.GetValue<long>(),
+            o["weightsBytes"]!.GetValue<long>(),
+            o["activationBytes"]!.GetValue<long>(),
+            o["memoryAccess"]!.GetValue<long>())).ToList();
+        return new ModelMetrics
+        {
+            ModelPath = root["model"]!.GetValue<string>(),
+            Totals = root["totals"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<long>(), StringComparer.Ordinal),
+            PeakLayerIndex = root["peakLayer"]!.GetValue<int>(),
+            Layers = layers,
+            InputSha256 = root["inputSha256"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal),
+            Optimizer = root["optimizer"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal),
+        };
+    }
+
+    private static JsonObject ToObject<T>(IReadOnlyDictionary<string, T> values, Func<T, JsonNode?> convert)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in values)
+        {
+            o[k] = convert(v);
+        }
+
+        return o;
+    }
+}

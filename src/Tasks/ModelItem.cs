@@ -1,0 +1,34 @@
+namespace NeuralBuild.Tasks;
+
+/// <summary>
+/// Metadata names of the items the tasks pass between targets. The public ones are the surface of
+/// DESIGN.md (<c>Weights</c>, <c>InputShape</c>, …); the resolved ones are written by
+/// <see cref="NeuralResolveModels"/> and read by the other tasks.
+/// </summary>
+internal static class ModelItem
+{
+    // Public metadata of NeuralModel.
+    public const string Weights = "Weights";
+    public const string InputShape = "InputShape";
+    public const string ModelVersion = "ModelVersion";
+    public const string Embed = "Embed";
+    public const string LogicalName = "LogicalName";
+    public const string Verify = "Verify";
+    public const string Dialect = "Dialect";
+    public const string Name = "Name";
+
+    // Resolved metadata.
+    public const string DefinitionPath = "DefinitionPath";
+    public const string WeightsPath = "WeightsPath";
+    public const string OutputDirectory = "OutputDirectory";
+    public const string OptimizedDefinition = "OptimizedDefinition";
+    public const string OptimizedWeights = "OptimizedWeights";
+    public const string MetricsFile = "MetricsFile";
+    public const string StampFile = "StampFile";
+    public const string Settings = "Settings";
+    public const string ClassName = "ClassName";
+    public const string DefinitionResource = "DefinitionResource";
+    public const string WeightsResource = "WeightsResource";
+    public const string DefinitionTargetPath = "DefinitionTargetPath";
+    public const string WeightsTargetPath = "WeightsTargetPath";
+}

@@ -1,0 +1,132 @@
+using Microsoft.Build.Framework;
+using NeuralBuild.Engine.Budgets;
+using NeuralBuild.Engine.Diagnostics;
+using NuGet.Versioning;
+
+namespace NeuralBuild.Tasks;
+
+/// <summary>
+/// The always-running check: reads each model's metrics JSON (written by the optimise step, even
+/// when that step was skipped as up to date) and checks it against the budgets (item metadata,
+/// falling back to the project-wide <c>Neural…</c> properties) and the checked-in baseline. With
+/// <see cref="UpdateBaseline"/> it records the current metrics instead of checking regressions,
+/// which a CI build refuses.
+/// </summary>
+public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
+{
+    /// <summary>Items produced by <see cref="NeuralResolveModels"/> (they keep the NeuralModel metadata).</summary>
+    [Required]
+    public ITaskItem[] Models { get; set; } = [];
+
+    /// <summary>One item whose metadata holds the project-wide defaults (MaxMacc = $(NeuralMaxMacc), …).</summary>
+    public ITaskItem? Defaults { get; set; }
+
+    [Required]
+    public string ProjectFile { get; set; } = string.Empty;
+
+    [Required]
+    public string BaselineFile { get; set; } = string.Empty;
+
+    public bool UpdateBaseline { get; set; }
+
+    /// <summary>True in CI ($(ContinuousIntegrationBuild) or $(CI)): baseline updates are refused.</summary>
+    public bool ContinuousIntegration { get; set; }
+
+    /// <summary>The accepted.why recorded by an update (<c>$(NeuralBaselineReason)</c>).</summary>
+    public string? BaselineReason { get; set; }
+
+    /// <summary>For tests: the clock of accepted.when.</summary>
+    internal Func<DateTimeOffset> Now { get; set; } = () => DateTimeOffset.UtcNow;
+
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+
+    public override bool Execute()
+    {
+        var project = new SourceLocation(ProjectFile);
+        if (UpdateBaseline && ContinuousIntegration)
+        {
+            Log.Log(DiagnosticCodes.BaselineUpdateRefusedInCi.At(project,
+                $"NeuralUpdateBaseline=true in a CI build (ContinuousIntegrationBuild or CI is true): a baseline is accepted by a person, locally, and committed. Run 'dotnet build -p:NeuralUpdateBaseline=true' or 'dotnet neural baseline accept MODEL --reason \"…\"' on your machine; '{BaselineFile}' is unchanged."));
+        }
+
+        BaselineFile? baseline = null;
+        try
+        {
+            baseline = Engine.Budgets.BaselineFile.Load(BaselineFile);
+        }
+        catch (NeuralException e)
+        {
+            Log.Log(e.Diagnostic);
+        }
+
+        var recorded = new List<string>();
+        foreach (var model in Models)
+        {
+            try
+            {
+                Check(model, project, baseline, recorded);
+            }
+            catch (NeuralException e)
+            {
+                Log.Log(e.Diagnostic);
+            }
+        }
+
+        if (recorded.Count > 0 && baseline is not null)
+        {
+            baseline.Save();
+            Log.LogMessage(MessageImportance.High, "NeuralBuild: recorded the baseline of {0} in {1}", string.Join(", ", recorded), BaselineFile);
+        }
+
+        return !Log.HasLoggedErrors;
+    }
+
+    private void Check(ITaskItem model, SourceLocation project, BaselineFile? baseline, List<string> recorded)
+    {
+        var metrics = ModelMetrics.Load(model.GetMetadata(ModelItem.MetricsFile));
+        var configErrors = new List<Diagnostic>();
+        var settings = BudgetSettings.Parse(name => Setting(model, name), project, configErrors);
+        foreach (var d in configErrors.Where(d => _reported.Add(d.ToString())))
+        {
+            // A bad project-wide property is the same error for every model: report it once.
+            Log.Log(d);
+        }
+
+        var versionText = model.GetMetadata(ModelItem.ModelVersion);
+        var version = versionText.Length > 0 ? NuGetVersion.Parse(versionText) : null;
+        var update = UpdateBaseline && !ContinuousIntegration && baseline is not null;
+        BaselineContext? context = null;
+        if (baseline is not null && !UpdateBaseline)
+        {
+            var key = baseline.KeyFor(metrics.ModelPath);
+            context = new BaselineContext
+            {
+                BaselinePath = BaselineFile,
+                Entry = baseline.Find(key),
+                WarnIfMissing = baseline.Exists || settings.Increase.Count > 0,
+                DeclaredVersion = version,
+                AcceptHint = "'dotnet build -p:NeuralUpdateBaseline=true' (or 'dotnet neural baseline accept')",
+            };
+        }
+
+        foreach (var d in BudgetEvaluator.Evaluate(metrics, settings, context))
+        {
+            Log.Log(d);
+        }
+
+        if (update)
+        {
+            var key = baseline!.KeyFor(metrics.ModelPath);
+            var why = string.IsNullOrWhiteSpace(BaselineReason) ? "dotnet build -p:NeuralUpdateBaseline=true" : BaselineReason.Trim();
+            baseline.Record(key, metrics, version, why, Now());
+            recorded.Add(key);
+        }
+    }
+
+    /// <summary>Item metadata wins; otherwise the project-wide default (property <c>Neural</c> + name).</summary>
+    private string? Setting(ITaskItem model, string name)
+    {
+        var own = model.GetMetadata(name);
+        return own.Trim().Length > 0 ? own : Defaults?.GetMetadata(name);
+    }
+}

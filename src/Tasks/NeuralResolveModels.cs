@@ -1,0 +1,203 @@
+using System.Text;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Formats.Darknet;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Pipeline;
+using NuGet.Versioning;
+
+namespace NeuralBuild.Tasks;
+
+/// <summary>
+/// The cheap, always-running step: turns <c>NeuralModel</c> items into fully resolved items
+/// (absolute inputs, default weights by convention, validated settings, every output path, the
+/// settings line the stamp file holds, accessor and resource names). It reads no model: a no-op
+/// build pays only for this and the budget check.
+/// </summary>
+public sealed class NeuralResolveModels : Microsoft.Build.Utilities.Task
+{
+    [Required]
+    public ITaskItem[] Models { get; set; } = [];
+
+    /// <summary>The project file: where configuration errors point.</summary>
+    [Required]
+    public string ProjectFile { get; set; } = string.Empty;
+
+    /// <summary>Absolute folder that receives every output (<c>$(IntermediateOutputPath)neural/</c>).</summary>
+    [Required]
+    public string IntermediateDirectory { get; set; } = string.Empty;
+
+    [Output]
+    public ITaskItem[] ResolvedModels { get; private set; } = [];
+
+    public override bool Execute()
+    {
+        var projectDirectory = Path.GetDirectoryName(Path.GetFullPath(ProjectFile))!;
+        var resolved = new List<ITaskItem>();
+        var byClass = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var model in Models)
+        {
+            try
+            {
+                var item = Resolve(model, projectDirectory);
+                var className = item.GetMetadata(ModelItem.ClassName);
+                if (byClass.TryGetValue(className, out var other))
+                {
+                    Log.Log(DiagnosticCodes.DuplicateModelName, ProjectFile,
+                        $"NeuralModel '{model.ItemSpec}' and '{other}' would both be NeuralModels.{className}; give one of them a different Name metadata, e.g. <NeuralModel Include=\"{model.ItemSpec}\" Name=\"{className}2\" />.");
+                    continue;
+                }
+
+                byClass[className] = model.ItemSpec;
+                resolved.Add(item);
+            }
+            catch (NeuralException e)
+            {
+                // Configuration problems are about the project, not the model file.
+                var d = e.Diagnostic;
+                Log.Log(string.IsNullOrEmpty(d.Location.File) ? d with { Location = new SourceLocation(ProjectFile) } : d);
+            }
+        }
+
+        ResolvedModels = [.. resolved];
+        return !Log.HasLoggedErrors;
+    }
+
+    private TaskItem Resolve(ITaskItem model, string projectDirectory)
+    {
+        var definition = model.GetMetadata("FullPath");
+        var where = new SourceLocation(ProjectFile);
+        var format = ModelFormats.ForPath(definition);
+        if (!File.Exists(definition))
+        {
+            throw DiagnosticCodes.FileNotFound.Exception(where, $"NeuralModel '{model.ItemSpec}' does not exist (looked for '{definition}').");
+        }
+
+        var weightsText = model.GetMetadata(ModelItem.Weights);
+        var weights = weightsText.Length > 0 ? Path.GetFullPath(Path.Combine(projectDirectory, weightsText)) : format.DefaultWeightsPath(definition);
+        if (!File.Exists(weights))
+        {
+            throw DiagnosticCodes.FileNotFound.Exception(where, weightsText.Length > 0
+                ? $"Weights '{weightsText}' of NeuralModel '{model.ItemSpec}' do not exist (looked for '{weights}')."
+                : $"NeuralModel '{model.ItemSpec}' has no weights: '{Path.GetFileName(weights)}' is not next to it. Put the weights there or name them with the Weights metadata.");
+        }
+
+        var inputShape = model.GetMetadata(ModelItem.InputShape).Trim();
+        if (inputShape.Length > 0)
+        {
+            try
+            {
+                inputShape = Shape.Parse(inputShape).ToString();
+            }
+            catch (NeuralException e)
+            {
+                throw e.Diagnostic.Descriptor.Exception(where, $"NeuralModel '{model.ItemSpec}' InputShape: {e.Message}");
+            }
+        }
+
+        var dialect = Choice<DarknetDialect>(model, ModelItem.Dialect, DarknetDialect.AlexeyAB, where);
+        var verify = Choice<VerifyMode>(model, ModelItem.Verify, VerifyMode.Layers, where);
+        var version = model.GetMetadata(ModelItem.ModelVersion).Trim();
+        if (version.Length > 0)
+        {
+            version = NuGetVersion.TryParse(version, out var parsed) ? parsed.ToNormalizedString()
+                : throw DiagnosticCodes.InvalidModelVersion.Exception(where, $"NeuralModel '{model.ItemSpec}' ModelVersion '{version}' is not a SemVer version such as 1.2.0 or 2.0.0-rc.1.");
+        }
+
+        var embedText = model.GetMetadata(ModelItem.Embed).Trim();
+        var embed = embedText.Length == 0 || embedText.Equals("true", StringComparison.OrdinalIgnoreCase) ? true
+            : embedText.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
+            : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' Embed='{embedText}': use true (embed as resources) or false (copy to the output folder).");
+
+        var name = model.GetMetadata(ModelItem.Name).Trim();
+        if (name.Length == 0)
+        {
+            name = Path.GetFileNameWithoutExtension(definition);
+        }
+
+        var className = Identifier(name);
+        var logicalName = model.GetMetadata(ModelItem.LogicalName).Trim().TrimEnd('/');
+        if (logicalName.Length == 0)
+        {
+            logicalName = "NeuralModels/" + className;
+        }
+
+        var outputDirectory = Path.Combine(Path.GetFullPath(IntermediateDirectory), className);
+        var item = new TaskItem(definition);
+        model.CopyMetadataTo(item);
+        void Set(string key, string value) => item.SetMetadata(key, value);
+        Set(ModelItem.DefinitionPath, definition);
+        Set(ModelItem.WeightsPath, weights);
+        Set(ModelItem.InputShape, inputShape);
+        Set(ModelItem.Dialect, dialect.ToString());
+        Set(ModelItem.Verify, verify.ToString());
+        Set(ModelItem.ModelVersion, version);
+        Set(ModelItem.Embed, embed ? "true" : "false");
+        Set(ModelItem.Name, name);
+        Set(ModelItem.ClassName, className);
+        Set(ModelItem.LogicalName, logicalName);
+        Set(ModelItem.OutputDirectory, outputDirectory + Path.DirectorySeparatorChar);
+        Set(ModelItem.OptimizedDefinition, Path.Combine(outputDirectory, Path.GetFileName(definition)));
+        Set(ModelItem.OptimizedWeights, Path.Combine(outputDirectory, Path.GetFileName(weights)));
+        Set(ModelItem.MetricsFile, Path.Combine(outputDirectory, "metrics.json"));
+        Set(ModelItem.StampFile, Path.Combine(outputDirectory, "settings.stamp"));
+        Set(ModelItem.DefinitionResource, logicalName + "/" + Path.GetFileName(definition));
+        Set(ModelItem.WeightsResource, logicalName + "/" + Path.GetFileName(weights));
+        Set(ModelItem.DefinitionTargetPath, Path.Combine(logicalName, Path.GetFileName(definition)));
+        Set(ModelItem.WeightsTargetPath, Path.Combine(logicalName, Path.GetFileName(weights)));
+
+        // Every setting that changes the optimised files; the stamp is rewritten only when this changes.
+        // MSBuild splits on ';' so each setting becomes one line of the stamp file.
+        Set(ModelItem.Settings, string.Join(';',
+            "definition=" + definition,
+            "weights=" + weights,
+            "inputShape=" + inputShape,
+            "dialect=" + dialect,
+            "verify=" + verify,
+            "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version));
+        return item;
+    }
+
+    private T Choice<T>(ITaskItem model, string metadata, T fallback, SourceLocation where)
+        where T : struct, Enum
+    {
+        var text = model.GetMetadata(metadata).Trim();
+        if (text.Length == 0)
+        {
+            return fallback;
+        }
+
+        return Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value) && !char.IsAsciiDigit(text[0])
+            ? value
+            : throw DiagnosticCodes.InvalidModelSetting.Exception(where,
+                $"NeuralModel '{model.ItemSpec}' {metadata}='{text}': use one of {string.Join(", ", Enum.GetNames<T>())}.");
+    }
+
+    /// <summary>A C# identifier from a model name: <c>yolov3-tiny</c> → <c>Yolov3Tiny</c>, <c>model.fr</c> → <c>ModelFr</c>.</summary>
+    internal static string Identifier(string name)
+    {
+        var sb = new StringBuilder();
+        var upper = true;
+        foreach (var c in name)
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+            {
+                sb.Append(upper ? char.ToUpperInvariant(c) : c);
+                upper = false;
+            }
+            else
+            {
+                upper = true;
+            }
+        }
+
+        if (sb.Length == 0 || char.IsAsciiDigit(sb[0]))
+        {
+            sb.Insert(0, "Model");
+        }
+
+        return sb.ToString();
+    }
+}

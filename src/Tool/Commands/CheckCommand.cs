@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using NeuralBuild.Engine.Budgets;
+using NeuralBuild.Engine.Diagnostics;
+
+namespace NeuralBuild.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet neural check MODEL [--max-macc 3G] [--warn-…] [--max-…-increase +2%] [--baseline FILE]</c>:
+/// the build's budget and baseline verdicts for one model, with the same codes. Diagnostics go to
+/// stderr in the build's form; exit 0 when nothing failed (warnings allowed), 2 on a budget or
+/// regression error, 1 on bad input.
+/// </summary>
+internal static partial class CheckCommand
+{
+    public static Command Create()
+    {
+        var measurement = new ModelMeasurement();
+        var baseline = new Option<FileInfo?>("--baseline") { Description = "Baseline file to check regressions against (as NeuralBaselineFile); regressions are not checked without it." };
+        var budgets = BudgetSettings.SettingNames.ToDictionary(
+            name => name,
+            name => new Option<string?>("--" + Kebab(name)) { Description = $"As the {name} metadata / Neural{name} property." });
+
+        var command = new Command("check", "Check a model's optimised metrics against budgets and a baseline, as the build does.");
+        measurement.AddTo(command);
+        command.Options.Add(baseline);
+        foreach (var option in budgets.Values)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var where = new SourceLocation("dotnet-neural");
+            var configErrors = new List<Diagnostic>();
+            var settings = BudgetSettings.Parse(name => parse.GetValue(budgets[name]), where, configErrors);
+            if (configErrors.Count > 0)
+            {
+                configErrors.ForEach(d => Console.Error.WriteLine(d.ToString()));
+                return ExitCodes.Error;
+            }
+
+            var version = measurement.Version(parse);
+            var metrics = measurement.Measure(parse);
+            BaselineContext? context = null;
+            if (parse.GetValue(baseline) is { } baselineFile)
+            {
+                var file = BaselineFile.Load(baselineFile.FullName);
+                context = new BaselineContext
+                {
+                    BaselinePath = baselineFile.FullName,
+                    Entry = file.Find(file.KeyFor(metrics.ModelPath)),
+                    WarnIfMissing = true,
+                    DeclaredVersion = version,
+                    AcceptHint = $"'dotnet neural baseline accept {parse.GetValue(measurement.Model)} --baseline {baselineFile} --reason \"…\"'",
+                };
+            }
+
+            var diagnostics = BudgetEvaluator.Evaluate(metrics, settings, context);
+            foreach (var d in diagnostics)
+            {
+                Console.Error.WriteLine(d.ToString());
+            }
+
+            var errors = diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
+            var warnings = diagnostics.Count - errors;
+            Console.Out.WriteLine($"{Path.GetFileName(metrics.ModelPath)}: MACC {BudgetMetric.Macc.Format(metrics.Value(BudgetMetric.Macc))}, params {BudgetMetric.Params.Format(metrics.Value(BudgetMetric.Params))}, weights {BudgetMetric.WeightsSize.Format(metrics.Value(BudgetMetric.WeightsSize))}, peak activation {BudgetMetric.PeakActivation.Format(metrics.Value(BudgetMetric.PeakActivation))}: {errors} error(s), {warnings} warning(s)");
+            return errors > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary><c>MaxWeightsSizeIncrease</c> → <c>max-weights-size-increase</c>.</summary>
+    internal static string Kebab(string name) => UpperCase().Replace(name, m => (m.Index > 0 ? "-" : string.Empty) + m.Value.ToLowerInvariant());
+
+    [GeneratedRegex("[A-Z]")]
+    private static partial Regex UpperCase();
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using NeuralBuild.Engine.Budgets;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats.Darknet;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Pipeline;
+
+namespace NeuralBuild.Tool;
+
+/// <summary>
+/// What <c>check</c> and <c>baseline accept</c> share with the build: the model is optimised exactly
+/// as the build's optimise step does (into a temporary folder that is deleted afterwards), and the
+/// optimised model's metrics are what budgets and baselines see.
+/// </summary>
+internal sealed class ModelMeasurement
+{
+    public Argument<FileInfo> Model { get; } = new("model") { Description = "Model definition (.cfg)." };
+
+    public Option<FileInfo?> Weights { get; } = new("--weights") { Description = "Weights file (default: the definition's base name with .weights)." };
+
+    public Option<string?> Input { get; } = new("--input") { Description = "Input shape N x C x H x W, e.g. 1x3x416x416 (default: the model's own)." };
+
+    public Option<DarknetDialect> Dialect { get; } = new("--dialect") { Description = "Whose BatchNorm arithmetic is the original: AlexeyAB or Pjreddie.", DefaultValueFactory = _ => DarknetDialect.AlexeyAB };
+
+    public Option<VerifyMode> Verify { get; } = new("--verify") { Description = "None, Layers or Model.", DefaultValueFactory = _ => VerifyMode.Layers };
+
+    public Option<string?> ModelVersion { get; } = new("--model-version") { Description = "SemVer of the model, as the ModelVersion metadata." };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Model);
+        foreach (var option in new Option[] { Weights, Input, Dialect, Verify, ModelVersion })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    public NuGet.Versioning.NuGetVersion? Version(ParseResult parse)
+    {
+        var text = parse.GetValue(ModelVersion);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        return NuGet.Versioning.NuGetVersion.TryParse(text, out var v) ? v
+            : throw DiagnosticCodes.InvalidModelVersion.Exception(SourceLocation.None, $"--model-version '{text}' is not a SemVer version such as 1.2.0.");
+    }
+
+    /// <summary>Optimises into a temporary folder and returns the optimised model's metrics.</summary>
+    public ModelMetrics Measure(ParseResult parse)
+    {
+        var definition = parse.GetValue(Model)!.FullName;
+        var weights = parse.GetValue(Weights)?.FullName;
+        var input = parse.GetValue(Input);
+        var dialect = parse.GetValue(Dialect);
+        var verify = parse.GetValue(Verify);
+        var scratch = Path.Combine(Path.GetTempPath(), "dotnet-neural-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var result = ModelOptimizer.Optimize(new OptimizeRequest
+            {
+                DefinitionPath = definition,
+                WeightsPath = weights,
+                InputShape = string.IsNullOrWhiteSpace(input) ? null : Shape.Parse(input),
+                Dialect = dialect,
+                Verify = verify,
+                OutputDirectory = scratch,
+            });
+            var usedWeights = weights ?? Engine.Formats.ModelFormats.ForPath(definition).DefaultWeightsPath(definition);
+            return ModelMetrics.FromReport(
+                result.After,
+                definition,
+                new Dictionary<string, string> { ["definition"] = FileHash.Sha256(definition), ["weights"] = FileHash.Sha256(usedWeights) },
+                new Dictionary<string, string> { ["dialect"] = dialect.ToString(), ["inputShape"] = result.After.InputShape, ["verify"] = verify.ToString() },
+                result.Before);
+        }
+        finally
+        {
+            if (Directory.Exists(scratch))
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using System.Text.Json;
+
+namespace NeuralBuild.Integration.Tests;
+
+/// <summary>
+/// The real thing: NeuralBuild packed into a local feed, consumed by projects in temporary folders,
+/// built with the real <c>dotnet build</c>.
+/// </summary>
+[TestClass]
+public sealed class BuildTests
+{
+    private static PackedFeed Feed => PackedFeed.Instance;
+
+    private static string Program(params string[] classNames) =>
+        Scenario.ReportingProgram.Replace("MODELS", string.Join(", ", classNames.Select(c => $"(\"{c}\", NeuralModels.{c}.Macc, NeuralModels.{c}.OpenDefinition)")), StringComparison.Ordinal);
+
+    private static long MetricsMacc(string metricsFile) =>
+        JsonDocument.Parse(File.ReadAllText(metricsFile)).RootElement.GetProperty("totals").GetProperty("macc").GetInt64();
+
+    [TestMethod]
+    public void Design_time_then_clean_build_then_no_op_then_model_change_then_setting_change_then_clean()
+    {
+        var s = new Scenario(Feed, "lifecycle");
+        var cfg = s.Model("tiny.cfg", Scenario.TinyCfg);
+        s.Project("<NeuralModel Include=\"tiny.cfg\" />", Program("Tiny"));
+
+        // A design-time build (what an IDE runs) sees the accessor but optimises nothing.
+        var designTime = s.Dotnet("msbuild -restore -t:Compile -p:DesignTimeBuild=true -p:SkipCompilerExecution=true -p:ProvideCommandLineArgs=true -nologo -v:m");
+        Assert.AreEqual(0, designTime.ExitCode, designTime.Output);
+        Assert.IsTrue(File.Exists(s.Neural("NeuralModels.g.cs")));
+        Assert.IsFalse(File.Exists(s.Neural("Tiny", "metrics.json")), "a design-time build does no heavy work");
+
+        var first = s.Build();
+        Assert.IsTrue(first.Succeeded, first.ToString());
+        Assert.IsTrue(first.OptimizeRan, "first build optimises");
+        var metrics = s.Neural("Tiny", "metrics.json");
+        Assert.AreEqual(221_184L + 294_912L, MetricsMacc(metrics));
+        var run = s.Run("bin/Debug/net10.0/app.dll");
+        Assert.AreEqual($"Tiny macc=516096 definitionBytes={new FileInfo(s.Neural("Tiny", "tiny.cfg")).Length}", run.Output.Trim());
+
+        var stamp = File.GetLastWriteTimeUtc(metrics);
+        var dllStamp = File.GetLastWriteTimeUtc(s.Path_("bin", "Debug", "net10.0", "app.dll"));
+        var noop = s.Build();
+        Assert.IsTrue(noop.Succeeded, noop.ToString());
+        Assert.IsTrue(noop.OptimizeSkipped, "no-op build skips the optimise target");
+        Assert.IsFalse(noop.OptimizeRan);
+        Assert.Contains("Skipping target \"CoreCompile\" because all output files are up-to-date", noop.DetailedLog);
+        Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(metrics));
+        Assert.AreEqual(dllStamp, File.GetLastWriteTimeUtc(s.Path_("bin", "Debug", "net10.0", "app.dll")));
+
+        // Wider second conv: 3*3*8*16*16*32 = 589,824; with the first conv, 811,008.
+        File.WriteAllText(cfg, Scenario.TinyCfg.Replace("filters=16", "filters=32", StringComparison.Ordinal));
+        Scenario.Touch(cfg);
+        DarknetWeights(s, cfg);
+        var changed = s.Build();
+        Assert.IsTrue(changed.Succeeded, changed.ToString());
+        Assert.IsTrue(changed.OptimizeRan, "a changed model is optimised again");
+        Assert.AreEqual(811_008L, MetricsMacc(metrics));
+        Assert.StartsWith("Tiny macc=811008 ", s.Run("bin/Debug/net10.0/app.dll").Output.Trim());
+
+        // A setting that changes the optimised output (InputShape) re-optimises through the settings stamp;
+        // the stamp is written only when it changes, so the build after that is a no-op again.
+        s.Project("<NeuralModel Include=\"tiny.cfg\" InputShape=\"1x3x64x64\" />", Program("Tiny"));
+        var reshaped = s.Build();
+        Assert.IsTrue(reshaped.Succeeded, reshaped.ToString());
+        Assert.IsTrue(reshaped.OptimizeRan, "a changed setting is optimised again");
+        Assert.AreEqual((3L * 3 * 3 * 64 * 64 * 8) + (3L * 3 * 8 * 32 * 32 * 32), MetricsMacc(metrics));
+        Assert.IsTrue(s.Build().OptimizeSkipped, "and the next build is a no-op again");
+
+        var clean = s.Dotnet("clean -nologo -v:m");
+        Assert.AreEqual(0, clean.ExitCode, clean.Output);
+        Assert.IsFalse(Directory.Exists(s.Neural()), "dotnet clean removes every NeuralBuild output");
+        Assert.IsFalse(File.Exists(s.Path_("bin", "Debug", "net10.0", "app.dll")));
+    }
+
+    private static void DarknetWeights(Scenario s, string cfg)
+    {
+        NeuralBuild.SyntheticWeights.DarknetSyntheticWeights.Write(NeuralBuild.Engine.Formats.ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"));
+        Scenario.Touch(Path.ChangeExtension(cfg, ".weights"));
+    }
+
+    [TestMethod]
+    public void Budget_given_with_p_fails_an_up_to_date_build_at_the_heaviest_layer_and_fails_again_unchanged()
+    {
+        var s = new Scenario(Feed, "budget");
+        var cfgText = File.ReadAllText(PackedFeed.YoloTinyCfg);
+        var cfg = s.Model("yolov3-tiny.cfg", cfgText, seed: 11);
+        var csproj = s.Project("<NeuralModel Include=\"yolov3-tiny.cfg\" />", Program("Yolov3Tiny"));
+
+        var ok = s.Build();
+        Assert.IsTrue(ok.Succeeded, ok.ToString());
+
+        // Expected values from the cfg text alone (DarknetByHand), and the total from METRICS.md's published figure.
+        var layers = DarknetByHand.Layers(cfgText);
+        var total = layers.Sum(l => l.Macc);
+        Assert.AreEqual(5_564_961_792L / 2, total, "the hand reading reproduces darknet's published 5.56 BFLOPs");
+        var top = layers.OrderByDescending(l => l.Macc).ThenBy(l => l.Index).Take(3).ToList();
+        var excess = total - 2_000_000_000L;
+        var expected = $"{cfg}({top[0].Line},{top[0].Column}): error NM1001: MACC is {DarknetByHand.Rounded(total)}MAC ({Scenario.Exact(total)}), which exceeds MaxMacc=2G (2,000,000,000) by {DarknetByHand.Rounded(excess)}MAC ({Scenario.Exact(excess)}). "
+            + "Layers contributing most: " + string.Join("; ", top.Select(l => $"layer {l.Index} [convolutional] line {l.Line}: {DarknetByHand.Rounded(l.Macc)}MAC ({Scenario.Exact(l.Macc)})")) + $". [{csproj}]";
+
+        var failed = s.Build("-p:NeuralMaxMacc=2G");
+        Assert.AreEqual(1, failed.ExitCode, failed.ToString());
+        Assert.IsTrue(failed.OptimizeSkipped, "the model is up to date; the check still runs");
+        Assert.AreEqual(expected, failed.Errors.Single());
+
+        var again = s.Build("-p:NeuralMaxMacc=2G");
+        Assert.AreEqual(1, again.ExitCode, "a failed build fails again when rerun unchanged");
+        Assert.AreEqual(expected, again.Errors.Single());
+
+        var relaxed = s.Build("-p:NeuralMaxMacc=3G -p:NeuralWarnMacc=2.5G");
+        Assert.IsTrue(relaxed.Succeeded, relaxed.ToString());
+        Assert.StartsWith($"{cfg}({top[0].Line},{top[0].Column}): warning NM2001: MACC is", relaxed.Warnings.Single());
+
+        var promoted = s.Build("-p:NeuralWarnMacc=2.5G -p:WarningsAsErrors=NM2001");
+        Assert.AreEqual(1, promoted.ExitCode, "WarningsAsErrors applies to NM codes");
+        Assert.StartsWith($"{cfg}({top[0].Line},{top[0].Column}): error NM2001: MACC is", promoted.Errors.Single());
+    }
+
+    [TestMethod]
+    public void Baseline_is_recorded_on_request_catches_a_regression_and_is_never_updated_by_CI()
+    {
+        var s = new Scenario(Feed, "baseline");
+        var cfg = s.Model("models/tiny.cfg", Scenario.TinyCfg);
+        s.Project("<NeuralModel Include=\"models/tiny.cfg\" ModelVersion=\"1.0.0\" MaxMaccIncrease=\"+10%\" />", Program("Tiny"));
+        var baselineFile = s.Path_("neural-baseline.json");
+
+        var recorded = s.Build("-p:NeuralUpdateBaseline=true \"-p:NeuralBaselineReason=first release\"");
+        Assert.IsTrue(recorded.Succeeded, recorded.ToString());
+        var entry = JsonDocument.Parse(File.ReadAllText(baselineFile)).RootElement.GetProperty("models").GetProperty("models/tiny.cfg");
+        Assert.AreEqual(516_096L, entry.GetProperty("metrics").GetProperty("macc").GetInt64());
+        Assert.AreEqual("1.0.0", entry.GetProperty("modelVersion").GetString());
+        Assert.AreEqual("first release", entry.GetProperty("accepted").GetProperty("why").GetString());
+
+        var clean = s.Build();
+        Assert.IsTrue(clean.Succeeded, clean.ToString());
+        Assert.IsEmpty(clean.Warnings, clean.ToString());
+
+        File.WriteAllText(cfg, Scenario.TinyCfg.Replace("filters=16", "filters=32", StringComparison.Ordinal));
+        DarknetWeights(s, cfg);
+        var regressed = s.Build();
+        Assert.AreEqual(1, regressed.ExitCode, regressed.ToString());
+        var macc = regressed.Errors.Single(e => e.Contains("error NM1002: MACC grew", StringComparison.Ordinal));
+        Assert.StartsWith($"{cfg}(19,1): error NM1002: MACC grew from 516.1 kMAC (516,096) in the baseline to 811 kMAC (811,008) (by 294.9 kMAC (294,912), +57.14%), beyond MaxMaccIncrease=+10% (at most 567,705).", macc);
+
+        var before = File.ReadAllText(baselineFile);
+        var refused = s.Build("-p:NeuralUpdateBaseline=true -p:ContinuousIntegrationBuild=true");
+        Assert.AreEqual(1, refused.ExitCode);
+        Assert.Contains(": error NM0064: ", refused.Errors.Single());
+        var refusedByEnvironment = s.Build("-p:NeuralUpdateBaseline=true", environment: new Dictionary<string, string> { ["CI"] = "true" });
+        Assert.AreEqual(1, refusedByEnvironment.ExitCode);
+        Assert.Contains(": error NM0064: ", refusedByEnvironment.Errors.Single());
+        Assert.AreEqual(before, File.ReadAllText(baselineFile), "CI never rewrites the baseline");
+
+        var accepted = s.Build("-p:NeuralUpdateBaseline=true");
+        Assert.IsTrue(accepted.Succeeded, accepted.ToString());
+        Assert.IsTrue(s.Build().Succeeded);
+        Assert.Contains("\"macc\": 811008", File.ReadAllText(baselineFile));
+    }
+
+    [TestMethod]
+    public void Culture_named_model_embeds_in_the_main_assembly_and_Embed_false_copies_beside_it()
+    {
+        var s = new Scenario(Feed, "embedding");
+        s.Model("model.fr.cfg", Scenario.TinyCfg);
+        s.Model("copied.cfg", Scenario.TinyCfg);
+        s.Project("<NeuralModel Include=\"model.fr.cfg\" /><NeuralModel Include=\"copied.cfg\" Embed=\"false\" />", Program("ModelFr", "Copied"));
+        var build = s.Build();
+        Assert.IsTrue(build.Succeeded, build.ToString());
+
+        var output = s.Path_("bin", "Debug", "net10.0");
+        Assert.IsFalse(Directory.Exists(Path.Combine(output, "fr")), "no satellite assembly");
+        using (var pe = new PEReader(File.OpenRead(Path.Combine(output, "app.dll"))))
+        {
+            var reader = pe.GetMetadataReader();
+            var names = reader.ManifestResources.Select(h => reader.GetString(reader.GetManifestResource(h).Name)).Order(StringComparer.Ordinal).ToArray();
+            CollectionAssert.AreEqual(new[] { "NeuralModels/ModelFr/model.fr.cfg", "NeuralModels/ModelFr/model.fr.weights" }, names);
+        }
+
+        Assert.IsTrue(File.Exists(Path.Combine(output, "NeuralModels", "Copied", "copied.cfg")));
+        Assert.IsTrue(File.Exists(Path.Combine(output, "NeuralModels", "Copied", "copied.weights")));
+        var run = s.Run("bin/Debug/net10.0/app.dll");
+        var length = new FileInfo(s.Neural("ModelFr", "model.fr.cfg")).Length;
+        Assert.AreEqual($"ModelFr macc=516096 definitionBytes={length}\nCopied macc=516096 definitionBytes={length}", run.Output.Trim().ReplaceLineEndings("\n"));
+    }
+
+    [TestMethod]
+    public void Two_projects_sharing_a_model_build_in_parallel()
+    {
+        var s = new Scenario(Feed, "shared");
+        s.Model("shared/tiny.cfg", Scenario.TinyCfg);
+        s.Project("<NeuralModel Include=\"../shared/tiny.cfg\" />", Program("Tiny"), folder: "a", name: "a");
+        s.Project("<NeuralModel Include=\"../shared/tiny.cfg\" MaxMacc=\"1M\" />", Program("Tiny"), folder: "b", name: "b");
+        File.WriteAllText(s.Path_("both.slnx"), "<Solution>\n  <Project Path=\"a/a.csproj\" />\n  <Project Path=\"b/b.csproj\" />\n</Solution>\n");
+
+        var build = s.Build("-m:2", project: "both.slnx");
+        Assert.IsTrue(build.Succeeded, build.ToString());
+        foreach (var p in new[] { "a", "b" })
+        {
+            Assert.AreEqual("Tiny macc=516096 definitionBytes=" + new FileInfo(s.Path_(p, "obj", "Debug", "net10.0", "neural", "Tiny", "tiny.cfg")).Length,
+                s.Run($"{p}/bin/Debug/net10.0/{p}.dll").Output.Trim());
+        }
+
+        CollectionAssert.AreEquivalent(new[] { "tiny.cfg", "tiny.weights" }, Directory.GetFiles(s.Path_("shared")).Select(Path.GetFileName).ToArray(), "nothing is written next to the shared model");
+    }
+
+    [TestMethod]
+    public void Failed_optimisation_leaves_no_output_and_fails_again_until_fixed()
+    {
+        var s = new Scenario(Feed, "failing");
+        var cfg = s.Model("tiny.cfg", Scenario.TinyCfg);
+        s.Project("<NeuralModel Include=\"tiny.cfg\" />", Program("Tiny"));
+        var weights = Path.ChangeExtension(cfg, ".weights");
+        var good = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, good[..(good.Length - 400)]);
+
+        var failed = s.Build();
+        Assert.AreEqual(1, failed.ExitCode, failed.ToString());
+        Assert.Contains(": error NM0030: ", failed.Errors.Single());
+        Assert.IsFalse(File.Exists(s.Neural("Tiny", "metrics.json")), "no output that could look up to date");
+        Assert.IsFalse(File.Exists(s.Neural("Tiny", "tiny.weights")));
+
+        var again = s.Build();
+        Assert.AreEqual(1, again.ExitCode, "fails again when rerun unchanged");
+        Assert.Contains(": error NM0030: ", again.Errors.Single());
+
+        File.WriteAllBytes(weights, good);
+        Scenario.Touch(weights);
+        var fixedBuild = s.Build();
+        Assert.IsTrue(fixedBuild.Succeeded, fixedBuild.ToString());
+    }
+}

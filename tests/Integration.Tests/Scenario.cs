@@ -1,0 +1,154 @@
+using System.Globalization;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.SyntheticWeights;
+
+namespace NeuralBuild.Integration.Tests;
+
+/// <summary>A user's project in a temporary folder, consuming NeuralBuild from the local feed.</summary>
+internal sealed class Scenario
+{
+    /// <summary>
+    /// 32x32x3 input: conv 3x3x3->8 at line 7 (221,184 MACC), maxpool at line 15, conv 3x3x8->16
+    /// at line 19 (294,912 MACC). 516,096 MACC in total.
+    /// </summary>
+    public const string TinyCfg = """
+        [net]
+        width=32
+        height=32
+        channels=3
+        batch=1
+
+        [convolutional]
+        batch_normalize=1
+        filters=8
+        size=3
+        stride=1
+        pad=1
+        activation=leaky
+
+        [maxpool]
+        size=2
+        stride=2
+
+        [convolutional]
+        filters=16
+        size=3
+        stride=1
+        pad=1
+        activation=leaky
+
+        """;
+
+    public const string ReportingProgram = """
+        using App;
+        foreach (var (name, macc, open) in new (string, long, Func<Stream>)[] { MODELS })
+        {
+            using var stream = open();
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            Console.WriteLine($"{name} macc={macc} definitionBytes={copy.Length}");
+        }
+        """;
+
+    public Scenario(PackedFeed feed, string name)
+    {
+        Feed = feed;
+        Directory = Path.Combine(feed.Root, name);
+        System.IO.Directory.CreateDirectory(Directory);
+        File.WriteAllText(Path.Combine(Directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="neuralbuild-local" value="{feed.Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+    }
+
+    public PackedFeed Feed { get; }
+
+    public string Directory { get; }
+
+    public string Path_(params string[] parts) => Path.Combine([Directory, .. parts]);
+
+    public string Neural(params string[] parts) => Path.Combine([Directory, "obj", "Debug", "net10.0", "neural", .. parts]);
+
+    /// <summary>Writes a console app project with the given NeuralModel items (and other XML) under <paramref name="folder"/>.</summary>
+    public string Project(string items, string program, string folder = "", string name = "app", string properties = "")
+    {
+        var dir = Path.Combine(Directory, folder);
+        System.IO.Directory.CreateDirectory(dir);
+        var csproj = Path.Combine(dir, name + ".csproj");
+        File.WriteAllText(csproj, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <RootNamespace>App</RootNamespace>
+                {properties}
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="NeuralBuild" Version="{Feed.Version}" />
+                {items}
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), program);
+        return csproj;
+    }
+
+    /// <summary>Writes a cfg (and its synthetic weights unless told not to) at <paramref name="relative"/>.</summary>
+    public string Model(string relative, string text, bool weights = true, ulong seed = 3)
+    {
+        var cfg = Path_(relative);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(cfg)!);
+        File.WriteAllText(cfg, text);
+        if (weights)
+        {
+            DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"), new SyntheticWeightsOptions { Seed = seed });
+        }
+
+        return cfg;
+    }
+
+    /// <summary><c>dotnet build</c> at minimal verbosity with a detailed log beside it.</summary>
+    public Build Build(string extra = "", string? project = null, IDictionary<string, string>? environment = null)
+    {
+        var log = Path.Combine(Directory, $"build-{++_builds}.log");
+        var result = DotNet.Run(Directory, $"build {project} -tl:off -nologo -v:m \"-flp:v=d;logfile={log}\" {extra}", Feed, environment);
+        return new Build(result.ExitCode, result.Output, File.Exists(log) ? File.ReadAllText(log) : string.Empty);
+    }
+
+    public DotNet.Result Run(string dll, string arguments = "") => DotNet.Run(Directory, $"\"{dll}\" {arguments}", Feed);
+
+    public DotNet.Result Dotnet(string arguments) => DotNet.Run(Directory, arguments, Feed);
+
+    private int _builds;
+
+    /// <summary>Marks a file as changed now (never in the future: that would make every later build look out of date).</summary>
+    public static void Touch(string path) => File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+
+    public static string Exact(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}
+
+internal sealed record Build(int ExitCode, string Output, string DetailedLog)
+{
+    public bool Succeeded => ExitCode == 0;
+
+    public IEnumerable<string> Lines => Output.Split('\n').Select(l => l.TrimEnd('\r').Trim());
+
+    /// <summary>Each error once (the console logger repeats them in its closing summary).</summary>
+    public IEnumerable<string> Errors => Lines.Where(l => l.Contains(": error ", StringComparison.Ordinal)).Distinct();
+
+    public IEnumerable<string> Warnings => Lines.Where(l => l.Contains(": warning ", StringComparison.Ordinal)).Distinct();
+
+    public bool OptimizeSkipped => DetailedLog.Contains("Skipping target \"_NeuralOptimize\" because all output files are up-to-date", StringComparison.Ordinal);
+
+    public bool OptimizeRan => DetailedLog.Contains("Building target \"_NeuralOptimize\" completely", StringComparison.Ordinal)
+        || DetailedLog.Contains("Building target \"_NeuralOptimize\" partially", StringComparison.Ordinal);
+
+    public override string ToString() => $"exit {ExitCode}\n{Output}";
+}

@@ -1,0 +1,39 @@
+using System.Collections;
+using Microsoft.Build.Framework;
+
+namespace NeuralBuild.Tasks.Tests;
+
+/// <summary>Records what a task logs, the way MSBuild would print it.</summary>
+internal sealed class FakeBuildEngine : IBuildEngine
+{
+    public List<BuildErrorEventArgs> Errors { get; } = [];
+
+    public List<BuildWarningEventArgs> Warnings { get; } = [];
+
+    public List<BuildMessageEventArgs> Messages { get; } = [];
+
+    public bool ContinueOnError => false;
+
+    public int LineNumberOfTaskNode => 0;
+
+    public int ColumnNumberOfTaskNode => 0;
+
+    public string ProjectFileOfTaskNode => "test.csproj";
+
+    public void LogErrorEvent(BuildErrorEventArgs e) => Errors.Add(e);
+
+    public void LogWarningEvent(BuildWarningEventArgs e) => Warnings.Add(e);
+
+    public void LogMessageEvent(BuildMessageEventArgs e) => Messages.Add(e);
+
+    public void LogCustomEvent(CustomBuildEventArgs e)
+    {
+    }
+
+    public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs) => throw new NotSupportedException();
+
+    /// <summary>MSBuild's canonical line: <c>file(line,col): error CODE: message</c>.</summary>
+    public static string Format(BuildErrorEventArgs e) => $"{e.File}({e.LineNumber},{e.ColumnNumber}): error {e.Code}: {e.Message}";
+
+    public string Describe() => string.Join("\n", Errors.Select(Format).Concat(Warnings.Select(w => $"{w.File}({w.LineNumber},{w.ColumnNumber}): warning {w.Code}: {w.Message}")));
+}
