@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # darknet: `darknet ops`, `darknet denormalize`, libdarknet.so (pjreddie fork).
-packages=(darknet)
+# gcc: builds tests/Engine.Tests/Execution/darknet-harness.c against libdarknet (executor cross-check).
+packages=(darknet gcc)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
