@@ -306,12 +306,12 @@ public sealed class ReferenceExecutor
         if (fusion.BatchNorm is { } bn)
         {
             float[]? Statistic(int input) => bn.Inputs[input].Length == 0 ? null : run.Protect(_initializers[bn.Inputs[input]].Value).Data;
-            gamma = Statistic(1);
             beta = Statistic(2);
             mean = Statistic(3);
             var variance = Statistic(4);
             var channels = output.Rank > 1 ? output[1] : 1;
-            if (gamma is null || mean is null || variance is null || gamma.Length != channels || mean.Length != channels || variance.Length != channels || (beta is not null && beta.Length != channels))
+            gamma = Statistic(1) ?? Primitives.ChannelNormalization.Ones((int)channels);
+            if (mean is null || variance is null || gamma.Length != channels || mean.Length != channels || variance.Length != channels || (beta is not null && beta.Length != channels))
             {
                 throw new InvalidOperationException($"layer {bn.Origin.Index} [{bn.Origin.Kind}] '{bn.Name}': BatchNorm statistics do not match {channels} channels.");
             }

@@ -12,6 +12,9 @@ internal static class ChannelNormalization
     public static (double Epsilon, bool Outside) Epsilon(Ir.Attributes attributes) =>
         (attributes.Float("epsilon", 1e-5), attributes.String("epsilon_placement", "inside") == "outside");
 
+    /// <summary>The gamma of a BatchNorm that has none.</summary>
+    public static float[] Ones(int channels) => Enumerable.Repeat(1f, channels).ToArray();
+
     /// <summary><c>D = sqrt(var) + eps</c> or <c>sqrt(var + eps)</c>, evaluated in double as darknet's sqrt is.</summary>
     public static float[] Denominators(float[] variance, double epsilon, bool outside)
     {
