@@ -97,7 +97,7 @@ public sealed class ReferenceExecutor
         foreach (var name in requested)
         {
             results[name] = run.Live.TryGetValue(name, out var tensor) ? tensor
-                : _initializers.TryGetValue(name, out var initializer) ? initializer.Value
+                : _initializers.TryGetValue(name, out var initializer) ? new Tensor(initializer.Value.Shape, (float[])initializer.Value.Data.Clone())
                 : throw new InvalidOperationException($"'{name}' was not computed.");
         }
 
