@@ -251,13 +251,14 @@ public sealed class ReferenceExecutor
     {
         var node = _graph.Nodes[index];
         var kernel = KernelRegistry.Get(node);
+        // Computed values are at hand; weights (other than input 0) load when the kernel asks.
         var inputs = new Tensor?[node.Inputs.Count];
         for (var i = 0; i < inputs.Length; i++)
         {
             var name = node.Inputs[i];
             inputs[i] = name.Length == 0 ? null
                 : run.Live.TryGetValue(name, out var live) ? live
-                : _initializers.TryGetValue(name, out var initializer) ? run.Protect(initializer.Value)
+                : _initializers.TryGetValue(name, out var initializer) ? (i == 0 ? run.Protect(initializer.Value) : null)
                 : throw new InvalidOperationException($"node '{node.Name}' reads '{name}', which is not computed yet.");
         }
 
@@ -280,7 +281,11 @@ public sealed class ReferenceExecutor
         if (!kernel.IsPassThrough)
         {
             var epilogue = fusion is null ? null : Epilogue(fusion, shapes[fusion.Output], run);
-            kernel.Run(new KernelContext(node, inputs, outputs, _parallel, _states, epilogue));
+            var weights = new WeightSource(
+                name => !run.Live.ContainsKey(name) && _initializers.ContainsKey(name),
+                name => run.Protect(_initializers[name].Value),
+                (name, destination) => CopyWeight(name, destination));
+            kernel.Run(new KernelContext(node, inputs, outputs, _parallel, _states, weights, epilogue));
         }
 
         for (var i = 0; i < outputs.Length; i++)
@@ -327,7 +332,22 @@ public sealed class ReferenceExecutor
         return new ConvEpilogue(mean, denominator, gamma, beta, activation);
     }
 
-    private static Tensor Load(Initializer initializer)
+    /// <summary>A weight's values into a kernel's scratch buffer, without loading it for keeps.</summary>
+    private void CopyWeight(string name, Span<float> destination)
+    {
+        if (_initializers[name].IsValueCreated)
+        {
+            _initializers[name].Value.Data.AsSpan().CopyTo(destination);
+            return;
+        }
+
+        var initializer = _graph.Initializers[name];
+        Validate(initializer).CopyTo(destination);
+    }
+
+    private static Tensor Load(Initializer initializer) => new(initializer.Shape, Validate(initializer).ToArray());
+
+    private static TensorData Validate(Initializer initializer)
     {
         if (initializer.DataType != DataType.Float32)
         {
@@ -341,7 +361,7 @@ public sealed class ReferenceExecutor
             throw new InvalidOperationException($"Initializer '{initializer.Name}' holds {data.ElementCount} values but its shape {initializer.Shape} needs {initializer.Shape.ElementCount}.");
         }
 
-        return new Tensor(initializer.Shape, data.ToArray());
+        return data;
     }
 
     /// <summary>A convolution's fused successors and the value the fused chain produces.</summary>
