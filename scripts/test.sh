@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # darknet: `darknet ops`, `darknet denormalize`, libdarknet.so (pjreddie fork).
+# gcc: builds tests/Engine.Tests/Execution/darknet-harness.c against libdarknet (executor cross-check).
 # python3-onnx, python3-torch, python3-torchvision: export_models.py exports the torchvision models
 # the ONNX tests read (tests/Engine.Tests/Formats/Onnx).
-packages=(darknet python3-onnx python3-torch python3-torchvision)
+packages=(darknet gcc python3-onnx python3-torch python3-torchvision)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

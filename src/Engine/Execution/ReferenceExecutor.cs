@@ -23,6 +23,14 @@ public sealed class ReferenceExecutor
     private readonly Dictionary<string, int> _producers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, Shape>> _shapeCache = new(StringComparer.Ordinal);
     private readonly Lock _shapeLock = new();
+    private readonly Lock _poolLock = new();
+
+    /// <summary>
+    /// Buffers of the previous run, reused by the next one at the same input size: a run at a fixed
+    /// size then allocates nothing but the outputs it returns. Holds at most the model's peak
+    /// activation memory; dropped when the input size changes.
+    /// </summary>
+    private (Dictionary<string, Shape> Shapes, Dictionary<int, Stack<float[]>> Buffers)? _pool;
 
     public ReferenceExecutor(Graph graph, ExecutionOptions? options = null)
     {
@@ -76,21 +84,43 @@ public sealed class ReferenceExecutor
         }
 
         var plan = Plan(requested);
-        var run = new RunState(inputs, requested, plan.LastUse);
+        var run = new RunState(inputs, requested, plan.LastUse, TakePool(shapes));
         foreach (var index in plan.Nodes)
         {
-            Execute(index, shapes, run);
+            if (!plan.Fused.Contains(index))
+            {
+                Execute(index, shapes, run, plan.Fusions.GetValueOrDefault(index));
+            }
         }
 
         var results = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var name in requested)
         {
             results[name] = run.Live.TryGetValue(name, out var tensor) ? tensor
-                : _initializers.TryGetValue(name, out var initializer) ? initializer.Value
+                : _initializers.TryGetValue(name, out var initializer) ? new Tensor(initializer.Value.Shape, (float[])initializer.Value.Data.Clone())
                 : throw new InvalidOperationException($"'{name}' was not computed.");
         }
 
+        ReturnPool(run.Pool, shapes);
         return results;
+    }
+
+    private Dictionary<int, Stack<float[]>> TakePool(Dictionary<string, Shape> shapes)
+    {
+        lock (_poolLock)
+        {
+            var pool = _pool is { } kept && ReferenceEquals(kept.Shapes, shapes) ? kept.Buffers : [];
+            _pool = null;
+            return pool;
+        }
+    }
+
+    private void ReturnPool(Dictionary<int, Stack<float[]>> buffers, Dictionary<string, Shape> shapes)
+    {
+        lock (_poolLock)
+        {
+            _pool = (shapes, buffers);
+        }
     }
 
     private Dictionary<string, Shape> InferShapes(IReadOnlyDictionary<string, Tensor> inputs)
@@ -115,8 +145,11 @@ public sealed class ReferenceExecutor
         }
     }
 
-    /// <summary>The nodes the requested values depend on, in order, and each value's last reader.</summary>
-    private (List<int> Nodes, Dictionary<string, int> LastUse) Plan(HashSet<string> requested)
+    /// <summary>
+    /// The nodes the requested values depend on, in order, each value's last reader, and the
+    /// Conv → BatchNormalization → Activation chains run as one convolution with an epilogue.
+    /// </summary>
+    private ExecutionPlan Plan(HashSet<string> requested)
     {
         var needed = new bool[_graph.Nodes.Count];
         var pending = new Stack<string>(requested);
@@ -141,6 +174,7 @@ public sealed class ReferenceExecutor
 
         var nodes = new List<int>();
         var lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
+        var readers = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < needed.Length; i++)
         {
             if (!needed[i])
@@ -154,31 +188,85 @@ public sealed class ReferenceExecutor
                 if (input.Length > 0)
                 {
                     lastUse[input] = i;
+                    readers[input] = readers.GetValueOrDefault(input) + 1;
                 }
             }
         }
 
-        return (nodes, lastUse);
+        var plan = new ExecutionPlan(nodes, lastUse);
+        foreach (var index in nodes)
+        {
+            if (_graph.Nodes[index].OpType == "Conv")
+            {
+                PlanFusion(index, requested, readers, lastUse, plan);
+            }
+        }
+
+        return plan;
     }
 
-    private void Execute(int index, Dictionary<string, Shape> shapes, RunState run)
+    /// <summary>
+    /// Fuses the BatchNormalization and/or Activation that alone read a convolution's output (and
+    /// the BatchNorm's), when nobody asked for the values in between: darknet's conv layer as one
+    /// pass. The values in between are then never materialised.
+    /// </summary>
+    private void PlanFusion(int convIndex, HashSet<string> requested, Dictionary<string, int> readers, Dictionary<string, int> lastUse, ExecutionPlan plan)
+    {
+        Node? SoleReader(string value) =>
+            !requested.Contains(value) && readers.GetValueOrDefault(value) == 1 && lastUse.TryGetValue(value, out var reader) ? _graph.Nodes[reader] : null;
+
+        var output = _graph.Nodes[convIndex].Outputs[0];
+        var next = SoleReader(output);
+        int? batchNorm = null, activation = null;
+        if (next is { OpType: "BatchNormalization" } && next.Inputs[0] == output && next.Outputs.Count == 1
+            && next.Inputs.Skip(1).All(i => i.Length == 0 || _initializers.ContainsKey(i)))
+        {
+            batchNorm = lastUse[output];
+            output = next.Outputs[0];
+            next = SoleReader(output);
+        }
+
+        if (next is { OpType: "Activation" } && next.Inputs.Count == 1 && next.Outputs.Count == 1 && next.Attributes.String("function", string.Empty) != "prelu")
+        {
+            activation = lastUse[output];
+            output = next.Outputs[0];
+        }
+
+        if (batchNorm is null && activation is null)
+        {
+            return;
+        }
+
+        plan.Fusions[convIndex] = new Fusion(batchNorm is { } b ? _graph.Nodes[b] : null, activation is { } a ? _graph.Nodes[a] : null, output);
+        foreach (var fused in new[] { batchNorm, activation })
+        {
+            if (fused is { } f)
+            {
+                plan.Fused.Add(f);
+            }
+        }
+    }
+
+    private void Execute(int index, Dictionary<string, Shape> shapes, RunState run, Fusion? fusion)
     {
         var node = _graph.Nodes[index];
         var kernel = KernelRegistry.Get(node);
+        // Computed values are at hand; weights (other than input 0) load when the kernel asks.
         var inputs = new Tensor?[node.Inputs.Count];
         for (var i = 0; i < inputs.Length; i++)
         {
             var name = node.Inputs[i];
             inputs[i] = name.Length == 0 ? null
                 : run.Live.TryGetValue(name, out var live) ? live
-                : _initializers.TryGetValue(name, out var initializer) ? run.Protect(initializer.Value)
+                : _initializers.TryGetValue(name, out var initializer) ? (i == 0 ? run.Protect(initializer.Value) : null)
                 : throw new InvalidOperationException($"node '{node.Name}' reads '{name}', which is not computed yet.");
         }
 
-        var outputs = new Tensor[node.Outputs.Count];
+        var outputNames = fusion is null ? node.Outputs : [fusion.Output];
+        var outputs = new Tensor[outputNames.Count];
         for (var i = 0; i < outputs.Length; i++)
         {
-            var shape = shapes[node.Outputs[i]];
+            var shape = shapes[outputNames[i]];
             if (i == 0 && inputs.Length > 0 && inputs[0] is { } first && first.Shape.Equals(shape)
                 && (kernel.IsPassThrough || (kernel.SupportsInPlace && run.CanOverwrite(node.Inputs[0], first, index))))
             {
@@ -192,12 +280,17 @@ public sealed class ReferenceExecutor
 
         if (!kernel.IsPassThrough)
         {
-            kernel.Run(new KernelContext(node, inputs, outputs, _parallel, _states));
+            var epilogue = fusion is null ? null : Epilogue(fusion, shapes[fusion.Output], run);
+            var weights = new WeightSource(
+                name => !run.Live.ContainsKey(name) && _initializers.ContainsKey(name),
+                name => run.Protect(_initializers[name].Value),
+                (name, destination) => CopyWeight(name, destination));
+            kernel.Run(new KernelContext(node, inputs, outputs, _parallel, _states, weights, epilogue));
         }
 
         for (var i = 0; i < outputs.Length; i++)
         {
-            run.Live[node.Outputs[i]] = outputs[i];
+            run.Live[outputNames[i]] = outputs[i];
         }
 
         foreach (var name in node.Inputs)
@@ -205,13 +298,56 @@ public sealed class ReferenceExecutor
             run.Release(name, index);
         }
 
-        foreach (var name in node.Outputs)
+        foreach (var name in outputNames)
         {
             run.ReleaseUnread(name);
         }
     }
 
-    private static Tensor Load(Initializer initializer)
+    /// <summary>The epilogue of a fused convolution, from the BatchNorm's statistics and the activation's attributes.</summary>
+    private ConvEpilogue Epilogue(Fusion fusion, Shape output, RunState run)
+    {
+        float[]? mean = null, denominator = null, gamma = null, beta = null;
+        if (fusion.BatchNorm is { } bn)
+        {
+            float[]? Statistic(int input) => bn.Inputs[input].Length == 0 ? null : run.Protect(_initializers[bn.Inputs[input]].Value).Data;
+            beta = Statistic(2);
+            mean = Statistic(3);
+            var variance = Statistic(4);
+            var channels = output.Rank > 1 ? output[1] : 1;
+            gamma = Statistic(1) ?? Primitives.ChannelNormalization.Ones((int)channels);
+            if (mean is null || variance is null || gamma.Length != channels || mean.Length != channels || variance.Length != channels || (beta is not null && beta.Length != channels))
+            {
+                throw new InvalidOperationException($"layer {bn.Origin.Index} [{bn.Origin.Kind}] '{bn.Name}': BatchNorm statistics do not match {channels} channels.");
+            }
+
+            var (epsilon, outside) = Primitives.ChannelNormalization.Epsilon(bn.Attributes);
+            denominator = Primitives.ChannelNormalization.Denominators(variance, epsilon, outside);
+        }
+
+        var activation = fusion.Activation is { } act
+            ? Primitives.ActivationFunctions.Create(act.Attributes, what => new NotSupportedException(
+                $"layer {act.Origin.Index} [{act.Origin.Kind}] '{act.Name}' (Activation): the reference executor does not support {what}."))
+            : null;
+        return new ConvEpilogue(mean, denominator, gamma, beta, activation);
+    }
+
+    /// <summary>A weight's values into a kernel's scratch buffer, without loading it for keeps.</summary>
+    private void CopyWeight(string name, Span<float> destination)
+    {
+        if (_initializers[name].IsValueCreated)
+        {
+            _initializers[name].Value.Data.AsSpan().CopyTo(destination);
+            return;
+        }
+
+        var initializer = _graph.Initializers[name];
+        Validate(initializer).CopyTo(destination);
+    }
+
+    private static Tensor Load(Initializer initializer) => new(initializer.Shape, Validate(initializer).ToArray());
+
+    private static TensorData Validate(Initializer initializer)
     {
         if (initializer.DataType != DataType.Float32)
         {
@@ -225,7 +361,23 @@ public sealed class ReferenceExecutor
             throw new InvalidOperationException($"Initializer '{initializer.Name}' holds {data.ElementCount} values but its shape {initializer.Shape} needs {initializer.Shape.ElementCount}.");
         }
 
-        return new Tensor(initializer.Shape, data.ToArray());
+        return data;
+    }
+
+    /// <summary>A convolution's fused successors and the value the fused chain produces.</summary>
+    private sealed record Fusion(Node? BatchNorm, Node? Activation, string Output);
+
+    private sealed class ExecutionPlan(List<int> nodes, Dictionary<string, int> lastUse)
+    {
+        public List<int> Nodes { get; } = nodes;
+
+        public Dictionary<string, int> LastUse { get; } = lastUse;
+
+        /// <summary>Convolutions that run with an epilogue, by node index.</summary>
+        public Dictionary<int, Fusion> Fusions { get; } = [];
+
+        /// <summary>Nodes computed inside a fused convolution.</summary>
+        public HashSet<int> Fused { get; } = [];
     }
 
     /// <summary>The state of one <see cref="ReferenceExecutor.Run"/>: live values and the buffer pool.</summary>
@@ -234,10 +386,11 @@ public sealed class ReferenceExecutor
         private readonly HashSet<string> _requested;
         private readonly Dictionary<string, int> _lastUse;
         private readonly HashSet<float[]> _protected = new(ReferenceEqualityComparer.Instance);
-        private readonly Dictionary<int, Stack<float[]>> _pool = [];
+        private readonly Dictionary<int, Stack<float[]>> _pool;
 
-        public RunState(IReadOnlyDictionary<string, Tensor> inputs, HashSet<string> requested, Dictionary<string, int> lastUse)
+        public RunState(IReadOnlyDictionary<string, Tensor> inputs, HashSet<string> requested, Dictionary<string, int> lastUse, Dictionary<int, Stack<float[]>> pool)
         {
+            _pool = pool;
             _requested = requested;
             _lastUse = lastUse;
             foreach (var (name, tensor) in inputs)
@@ -248,6 +401,9 @@ public sealed class ReferenceExecutor
         }
 
         public Dictionary<string, Tensor> Live { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Buffers free for reuse: handed back to the executor for its next run.</summary>
+        public Dictionary<int, Stack<float[]>> Pool => _pool;
 
         /// <summary>Marks a buffer the run must never write or recycle (caller inputs, weights).</summary>
         public Tensor Protect(Tensor tensor)

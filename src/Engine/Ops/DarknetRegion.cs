@@ -5,7 +5,10 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>
 /// Darknet [region] (YOLOv2): per anchor <c>coords</c> box values, objectness and classes; input
 /// channels must be <c>num * (coords + classes + 1)</c>. Logistic on x, y and objectness; the
-/// class softmax is counted as a softmax term.
+/// class softmax is counted as a softmax term. The forks lay the output out differently
+/// (attribute <c>layout</c>): "planes" (pjreddie, the default) keeps the input's channel planes;
+/// "boxes" (AlexeyAB) transposes to one record of coords + 1 + classes values per cell and anchor
+/// and activates only the objectness (x, y are left for the box decoder).
 /// </summary>
 public sealed class DarknetRegion : DetectionHead
 {

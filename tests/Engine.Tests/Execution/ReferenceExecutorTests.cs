@@ -143,4 +143,45 @@ public sealed class ReferenceExecutorTests
         var missing = NeuralBuild.Engine.Ops.OpRegistry.All.Select(k => k.Name).Except(NeuralBuild.Engine.Execution.KernelRegistry.OpTypes).Except(analysisOnly).ToList();
         Assert.IsEmpty(missing, string.Join(", ", missing));
     }
+
+    [TestMethod]
+    public void Fusing_conv_batchnorm_and_activation_changes_no_bit()
+    {
+        // Asking for the intermediate values prevents the fusion; the final values must not move.
+        var random = new Random(3);
+        var graph = new Graph();
+        graph.Inputs["x"] = Shape.Nchw(1, 8, 20, 21);
+        void Constant(string name, params long[] dims)
+        {
+            var shape = new Shape(dims);
+            var values = new float[shape.ElementCount];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)(random.NextDouble() + (name == "var" ? 0.01 : -0.5));
+            }
+
+            graph.Initializers[name] = new Initializer(name, shape, new ArrayData(values));
+        }
+
+        Constant("w", 13, 8, 3, 3);
+        foreach (var name in new[] { "gamma", "beta", "mean", "var" })
+        {
+            Constant(name, 13);
+        }
+
+        var conv = new Node("conv", "Conv", ["x", "w"], ["c"], Origin);
+        conv.Attributes.Set("kernel_shape", [3L, 3L]).Set("pads", [1L, 1L, 1L, 1L]);
+        var bn = new Node("bn", "BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["b"], Origin) { InPlace = true };
+        bn.Attributes.Set("epsilon", 1e-6).Set("epsilon_placement", "outside");
+        var act = new Node("act", "Activation", ["b"], ["y"], Origin) { InPlace = true };
+        act.Attributes.Set("function", "mish");
+        graph.Nodes.AddRange([conv, bn, act]);
+        graph.Outputs.Add("y");
+        var x = Kernels.ConvKernelTests.RandomTensor(random, 1, 8, 20, 21);
+        var inputs = new Dictionary<string, Tensor> { ["x"] = x };
+
+        var fused = new ReferenceExecutor(graph).Run(inputs)["y"].Data;
+        var separate = new ReferenceExecutor(graph).Run(inputs, ["c", "b", "y"])["y"].Data;
+        CollectionAssert.AreEqual(separate, fused);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using NeuralBuild.Engine.Execution.Primitives;
 
 namespace NeuralBuild.Engine.Execution.Kernels;
@@ -8,7 +9,8 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// the blocked <see cref="Gemm"/> over a grid of (group, column chunk, row range) tasks; the
 /// im2col matrix is built one KC x NC block at a time inside each task, so it never exists whole
 /// (darknet's workspace for yolov3 at 608 is 100 MB). A 1x1 stride-1 convolution reads the input
-/// as its im2col matrix directly.
+/// as its im2col matrix directly; a depthwise one (one input channel per group) runs as
+/// <see cref="DepthwiseConvolution"/>.
 /// </summary>
 internal sealed unsafe class ConvKernel : Kernel
 {
@@ -28,7 +30,6 @@ internal sealed unsafe class ConvKernel : Kernel
         }
 
         var x = context.Input(0);
-        var w = context.Input(1);
         var bias = context.OptionalInput(2);
         var y = context.Output;
         var g = ConvGeometry.From(context.Attributes);
@@ -46,7 +47,15 @@ internal sealed unsafe class ConvKernel : Kernel
         var depth = channelsPerGroup * g.KernelArea;
         var columns = outH * outW;
 
-        var packed = context.State(() => PackWeights(w.Data, groups, rowsPerGroup, depth));
+        if (channelsPerGroup == 1 && groups > 1)
+        {
+            DepthwiseConvolution.Run(context, x.Data, context.Input(1).Data, bias?.Data, y.Data, batch, cin, height, width, cout, outH, outW, g);
+            return;
+        }
+
+        // Packed once per node from a copy read for the purpose: the executor keeps only the
+        // packed form, not the weights as well (250 MB less for yolov3).
+        var packed = context.State(() => PackWeights(context, groups, rowsPerGroup, depth));
 
         var chunk = Math.Min(ColumnChunk, Gemm.RoundUpToNR(columns));
         var chunks = (columns + chunk - 1) / chunk;
@@ -84,9 +93,19 @@ internal sealed unsafe class ConvKernel : Kernel
                     var groupImage = image + ((long)group * channelsPerGroup * height * width);
                     var groupOutput = output + ((long)group * rowsPerGroup * columns) + j0;
                     MultiplyTask(packed[group], groupImage, height, width, g, outW, columns, j0, n0, p0, p1, groupOutput);
+                    var rowStart = Math.Min(rowsPerGroup, p0 * Gemm.MR);
+                    var rowEnd = Math.Min(rowsPerGroup, p1 * Gemm.MR);
                     if (bias is not null)
                     {
-                        AddBias(bias.Data, group * rowsPerGroup, Math.Min(rowsPerGroup, p0 * Gemm.MR), Math.Min(rowsPerGroup, p1 * Gemm.MR), groupOutput, columns, n0);
+                        AddBias(bias.Data, group * rowsPerGroup, rowStart, rowEnd, groupOutput, columns, n0);
+                    }
+
+                    if (context.Epilogue is { } epilogue)
+                    {
+                        for (var r = rowStart; r < rowEnd; r++)
+                        {
+                            epilogue.Apply((group * rowsPerGroup) + r, new Span<float>(groupOutput + ((long)r * columns), n0));
+                        }
                     }
                 }
 
@@ -146,15 +165,25 @@ internal sealed unsafe class ConvKernel : Kernel
         }
     }
 
-    private static PackedPanels[] PackWeights(float[] weights, int groups, int rowsPerGroup, int depth)
+    private static PackedPanels[] PackWeights(KernelContext context, int groups, int rowsPerGroup, int depth)
     {
-        var packed = new PackedPanels[groups];
-        for (var group = 0; group < groups; group++)
+        var count = groups * rowsPerGroup * depth;
+        var weights = ArrayPool<float>.Shared.Rent(count);
+        try
         {
-            var slice = weights.AsSpan(group * rowsPerGroup * depth, rowsPerGroup * depth);
-            packed[group] = PackedPanels.Pack(slice, rowsPerGroup, depth, rowStride: depth, colStride: 1);
-        }
+            context.CopyInput(1, weights.AsSpan(0, count));
+            var packed = new PackedPanels[groups];
+            for (var group = 0; group < groups; group++)
+            {
+                var slice = weights.AsSpan(group * rowsPerGroup * depth, rowsPerGroup * depth);
+                packed[group] = PackedPanels.Pack(slice, rowsPerGroup, depth, rowStride: depth, colStride: 1);
+            }
 
-        return packed;
+            return packed;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(weights);
+        }
     }
 }

@@ -33,37 +33,94 @@ internal sealed class MaxPoolKernel : Kernel
         {
             for (var plane = (int)start; plane < end; plane++)
             {
-                var inBase = plane * height * width;
-                var outBase = plane * outH * outW;
-                for (var oy = 0; oy < outH; oy++)
-                {
-                    for (var ox = 0; ox < outW; ox++)
-                    {
-                        var max = float.MinValue;
-                        for (var ky = 0; ky < g.KernelH; ky++)
-                        {
-                            var iy = (oy * g.StrideH) - g.PadTop + (ky * g.DilationH);
-                            if ((uint)iy >= (uint)height)
-                            {
-                                continue;
-                            }
-
-                            for (var kx = 0; kx < g.KernelW; kx++)
-                            {
-                                var ix = (ox * g.StrideW) - g.PadLeft + (kx * g.DilationW);
-                                if ((uint)ix < (uint)width)
-                                {
-                                    var v = src[inBase + (iy * width) + ix];
-                                    max = v > max ? v : max;
-                                }
-                            }
-                        }
-
-                        dst[outBase + (oy * outW) + ox] = max;
-                    }
-                }
+                PoolPlane(
+                    src.AsSpan(plane * height * width, height * width), height, width,
+                    dst.AsSpan(plane * outH * outW, outH * outW), outH, outW, g);
             }
         });
+    }
+
+    /// <summary>
+    /// One channel plane. Windows wholly inside the image (all but a border) take the max of their
+    /// elements without bounds checks; border windows skip the elements outside, as darknet does.
+    /// </summary>
+    private static void PoolPlane(ReadOnlySpan<float> input, int height, int width, Span<float> output, int outH, int outW, ConvGeometry g)
+    {
+        // Output columns [left, right) and rows [top, bottom) whose windows lie inside the image.
+        var reachX = (g.KernelW - 1) * g.DilationW;
+        var reachY = (g.KernelH - 1) * g.DilationH;
+        var left = Math.Min(outW, (g.PadLeft + g.StrideW - 1) / g.StrideW);
+        var right = Math.Max(left, Math.Min(outW, ((width - 1 - reachX + g.PadLeft) / g.StrideW) + 1));
+        var top = Math.Min(outH, (g.PadTop + g.StrideH - 1) / g.StrideH);
+        var bottom = Math.Max(top, Math.Min(outH, ((height - 1 - reachY + g.PadTop) / g.StrideH) + 1));
+        if (width - 1 - reachX + g.PadLeft < 0)
+        {
+            right = left;
+        }
+
+        if (height - 1 - reachY + g.PadTop < 0)
+        {
+            bottom = top;
+        }
+
+        for (var oy = 0; oy < outH; oy++)
+        {
+            var iy0 = (oy * g.StrideH) - g.PadTop;
+            var interiorRow = oy >= top && oy < bottom;
+            var row = output.Slice(oy * outW, outW);
+            for (var ox = 0; ox < outW; ox++)
+            {
+                var ix0 = (ox * g.StrideW) - g.PadLeft;
+                if (interiorRow && ox >= left && ox < right)
+                {
+                    if (g.KernelH == 2 && g.KernelW == 2 && g.DilationH == 1 && g.DilationW == 1)
+                    {
+                        // The common darknet window: four loads, three compares.
+                        var at = (iy0 * width) + ix0;
+                        var a = Math.Max(input[at], input[at + 1]);
+                        var b = Math.Max(input[at + width], input[at + width + 1]);
+                        row[ox] = Math.Max(a, b);
+                        continue;
+                    }
+
+                    var inside = float.MinValue;
+                    for (var ky = 0; ky < g.KernelH; ky++)
+                    {
+                        var line = input.Slice(((iy0 + (ky * g.DilationH)) * width) + ix0);
+                        for (var kx = 0; kx < g.KernelW; kx++)
+                        {
+                            var v = line[kx * g.DilationW];
+                            inside = v > inside ? v : inside;
+                        }
+                    }
+
+                    row[ox] = inside;
+                    continue;
+                }
+
+                var max = float.MinValue;
+                for (var ky = 0; ky < g.KernelH; ky++)
+                {
+                    var iy = iy0 + (ky * g.DilationH);
+                    if ((uint)iy >= (uint)height)
+                    {
+                        continue;
+                    }
+
+                    for (var kx = 0; kx < g.KernelW; kx++)
+                    {
+                        var ix = ix0 + (kx * g.DilationW);
+                        if ((uint)ix < (uint)width)
+                        {
+                            var v = input[(iy * width) + ix];
+                            max = v > max ? v : max;
+                        }
+                    }
+                }
+
+                row[ox] = max;
+            }
+        }
     }
 
     private static void DepthMax(float[] x, float[] y, TensorLayout input, int outChannels)

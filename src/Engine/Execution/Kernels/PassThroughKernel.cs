@@ -1,9 +1,11 @@
 namespace NeuralBuild.Engine.Execution.Kernels;
 
 /// <summary>
-/// Ops that hand their input on at inference: Dropout (darknet's forward_dropout_layer returns
-/// unless training), Identity ([cost], [empty]) and [contrastive] (a training loss). The executor
-/// aliases the output to the input buffer; nothing runs.
+/// Ops that hand their input on at inference: Dropout (darknet's dropout layer outputs its input's
+/// buffer), Identity ([empty]; [cost]) and [contrastive]. The executor aliases the output to the
+/// input buffer; nothing runs. Darknet's [cost] and [contrastive] return before writing their
+/// output when not training, so their buffer stays zero; no layer reads it, and darknet's own
+/// network output skips [cost] for the layer before it, which is the value passed on here.
 /// </summary>
 internal sealed class PassThroughKernel(string opType) : Kernel
 {

@@ -146,7 +146,8 @@ internal sealed class DarknetGraphBuilder
                 .Set("num", s.Positive("num", 1))
                 .Set("classes", s.NonNegative("classes", 20))
                 .Set("coords", s.Positive("coords", 4))
-                .Set("softmax", s.Int("softmax", 0))),
+                .Set("softmax", s.Int("softmax", 0))
+                .Set("layout", _dialect == DarknetDialect.AlexeyAB ? "boxes" : "planes")),
             "detection" => Simple(layer, "DarknetDetection", [input], a => a
                 .Set("num", s.Positive("num", 1))
                 .Set("classes", s.NonNegative("classes", 1))

@@ -48,7 +48,7 @@ public sealed class ConvKernelTests
     /// The blocked GEMM path against the definition of convolution evaluated in double, on shapes
     /// that hit every edge: filters not a multiple of the 6-row panel, columns not a multiple of
     /// the vector tile, depth beyond one 256-deep k-block, groups, strides, dilations, asymmetric
-    /// pads, the pointwise path, a batch of two, one thread and all.
+    /// pads, the pointwise path, depthwise (with a channel multiplier), a batch of two, one thread and all.
     /// </summary>
     [TestMethod]
     [DataRow(1, 3, 7, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)]
@@ -60,6 +60,8 @@ public sealed class ConvKernelTests
     [DataRow(1, 5, 4, 9, 10, 2, 3, 1, 2, 0, 1, 1, 0, 1, 1, 1)]
     [DataRow(1, 16, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 16, 0)]
     [DataRow(1, 3, 33, 40, 41, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 0)]
+    [DataRow(2, 24, 24, 17, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 24, 0)]
+    [DataRow(1, 8, 16, 11, 12, 5, 3, 1, 1, 2, 0, 2, 1, 2, 8, 1)]
     public void Matches_the_definition_of_convolution(int batch, int cin, int cout, int height, int width, int kh, int kw, int sh, int sw, int padTop, int padLeft, int padBottom, int padRight, int dilation, int groups, int singleThread)
     {
         var random = new Random(cin * 1000 + cout);

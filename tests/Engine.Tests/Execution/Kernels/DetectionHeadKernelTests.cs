@@ -65,4 +65,15 @@ public sealed class DetectionHeadKernelTests
         var y = Run("DarknetDetection", T([1, 4], 0, Ln3, 5, 6), a => a.Set("side", 1L).Set("num", 1L).Set("coords", 1L).Set("classes", 2L).Set("softmax", 1L));
         AssertValues([0.25f, 0.75f, 5, 6], y);
     }
+
+    [TestMethod]
+    public void AlexeyAB_region_flattens_to_box_records_and_activates_only_objectness_and_classes()
+    {
+        // One anchor, coords 4, two classes, a 1x2 map: channel c of cell i moves to i*7 + c.
+        // Cell 0 channels: x=1, y=2, w=3, h=4, obj=ln 3, classes [0, ln 3]; cell 1: x=5, y=6, w=7, h=8,
+        // obj=0, classes [0, 0]. Then logistic on entry 4 and a softmax on entries 5..6.
+        var x = T([1, 7, 1, 2], 1, 5, 2, 6, 3, 7, 4, 8, Ln3, 0, 0, 0, Ln3, 0);
+        var y = Run("DarknetRegion", x, a => a.Set("num", 1L).Set("coords", 4L).Set("classes", 2L).Set("softmax", 1L).Set("layout", "boxes"));
+        AssertValues([1, 2, 3, 4, 0.75f, 0.25f, 0.75f, 5, 6, 7, 8, 0.5f, 0.5f, 0.5f], y);
+    }
 }

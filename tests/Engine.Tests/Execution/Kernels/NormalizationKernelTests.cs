@@ -31,6 +31,14 @@ public sealed class NormalizationKernelTests
     }
 
     [TestMethod]
+    public void Batch_normalization_without_gamma_scales_by_one()
+    {
+        // Caffe's BatchNorm: (x - mean)/sqrt(var), here (3 - 1)/2 + 0.5.
+        var y = Run("BatchNormalization", T([1, 1, 1, 1], 3), a => a.Set("epsilon", 0.0), (Tensor?)null, T([1], 0.5f), T([1], 1), T([1], 4));
+        AssertValues([1.5f], y);
+    }
+
+    [TestMethod]
     public void Lrn_keeps_darknets_window_that_skips_channel_size_over_2()
     {
         // x = [1, 2, 3] over channels at one pixel, size 3, alpha 1, beta 1, kappa 1:
