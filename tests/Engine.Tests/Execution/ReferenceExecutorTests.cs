@@ -137,7 +137,7 @@ public sealed class ReferenceExecutorTests
     [TestMethod]
     public void Every_op_kind_has_a_kernel()
     {
-        var missing = Ops.OpRegistry.All.Select(k => k.Name).Except(NeuralBuild.Engine.Execution.KernelRegistry.OpTypes).ToList();
+        var missing = NeuralBuild.Engine.Ops.OpRegistry.All.Select(k => k.Name).Except(NeuralBuild.Engine.Execution.KernelRegistry.OpTypes).ToList();
         Assert.IsEmpty(missing, string.Join(", ", missing));
     }
 }
