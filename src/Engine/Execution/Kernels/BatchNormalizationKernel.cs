@@ -8,7 +8,7 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// add_bias): <c>y = ((x - mean) / D) * gamma + beta</c>, with <c>D = sqrt(var + eps)</c>
 /// ("inside", AlexeyAB, ONNX, Caffe) or <c>D = sqrt(var) + eps</c> ("outside", pjreddie's CPU
 /// forward). D is computed in double as darknet's sqrt does. An omitted beta is 0 (pjreddie's
-/// standalone [batchnorm] stores none).
+/// standalone [batchnorm] stores none); an omitted gamma is 1 (Caffe's BatchNorm has neither).
 /// </summary>
 internal sealed class BatchNormalizationKernel : Kernel
 {
@@ -19,9 +19,9 @@ internal sealed class BatchNormalizationKernel : Kernel
     public override void Run(KernelContext context)
     {
         var x = context.Input(0);
-        var gamma = context.Input(1).Data;
-        var beta = context.OptionalInput(2)?.Data;
         var mean = context.Input(3).Data;
+        var gamma = context.OptionalInput(1)?.Data ?? Enumerable.Repeat(1f, mean.Length).ToArray();
+        var beta = context.OptionalInput(2)?.Data;
         var variance = context.Input(4).Data;
         var epsilon = context.Attributes.Float("epsilon", 1e-5);
         var outside = context.Attributes.String("epsilon_placement", "inside") == "outside";

@@ -40,6 +40,14 @@ public sealed class CaffeKernelTests
     }
 
     [TestMethod]
+    public void Transposed_inner_product_reads_weights_stored_inputs_by_outputs()
+    {
+        // W (I=2, J=3) rows (1 2 3), (4 5 6); x = (1, 2): y_j = W[0,j] + 2 W[1,j] = (9, 12, 15).
+        var y = Run("FullyConnected", T([1, 2], 1, 2), a => a.Set("transpose", 1L).Set("output_rank", 2L), T([2, 3], 1, 2, 3, 4, 5, 6));
+        AssertValues([9, 12, 15], y);
+    }
+
+    [TestMethod]
     public void Global_max_pool_takes_each_plane_maximum()
     {
         var y = Run("GlobalMaxPool", T([1, 2, 2, 2], 1, -3, 2, 0, -5, -1, -2, -7));
