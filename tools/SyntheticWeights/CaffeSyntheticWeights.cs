@@ -1,4 +1,6 @@
 using Google.Protobuf;
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Formats.Caffe;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
 using NeuralBuild.Engine.Ir;
@@ -8,7 +10,8 @@ namespace NeuralBuild.SyntheticWeights;
 /// <summary>
 /// A .caffemodel for a prototxt with the same kind of values as <see cref="DarknetSyntheticWeights"/>:
 /// He-scaled conv/FC weights, small biases, BatchNorm statistics stored as Caffe does (sums times a
-/// moving-average factor, third blob), Scale gamma around 1 and beta around 0. Statistics are
+/// moving-average factor, third blob) measured on a seeded forward pass, Scale gamma around 1 and
+/// beta around 0. Statistics are
 /// consistent with the weights: a BatchNorm channel with a tiny variance gets the filter row of the
 /// conv / FC that feeds it, and its running mean, scaled down to match (a dead channel, docs/design-notes.md).
 /// Each layer draws from its own seeded stream, so values do not depend on the layer order.
@@ -17,15 +20,14 @@ public static class CaffeSyntheticWeights
 {
     public static long Write(Model model, string path, SyntheticWeightsOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         var net = Create(model, options);
         var temp = path + ".tmp";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                net.WriteTo(stream);
-            }
-
+            Save(net, temp);
+            Calibrate(model, temp, net, options ?? new SyntheticWeightsOptions());
+            Save(net, temp);
             File.Move(temp, path, overwrite: true);
         }
         finally
@@ -34,6 +36,102 @@ public static class CaffeSyntheticWeights
         }
 
         return new FileInfo(path).Length;
+    }
+
+    private static void Save(NetParameter net, string path)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        net.WriteTo(stream);
+    }
+
+    /// <summary>
+    /// Trained BatchNorm statistics describe the activations they normalise. One forward pass on a
+    /// seeded random image, node by node: each BatchNorm's mean and variance become the per-channel
+    /// mean and variance of its actual input before it runs (the drawn variances only shaped the
+    /// filters, so a dead channel keeps its tiny variance). Without this the stored statistics are
+    /// unrelated to the activations, deep residual networks drift far from unit scale, and float32
+    /// rounding differences grow with depth.
+    /// </summary>
+    private static void Calibrate(Model model, string weightsPath, NetParameter net, SyntheticWeightsOptions options)
+    {
+        var loaded = ModelFormats.Read(model.DefinitionPath, new ModelReadOptions { WeightsPath = weightsPath, InputShape = model.Graph.Inputs.First().Value });
+        var graph = loaded.Graph;
+        var caffe = (CaffeModel)loaded.SourceDocument!;
+        var random = new SplitMix64(options.Seed ^ 0x5851F42D4C957F2DUL);
+        var live = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, shape) in graph.Inputs)
+        {
+            var values = new float[shape.ElementCount];
+            Fill(values, random.Normal);
+            live[name] = new Tensor(shape, values);
+        }
+
+        var layers = net.Layer.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var layerOfNode = caffe.Layers.Where(l => l.Node is not null).ToDictionary(l => l.Node!, StringComparer.Ordinal);
+        foreach (var node in graph.Nodes)
+        {
+            if (node.OpType == "BatchNormalization" && layerOfNode.TryGetValue(node.Name, out var layer))
+            {
+                var (mean, variance) = Statistics(live[node.Inputs[0]]);
+                var stored = layers[layer.Layer.Name];
+                var factor = stored.Blobs[2].Data[0];
+                stored.Blobs[0] = Blob(new Shape(mean.Length), [.. mean.Select(m => (float)(m * factor))]);
+                stored.Blobs[1] = Blob(new Shape(mean.Length), [.. variance.Select(v => (float)(v * factor))]);
+                graph.Initializers[node.Inputs[3]].Data = new ArrayData([.. mean.Select(m => (float)m)]);
+                graph.Initializers[node.Inputs[4]].Data = new ArrayData([.. variance.Select(v => (float)v)]);
+            }
+
+            var single = new Graph();
+            foreach (var input in node.Inputs.Where(i => i.Length > 0).Distinct(StringComparer.Ordinal))
+            {
+                if (graph.Initializers.TryGetValue(input, out var initializer))
+                {
+                    single.Initializers[input] = initializer;
+                }
+                else
+                {
+                    single.Inputs[input] = live[input].Shape;
+                }
+            }
+
+            single.Nodes.Add(node);
+            single.Outputs.AddRange(node.Outputs);
+            var results = new ReferenceExecutor(single).Run(single.Inputs.Keys.ToDictionary(k => k, k => live[k], StringComparer.Ordinal));
+            foreach (var output in node.Outputs)
+            {
+                live[output] = results[output];
+            }
+        }
+    }
+
+    /// <summary>Per-channel mean and (population) variance over batch and positions, in double.</summary>
+    private static (double[] Mean, double[] Variance) Statistics(Tensor x)
+    {
+        var channels = (int)x.Shape[1];
+        var batch = (int)x.Shape[0];
+        var plane = (int)(x.Shape.ElementCount / batch / channels);
+        var mean = new double[channels];
+        var variance = new double[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            double sum = 0, squares = 0;
+            for (var n = 0; n < batch; n++)
+            {
+                var offset = ((n * channels) + c) * plane;
+                for (var i = 0; i < plane; i++)
+                {
+                    double v = x.Data[offset + i];
+                    sum += v;
+                    squares += v * v;
+                }
+            }
+
+            var count = (double)batch * plane;
+            mean[c] = sum / count;
+            variance[c] = Math.Max(0, (squares / count) - (mean[c] * mean[c]));
+        }
+
+        return (mean, variance);
     }
 
     public static NetParameter Create(Model model, SyntheticWeightsOptions? options = null)
