@@ -95,6 +95,29 @@ public sealed class CaffeWriterTests
     }
 
     [TestMethod]
+    public void Unknown_fields_of_the_caffemodel_survive_a_fold()
+    {
+        // Field 9999 (varint 42) on the fc layer and field 500 (a string) on the net are not in caffe.proto.
+        var net = TinyWeights();
+        var fc = net.Layer.Single(l => l.Name == "fc");
+        var fcBytes = fc.ToByteArray().Concat(new byte[] { 0xF8, 0xF0, 0x04, 42 }).ToArray(); // tag (9999 << 3) | 0 as a varint, then 42
+        net.Layer[net.Layer.IndexOf(fc)] = LayerParameter.Parser.ParseFrom(fcBytes);
+        var netBytes = net.ToByteArray().Concat(new byte[] { 0xA2, 0x1F, 4, (byte)'k', (byte)'e', (byte)'p', (byte)'t' }).ToArray(); // (500 << 3) | 2
+        using var fixture = new CaffeFixture();
+        var model = Read(fixture.Write("tiny.prototxt", Tiny), fixture.Write("tiny.caffemodel", netBytes));
+        PassManager.Run(model.Graph);
+        var dir = Path.Combine(OutDir(fixture), "out");
+        Directory.CreateDirectory(dir);
+
+        ModelFormats.ForPath("x.prototxt").Write(model, Path.Combine(dir, "tiny.prototxt"), Path.Combine(dir, "tiny.caffemodel"));
+
+        var written = File.ReadAllBytes(Path.Combine(dir, "tiny.caffemodel"));
+        var reparsed = NetParameter.Parser.ParseFrom(written);
+        Assert.AreEqual(LayerParameter.Parser.ParseFrom(fcBytes), reparsed.Layer.Single(l => l.Name == "fc"), "the fc layer keeps its unknown field");
+        CollectionAssert.AreEqual(new byte[] { 0xA2, 0x1F, 4, (byte)'k', (byte)'e', (byte)'p', (byte)'t' }, written[^7..], "the net's unknown field is written last");
+    }
+
+    [TestMethod]
     public void A_model_read_without_its_caffemodel_is_not_written()
     {
         using var fixture = new CaffeFixture();
