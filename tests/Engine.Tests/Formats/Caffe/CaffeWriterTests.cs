@@ -118,6 +118,27 @@ public sealed class CaffeWriterTests
     }
 
     [TestMethod]
+    public void Without_the_original_text_the_whole_prototxt_is_written_from_the_message()
+    {
+        // Read from a string under a path that does not exist: nothing to edit, so PrototxtWriter writes
+        // the intended message, which parses to the network without bn1 and scale1.
+        using var fixture = new CaffeFixture();
+        var weights = fixture.Write("tiny.caffemodel", TinyWeights().ToByteArray());
+        var missing = Path.Combine(OutDir(fixture), "nowhere", "tiny.prototxt");
+        var model = new NeuralBuild.Engine.Formats.Caffe.CaffeFormat().Read(missing, Tiny, new ModelReadOptions { WeightsPath = weights });
+        PassManager.Run(model.Graph);
+        var dir = Path.Combine(OutDir(fixture), "out");
+        Directory.CreateDirectory(dir);
+
+        ModelFormats.ForPath("x.prototxt").Write(model, Path.Combine(dir, "tiny.prototxt"), Path.Combine(dir, "tiny.caffemodel"));
+
+        var written = NeuralBuild.Engine.Formats.Caffe.PrototxtReader.Parse<NetParameter>("w", File.ReadAllText(Path.Combine(dir, "tiny.prototxt")), out _);
+        CollectionAssert.AreEqual(new[] { "conv1", "relu1", "pool1", "fc", "prob" }, written.Layer.Select(l => l.Name).ToArray());
+        Assert.IsTrue(written.Layer[0].ConvolutionParam.BiasTerm);
+        Assert.AreEqual(0.001f, NeuralBuild.Engine.Formats.Caffe.PrototxtReader.Parse<NetParameter>("t", Tiny, out _).Layer[1].BatchNormParam.Eps, "the source still has its BatchNorm");
+    }
+
+    [TestMethod]
     public void A_model_read_without_its_caffemodel_is_not_written()
     {
         using var fixture = new CaffeFixture();
