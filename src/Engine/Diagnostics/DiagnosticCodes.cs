@@ -85,6 +85,21 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor CaffemodelBlobCount = Error("NM0133", "Caffemodel layer has the wrong number of blobs");
     public static readonly DiagnosticDescriptor CaffemodelBlobShape = Error("NM0134", "Caffemodel blob shape does not match the layer");
 
+    // ONNX (NM0200-NM0249).
+    public static readonly DiagnosticDescriptor OnnxMalformed = Error("NM0200", "ONNX file is truncated or not an ONNX model");
+    public static readonly DiagnosticDescriptor OnnxOpsetUnsupported = Error("NM0201", "ONNX opset outside the supported range");
+    public static readonly DiagnosticDescriptor OnnxUnsupportedOperator = Error("NM0202", "ONNX operator not supported");
+    public static readonly DiagnosticDescriptor OnnxUnknownValue = Error("NM0203", "ONNX node reads a value nothing produces");
+    public static readonly DiagnosticDescriptor OnnxDuplicateValue = Error("NM0204", "ONNX value produced more than once");
+    public static readonly DiagnosticDescriptor OnnxCycle = Error("NM0205", "ONNX graph has a cycle");
+    public static readonly DiagnosticDescriptor OnnxTensorSize = Error("NM0206", "ONNX tensor data does not match its dims");
+    public static readonly DiagnosticDescriptor OnnxExternalDataRefused = Error("NM0207", "ONNX external data path leaves the model folder");
+    public static readonly DiagnosticDescriptor OnnxExternalDataMissing = Error("NM0208", "ONNX external data file is missing or too short");
+    public static readonly DiagnosticDescriptor OnnxInvalidAttribute = Error("NM0209", "ONNX node attribute invalid or not supported");
+    public static readonly DiagnosticDescriptor OnnxUnsupportedDataType = Error("NM0210", "ONNX tensor data type not supported");
+    public static readonly DiagnosticDescriptor OnnxBadGraphInput = Error("NM0211", "ONNX graph input has no usable shape");
+    public static readonly DiagnosticDescriptor OnnxNonConstantInput = Error("NM0212", "ONNX node input must be constant");
+
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");
     public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");

@@ -1,6 +1,7 @@
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats.Caffe;
 using NeuralBuild.Engine.Formats.Darknet;
+using NeuralBuild.Engine.Formats.Onnx;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Formats;
@@ -12,6 +13,7 @@ public static class ModelFormats
     [
         new DarknetFormat(),
         new CaffeFormat(),
+        new OnnxFormat(),
     ];
 
     public static IModelFormat ForPath(string definitionPath)

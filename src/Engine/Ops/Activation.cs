@@ -42,6 +42,7 @@ public sealed class Activation : OpKind
         ["hardswish"] = 4,
         ["softplus"] = 3,
         ["prelu"] = 1,
+        ["clip"] = 2, // ONNX Clip with bounds other than relu/relu6: two compares (attributes min, max)
     };
 
     public override string Name => "Activation";

@@ -43,6 +43,12 @@ public static class OpRegistry
         new Normalize(),
         new PriorBox(),
         new DetectionOutput(),
+        new Arithmetic(),
+        new MatMul(),
+        new StridedSlice(),
+        new Pad(),
+        new Resize(),
+        new ReduceMean(),
         new Identity("Dropout"),
         new Identity("Identity"),
     }.ToDictionary(k => k.Name, StringComparer.Ordinal);

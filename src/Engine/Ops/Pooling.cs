@@ -6,7 +6,7 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>
 /// Shape and cost rules shared by <see cref="MaxPool"/> and <see cref="AveragePool"/>.
 /// Attribute <c>rounding</c>: <c>floor</c> (default; the convolution rule of docs/metrics.md) or
-/// <c>ceil_caffe</c>: Caffe's <c>out = ceil((in + pad_begin + pad_end - k) / stride) + 1</c>, minus one
+/// <c>ceil</c>: ONNX's ceil_mode (see <see cref="Ceil"/>); <c>ceil_caffe</c>: Caffe's <c>out = ceil((in + pad_begin + pad_end - k) / stride) + 1</c>, minus one
 /// when padding is present and the last window would start at or beyond <c>in + pad_begin</c>
 /// (every window must start inside the image or its leading padding).
 /// </summary>
@@ -29,7 +29,10 @@ internal static class Pooling
             "ceil_caffe" => context.Positive(Shape.Nchw(x.N, x.C,
                 CaffeCeil(x.H, g.KernelH, g.StrideH, g.PadTop, g.PadBottom),
                 CaffeCeil(x.W, g.KernelW, g.StrideW, g.PadLeft, g.PadRight))),
-            _ => throw context.Error(DiagnosticCodes.CfgInvalidValue, $"pooling rounding '{rounding}' is not one of floor, ceil_caffe."),
+            "ceil" => context.Positive(Shape.Nchw(x.N, x.C,
+                Ceil(x.H, g.KernelH, g.StrideH, g.PadTop, g.PadBottom, g.DilationH),
+                Ceil(x.W, g.KernelW, g.StrideW, g.PadLeft, g.PadRight, g.DilationW))),
+            _ => throw context.Error(DiagnosticCodes.CfgInvalidValue, $"pooling rounding '{rounding}' is not one of floor, ceil, ceil_caffe."),
         };
     }
 
@@ -39,6 +42,23 @@ internal static class Pooling
         var span = input + padBegin + padEnd - kernel;
         var output = (span >= 0 ? (span + stride - 1) / stride : -(-span / stride)) + 1;
         if (padBegin > 0 && (output - 1) * stride >= input + padBegin)
+        {
+            output--;
+        }
+
+        return output;
+    }
+
+    /// <summary>
+    /// ONNX <c>ceil_mode</c> as PyTorch and ONNX Runtime compute it (and ONNX states from opset 19):
+    /// <c>ceil((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1</c>, minus one when the last
+    /// window would start at or beyond <c>in + pad_begin</c> (in the end padding), with or without padding.
+    /// </summary>
+    public static long Ceil(long input, long kernel, long stride, long padBegin, long padEnd, long dilation)
+    {
+        var span = input + padBegin + padEnd - (dilation * (kernel - 1)) - 1;
+        var output = (span >= 0 ? (span + stride - 1) / stride : -(-span / stride)) + 1;
+        if ((output - 1) * stride >= input + padBegin)
         {
             output--;
         }

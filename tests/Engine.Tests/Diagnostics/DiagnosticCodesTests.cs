@@ -208,7 +208,8 @@ public sealed partial class DiagnosticCodesTests
     private static partial Regex SectionHeading();
 
     /// <summary><c>file(line,col): error NM0013: text</c>; the location is optional (command-line errors have none).</summary>
-    // MSBuild's canonical form without a position puts a space before the colon: "app.csproj : error NM0060: …".
+    // MSBuild's canonical forms: "file(line,col): error …", "file: error …" and, for project-level
+    // messages, "app.csproj : error …".
     [GeneratedRegex(@"^\s*(?:[^\s()]+(?:\(\d+,\d+\))? ?: )?(?<kind>error|warning) (?<code>NM\d{4}): \S", RegexOptions.Multiline)]
     private static partial Regex ExampleLine();
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Google.Protobuf;
+using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Tool.Tests.Support;
 
 namespace NeuralBuild.Tool.Tests.Commands;
@@ -156,5 +158,54 @@ public sealed class InspectCommandTests
         var run = ToolProcess.Run(temp.Path, "inspect", "example.cfg", "--convention", "gflops");
 
         CommandRunnerTests.AssertOneErrorLine(run, "error NM0004: Unknown counting convention 'gflops'; known: default, darknet,");
+    }
+
+    [TestMethod]
+    public void The_same_example_as_an_onnx_model_gives_the_same_figures()
+    {
+        // The worked example as ONNX: Conv 3->32, 3x3, stride 2, pads 1 (begin...end), with bias.
+        var graph = new GraphProto { Name = "example" };
+        var conv = new NodeProto { OpType = "Conv", Name = "conv" };
+        conv.Input.AddRange(["image", "w", "b"]);
+        conv.Output.Add("y");
+        var pads = new AttributeProto { Name = "pads", Type = AttributeProto.Types.AttributeType.Ints };
+        pads.Ints.AddRange([1, 1, 1, 1]);
+        var strides = new AttributeProto { Name = "strides", Type = AttributeProto.Types.AttributeType.Ints };
+        strides.Ints.AddRange([2, 2]);
+        conv.Attribute.AddRange([pads, strides]);
+        graph.Node.Add(conv);
+        graph.Initializer.Add(FloatTensor("w", 32, 3, 3, 3));
+        graph.Initializer.Add(FloatTensor("b", 32));
+        var shape = new TensorShapeProto();
+        foreach (var d in new long[] { 1, 3, 224, 224 })
+        {
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        }
+
+        graph.Input.Add(new ValueInfoProto { Name = "image", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } });
+        graph.Output.Add(new ValueInfoProto { Name = "y" });
+        var model = new ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Version = 13 });
+
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(Path.Combine(temp.Path, "example.onnx"), model.ToByteArray());
+        var run = ToolProcess.Run(temp.Path, ["inspect", "example.onnx", "--format", "json"]);
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        using var json = JsonDocument.Parse(run.Stdout);
+        var totals = json.RootElement.GetProperty("totals");
+        Assert.AreEqual(Params, totals.GetProperty("params").GetInt64());
+        Assert.AreEqual(Macc, totals.GetProperty("macc").GetInt64());
+        Assert.AreEqual(Flops, totals.GetProperty("flops").GetInt64());
+        Assert.AreEqual(MemoryAccess, totals.GetProperty("memoryAccess").GetInt64());
+        Assert.AreEqual(WeightsBytes, totals.GetProperty("weightsBytes").GetInt64());
+        Assert.AreEqual(PeakActivationBytes, totals.GetProperty("peakActivationBytes").GetInt64());
+    }
+
+    private static TensorProto FloatTensor(string name, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = 1 };
+        tensor.Dims.AddRange(dims);
+        tensor.RawData = ByteString.CopyFrom(new byte[dims.Aggregate(4L, (a, b) => a * b)]);
+        return tensor;
     }
 }

@@ -383,6 +383,13 @@ internal sealed class DarknetGraphBuilder
         var s = layer.Section;
         var option = s.Find("layers") ?? throw DiagnosticCodes.CfgInvalidValue.Exception(s.Location, $"layer {layer.Index} [route] needs layers=.");
         var indices = s.IntList("layers")!;
+        var groups = s.Positive("groups", 1);
+        if (s.Find("group_id") is { } groupId && s.NonNegative("group_id", 0) >= groups)
+        {
+            throw DiagnosticCodes.CfgInvalidValue.Exception(groupId.Location,
+                $"layer {layer.Index} [route] group_id={groupId.Value} must be less than groups={groups}.");
+        }
+
         var inputs = indices.Select(i => ResolveLayer(layer, i < 0 ? layer.Index + i : i, option).Output).ToList();
         return Simple(layer, "Concat", inputs, a => a
             .Set("axis", 1L)
@@ -535,6 +542,8 @@ internal sealed class DarknetGraphBuilder
         var outputs = kind.InferShapes(new OpContext(node, inputShapes));
         for (var i = 0; i < node.Outputs.Count; i++)
         {
+            // Refuse sizes that overflow 64 bits here, at the section that produces them.
+            _ = outputs[i].ElementCount;
             _shapes[node.Outputs[i]] = outputs[i];
         }
 

@@ -1,0 +1,69 @@
+using Google.Protobuf;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats.Onnx.Proto;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Formats.Onnx;
+
+/// <summary>ONNX: one binary ModelProto (.onnx) holding graph and weights (or naming external data files beside it).</summary>
+public sealed class OnnxFormat : IModelFormat
+{
+    public string Name => "onnx";
+
+    public IReadOnlyList<string> Extensions { get; } = [".onnx"];
+
+    /// <summary>The weights are inside the model file.</summary>
+    public string DefaultWeightsPath(string definitionPath)
+    {
+        ArgumentNullException.ThrowIfNull(definitionPath);
+        return definitionPath;
+    }
+
+    public Model Read(string definitionPath, ModelReadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!File.Exists(definitionPath))
+        {
+            throw DiagnosticCodes.FileNotFound.Exception(new SourceLocation(definitionPath), $"ONNX model '{definitionPath}' does not exist.");
+        }
+
+        ModelProto proto;
+        var length = new FileInfo(definitionPath).Length;
+        if (length > int.MaxValue)
+        {
+            // Protobuf messages are limited to 2 GB; larger models keep their weights as external data.
+            throw DiagnosticCodes.OnnxMalformed.Exception(new SourceLocation(definitionPath),
+                $"'{Path.GetFileName(definitionPath)}' has {length:N0} bytes, over the 2 GB protobuf limit; ONNX models this large keep their weights as external data.");
+        }
+
+        try
+        {
+            // Parsed from the whole file in memory, every length a record declares is checked
+            // against the bytes that are actually there before anything is allocated for it.
+            proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(definitionPath));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw DiagnosticCodes.OnnxMalformed.Exception(new SourceLocation(definitionPath),
+                $"'{Path.GetFileName(definitionPath)}' is not a readable ONNX model: {e.Message} (file of {length:N0} bytes). The download or copy was cut short, or the file is not ONNX.");
+        }
+
+        return Read(definitionPath, proto, options);
+    }
+
+    /// <summary>Reads an already parsed model (<paramref name="definitionPath"/> locates external data and names the file in diagnostics).</summary>
+    public Model Read(string definitionPath, ModelProto proto, ModelReadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(proto);
+        ArgumentNullException.ThrowIfNull(options);
+        var document = OnnxGraphBuilder.Build(definitionPath, proto, options.InputShape, out var graph);
+        return new Model(Name, definitionPath, definitionPath, graph)
+        {
+            SourceDocument = document,
+            LayerCount = proto.Graph.Node.Count,
+        };
+    }
+
+    public void Write(Model model, string definitionPath, string weightsPath) =>
+        throw new NotSupportedException("Writing ONNX models is issue 6 part 2; this build reads and analyses them.");
+}

@@ -1,0 +1,1199 @@
+using System.Text;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats.Onnx.Proto;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
+using NuGet.Versioning;
+using DT = NeuralBuild.Engine.Formats.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace NeuralBuild.Engine.Formats.Onnx;
+
+/// <summary>
+/// Translates an ONNX graph into the IR. The graph is checked first (every value has exactly one
+/// producer, every input is produced, no cycle), then nodes are visited in dependency order with
+/// shapes inferred as they go. Nodes whose inputs are all constants (Constant, the
+/// Shape → Gather → Cast → Unsqueeze → Concat chains exporters emit to compute shapes, Identity on a
+/// weight) are folded to constants at read time and produce no IR node; constant inputs of IR nodes
+/// become IR initializers (under the ONNX initializer's name when they alias one). Every other node
+/// maps to an IR op or is refused with NM0202 naming it: there is no silent zero.
+/// </summary>
+internal sealed class OnnxGraphBuilder
+{
+    /// <summary>Default-domain operator set versions whose operator semantics this reader implements.</summary>
+    public static VersionRange SupportedOpsets { get; } = VersionRange.Parse("[7, 18]");
+
+    /// <summary>Constants larger than this are not expanded to fold arithmetic on them.</summary>
+    private const long FoldLimit = 1 << 20;
+
+    private readonly string _path;
+    private readonly SourceLocation _location;
+    private readonly ModelProto _proto;
+    private readonly GraphProto _g;
+    private readonly Shape? _inputOverride;
+    private readonly Graph _graph = new();
+    private readonly Dictionary<string, Shape> _shapes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Constant> _constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _initializerIndex = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _folded = [];
+    private long _opset;
+
+    private OnnxGraphBuilder(string path, ModelProto proto, Shape? inputOverride)
+    {
+        _path = path;
+        _location = new SourceLocation(path);
+        _proto = proto;
+        _g = proto.Graph ?? throw DiagnosticCodes.OnnxMalformed.Exception(_location, $"'{Path.GetFileName(path)}' has no graph; it is not an ONNX model (or only its metadata was saved).");
+        _inputOverride = inputOverride;
+    }
+
+    public static OnnxModel Build(string path, ModelProto proto, Shape? inputOverride, out Graph graph)
+    {
+        var builder = new OnnxGraphBuilder(path, proto, inputOverride);
+        builder.BuildAll();
+        graph = builder._graph;
+        return new OnnxModel(path, proto, builder._opset, builder._initializerIndex, builder._folded);
+    }
+
+    private void BuildAll()
+    {
+        CheckOpset();
+        ReadInitializers();
+        ReadInputs();
+        foreach (var index in Schedule())
+        {
+            var node = _g.Node[index];
+            using var scope = Checked.At(_location);
+            if (TryFold(node))
+            {
+                _folded.Add(index);
+            }
+            else
+            {
+                Map(index, node);
+            }
+        }
+
+        foreach (var output in _g.Output)
+        {
+            if (!_shapes.ContainsKey(output.Name) && !_constants.ContainsKey(output.Name))
+            {
+                throw DiagnosticCodes.OnnxUnknownValue.Exception(_location, $"graph output '{output.Name}' is produced by no node, initializer or graph input.");
+            }
+
+            _graph.Outputs.Add(output.Name);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Model-level checks.
+
+    private void CheckOpset()
+    {
+        var defaults = _proto.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").ToList();
+        if (defaults.Count == 0)
+        {
+            // IR version 1-2 models without opset_import use opset 1.
+            throw DiagnosticCodes.OnnxOpsetUnsupported.Exception(_location,
+                $"the model imports no default ONNX operator set (opset 1 is implied); NeuralBuild reads opsets {Range()}.");
+        }
+
+        _opset = defaults.Max(o => o.Version);
+        if (!SupportedOpsets.Satisfies(new NuGetVersion((int)Math.Clamp(_opset, 0, int.MaxValue), 0, 0)))
+        {
+            throw DiagnosticCodes.OnnxOpsetUnsupported.Exception(_location,
+                $"the model imports the default ONNX operator set at version {_opset}; NeuralBuild reads opsets {Range()}.");
+        }
+    }
+
+    private static string Range() => $"[{SupportedOpsets.MinVersion!.Major}, {SupportedOpsets.MaxVersion!.Major}]";
+
+    private void ReadInitializers()
+    {
+        for (var i = 0; i < _g.Initializer.Count; i++)
+        {
+            var proto = _g.Initializer[i];
+            if (!_initializerIndex.TryAdd(proto.Name, i))
+            {
+                throw DiagnosticCodes.OnnxDuplicateValue.Exception(_location, $"initializer '{proto.Name}' is declared twice (entries {_initializerIndex[proto.Name]} and {i}).");
+            }
+
+            var tensor = OnnxTensor.Open(proto, proto.Name, _path);
+            _constants[proto.Name] = new Constant(tensor.Shape, tensor.Type) { Tensor = tensor, Initializer = proto.Name };
+        }
+    }
+
+    private void ReadInputs()
+    {
+        var first = true;
+        foreach (var input in _g.Input)
+        {
+            if (_constants.ContainsKey(input.Name))
+            {
+                continue; // IR < 4 lists initializers among the inputs.
+            }
+
+            if (_shapes.ContainsKey(input.Name))
+            {
+                throw DiagnosticCodes.OnnxDuplicateValue.Exception(_location, $"graph input '{input.Name}' is declared twice.");
+            }
+
+            Shape shape;
+            if (first && _inputOverride is not null)
+            {
+                shape = _inputOverride;
+            }
+            else
+            {
+                shape = InputShape(input);
+            }
+
+            first = false;
+            _shapes[input.Name] = shape;
+            _graph.Inputs[input.Name] = shape;
+        }
+    }
+
+    private Shape InputShape(ValueInfoProto input)
+    {
+        var type = input.Type?.TensorType;
+        if (type?.Shape is null)
+        {
+            throw DiagnosticCodes.OnnxBadGraphInput.Exception(_location, $"graph input '{input.Name}' declares no tensor shape; give the input shape (InputShape, --input 1x3x224x224).");
+        }
+
+        var dims = new long[type.Shape.Dim.Count];
+        for (var i = 0; i < dims.Length; i++)
+        {
+            var d = type.Shape.Dim[i];
+            if (d.HasDimValue && d.DimValue > 0)
+            {
+                dims[i] = d.DimValue;
+            }
+            else if (i == 0)
+            {
+                dims[i] = 1; // a symbolic batch: costs are per image.
+            }
+            else
+            {
+                var what = d.HasDimParam ? $"a symbolic dimension '{d.DimParam}'" : d.HasDimValue ? $"the dimension {d.DimValue}" : "an unknown dimension";
+                throw DiagnosticCodes.OnnxBadGraphInput.Exception(_location,
+                    $"graph input '{input.Name}' has {what} at axis {i}; give the input shape (InputShape, --input 1x3x224x224).");
+            }
+        }
+
+        return new Shape(dims);
+    }
+
+    /// <summary>Dependency order of the nodes; file order where the file is already sorted.</summary>
+    private List<int> Schedule()
+    {
+        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < _g.Node.Count; i++)
+        {
+            foreach (var output in _g.Node[i].Output.Where(o => o.Length > 0))
+            {
+                if (producer.TryGetValue(output, out var other))
+                {
+                    throw DiagnosticCodes.OnnxDuplicateValue.Exception(_location,
+                        $"{Describe(_g.Node[i])} writes '{output}', which {Describe(_g.Node[other])} already writes; ONNX graphs are single-assignment.");
+                }
+
+                if (_constants.ContainsKey(output) || _shapes.ContainsKey(output))
+                {
+                    throw DiagnosticCodes.OnnxDuplicateValue.Exception(_location,
+                        $"{Describe(_g.Node[i])} writes '{output}', which is already an initializer or graph input; ONNX graphs are single-assignment.");
+                }
+
+                producer[output] = i;
+            }
+        }
+
+        var waiting = new int[_g.Node.Count];
+        var dependents = new List<int>[_g.Node.Count];
+        for (var i = 0; i < _g.Node.Count; i++)
+        {
+            dependents[i] = [];
+        }
+
+        for (var i = 0; i < _g.Node.Count; i++)
+        {
+            foreach (var input in _g.Node[i].Input.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal))
+            {
+                if (producer.TryGetValue(input, out var from))
+                {
+                    waiting[i]++;
+                    dependents[from].Add(i);
+                }
+                else if (!_constants.ContainsKey(input) && !_shapes.ContainsKey(input))
+                {
+                    throw DiagnosticCodes.OnnxUnknownValue.Exception(_location,
+                        $"{Describe(_g.Node[i])} reads '{input}', which no node, initializer or graph input produces.");
+                }
+            }
+        }
+
+        var ready = new PriorityQueue<int, int>();
+        for (var i = 0; i < waiting.Length; i++)
+        {
+            if (waiting[i] == 0)
+            {
+                ready.Enqueue(i, i);
+            }
+        }
+
+        var order = new List<int>(_g.Node.Count);
+        while (ready.TryDequeue(out var i, out _))
+        {
+            order.Add(i);
+            foreach (var d in dependents[i])
+            {
+                if (--waiting[d] == 0)
+                {
+                    ready.Enqueue(d, d);
+                }
+            }
+        }
+
+        if (order.Count < _g.Node.Count)
+        {
+            var stuck = Enumerable.Range(0, _g.Node.Count).Where(i => waiting[i] > 0).Take(5).Select(i => Describe(_g.Node[i]));
+            throw DiagnosticCodes.OnnxCycle.Exception(_location,
+                $"{string.Join(", ", stuck)} depend on each other in a cycle; an ONNX graph must be acyclic.");
+        }
+
+        return order;
+    }
+
+    private static string NameOf(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output.FirstOrDefault(o => o.Length > 0) ?? node.OpType;
+
+    private static string Describe(NodeProto node) => $"node '{NameOf(node)}' ({node.OpType})";
+
+    // ---------------------------------------------------------------------------------------
+    // Constant folding.
+
+    private sealed class Constant(Shape shape, DT type)
+    {
+        public Shape Shape { get; } = shape;
+
+        public DT Type { get; } = type;
+
+        /// <summary>Stored tensor (initializer or Constant value); null for computed constants.</summary>
+        public OnnxTensor? Tensor { get; init; }
+
+        /// <summary>The ONNX initializer this constant is (an alias through Identity keeps the name).</summary>
+        public string? Initializer { get; init; }
+
+        public double[]? Values { get; set; }
+
+        public bool IsInteger => Type is not (DT.Float or DT.Float16 or DT.Double or DT.Bfloat16);
+    }
+
+    private double[] ValuesOf(Constant c)
+    {
+        if (c.Values is null)
+        {
+            c.Values = c.Tensor!.ToDoubles();
+        }
+
+        return c.Values;
+    }
+
+    private bool Small(Constant c) => c.Shape.ElementCount <= FoldLimit;
+
+    private bool TryFold(NodeProto node)
+    {
+        var inputs = node.Input.Select(n => n.Length == 0 ? null : _constants.GetValueOrDefault(n)).ToList();
+        var present = node.Input.Where(n => n.Length > 0).ToList();
+        var allConstant = present.All(_constants.ContainsKey);
+        if (node.Domain is not ("" or "ai.onnx"))
+        {
+            return false;
+        }
+
+        switch (node.OpType)
+        {
+            case "Constant":
+                Define(node, ConstantNodeValue(node));
+                return true;
+            case "Shape" when present.Count == 1:
+                {
+                    var shape = _constants.TryGetValue(present[0], out var c) ? c.Shape : _shapes[present[0]];
+                    var dims = shape.Dims.Select(d => (double)d).ToArray();
+                    var start = (int)Norm(AttrInt(node, "start", 0), shape.Rank, clamp: true);
+                    var end = (int)Norm(AttrInt(node, "end", shape.Rank), shape.Rank, clamp: true);
+                    var values = dims[start..Math.Max(start, end)];
+                    Define(node, new Constant(new Shape(values.Length), DT.Int64) { Values = values });
+                    return true;
+                }
+
+            case "Identity" when allConstant:
+                {
+                    var c = inputs[0]!;
+                    _constants[node.Output[0]] = c;
+                    return true;
+                }
+        }
+
+        if (!allConstant || present.Count == 0 || inputs.Any(c => c is not null && !Small(c)))
+        {
+            return false;
+        }
+
+        switch (node.OpType)
+        {
+            case "Cast":
+                {
+                    var c = inputs[0]!;
+                    var to = (DT)AttrInt(node, "to", (long)DT.Float);
+                    var values = ValuesOf(c).ToArray();
+                    var result = new Constant(c.Shape, to) { Values = values };
+                    if (result.IsInteger)
+                    {
+                        for (var i = 0; i < values.Length; i++)
+                        {
+                            values[i] = Math.Truncate(values[i]);
+                        }
+                    }
+
+                    Define(node, result);
+                    return true;
+                }
+
+            case "Gather":
+                Define(node, FoldGather(node, inputs[0]!, inputs[1]!));
+                return true;
+            case "Unsqueeze":
+            case "Squeeze":
+            case "Reshape":
+            case "Flatten":
+                {
+                    var c = inputs[0]!;
+                    var shape = ReshapedShape(node, c.Shape);
+                    Define(node, new Constant(shape, c.Type) { Values = ValuesOf(c) });
+                    return true;
+                }
+
+            case "Concat":
+                {
+                    var parts = inputs.Where(c => c is not null).Select(c => c!).ToList();
+                    if (parts.Any(p => p.Shape.Rank != 1))
+                    {
+                        return false;
+                    }
+
+                    var values = parts.SelectMany(ValuesOf).ToArray();
+                    Define(node, new Constant(new Shape(values.Length), parts[0].Type) { Values = values });
+                    return true;
+                }
+
+            case "Add":
+            case "Sub":
+            case "Mul":
+            case "Div":
+                Define(node, FoldArithmetic(node, inputs[0]!, inputs[1]!));
+                return true;
+            case "Slice":
+                {
+                    var c = inputs[0]!;
+                    if (c.Shape.Rank != 1)
+                    {
+                        return false;
+                    }
+
+                    var (starts, ends, axes, steps) = SliceSpec(node, 1);
+                    if (axes.Length != 1 || Norm(axes[0], 1, clamp: false) != 0)
+                    {
+                        return false;
+                    }
+
+                    var all = ValuesOf(c);
+                    var values = new List<double>();
+                    var n = all.Length;
+                    var length = StridedSlice.Length(n, starts[0], ends[0], steps[0]);
+                    var s = starts[0] < 0 ? starts[0] + n : starts[0];
+                    s = steps[0] > 0 ? Math.Clamp(s, 0, n) : Math.Clamp(s, -1, n - 1);
+                    for (long k = 0; k < length; k++)
+                    {
+                        values.Add(all[s + (k * steps[0])]);
+                    }
+
+                    Define(node, new Constant(new Shape(values.Count), c.Type) { Values = [.. values] });
+                    return true;
+                }
+
+            case "ConstantOfShape":
+                {
+                    var dims = ValuesOf(inputs[0]!).Select(v => (long)v).ToArray();
+                    var shape = new Shape(dims);
+                    var fill = AttrTensor(node, "value") is { } t ? OnnxTensor.Open(t, NameOf(node), _path) : null;
+                    var value = fill is null ? 0.0 : fill.ToDoubles()[0];
+                    if (shape.ElementCount > FoldLimit)
+                    {
+                        return false;
+                    }
+
+                    Define(node, new Constant(shape, fill?.Type ?? DT.Float) { Values = [.. Enumerable.Repeat(value, (int)shape.ElementCount)] });
+                    return true;
+                }
+
+            default:
+                return false;
+        }
+    }
+
+    private void Define(NodeProto node, Constant value)
+    {
+        if (node.Output.Count == 0 || node.Output[0].Length == 0)
+        {
+            throw DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)} has no output.");
+        }
+
+        _constants[node.Output[0]] = value;
+    }
+
+    private Constant ConstantNodeValue(NodeProto node)
+    {
+        var attribute = node.Attribute.FirstOrDefault() ?? throw DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)} has no value attribute.");
+        switch (attribute.Name)
+        {
+            case "value":
+                {
+                    var tensor = OnnxTensor.Open(attribute.T ?? new TensorProto(), $"{NameOf(node)}.value", _path);
+                    return new Constant(tensor.Shape, tensor.Type) { Tensor = tensor };
+                }
+
+            case "value_float":
+                return new Constant(new Shape(), DT.Float) { Values = [attribute.F] };
+            case "value_floats":
+                return new Constant(new Shape(attribute.Floats.Count), DT.Float) { Values = [.. attribute.Floats.Select(f => (double)f)] };
+            case "value_int":
+                return new Constant(new Shape(), DT.Int64) { Values = [attribute.I] };
+            case "value_ints":
+                return new Constant(new Shape(attribute.Ints.Count), DT.Int64) { Values = [.. attribute.Ints.Select(i => (double)i)] };
+            default:
+                throw DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)}: attribute '{attribute.Name}' is not a value NeuralBuild reads (value, value_float(s), value_int(s)).");
+        }
+    }
+
+    private Constant FoldGather(NodeProto node, Constant data, Constant indices)
+    {
+        var axis = (int)Norm(AttrInt(node, "axis", 0), data.Shape.Rank, clamp: false);
+        if (data.Shape.Rank != 1 || axis != 0)
+        {
+            throw DiagnosticCodes.OnnxUnsupportedOperator.Exception(_location, $"{Describe(node)}: Gather on constants is folded for 1-D data only; this one has data {data.Shape}.");
+        }
+
+        var all = ValuesOf(data);
+        var picked = ValuesOf(indices).Select(i =>
+        {
+            var k = (long)i < 0 ? (long)i + all.Length : (long)i;
+            return k >= 0 && k < all.Length ? all[k] : throw DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)}: index {i} is outside [0, {all.Length}).");
+        }).ToArray();
+        return new Constant(indices.Shape, data.Type) { Values = picked };
+    }
+
+    private Constant FoldArithmetic(NodeProto node, Constant a, Constant b)
+    {
+        var context = Context(node, [a.Shape, b.Shape]);
+        var shape = Arithmetic.Broadcast(context, a.Shape, b.Shape);
+        var va = ValuesOf(a);
+        var vb = ValuesOf(b);
+        var count = (int)shape.ElementCount;
+        var result = new double[count];
+        var integer = a.IsInteger;
+        for (var i = 0; i < count; i++)
+        {
+            var x = va[Broadcasted(i, shape, a.Shape)];
+            var y = vb[Broadcasted(i, shape, b.Shape)];
+            result[i] = node.OpType switch
+            {
+                "Add" => x + y,
+                "Sub" => x - y,
+                "Mul" => x * y,
+                _ when integer => y == 0
+                    ? throw DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)} divides by zero.")
+                    : Math.Truncate(x / y),
+                _ => x / y,
+            };
+        }
+
+        return new Constant(shape, a.Type) { Values = result };
+    }
+
+    private static int Broadcasted(int flat, Shape output, Shape input)
+    {
+        var index = 0;
+        var stride = 1;
+        var rest = flat;
+        for (var axis = output.Rank - 1; axis >= 0; axis--)
+        {
+            var coordinate = (int)(rest % output[axis]);
+            rest /= (int)output[axis];
+            var inputAxis = axis - (output.Rank - input.Rank);
+            if (inputAxis >= 0)
+            {
+                var size = (int)input[inputAxis];
+                index += (size == 1 ? 0 : coordinate) * stride;
+                stride *= size;
+            }
+        }
+
+        return index;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Mapping nodes to IR ops.
+
+    private void Map(int index, NodeProto node)
+    {
+        if (node.Domain is not ("" or "ai.onnx"))
+        {
+            throw Unsupported(node, $"operator {node.OpType} of domain '{node.Domain}' is not supported");
+        }
+
+        var x = node.Input.Count > 0 ? node.Input[0] : string.Empty;
+        switch (node.OpType)
+        {
+            case "Conv":
+                Emit(index, node, "Conv", [x, Weight(node, 1, "W"), .. Optional(node, 2)], ConvAttributes(node, isPool: false));
+                break;
+            case "ConvTranspose":
+                Emit(index, node, "ConvTranspose", [x, Weight(node, 1, "W"), .. Optional(node, 2)], ConvTransposeAttributes(node));
+                break;
+            case "BatchNormalization":
+                if (node.Output.Skip(1).Any(o => o.Length > 0))
+                {
+                    throw Invalid(node, "training-mode outputs (running mean / variance) are not supported; export the model in eval mode");
+                }
+
+                Emit(index, node, "BatchNormalization", [x, Weight(node, 1, "scale"), Weight(node, 2, "B"), Weight(node, 3, "mean"), Weight(node, 4, "var")],
+                    new Attributes().Set("epsilon", (double)AttrFloat(node, "epsilon", 1e-5f)));
+                break;
+            case "Relu":
+                Activation(index, node, "relu");
+                break;
+            case "LeakyRelu":
+                Activation(index, node, "leaky", new Attributes().Set("alpha", (double)AttrFloat(node, "alpha", 0.01f)));
+                break;
+            case "PRelu":
+                Emit(index, node, "Activation", [x, Weight(node, 1, "slope")], new Attributes().Set("function", "prelu"));
+                break;
+            case "Sigmoid":
+                Activation(index, node, "sigmoid");
+                break;
+            case "Tanh":
+                Activation(index, node, "tanh");
+                break;
+            case "Softplus":
+                Activation(index, node, "softplus");
+                break;
+            case "HardSigmoid":
+                Activation(index, node, "hardsigmoid", new Attributes().Set("alpha", (double)AttrFloat(node, "alpha", 0.2f)).Set("beta", (double)AttrFloat(node, "beta", 0.5f)));
+                break;
+            case "HardSwish":
+                Activation(index, node, "hardswish");
+                break;
+            case "Clip":
+                Clip(index, node);
+                break;
+            case "Add":
+            case "Sub":
+            case "Mul":
+            case "Div":
+                Emit(index, node, "Arithmetic", [Value(node, 0), Value(node, 1)], new Attributes().Set("operation", node.OpType.ToLowerInvariant()));
+                break;
+            case "MaxPool":
+            case "AveragePool":
+                if (node.Output.Skip(1).Any(o => o.Length > 0))
+                {
+                    throw Invalid(node, "the Indices output is not supported");
+                }
+
+                Emit(index, node, node.OpType, [x], PoolAttributes(node));
+                break;
+            case "GlobalAveragePool":
+            case "GlobalMaxPool":
+                Emit(index, node, node.OpType, [x], new Attributes());
+                break;
+            case "Gemm":
+                Gemm(index, node);
+                break;
+            case "MatMul":
+                Emit(index, node, "MatMul", [Value(node, 0), Value(node, 1)], new Attributes());
+                break;
+            case "Flatten":
+                Flatten(index, node);
+                break;
+            case "Reshape":
+                {
+                    var shape = Ints(node, 1, "shape");
+                    if (AttrInt(node, "allowzero", 0) != 0 && shape.Contains(0))
+                    {
+                        throw Invalid(node, "allowzero=1 with a 0 in the shape (an empty tensor) is not supported");
+                    }
+
+                    Emit(index, node, "Reshape", [x], new Attributes().Set("shape", shape));
+                    break;
+                }
+
+            case "Transpose":
+                {
+                    var rank = ShapeOf(x).Rank;
+                    var perm = AttrInts(node, "perm") ?? [.. Enumerable.Range(0, rank).Reverse().Select(i => (long)i)];
+                    if (perm.Length != rank || perm.Distinct().Count() != rank || perm.Any(p => p < 0 || p >= rank))
+                    {
+                        throw Invalid(node, $"perm [{string.Join(", ", perm)}] is not a permutation of the {rank} axes of {ShapeOf(x)}");
+                    }
+
+                    Emit(index, node, "Permute", [x], new Attributes().Set("order", perm));
+                    break;
+                }
+
+            case "Concat":
+                {
+                    var inputs = node.Input.Where(i => i.Length > 0).Select((_, i) => Value(node, i)).ToList();
+                    var rank = ShapeOf(inputs[0]).Rank;
+                    Emit(index, node, "Concat", inputs, new Attributes().Set("axis", Norm(AttrInt(node, "axis", 1), rank, clamp: false)));
+                    break;
+                }
+
+            case "Split":
+                Split(index, node);
+                break;
+            case "Slice":
+                {
+                    var (starts, ends, axes, steps) = SliceSpec(node, 1);
+                    Emit(index, node, "StridedSlice", [x], new Attributes().Set("starts", starts).Set("ends", ends).Set("axes", axes).Set("steps", steps));
+                    break;
+                }
+
+            case "Pad":
+                Pad(index, node);
+                break;
+            case "Resize":
+            case "Upsample":
+                Resize(index, node);
+                break;
+            case "Softmax":
+                Emit(index, node, "Softmax", [x], new Attributes().Set("axis", AttrInt(node, "axis", _opset >= 13 ? -1 : 1)));
+                break;
+            case "Squeeze":
+            case "Unsqueeze":
+                Emit(index, node, "Reshape", [x], new Attributes().Set("shape", ReshapedShape(node, ShapeOf(x)).Dims.ToArray()));
+                break;
+            case "Identity":
+            case "Dropout":
+            case "Cast":
+                if (node.Output.Skip(1).Any(o => o.Length > 0))
+                {
+                    throw Invalid(node, "the mask output is not supported");
+                }
+
+                Emit(index, node, node.OpType == "Dropout" ? "Dropout" : "Identity", [x], new Attributes(), inPlace: true);
+                break;
+            case "ReduceMean":
+                {
+                    var attributes = new Attributes().Set("keepdims", AttrInt(node, "keepdims", 1));
+                    var axes = AttrInts(node, "axes") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "axes") : null);
+                    if (axes is not null)
+                    {
+                        attributes.Set("axes", axes);
+                    }
+
+                    Emit(index, node, "ReduceMean", [x], attributes);
+                    break;
+                }
+
+            default:
+                throw Unsupported(node, $"operator {node.OpType} is not supported; its cost would be unknown, so the model is refused rather than reported with a zero");
+        }
+    }
+
+    private void Activation(int index, NodeProto node, string function, Attributes? attributes = null) =>
+        Emit(index, node, "Activation", [Value(node, 0)], (attributes ?? new Attributes()).Set("function", function));
+
+    private void Clip(int index, NodeProto node)
+    {
+        double min, max;
+        if (_opset >= 11)
+        {
+            min = node.Input.Count > 1 && node.Input[1].Length > 0 ? Scalar(node, 1, "min") : double.NegativeInfinity;
+            max = node.Input.Count > 2 && node.Input[2].Length > 0 ? Scalar(node, 2, "max") : double.PositiveInfinity;
+        }
+        else
+        {
+            min = AttrFloat(node, "min", float.MinValue);
+            max = AttrFloat(node, "max", float.MaxValue);
+        }
+
+        if (min == 0 && max == 6)
+        {
+            Activation(index, node, "relu6");
+        }
+        else if (min == 0 && (double.IsPositiveInfinity(max) || max >= float.MaxValue))
+        {
+            Activation(index, node, "relu");
+        }
+        else
+        {
+            Activation(index, node, "clip", new Attributes().Set("min", min).Set("max", max));
+        }
+    }
+
+    private void Gemm(int index, NodeProto node)
+    {
+        if (AttrInt(node, "transA", 0) != 0)
+        {
+            throw Invalid(node, "transA=1 is not supported");
+        }
+
+        var a = Value(node, 0);
+        if (ShapeOf(a).Rank != 2)
+        {
+            throw Invalid(node, $"input A is {ShapeOf(a)}; Gemm takes a matrix");
+        }
+
+        var attributes = new Attributes()
+            .Set("transpose", AttrInt(node, "transB", 0) != 0 ? 0L : 1L)
+            .Set("output_rank", 2L)
+            .Set("alpha", (double)AttrFloat(node, "alpha", 1f))
+            .Set("beta", (double)AttrFloat(node, "beta", 1f));
+        Emit(index, node, "FullyConnected", [a, Weight(node, 1, "B"), .. Optional(node, 2)], attributes);
+    }
+
+    private void Flatten(int index, NodeProto node)
+    {
+        var x = Value(node, 0);
+        var shape = ShapeOf(x);
+        var axis = Norm(AttrInt(node, "axis", 1), shape.Rank + 1, clamp: false);
+        if (axis == 1)
+        {
+            Emit(index, node, "Flatten", [x], new Attributes().Set("axis", 1L).Set("end_axis", -1L));
+            return;
+        }
+
+        Emit(index, node, "Reshape", [x], new Attributes().Set("shape", ReshapedShape(node, shape).Dims.ToArray()));
+    }
+
+    private void Split(int index, NodeProto node)
+    {
+        var x = Value(node, 0);
+        var shape = ShapeOf(x);
+        var axis = Norm(AttrInt(node, "axis", 0), shape.Rank, clamp: false);
+        var outputs = node.Output.Count;
+        if (node.Output.Any(o => o.Length == 0))
+        {
+            throw Invalid(node, "an unnamed (omitted) output is not supported; name every piece");
+        }
+
+        var sizes = AttrInts(node, "split") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "split") : null);
+        var attributes = new Attributes().Set("axis", axis);
+        if (sizes is not null)
+        {
+            if (sizes.Length != outputs || sizes.Sum() != shape[(int)axis])
+            {
+                throw Invalid(node, $"split sizes [{string.Join(", ", sizes)}] do not cut axis {axis} of {shape} into {outputs} outputs");
+            }
+
+            var points = new long[outputs - 1];
+            long at = 0;
+            for (var i = 0; i < points.Length; i++)
+            {
+                at += sizes[i];
+                points[i] = at;
+            }
+
+            attributes.Set("slice_points", points);
+        }
+        else if (outputs > 1 && shape[(int)axis] % outputs != 0)
+        {
+            // Opset 18 num_outputs: the last chunk is smaller.
+            var chunk = (shape[(int)axis] + outputs - 1) / outputs;
+            attributes.Set("slice_points", Enumerable.Range(1, outputs - 1).Select(i => i * chunk).ToArray());
+        }
+
+        if (outputs == 1)
+        {
+            Emit(index, node, "Identity", [x], new Attributes(), inPlace: true);
+            return;
+        }
+
+        Emit(index, node, "Slice", [x], attributes);
+    }
+
+    private void Pad(int index, NodeProto node)
+    {
+        var mode = AttrString(node, "mode", "constant");
+        var pads = _opset >= 11 ? Ints(node, 1, "pads") : AttrInts(node, "pads") ?? throw Invalid(node, "pads are missing");
+        if (pads.Any(p => p < 0))
+        {
+            throw Invalid(node, $"negative pads [{string.Join(", ", pads)}] (cropping) are not supported");
+        }
+
+        if (node.Input.Count > 3 && node.Input[3].Length > 0)
+        {
+            throw Invalid(node, "the axes input is not supported");
+        }
+
+        Emit(index, node, "Pad", [Value(node, 0)], new Attributes().Set("pads", pads).Set("mode", mode));
+    }
+
+    private void Resize(int index, NodeProto node)
+    {
+        var x = Value(node, 0);
+        var mode = AttrString(node, "mode", "nearest");
+        var attributes = new Attributes().Set("mode", mode);
+        double[]? scales = null;
+        long[]? sizes = null;
+        if (node.OpType == "Upsample" && _opset < 9)
+        {
+            scales = AttrFloats(node, "scales") ?? throw Invalid(node, "scales are missing");
+        }
+        else
+        {
+            var scalesInput = node.OpType == "Upsample" || _opset < 11 ? 1 : 2;
+            if (node.Input.Count > scalesInput && node.Input[scalesInput].Length > 0 && Const(node, scalesInput).Shape.ElementCount > 0)
+            {
+                scales = Doubles(node, scalesInput, "scales");
+            }
+            else if (node.Input.Count > 3 && node.Input[3].Length > 0)
+            {
+                sizes = Ints(node, 3, "sizes");
+            }
+            else
+            {
+                throw Invalid(node, "neither scales nor sizes are given");
+            }
+        }
+
+        if (scales is not null)
+        {
+            attributes.Set("scales", scales);
+        }
+        else
+        {
+            attributes.Set("sizes", sizes!);
+        }
+
+        Emit(index, node, "Resize", [x], attributes);
+    }
+
+    private Attributes ConvAttributes(NodeProto node, bool isPool)
+    {
+        var x = ShapeOf(Value(node, 0));
+        long[] kernel;
+        if (isPool)
+        {
+            kernel = AttrInts(node, "kernel_shape") ?? throw Invalid(node, "kernel_shape is missing");
+        }
+        else
+        {
+            var w = ShapeOf(Weight(node, 1, "W"));
+            kernel = AttrInts(node, "kernel_shape") ?? [.. w.Dims.Skip(2)];
+        }
+
+        if (x.Rank != 4 || kernel.Length != 2)
+        {
+            throw Invalid(node, $"only 2-D windows over N x C x H x W inputs are supported; input {x}, kernel [{string.Join(", ", kernel)}]");
+        }
+
+        var strides = AttrInts(node, "strides") ?? [1, 1];
+        var dilations = AttrInts(node, "dilations") ?? [1, 1];
+        if (strides.Length != 2 || dilations.Length != 2 || strides.Any(s => s <= 0) || dilations.Any(d => d <= 0))
+        {
+            throw Invalid(node, $"strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must be two positive numbers each");
+        }
+
+        var pads = AutoPads(node, [x.H, x.W], kernel, strides, dilations);
+        var attributes = new Attributes().Set("kernel_shape", kernel).Set("strides", strides).Set("pads", pads).Set("dilations", dilations);
+        if (!isPool)
+        {
+            attributes.Set("group", AttrInt(node, "group", 1));
+        }
+
+        return attributes;
+    }
+
+    /// <summary>
+    /// Pads (begin…end) after auto_pad: NOTSET uses <c>pads</c>; VALID none; SAME_UPPER / SAME_LOWER pad
+    /// so that <c>out = ceil(in / stride)</c>, the odd pixel at the end (UPPER) or the beginning (LOWER).
+    /// </summary>
+    private long[] AutoPads(NodeProto node, long[] input, long[] kernel, long[] strides, long[] dilations)
+    {
+        var autoPad = AttrString(node, "auto_pad", "NOTSET");
+        switch (autoPad)
+        {
+            case "NOTSET":
+                {
+                    var pads = AttrInts(node, "pads") ?? [0, 0, 0, 0];
+                    return pads.Length == 4 && pads.All(p => p >= 0)
+                        ? pads
+                        : throw Invalid(node, $"pads [{string.Join(", ", pads)}] must be four non-negative numbers (top, left, bottom, right)");
+                }
+
+            case "VALID":
+                return [0, 0, 0, 0];
+            case "SAME_UPPER":
+            case "SAME_LOWER":
+                {
+                    var begin = new long[2];
+                    var end = new long[2];
+                    for (var i = 0; i < 2; i++)
+                    {
+                        var output = (input[i] + strides[i] - 1) / strides[i];
+                        var total = Math.Max(0, ((output - 1) * strides[i]) + (dilations[i] * (kernel[i] - 1)) + 1 - input[i]);
+                        begin[i] = autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
+                        end[i] = total - begin[i];
+                    }
+
+                    return [begin[0], begin[1], end[0], end[1]];
+                }
+
+            default:
+                throw Invalid(node, $"auto_pad '{autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+        }
+    }
+
+    private Attributes ConvTransposeAttributes(NodeProto node)
+    {
+        if (AttrString(node, "auto_pad", "NOTSET") is not ("NOTSET" or "VALID"))
+        {
+            throw Invalid(node, "auto_pad SAME_* is not supported for ConvTranspose; export with explicit pads");
+        }
+
+        if ((AttrInts(node, "output_padding") ?? []).Any(p => p != 0) || AttrInts(node, "output_shape") is not null)
+        {
+            throw Invalid(node, "output_padding and output_shape are not supported");
+        }
+
+        return ConvAttributes(node, isPool: false);
+    }
+
+    private Attributes PoolAttributes(NodeProto node)
+    {
+        var attributes = ConvAttributes(node, isPool: true);
+        if (AttrInt(node, "ceil_mode", 0) != 0)
+        {
+            attributes.Set("rounding", "ceil");
+        }
+
+        if (node.OpType == "AveragePool")
+        {
+            attributes.Set("count_include_pad", AttrInt(node, "count_include_pad", 0));
+        }
+
+        return attributes;
+    }
+
+    private Shape ReshapedShape(NodeProto node, Shape input)
+    {
+        var dims = input.Dims.ToList();
+        switch (node.OpType)
+        {
+            case "Unsqueeze":
+                {
+                    var axes = AttrInts(node, "axes") ?? Ints(node, 1, "axes");
+                    var rank = dims.Count + axes.Length;
+                    foreach (var axis in axes.Select(a => Norm(a, rank, clamp: false)).Order())
+                    {
+                        dims.Insert((int)axis, 1);
+                    }
+
+                    return new Shape([.. dims]);
+                }
+
+            case "Squeeze":
+                {
+                    var axes = AttrInts(node, "axes") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "axes") : null);
+                    var remove = axes is null
+                        ? Enumerable.Range(0, dims.Count).Where(i => dims[i] == 1).ToHashSet()
+                        : axes.Select(a => (int)Norm(a, dims.Count, clamp: false)).ToHashSet();
+                    if (remove.Any(i => dims[i] != 1))
+                    {
+                        throw Invalid(node, $"cannot squeeze axes of {input} whose size is not 1");
+                    }
+
+                    return new Shape([.. dims.Where((_, i) => !remove.Contains(i))]);
+                }
+
+            case "Flatten":
+                {
+                    var axis = (int)Norm(AttrInt(node, "axis", 1), dims.Count + 1, clamp: false);
+                    return new Shape(Checked.Product(dims.Take(axis).ToArray()), Checked.Product(dims.Skip(axis).ToArray()));
+                }
+
+            default:
+                {
+                    // Reshape of a constant (rare): 0 copies, -1 infers.
+                    var spec = Ints(node, 1, "shape");
+                    var result = spec.Select((d, i) => d == 0 && i < dims.Count ? dims[i] : d).ToArray();
+                    var inferred = Array.IndexOf(result, -1L);
+                    if (inferred >= 0)
+                    {
+                        var known = Checked.Product(result.Where(d => d != -1).ToArray());
+                        result[inferred] = known == 0 ? 0 : input.ElementCount / known;
+                    }
+
+                    if (Checked.Product(result) != input.ElementCount)
+                    {
+                        throw Invalid(node, $"shape [{string.Join(", ", spec)}] does not hold the {input.ElementCount} elements of {input}");
+                    }
+
+                    return new Shape(result);
+                }
+        }
+    }
+
+    private (long[] Starts, long[] Ends, long[] Axes, long[] Steps) SliceSpec(NodeProto node, int first)
+    {
+        long[] starts, ends;
+        long[]? axes, steps = null;
+        if (_opset < 10)
+        {
+            starts = AttrInts(node, "starts") ?? throw Invalid(node, "starts are missing");
+            ends = AttrInts(node, "ends") ?? throw Invalid(node, "ends are missing");
+            axes = AttrInts(node, "axes");
+        }
+        else
+        {
+            starts = Ints(node, first, "starts");
+            ends = Ints(node, first + 1, "ends");
+            axes = node.Input.Count > first + 2 && node.Input[first + 2].Length > 0 ? Ints(node, first + 2, "axes") : null;
+            steps = node.Input.Count > first + 3 && node.Input[first + 3].Length > 0 ? Ints(node, first + 3, "steps") : null;
+        }
+
+        axes ??= [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)];
+        steps ??= [.. Enumerable.Repeat(1L, starts.Length)];
+        return (starts, ends, axes, steps);
+    }
+
+    /// <summary>Adds the IR node and infers its output shapes (later folds need them).</summary>
+    private void Emit(int index, NodeProto source, string opType, IEnumerable<string> inputs, Attributes attributes, bool inPlace = false)
+    {
+        var name = NameOf(source);
+        var outputs = source.Output.Where(o => o.Length > 0).ToList();
+        var origin = new LayerOrigin(index, source.OpType, name, _location);
+        var node = new Node(name, opType, inputs, outputs, origin, attributes) { InPlace = inPlace };
+        var shapes = node.Inputs.Select(i => i.Length == 0 ? null : ShapeOf(i)).ToList();
+        var result = OpRegistry.Get(node).InferShapes(new OpContext(node, shapes));
+        if (result.Length < outputs.Count)
+        {
+            throw Invalid(source, $"it has {outputs.Count} outputs; NeuralBuild models {result.Length}");
+        }
+
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            _shapes[outputs[i]] = result[i];
+        }
+
+        _graph.Nodes.Add(node);
+    }
+
+    private OpContext Context(NodeProto source, IReadOnlyList<Shape?> shapes) =>
+        new(new Node(NameOf(source), source.OpType, source.Input, source.Output, new LayerOrigin(0, source.OpType, NameOf(source), _location)), shapes);
+
+    private Shape ShapeOf(string value) =>
+        _shapes.TryGetValue(value, out var shape) ? shape
+        : _constants.TryGetValue(value, out var c) ? c.Shape
+        : throw DiagnosticCodes.OnnxUnknownValue.Exception(_location, $"value '{value}' is produced by no node, initializer or graph input.");
+
+    /// <summary>A node input as an IR value: a computed value as is, a constant as an IR initializer.</summary>
+    private string Value(NodeProto node, int input)
+    {
+        var name = node.Input[input];
+        if (!_constants.TryGetValue(name, out var c))
+        {
+            return name;
+        }
+
+        var irName = c.Initializer ?? name;
+        if (!_graph.Initializers.ContainsKey(irName))
+        {
+            TensorData data = c.Tensor is not null ? c.Tensor.FloatData() : new ArrayData([.. ValuesOf(c).Select(v => (float)v)]);
+            _graph.Initializers[irName] = new Initializer(irName, c.Shape, data, DataOf(c.Type));
+            _shapes.TryAdd(irName, c.Shape);
+        }
+
+        return irName;
+    }
+
+    private static Ir.DataType DataOf(DT type) => type switch
+    {
+        DT.Float16 => Ir.DataType.Float16,
+        DT.Int64 => Ir.DataType.Int64,
+        DT.Int32 => Ir.DataType.Int32,
+        DT.Uint8 or DT.Bool => Ir.DataType.UInt8,
+        _ => Ir.DataType.Float32,
+    };
+
+    /// <summary>An input that must be constant (weights), as an IR initializer.</summary>
+    private string Weight(NodeProto node, int input, string what)
+    {
+        _ = Const(node, input, what);
+        return Value(node, input);
+    }
+
+    private IEnumerable<string> Optional(NodeProto node, int input) =>
+        node.Input.Count > input && node.Input[input].Length > 0 ? [Weight(node, input, $"input {input}")] : [];
+
+    private Constant Const(NodeProto node, int input, string? what = null)
+    {
+        if (node.Input.Count <= input || node.Input[input].Length == 0)
+        {
+            throw Invalid(node, $"input {input}{(what is null ? string.Empty : $" ({what})")} is missing");
+        }
+
+        return _constants.TryGetValue(node.Input[input], out var c)
+            ? c
+            : throw DiagnosticCodes.OnnxNonConstantInput.Exception(_location,
+                $"{Describe(node)} takes its input {input}{(what is null ? string.Empty : $" ({what})")} from a computed value '{node.Input[input]}'; NeuralBuild needs it as a constant to know the output shape and cost.");
+    }
+
+    private long[] Ints(NodeProto node, int input, string what)
+    {
+        var c = Const(node, input, what);
+        if (!Small(c))
+        {
+            throw Invalid(node, $"{what} has {c.Shape.ElementCount} values");
+        }
+
+        return [.. ValuesOf(c).Select(v => v >= long.MaxValue ? long.MaxValue : v <= long.MinValue ? long.MinValue : (long)v)];
+    }
+
+    private double[] Doubles(NodeProto node, int input, string what) => ValuesOf(Const(node, input, what));
+
+    private double Scalar(NodeProto node, int input, string what)
+    {
+        var values = Doubles(node, input, what);
+        return values.Length == 1 ? values[0] : throw Invalid(node, $"{what} has {values.Length} values; a scalar is expected");
+    }
+
+    private static long Norm(long axis, long rank, bool clamp)
+    {
+        var a = axis < 0 ? axis + rank : axis;
+        return clamp ? Math.Clamp(a, 0, rank) : a;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Attributes.
+
+    private static AttributeProto? Attr(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
+
+    private static long AttrInt(NodeProto node, string name, long fallback) => Attr(node, name) is { } a ? a.I : fallback;
+
+    private static float AttrFloat(NodeProto node, string name, float fallback) => Attr(node, name) is { } a ? a.F : fallback;
+
+    private static string AttrString(NodeProto node, string name, string fallback) => Attr(node, name) is { } a ? Encoding.UTF8.GetString(a.S.Span) : fallback;
+
+    private static long[]? AttrInts(NodeProto node, string name) => Attr(node, name) is { } a ? [.. a.Ints] : null;
+
+    private static double[]? AttrFloats(NodeProto node, string name) => Attr(node, name) is { } a ? [.. a.Floats.Select(f => (double)f)] : null;
+
+    private static TensorProto? AttrTensor(NodeProto node, string name) => Attr(node, name)?.T;
+
+    private NeuralException Invalid(NodeProto node, string message) =>
+        DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)}: {message}.");
+
+    private NeuralException Unsupported(NodeProto node, string message) =>
+        DiagnosticCodes.OnnxUnsupportedOperator.Exception(_location, $"{Describe(node)}: {message}.");
+}

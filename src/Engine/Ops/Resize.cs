@@ -1,0 +1,49 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Resizes by per-axis <c>scales</c> (output <c>floor(in * scale)</c>) or to explicit <c>sizes</c>
+/// (ONNX Resize and Upsample). Attribute <c>mode</c>: nearest, linear or cubic. Cost per output
+/// element: nearest 0 (a copy); linear 3 per spatial axis (two multiplies and an add of the
+/// interpolation along that axis: 6 for bilinear); cubic 7 per spatial axis (four multiplies, three adds).
+/// </summary>
+public sealed class Resize : OpKind
+{
+    public override string Name => "Resize";
+
+    public override Shape[] InferShapes(OpContext context)
+    {
+        var x = context.Input(0);
+        if (context.Attributes.Has("sizes"))
+        {
+            var sizes = context.Attributes.Ints("sizes");
+            return sizes.Length == x.Rank
+                ? [context.Positive(new Shape(sizes))]
+                : throw context.Error(DiagnosticCodes.ShapeMismatch, $"{sizes.Length} sizes for {x}; give one per axis.");
+        }
+
+        var scales = context.Attributes.Floats("scales");
+        if (scales.Length != x.Rank)
+        {
+            throw context.Error(DiagnosticCodes.ShapeMismatch, $"{scales.Length} scales for {x}; give one per axis.");
+        }
+
+        return [context.Positive(new Shape([.. x.Dims.Select((d, i) => (long)Math.Floor(d * scales[i]))]))];
+    }
+
+    public override OpCost Cost(OpContext context)
+    {
+        var x = context.Input(0);
+        var y = context.Output;
+        var spatial = Enumerable.Range(0, x.Rank).Count(i => x[i] != y[i] || i >= 2);
+        var perElement = context.Attributes.String("mode", "nearest") switch
+        {
+            "linear" => 3L * spatial,
+            "cubic" => 7L * spatial,
+            _ => 0L,
+        };
+        return new OpCost { Flops = new FlopTerms(Elementwise: Checked.Mul(perElement, y.ElementCount)) };
+    }
+}
