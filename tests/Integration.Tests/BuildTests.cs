@@ -231,4 +231,38 @@ public sealed class BuildTests
         var fixedBuild = s.Build();
         Assert.IsTrue(fixedBuild.Succeeded, fixedBuild.ToString());
     }
+
+    [TestMethod]
+    public void Caffe_model_is_fused_embedded_budgeted_and_baselined_like_a_darknet_one()
+    {
+        var s = new Scenario(Feed, "caffe");
+        var prototxt = s.Model("net.prototxt", Scenario.TinyPrototxt);
+        var csproj = s.Project("<NeuralModel Include=\"net.prototxt\" ModelVersion=\"1.0.0\" />", Program("Net"));
+
+        var first = s.Build("-p:NeuralUpdateBaseline=true \"-p:NeuralBaselineReason=first release\"");
+        Assert.IsTrue(first.Succeeded, first.ToString());
+        Assert.AreEqual(55_296L + 2_048L, MetricsMacc(s.Neural("Net", "metrics.json")));
+        var fused = File.ReadAllText(s.Neural("Net", "net.prototxt"));
+        Assert.DoesNotContain("BatchNorm", fused);
+        Assert.DoesNotContain("\"Scale\"", fused);
+        Assert.Contains("bias_term: true", fused);
+        Assert.IsTrue(File.Exists(s.Neural("Net", "net.caffemodel")), "weights default to net.caffemodel and are optimised beside it");
+        var run = s.Run("bin/Debug/net10.0/app.dll");
+        Assert.AreEqual($"Net macc=57344 definitionBytes={new FileInfo(s.Neural("Net", "net.prototxt")).Length}", run.Output.Trim());
+        var entry = JsonDocument.Parse(File.ReadAllText(s.Path_("neural-baseline.json"))).RootElement.GetProperty("models").GetProperty("net.prototxt");
+        Assert.AreEqual(57_344L, entry.GetProperty("metrics").GetProperty("macc").GetInt64());
+
+        // conv1 (line 4) holds 55,296 of the 57,344 MACC: the budget error points at it.
+        var failed = s.Build("-p:NeuralMaxMacc=50k");
+        Assert.AreEqual(1, failed.ExitCode, failed.ToString());
+        var error = failed.Errors.Single();
+        Assert.StartsWith($"{prototxt}(4,1): error NM1001: MACC is ", error);
+        Assert.Contains("(57,344)", error);
+        Assert.Contains("layer 0 [Convolution] line 4: ", error);
+        Assert.EndsWith($"[{csproj}]", error);
+
+        var noop = s.Build();
+        Assert.IsTrue(noop.Succeeded, noop.ToString());
+        Assert.IsTrue(noop.OptimizeSkipped, "an unchanged Caffe model is up to date");
+    }
 }

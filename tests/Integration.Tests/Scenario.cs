@@ -39,6 +39,24 @@ internal sealed class Scenario
 
         """;
 
+    /// <summary>
+    /// 16x16x3 input. conv1 (line 4) 3x3, 3->8, no bias: 16*16*8*27 = 55,296 MACC, followed by
+    /// BatchNorm, Scale and ReLU in place; 2x2/2 max pooling; conv2 (line 9) 1x1, 8->4: 8*8*4*8 =
+    /// 2,048 MACC. 57,344 MACC in total.
+    /// </summary>
+    public const string TinyPrototxt = """
+        name: "net"
+        input: "data"
+        input_shape { dim: 1 dim: 3 dim: 16 dim: 16 }
+        layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 8 kernel_size: 3 pad: 1 bias_term: false } }
+        layer { name: "bn1" type: "BatchNorm" bottom: "conv1" top: "conv1" }
+        layer { name: "scale1" type: "Scale" bottom: "conv1" top: "conv1" scale_param { bias_term: true } }
+        layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+        layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+        layer { name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2" convolution_param { num_output: 4 kernel_size: 1 } }
+
+        """;
+
     public const string ReportingProgram = """
         using App;
         foreach (var (name, macc, open) in new (string, long, Func<Stream>)[] { MODELS })
@@ -100,13 +118,17 @@ internal sealed class Scenario
         return csproj;
     }
 
-    /// <summary>Writes a cfg (and its synthetic weights unless told not to) at <paramref name="relative"/>.</summary>
+    /// <summary>Writes a cfg or prototxt (and its synthetic .weights / .caffemodel unless told not to) at <paramref name="relative"/>.</summary>
     public string Model(string relative, string text, bool weights = true, ulong seed = 3)
     {
         var cfg = Path_(relative);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(cfg)!);
         File.WriteAllText(cfg, text);
-        if (weights)
+        if (weights && cfg.EndsWith(".prototxt", StringComparison.Ordinal))
+        {
+            CaffeSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".caffemodel"), new SyntheticWeightsOptions { Seed = seed });
+        }
+        else if (weights)
         {
             DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"), new SyntheticWeightsOptions { Seed = seed });
         }

@@ -3,7 +3,7 @@ using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.SyntheticWeights;
 
-// Usage: NeuralBuild.SyntheticWeights MODEL.cfg OUT.weights [seed]
+// Usage: NeuralBuild.SyntheticWeights MODEL.cfg|MODEL.prototxt OUT.weights|OUT.caffemodel [seed]
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: NeuralBuild.SyntheticWeights MODEL.cfg OUT.weights [seed]");
@@ -14,7 +14,8 @@ try
 {
     var model = ModelFormats.Read(args[0]);
     var seed = args.Length > 2 ? ulong.Parse(args[2], CultureInfo.InvariantCulture) : 1UL;
-    var bytes = DarknetSyntheticWeights.Write(model, args[1], new SyntheticWeightsOptions { Seed = seed });
+    var options = new SyntheticWeightsOptions { Seed = seed };
+    var bytes = model.Format == "caffe" ? CaffeSyntheticWeights.Write(model, args[1], options) : DarknetSyntheticWeights.Write(model, args[1], options);
     Console.WriteLine($"{args[1]}: {bytes:N0} bytes (seed {seed})");
     return 0;
 }

@@ -6,6 +6,7 @@ namespace NeuralBuild.Engine.Passes;
 /// The backward fold shared by <see cref="FoldBatchNorm"/> and <see cref="FoldScale"/>: a
 /// per-channel affine node that directly follows a Conv, ConvTranspose or FullyConnected is merged
 /// into it: <c>W'[c,…] = A_c * W[c,…]</c>, <c>b'_c = A_c * b_c + Shift_c</c> (b = 0 without bias).
+/// A FullyConnected with <c>transpose = 1</c> (Caffe) stores (I, J): column j is scaled by A_j.
 /// </summary>
 internal static class AffineIntoProducer
 {
@@ -70,6 +71,9 @@ internal static class AffineIntoProducer
         var w = weights.Shape;
         var scaled = producer.OpType switch
         {
+            // Caffe InnerProduct with transpose: weights (I, J), output channel j is column j.
+            "FullyConnected" when producer.Attributes.Int("transpose", 0) != 0 => new BlockScaledData(weights.Data!, 1, b => a[b % w[1]]),
+
             // (Cout, Cin/g, kh, kw) and (J, I): one contiguous block per output channel.
             "Conv" or "FullyConnected" => new BlockScaledData(weights.Data!, w.ElementCount / w[0], b => a[b]),
 

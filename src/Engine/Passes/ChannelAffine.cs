@@ -7,7 +7,8 @@ namespace NeuralBuild.Engine.Passes;
 /// <summary>
 /// A per-channel affine map <c>y_c = A_c * x_c + Shift_c</c>, extracted in double precision from a
 /// BatchNormalization or Scale node. BatchNorm: <c>A = gamma / D(var)</c>, <c>Shift = beta - A * mean</c>,
-/// with D from the node's epsilon placement (docs/fusion.md).
+/// with D from the node's epsilon placement (docs/fusion.md). An omitted gamma is 1 and an omitted
+/// beta 0 (Caffe's BatchNorm carries neither; its Scale layer folds separately).
 /// </summary>
 internal sealed record ChannelAffine(double[] A, double[] Shift)
 {
@@ -18,10 +19,11 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
 
     public static ChannelAffine FromBatchNorm(Graph graph, Node bn, PassReport report, string pass)
     {
-        var gamma = Values(graph, bn, 1);
-        var beta = bn.Inputs.Count > 2 && bn.Inputs[2].Length > 0 ? Values(graph, bn, 2) : new double[gamma.Length];
+        // Caffe's BatchNorm has no gamma or beta (inputs 1 and 2 are empty): they are 1 and 0.
         var mean = Values(graph, bn, 3);
         var variance = Values(graph, bn, 4);
+        var gamma = bn.Inputs[1].Length > 0 ? Values(graph, bn, 1) : Enumerable.Repeat(1.0, mean.Length).ToArray();
+        var beta = bn.Inputs.Count > 2 && bn.Inputs[2].Length > 0 ? Values(graph, bn, 2) : new double[gamma.Length];
         var epsilon = bn.Attributes.Float("epsilon", 1e-5);
         var outside = bn.Attributes.String("epsilon_placement", "inside") == "outside";
 

@@ -10,7 +10,9 @@ namespace NeuralBuild.Engine.Passes;
 /// <para>After: <c>X → Conv(W', b') → Y</c></para>
 /// <para>Preconditions: the producer's output has exactly one consumer (this BN); its weights are
 /// constant, loaded and not shared with another layer; the BN's statistics are constant. Non-finite
-/// statistics are an error (NM0040); near-zero variances are a warning (NM2003) naming the channels.</para>
+/// statistics are an error (NM0040); near-zero variances are a warning (NM2003) naming the channels.
+/// A Caffe BatchNorm with <c>use_global_stats: false</c> is not folded (it normalises with batch
+/// statistics); its missing gamma/beta are 1 and 0.</para>
 /// <para>Formula: <c>A_c = gamma_c / D(var_c)</c> with D per the node's epsilon placement
 /// (AlexeyAB, Caffe, ONNX: <c>sqrt(var + eps)</c>; pjreddie's CPU forward: <c>sqrt(var) + eps</c>),
 /// <c>W'[c,…] = A_c W[c,…]</c> (deconv: along the output-channel axis 1, per group),
@@ -25,6 +27,12 @@ public sealed class FoldBatchNorm : GraphPass
         var shapes = ShapeInference.Run(graph);
         foreach (var bn in graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
         {
+            if (bn.Attributes.Int("use_global_stats", 1) == 0)
+            {
+                NotApplied(report, bn, "use_global_stats is false: Caffe normalises with the batch's own statistics even at test time, so the stored ones do not describe what the layer computes");
+                continue;
+            }
+
             var producers = graph.BuildProducers();
             var producer = AffineIntoProducer.FindProducer(graph, bn, producers, out var reason);
             if (producer is null)

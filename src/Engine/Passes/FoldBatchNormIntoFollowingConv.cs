@@ -31,7 +31,7 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
             }
 
             var consumers = graph.BuildConsumers().GetValueOrDefault(bn.Outputs[0]) ?? [];
-            if (consumers.Count != 1 || consumers[0].OpType != "Conv" || graph.Outputs.Contains(bn.Outputs[0]))
+            if (consumers.Count != 1 || consumers[0].OpType != "Conv" || graph.Outputs.Contains(bn.Outputs[0]) || bn.Attributes.Int("use_global_stats", 1) == 0)
             {
                 continue; // Not the forward pattern; FoldBatchNorm reports on this BN.
             }

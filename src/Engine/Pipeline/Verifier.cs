@@ -38,10 +38,16 @@ public static class Verifier
         var (name, declared) = original.Graph.Inputs.First();
         var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = RandomTensor(inputShape ?? declared, Seed) };
         var optimisedValues = new HashSet<string>(optimised.Graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
+
+        // A value read by a node the passes removed now carries what that node computed (a Caffe
+        // conv's top after its BatchNorm and Scale folded in place): it no longer means the same
+        // thing in both graphs and is not compared.
+        var optimisedNodes = new HashSet<string>(optimised.Graph.Nodes.Select(n => n.Name), StringComparer.Ordinal);
+        var absorbed = new HashSet<string>(original.Graph.Nodes.Where(n => !optimisedNodes.Contains(n.Name)).SelectMany(n => n.Inputs), StringComparer.Ordinal);
         var layerOutputs = original.Graph.Nodes
             .GroupBy(n => n.Origin.Index)
             .Select(g => (Layer: g.Last().Origin, Value: g.Last().Outputs[0]))
-            .Where(l => optimisedValues.Contains(l.Value))
+            .Where(l => optimisedValues.Contains(l.Value) && !absorbed.Contains(l.Value))
             .ToList();
         var wanted = layerOutputs.Select(l => l.Value).Union(original.Graph.Outputs, StringComparer.Ordinal).ToList();
 

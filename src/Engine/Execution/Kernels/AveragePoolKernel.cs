@@ -5,7 +5,9 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// <summary>
 /// Windowed average (AlexeyAB forward_local_avgpool_layer): the float sum of the in-image
 /// elements of each window divided by their count (<c>count_include_pad=0</c>); with
-/// <c>count_include_pad=1</c> (ONNX) by the full window area.
+/// <c>count_include_pad=1</c> (ONNX) by the full window area. With <c>rounding = ceil_caffe</c>
+/// (Caffe's pooling_layer.cpp) the divisor is the window clipped to the padded input: padding
+/// counts, the part of a rounded-up window beyond the padding does not.
 /// </summary>
 internal sealed class AveragePoolKernel : Kernel
 {
@@ -17,6 +19,7 @@ internal sealed class AveragePoolKernel : Kernel
         var y = context.Output;
         var g = ConvGeometry.From(context.Attributes);
         var includePad = context.Attributes.Int("count_include_pad", 0) != 0;
+        var caffe = context.Attributes.String("rounding", "floor") == "ceil_caffe";
         int height = ConvGeometry.Dim(x.Shape, 2), width = ConvGeometry.Dim(x.Shape, 3);
         int outH = ConvGeometry.Dim(y.Shape, 2), outW = ConvGeometry.Dim(y.Shape, 3);
         var output = TensorLayout.Of(y.Shape);
@@ -48,10 +51,20 @@ internal sealed class AveragePoolKernel : Kernel
                             }
                         }
 
-                        dst[outBase + (oy * outW) + ox] = sum / (includePad ? g.KernelArea : count);
+                        var divisor = !includePad ? count
+                            : caffe ? CaffeWindow(oy, g.StrideH, g.PadTop, g.KernelH, height + g.PadBottom) * CaffeWindow(ox, g.StrideW, g.PadLeft, g.KernelW, width + g.PadRight)
+                            : g.KernelArea;
+                        dst[outBase + (oy * outW) + ox] = sum / divisor;
                     }
                 }
             }
         });
+    }
+
+    /// <summary>Caffe's pool size along one axis: from <c>o*stride - pad</c> to <c>min(start + kernel, size + pad)</c>.</summary>
+    private static int CaffeWindow(int o, int stride, int pad, int kernel, int paddedEnd)
+    {
+        var start = (o * stride) - pad;
+        return Math.Min(start + kernel, paddedEnd) - start;
     }
 }

@@ -8,7 +8,8 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// with the input flattened per item. At inference the batch is one or a few items, so this is a
 /// matrix-vector product bounded by reading W once: it runs as vectorised dot products over
 /// blocks of W's rows on all cores rather than through <see cref="Gemm"/>, whose 16- or 32-column
-/// tiles would be almost all padding for a single input column.
+/// tiles would be almost all padding for a single input column. With <c>transpose = 1</c> (Caffe
+/// InnerProduct) W is stored (I, J); the kernel transposes it once per executor.
 /// </summary>
 internal sealed class FullyConnectedKernel : Kernel
 {
@@ -22,13 +23,14 @@ internal sealed class FullyConnectedKernel : Kernel
         var y = context.Output;
         var batch = checked((int)x.Shape[0]);
         var inputs = checked((int)x.Shape.ElementsPerItem);
-        var outputs = checked((int)w.Shape[0]);
-        if (w.Shape[1] != inputs)
+        var transposed = context.Attributes.Int("transpose", 0) != 0;
+        var outputs = checked((int)w.Shape[transposed ? 1 : 0]);
+        if (w.Shape[transposed ? 0 : 1] != inputs)
         {
             throw context.Error($"weights {w.Shape} do not fit {inputs} inputs.");
         }
 
-        var weights = w.Data;
+        var weights = transposed ? context.State(() => Transpose(w.Data, inputs, outputs)) : w.Data;
         var src = x.Data;
         var dst = y.Data;
         ParallelWork.For(context, outputs, Math.Max(1, (1 << 16) / Math.Max(1, inputs)), (start, end) =>
@@ -42,6 +44,21 @@ internal sealed class FullyConnectedKernel : Kernel
                 }
             }
         });
+    }
+
+    /// <summary>(I, J) row-major to (J, I) row-major.</summary>
+    private static float[] Transpose(float[] w, int inputs, int outputs)
+    {
+        var t = new float[w.Length];
+        for (var i = 0; i < inputs; i++)
+        {
+            for (var j = 0; j < outputs; j++)
+            {
+                t[(j * inputs) + i] = w[(i * outputs) + j];
+            }
+        }
+
+        return t;
     }
 
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -8,7 +8,8 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// next channel k copies the previous norm, subtracts <c>alpha * x²</c> of channel
 /// <c>k - (size-1)/2 - 1</c> and adds that of channel <c>k + size/2</c> (when they exist). The
 /// start leaves channel size/2 out of every window it should be in (for size=5 channel 2 is
-/// never added) and alpha is not divided by size: darknet's arithmetic, kept as it is.
+/// never added) and alpha is not divided by size: darknet's arithmetic, kept as it is. A node with a
+/// <c>region</c> attribute comes from Caffe and follows Caffe's formula (<see cref="CaffeLrn"/>).
 /// </summary>
 internal sealed class LrnKernel : Kernel
 {
@@ -22,6 +23,14 @@ internal sealed class LrnKernel : Kernel
         var beta = (float)context.Attributes.Float("beta", 0.75);
         var kappa = (float)context.Attributes.Float("kappa", 1);
         var layout = TensorLayout.Of(x.Shape);
+        if (context.Attributes.Has("region"))
+        {
+            CaffeLrn.Apply(x.Data, context.Output.Data, layout, ConvGeometry.Dim(x.Shape, 2), ConvGeometry.Dim(x.Shape, 3), size,
+                context.Attributes.Float("alpha", 1), context.Attributes.Float("beta", 0.75), context.Attributes.Float("kappa", 1),
+                context.Attributes.String("region") == "within_channel");
+            return;
+        }
+
         var plane = layout.Plane;
         var channels = layout.Channels;
         var src = x.Data;

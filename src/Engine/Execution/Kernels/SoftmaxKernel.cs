@@ -5,7 +5,8 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// <summary>
 /// Darknet [softmax] (forward_softmax_layer): each batch item is cut into <c>groups</c>
 /// consecutive slices of inputs/groups values and each slice gets its own softmax at
-/// <c>temperature</c>.
+/// <c>temperature</c>. A node with an <c>axis</c> attribute (Caffe Softmax) is a softmax along that
+/// axis at every position of the others (<see cref="AxisSoftmax"/>).
 /// </summary>
 internal sealed class SoftmaxKernel : Kernel
 {
@@ -17,6 +18,13 @@ internal sealed class SoftmaxKernel : Kernel
     {
         var x = context.Input(0);
         var y = context.Output;
+        if (context.Attributes.Has("axis"))
+        {
+            var axis = context.Attributes.Int("axis");
+            AxisSoftmax.Apply(x.Data, y.Data, x.Shape, checked((int)(axis < 0 ? axis + x.Shape.Rank : axis)));
+            return;
+        }
+
         var groups = checked((int)context.Attributes.Int("groups", 1));
         var temperature = (float)context.Attributes.Float("temperature", 1);
         var batch = ConvGeometry.Dim(x.Shape, 0);

@@ -50,6 +50,5 @@ public sealed class CaffeFormat : IModelFormat
         };
     }
 
-    public void Write(Model model, string definitionPath, string weightsPath) =>
-        throw new NotSupportedException("Writing Caffe models (prototxt + caffemodel after folding) is issue 5 part 2; this build reads and analyses them.");
+    public void Write(Model model, string definitionPath, string weightsPath) => CaffeWriter.Write(model, definitionPath, weightsPath);
 }

@@ -1,0 +1,446 @@
+using System.Text;
+using Google.Protobuf;
+using NeuralBuild.Engine.Formats.Caffe.Proto;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Formats.Caffe;
+
+/// <summary>
+/// Writes a Caffe model after passes: the prototxt and the caffemodel it was read from, edited only
+/// where the graph changed.
+/// <list type="bullet">
+/// <item>A layer whose node a pass removed (BatchNorm, Scale, Dropout folded away) is dropped from
+/// both files. The bottoms of the remaining layers are set to the blob of the IR value they now read
+/// (nothing changes when BatchNorm and Scale were in place on the conv's top).</item>
+/// <item>A conv / deconv / InnerProduct whose initializers a fold replaced gets its new weights and
+/// bias blobs; when it gained a bias, its <c>bias_term: false</c> becomes <c>true</c>.</item>
+/// <item>Prototxt: the text is edited in place (removed layers cut out with their lines, bottom
+/// strings and the bias_term value replaced), so comments and layout survive and the diff shows
+/// only what changed. The edited text is parsed back and compared with the intended message; if they
+/// differ (a layout the editor does not handle) the whole file is written by <see cref="PrototxtWriter"/>.</item>
+/// <item>Caffemodel: the message as read (unknown fields included) with those layers and blobs
+/// changed, serialised by Google.Protobuf. Unchanged, it reproduces a canonically serialised file
+/// (Caffe's own: fields in number order, packed floats) byte for byte.</item>
+/// <item>Both go to <c>.tmp</c> files moved into place at the end; on failure the temps are deleted
+/// and nothing is written.</item>
+/// </list>
+/// </summary>
+internal static class CaffeWriter
+{
+    public static void Write(Model model, string definitionPath, string weightsPath)
+    {
+        var document = model.SourceDocument as CaffeModel
+            ?? throw new InvalidOperationException($"Model '{model.DefinitionPath}' was not read by the Caffe reader; it has no Caffe document to rewrite.");
+        var weights = document.Weights
+            ?? throw new NotSupportedException($"Model '{model.DefinitionPath}' was opened without its caffemodel; a Caffe model is written with its weights.");
+        var edits = Plan(model.Graph, document);
+        var text = RewritePrototxt(document, edits);
+        var newWeights = RewriteWeights(model.Graph, weights, edits);
+
+        var definitionTemp = definitionPath + ".tmp";
+        var weightsTemp = weightsPath + ".tmp";
+        try
+        {
+            File.WriteAllText(definitionTemp, text);
+            using (var stream = new FileStream(weightsTemp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                newWeights.WriteTo(stream);
+            }
+
+            File.Move(definitionTemp, definitionPath, overwrite: true);
+            File.Move(weightsTemp, weightsPath, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(definitionTemp);
+            File.Delete(weightsTemp);
+        }
+    }
+
+    /// <summary>What changes: layers dropped, bottoms renamed, producers with new blobs.</summary>
+    private sealed class Edits
+    {
+        public List<CaffeLayer> Removed { get; } = [];
+
+        public List<(CaffeLayer Layer, int Index, string Blob)> Bottoms { get; } = [];
+
+        /// <summary>Layers with new weights (and bias); <c>GainedBias</c> when the prototxt must say bias_term: true.</summary>
+        public List<(CaffeLayer Layer, Node Node, bool GainedBias)> Rewritten { get; } = [];
+    }
+
+    private static Edits Plan(Graph graph, CaffeModel document)
+    {
+        var nodes = graph.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var edits = new Edits();
+        foreach (var layer in document.Layers)
+        {
+            if (layer.Node is null)
+            {
+                continue;
+            }
+
+            if (!nodes.TryGetValue(layer.Node, out var node))
+            {
+                edits.Removed.Add(layer);
+                continue;
+            }
+
+            for (var i = 0; i < layer.Layer.Bottom.Count && i < node.Inputs.Count; i++)
+            {
+                var value = node.Inputs[i];
+                var blob = document.BlobOfValue.TryGetValue(value, out var b) ? b : value;
+                if (value.Length > 0 && blob != layer.Layer.Bottom[i])
+                {
+                    edits.Bottoms.Add((layer, i, blob));
+                }
+            }
+
+            var changed = layer.Blobs.Where(s => s.Initializer is not null && !node.Inputs.Contains(s.Initializer)).ToList();
+            var hasBias = node.Inputs.Count > 2 && node.Inputs[2].Length > 0;
+            var hadBias = layer.Blobs.Any(s => s.Index == 1);
+            if (changed.Count == 0 && (hasBias == hadBias || node.OpType is not ("Conv" or "ConvTranspose" or "FullyConnected")))
+            {
+                continue;
+            }
+
+            if (node.OpType is not ("Conv" or "ConvTranspose" or "FullyConnected"))
+            {
+                throw new NotSupportedException($"layer '{layer.Layer.Name}' ({layer.Layer.Type}): a pass replaced its parameters; the Caffe writer rewrites only convolution, deconvolution and InnerProduct blobs.");
+            }
+
+            edits.Rewritten.Add((layer, node, hasBias && !hadBias));
+        }
+
+        return edits;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Prototxt.
+
+    private static string RewritePrototxt(CaffeModel document, Edits edits)
+    {
+        var expected = Expected(document, edits);
+        var original = File.Exists(document.PrototxtPath) ? File.ReadAllText(document.PrototxtPath) : null;
+        if (original is not null && TryEditText(original, document, edits) is { } edited)
+        {
+            try
+            {
+                var reparsed = PrototxtReader.Parse<NetParameter>(document.PrototxtPath, edited, out _);
+                if (reparsed.Equals(expected))
+                {
+                    return edited;
+                }
+            }
+            catch (Diagnostics.NeuralException)
+            {
+                // Fall through to a full rewrite.
+            }
+        }
+
+        return PrototxtWriter.Write(expected);
+    }
+
+    /// <summary>The prototxt message the output must parse to.</summary>
+    private static NetParameter Expected(CaffeModel document, Edits edits)
+    {
+        var net = document.Net.Clone();
+        IMessage Twin(IMessage source)
+        {
+            for (var i = 0; i < document.Net.Layer.Count; i++)
+            {
+                if (ReferenceEquals(document.Net.Layer[i], source))
+                {
+                    return net.Layer[i];
+                }
+            }
+
+            for (var i = 0; i < document.Net.Layers.Count; i++)
+            {
+                if (ReferenceEquals(document.Net.Layers[i], source))
+                {
+                    return net.Layers[i];
+                }
+            }
+
+            throw new InvalidOperationException("a layer of the document is not in its network.");
+        }
+
+        foreach (var (layer, index, blob) in edits.Bottoms)
+        {
+            switch (Twin(layer.Source))
+            {
+                case LayerParameter p: p.Bottom[index] = blob; break;
+                case V1LayerParameter v: v.Bottom[index] = blob; break;
+            }
+        }
+
+        foreach (var (layer, _, gained) in edits.Rewritten.Where(r => r.GainedBias))
+        {
+            switch (Twin(layer.Source))
+            {
+                case LayerParameter { ConvolutionParam: { } c }: c.BiasTerm = true; break;
+                case LayerParameter { InnerProductParam: { } ip }: ip.BiasTerm = true; break;
+                case V1LayerParameter { ConvolutionParam: { } c }: c.BiasTerm = true; break;
+                case V1LayerParameter { InnerProductParam: { } ip }: ip.BiasTerm = true; break;
+            }
+        }
+
+        var removed = edits.Removed.Select(l => Twin(l.Source)).ToHashSet(ReferenceEqualityComparer.Instance);
+        foreach (var message in removed)
+        {
+            switch (message)
+            {
+                case LayerParameter p: net.Layer.Remove(p); break;
+                case V1LayerParameter v: net.Layers.Remove(v); break;
+            }
+        }
+
+        return net;
+    }
+
+    /// <summary>Edits the original text at the positions the source map recorded; null when a position is missing.</summary>
+    private static string? TryEditText(string text, CaffeModel document, Edits edits)
+    {
+        var lineStarts = new List<int> { 0 };
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\n')
+            {
+                lineStarts.Add(i + 1);
+            }
+        }
+
+        int? Offset(Diagnostics.SourceLocation location) =>
+            location.Line >= 1 && location.Line <= lineStarts.Count && location.Column >= 1 ? lineStarts[location.Line - 1] + location.Column - 1 : null;
+
+        var replacements = new List<(int Start, int End, string Text)>();
+        var map = document.SourceMap;
+        foreach (var (layer, index, blob) in edits.Bottoms)
+        {
+            var at = Offset(map.Of(layer.Source, "bottom", index));
+            if (at is not { } start || StringEnd(text, start) is not { } end)
+            {
+                return null;
+            }
+
+            replacements.Add((start, end, Quote(blob)));
+        }
+
+        foreach (var (layer, _, _) in edits.Rewritten.Where(r => r.GainedBias))
+        {
+            IMessage? parameters = layer.Source switch
+            {
+                LayerParameter p => (IMessage?)p.ConvolutionParam ?? p.InnerProductParam,
+                V1LayerParameter v => (IMessage?)v.ConvolutionParam ?? v.InnerProductParam,
+                _ => null,
+            };
+            if (parameters is null || !map.Written(parameters, 2) || Offset(map.Of(parameters, 2)) is not { } start)
+            {
+                return null;
+            }
+
+            var end = start;
+            while (end < text.Length && (char.IsLetterOrDigit(text[end]) || text[end] == '_'))
+            {
+                end++;
+            }
+
+            replacements.Add((start, end, "true"));
+        }
+
+        foreach (var layer in edits.Removed)
+        {
+            if (Offset(map.Of(layer.Source)) is not { } start || BlockEnd(text, start) is not { } end)
+            {
+                return null;
+            }
+
+            // Take whole lines when the layer has them to itself.
+            var lineStart = start;
+            while (lineStart > 0 && text[lineStart - 1] is ' ' or '\t')
+            {
+                lineStart--;
+            }
+
+            var lineEnd = end;
+            while (lineEnd < text.Length && text[lineEnd] is ' ' or '\t' or '\r')
+            {
+                lineEnd++;
+            }
+
+            if ((lineStart == 0 || text[lineStart - 1] == '\n') && (lineEnd == text.Length || text[lineEnd] == '\n'))
+            {
+                (start, end) = (lineStart, Math.Min(lineEnd + 1, text.Length));
+            }
+
+            replacements.Add((start, end, string.Empty));
+        }
+
+        replacements.Sort((a, b) => b.Start.CompareTo(a.Start));
+        var sb = new StringBuilder(text);
+        var previousStart = int.MaxValue;
+        foreach (var (start, end, replacement) in replacements)
+        {
+            if (end > previousStart)
+            {
+                return null; // Overlapping edits: let the full writer do it.
+            }
+
+            sb.Remove(start, end - start).Insert(start, replacement);
+            previousStart = start;
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The end (exclusive) of the quoted string starting at <paramref name="start"/>.</summary>
+    private static int? StringEnd(string text, int start)
+    {
+        if (start >= text.Length || text[start] is not ('"' or '\''))
+        {
+            return null;
+        }
+
+        var quote = text[start];
+        for (var i = start + 1; i < text.Length; i++)
+        {
+            if (text[i] == '\\')
+            {
+                i++;
+            }
+            else if (text[i] == quote)
+            {
+                return i + 1;
+            }
+            else if (text[i] == '\n')
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The end (exclusive) of the message field named at <paramref name="start"/> (<c>layer { … }</c>).</summary>
+    private static int? BlockEnd(string text, int start)
+    {
+        var depth = 0;
+        for (var i = start; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '#')
+            {
+                while (i < text.Length && text[i] != '\n')
+                {
+                    i++;
+                }
+            }
+            else if (c is '"' or '\'')
+            {
+                if (StringEnd(text, i) is not { } end)
+                {
+                    return null;
+                }
+
+                i = end - 1;
+            }
+            else if (c is '{' or '<')
+            {
+                depth++;
+            }
+            else if (c is '}' or '>')
+            {
+                if (--depth == 0)
+                {
+                    return i + 1;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string Quote(string value)
+    {
+        var sb = new StringBuilder("\"");
+        foreach (var c in value)
+        {
+            sb.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                _ => c.ToString(),
+            });
+        }
+
+        return sb.Append('"').ToString();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Caffemodel.
+
+    private static NetParameter RewriteWeights(Graph graph, NetParameter weights, Edits edits)
+    {
+        if (edits.Removed.Count == 0 && edits.Rewritten.Count == 0)
+        {
+            return weights;
+        }
+
+        var net = weights.Clone();
+        var removed = edits.Removed.Select(l => l.Layer.Name).ToHashSet(StringComparer.Ordinal);
+        RemoveFirst(net.Layer, removed, l => l.Name);
+        RemoveFirst(net.Layers, removed, l => l.Name);
+
+        foreach (var (layer, node, _) in edits.Rewritten)
+        {
+            var blobs = (IMessage?)net.Layer.FirstOrDefault(l => l.Name == layer.Layer.Name) is LayerParameter p ? p.Blobs
+                : net.Layers.FirstOrDefault(l => l.Name == layer.Layer.Name)?.Blobs
+                ?? throw new InvalidOperationException($"the caffemodel has no layer '{layer.Layer.Name}'.");
+            Fill(blobs[0], graph.Initializers[node.Inputs[1]]);
+            if (node.Inputs.Count > 2 && node.Inputs[2].Length > 0)
+            {
+                var bias = graph.Initializers[node.Inputs[2]];
+                if (blobs.Count < 2)
+                {
+                    var blob = new BlobProto { Shape = new BlobShape() };
+                    blob.Shape.Dim.AddRange(bias.Shape.Dims);
+                    blobs.Add(blob);
+                }
+
+                Fill(blobs[1], bias);
+            }
+        }
+
+        return net;
+    }
+
+    /// <summary>Removes the first layer of each removed name (the one the reader matched).</summary>
+    private static void RemoveFirst<T>(Google.Protobuf.Collections.RepeatedField<T> layers, HashSet<string> names, Func<T, string> name)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var n = name(layers[i]);
+            if (names.Contains(n) && seen.Add(n))
+            {
+                layers.RemoveAt(i--);
+            }
+        }
+    }
+
+    private static void Fill(BlobProto blob, Initializer initializer)
+    {
+        var values = initializer.Data?.ToArray() ?? throw new InvalidOperationException($"initializer '{initializer.Name}' has no values.");
+        if (blob.DoubleData.Count > 0)
+        {
+            blob.DoubleData.Clear();
+            blob.DoubleData.AddRange(values.Select(v => (double)v));
+        }
+        else
+        {
+            blob.Data.Clear();
+            blob.Data.AddRange(values);
+        }
+    }
+}
