@@ -11,7 +11,7 @@ namespace NeuralBuild.Engine.Tests.Execution;
 /// the executor (in the AlexeyAB dialect, with generated weights) to finite outputs of the
 /// inferred shapes. There is no AlexeyAB libdarknet here to compare values with (the kernel tests
 /// check those formulas by hand), but none may crash or produce NaN. Fully convolutional models
-/// run at 128x128 to keep the suite quick. (Run over all 87 cfgs, every feed-forward, non-xnor
+/// run at 128x128 to keep the suite quick. (Run over all 87 cfgs, every feed-forward
 /// model passes; generating their 10 GB of weights takes minutes, so the suite keeps one model per
 /// feature.)
 /// </summary>
@@ -33,6 +33,7 @@ public sealed class CorpusExecutionTests
         ["tiny-yolo-voc.cfg"], // [region] in AlexeyAB's box layout
         ["t1.test.cfg"], // [detection]
         ["cifar.cfg"], // [crop], [dropout]
+        ["yolov3-tiny_xnor.cfg"], // xnor=1 binarised convolutions
     ];
 
     [TestMethod]
@@ -48,12 +49,6 @@ public sealed class CorpusExecutionTests
         catch (NeuralException e) when (e.Diagnostic.Descriptor == DiagnosticCodes.CfgUnsupportedLayer)
         {
             // Recurrent layers: the reader refuses these models, there is nothing to execute.
-            return;
-        }
-
-        if (declared.Graph.Nodes.Any(n => n.Attributes.Int("xnor", 0) != 0))
-        {
-            // Binarised convolutions are refused by the executor with NotSupportedException (see ConvKernelTests).
             return;
         }
 

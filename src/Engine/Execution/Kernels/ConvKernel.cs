@@ -24,11 +24,7 @@ internal sealed unsafe class ConvKernel : Kernel
 
     public override void Run(KernelContext context)
     {
-        if (context.Attributes.Int("xnor", 0) != 0)
-        {
-            throw context.Unsupported("xnor=1 (binarised) convolution");
-        }
-
+        var xnor = context.Attributes.Int("xnor", 0) != 0;
         var x = context.Input(0);
         var bias = context.OptionalInput(2);
         var y = context.Output;
@@ -42,11 +38,33 @@ internal sealed unsafe class ConvKernel : Kernel
         var cout = ConvGeometry.Dim(y.Shape, 1);
         var outH = ConvGeometry.Dim(y.Shape, 2);
         var outW = ConvGeometry.Dim(y.Shape, 3);
+        if (xnor && cin / groups == 1 && groups > 1)
+        {
+            throw context.Unsupported("xnor=1 (binarised) depthwise convolution");
+        }
+
+        // Darknet's xnor forward (binarize_cpu): the input becomes +1 / -1 by sign (0 → -1);
+        // padding added later by im2col stays 0, as in darknet.
+        var input = x.Data;
+        if (xnor)
+        {
+            input = new float[x.Shape.ElementCount];
+            for (var i = 0; i < input.Length; i++)
+            {
+                input[i] = x.Data[i] > 0 ? 1f : -1f;
+            }
+        }
+
+        Convolve(context, input, y, bias, g, groups, xnor, batch, cin, height, width, cout, outH, outW);
+    }
+
+    private static void Convolve(KernelContext context, float[] xArray, Tensor y, Tensor? bias, ConvGeometry g, int groups, bool xnor, int batch, int cin, int height, int width, int cout, int outH, int outW)
+    {
         var rowsPerGroup = cout / groups;
         var channelsPerGroup = cin / groups;
         var depth = channelsPerGroup * g.KernelArea;
         var columns = outH * outW;
-
+        var x = new Tensor(context.Input(0).Shape, xArray);
         if (channelsPerGroup == 1 && groups > 1)
         {
             DepthwiseConvolution.Run(context, x.Data, context.Input(1).Data, bias?.Data, y.Data, batch, cin, height, width, cout, outH, outW, g);
@@ -55,7 +73,7 @@ internal sealed unsafe class ConvKernel : Kernel
 
         // Packed once per node from a copy read for the purpose: the executor keeps only the
         // packed form, not the weights as well (250 MB less for yolov3).
-        var packed = context.State(() => PackWeights(context, groups, rowsPerGroup, depth));
+        var packed = context.State(() => PackWeights(context, groups, rowsPerGroup, depth, xnor));
 
         var chunk = Math.Min(ColumnChunk, Gemm.RoundUpToNR(columns));
         var chunks = (columns + chunk - 1) / chunk;
@@ -165,13 +183,42 @@ internal sealed unsafe class ConvKernel : Kernel
         }
     }
 
-    private static PackedPanels[] PackWeights(KernelContext context, int groups, int rowsPerGroup, int depth)
+    /// <summary>
+    /// Darknet's binarize_weights: every filter becomes +/- the mean of its absolute values, by
+    /// sign (0 → -mean). A BatchNorm folded into such a conv commutes with this: scaling a filter
+    /// by a scales its mean and keeps (a &gt; 0) or flips (a &lt; 0) every sign together.
+    /// </summary>
+    private static void BinarizePerFilter(Span<float> weights, int depth)
+    {
+        for (var row = 0; row + depth <= weights.Length; row += depth)
+        {
+            var filter = weights.Slice(row, depth);
+            double sum = 0;
+            foreach (var w in filter)
+            {
+                sum += Math.Abs(w);
+            }
+
+            var mean = (float)(sum / depth);
+            for (var i = 0; i < filter.Length; i++)
+            {
+                filter[i] = filter[i] > 0 ? mean : -mean;
+            }
+        }
+    }
+
+    private static PackedPanels[] PackWeights(KernelContext context, int groups, int rowsPerGroup, int depth, bool xnor)
     {
         var count = groups * rowsPerGroup * depth;
         var weights = ArrayPool<float>.Shared.Rent(count);
         try
         {
             context.CopyInput(1, weights.AsSpan(0, count));
+            if (xnor)
+            {
+                BinarizePerFilter(weights.AsSpan(0, count), depth);
+            }
+
             var packed = new PackedPanels[groups];
             for (var group = 0; group < groups; group++)
             {

@@ -39,9 +39,9 @@ public sealed class ConvKernelTests
     }
 
     [TestMethod]
-    public void Xnor_convolution_is_refused_rather_than_computed_wrongly()
+    public void Xnor_depthwise_convolution_is_refused_rather_than_computed_wrongly()
     {
-        Assert.ThrowsExactly<NotSupportedException>(() => Run("Conv", Iota(1, 1, 2, 2), a => a.Set("kernel_shape", [1L, 1L]).Set("xnor", 1L), T([1, 1, 1, 1], 1)));
+        Assert.ThrowsExactly<NotSupportedException>(() => Run("Conv", Iota(1, 2, 2, 2), a => a.Set("kernel_shape", [1L, 1L]).Set("group", 2L).Set("xnor", 1L), T([2, 1, 1, 1], 1, 1)));
     }
 
     /// <summary>
