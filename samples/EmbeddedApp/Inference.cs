@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
 
@@ -6,10 +7,14 @@ namespace EmbeddedApp;
 /// <summary>The one place the sample runs a model: the engine's reference executor.</summary>
 internal static class Inference
 {
+    // One executor per model: it loads and packs the weights on its first run and keeps them.
+    private static readonly ConditionalWeakTable<Model, ReferenceExecutor> s_executors = new();
+
     /// <summary>Runs <paramref name="model"/> on one input and returns every graph output by name.</summary>
     public static IReadOnlyDictionary<string, (Shape Shape, float[] Data)> Run(Model model, string inputName, Shape shape, float[] data)
     {
-        var outputs = new ReferenceExecutor(model.Graph).Run(new Dictionary<string, Tensor> { [inputName] = new(shape, data) });
+        var executor = s_executors.GetValue(model, m => new ReferenceExecutor(m.Graph));
+        var outputs = executor.Run(new Dictionary<string, Tensor> { [inputName] = new(shape, data) });
         return outputs.ToDictionary(p => p.Key, p => (p.Value.Shape, p.Value.Data));
     }
 

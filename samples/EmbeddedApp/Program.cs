@@ -35,7 +35,7 @@ try
         input[i] = (float)((state >> 40) / (double)(1UL << 24));
     }
 
-    // First runs load weights and compile code; the second runs are what inference costs.
+    // First runs load and pack the weights and compile code; the second runs are what inference costs.
     var fusedOutputs = Inference.Run(fused, inputName, inputShape, input);
     var originalOutputs = Inference.Run(original, inputName, inputShape, input);
     clock.Restart();
