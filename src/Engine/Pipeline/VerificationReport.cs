@@ -31,12 +31,12 @@ public sealed record VerificationReport(VerifyMode Mode, double AbsoluteToleranc
             $"verification ({Mode}, |a-b| <= {AbsoluteTolerance:G3} + {RelativeTolerance:G3}*max(|b|, channel rms)): {(Passed ? "passed" : "FAILED")}, {Comparisons.Count} comparison(s), max abs error {MaxAbsoluteError:G3}, max rel error {MaxRelativeError:G3}");
         if (Worst is { } worst)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"; worst: {worst.Subject} output {worst.Output} (abs {worst.MaxAbsoluteError:G3}, rel {worst.MaxRelativeError:G3})");
+            sb.Append(CultureInfo.InvariantCulture, $"; worst: {worst.Subject}, value {worst.Output} (abs {worst.MaxAbsoluteError:G3}, rel {worst.MaxRelativeError:G3})");
         }
 
         if (FirstFailure is { } first)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"; first over tolerance: {first.Subject} output {first.Output} (abs {first.MaxAbsoluteError:G3})");
+            sb.Append(CultureInfo.InvariantCulture, $"; first over tolerance: {first.Subject}, value {first.Output} (abs {first.MaxAbsoluteError:G3})");
         }
 
         return sb.ToString();
