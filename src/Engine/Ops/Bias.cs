@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Ops;
@@ -11,15 +10,7 @@ public sealed class Bias : OpKind
 {
     public override string Name => "Bias";
 
-    public override Shape[] InferShapes(OpContext context)
-    {
-        var x = context.Input(0);
-        var b = context.Input(1);
-        var channels = x.Rank > 1 ? x[1] : x[0];
-        return b.ElementCount == channels
-            ? [x]
-            : throw context.Error(DiagnosticCodes.ShapeMismatch, $"bias has {b.ElementCount} values for {channels} channels.");
-    }
+    public override Shape[] InferShapes(OpContext context) => [PerChannel.Require(context, 1, "bias")];
 
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Normalization: context.Output.ElementCount) };

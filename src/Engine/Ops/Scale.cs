@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Ops;
@@ -11,15 +10,7 @@ public sealed class Scale : OpKind
 {
     public override string Name => "Scale";
 
-    public override Shape[] InferShapes(OpContext context)
-    {
-        var x = context.Input(0);
-        var s = context.Input(1);
-        var channels = x.Rank > 1 ? x[1] : x[0];
-        return s.ElementCount == channels
-            ? [x]
-            : throw context.Error(DiagnosticCodes.ShapeMismatch, $"scale has {s.ElementCount} values for {channels} channels.");
-    }
+    public override Shape[] InferShapes(OpContext context) => [PerChannel.Require(context, 1, "scale")];
 
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Normalization: Checked.Mul(context.HasInput(2) ? 2 : 1, context.Output.ElementCount)) };
