@@ -1,9 +1,10 @@
 using Google.Protobuf;
 using NeuralBuild.Engine.Execution;
-using NeuralBuild.Engine.Formats;
-using NeuralBuild.Engine.Formats.Caffe;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
+using NeuralBuild.Engine.Formats.Caffe;
+using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Numerics;
 
 namespace NeuralBuild.SyntheticWeights;
 

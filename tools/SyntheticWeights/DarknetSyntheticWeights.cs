@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Numerics;
 
 namespace NeuralBuild.SyntheticWeights;
 

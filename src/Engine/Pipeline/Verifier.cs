@@ -1,5 +1,6 @@
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Numerics;
 using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Pipeline;
@@ -102,18 +103,14 @@ public static class Verifier
         return new ReferenceExecutor(graph).Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [input] = value })[output];
     }
 
-    /// <summary>Deterministic inputs in [-1, 1) from SplitMix64 (no dependence on System.Random's algorithm).</summary>
+    /// <summary>Deterministic inputs in [-1, 1) (SplitMix64: no dependence on System.Random's algorithm).</summary>
     private static Tensor RandomTensor(Shape shape, ulong seed)
     {
+        var random = new SplitMix64(seed);
         var data = new float[checked((int)shape.ElementCount)];
-        var state = seed;
         for (var i = 0; i < data.Length; i++)
         {
-            var z = state += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            data[i] = (float)(((z >> 11) * (1.0 / (1UL << 53)) * 2.0) - 1.0);
+            data[i] = (float)random.Uniform(-1, 1);
         }
 
         return new Tensor(shape, data);

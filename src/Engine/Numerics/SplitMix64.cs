@@ -1,4 +1,4 @@
-namespace NeuralBuild.SyntheticWeights;
+namespace NeuralBuild.Engine.Numerics;
 
 /// <summary>
 /// SplitMix64: a tiny PRNG with a published, fixed output sequence, so generated files are
