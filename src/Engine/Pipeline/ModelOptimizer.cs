@@ -35,6 +35,8 @@ public static class ModelOptimizer
         var before = CostModel.Analyze(model);
         Lap("read and analyse");
         var passes = PassManager.Run(model.Graph);
+        var remaining = model.Graph.Nodes.Select(n => n.Origin.Index).ToHashSet();
+        var removed = before.Layers.Select(l => l.Index).Where(i => !remaining.Contains(i)).ToList();
         Lap("passes");
 
         var verification = request.Verify switch
@@ -65,6 +67,7 @@ public static class ModelOptimizer
             OptimizedWeightsPath = outWeights,
             Before = before,
             After = after,
+            RemovedLayers = removed,
             Timings = timings,
             Passes = passes,
             Verification = verification,

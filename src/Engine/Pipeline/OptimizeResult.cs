@@ -21,6 +21,9 @@ public sealed record OptimizeResult
     /// <summary>Null when verification was off.</summary>
     public VerificationReport? Verification { get; init; }
 
+    /// <summary>Source layers the passes removed entirely (Dropout, a forward-folded BatchNorm, …), by index.</summary>
+    public IReadOnlyList<int> RemovedLayers { get; init; } = [];
+
     /// <summary>Wall time of each phase, in order.</summary>
     public IReadOnlyList<(string Phase, TimeSpan Time)> Timings { get; init; } = [];
 

@@ -76,7 +76,7 @@ internal static class FuseCommand
             sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] (line {e.Origin.Location.Line}) {e.Pass}: {e.Detail}\n");
         }
 
-        var removed = result.Before.Layers.Select(l => l.Index).Except(result.Before.Layers.Where(l => l.Ops.Any(op => op is not ("Dropout" or "Identity"))).Select(l => l.Index)).ToList();
+        var removed = result.RemovedLayers;
         sb.Append(CultureInfo.InvariantCulture, $"\nlayers removed: {(removed.Count == 0 ? "none" : string.Join(", ", removed))}\n\n");
         sb.Append("| metric | before | after | change |\n|---|---:|---:|---:|\n");
         void Row(string name, long before, long after, Func<long, string> format) =>
