@@ -7,7 +7,22 @@ namespace NeuralBuild.Engine.Pipeline;
 /// Error of one compared output under <c>|a-b| &lt;= atol + rtol*max(|b|, rms of b's channel)</c>. The relative error is
 /// taken where <c>rtol*|b| &gt;= atol</c>; <see cref="WorstExcess"/> is the largest <c>|a-b| - (atol + rtol*|b|)</c>.
 /// </summary>
-public sealed record OutputComparison(string Subject, string Output, long Elements, double MaxAbsoluteError, double MaxRelativeError, double WorstExcess, bool Passed);
+public sealed record OutputComparison(string Subject, string Output, long Elements, double MaxAbsoluteError, double MaxRelativeError, double WorstExcess, bool WithinTolerance)
+{
+    /// <summary>
+    /// Max absolute error on the same value of the original model against itself with its weights
+    /// moved by rounding (<see cref="Verifier.VerifyModels"/>); null when not measured (the
+    /// comparison is within tolerance, or the check is per fold).
+    /// </summary>
+    public double? RoundingFloor { get; init; }
+
+    public double FloorFactor { get; init; }
+
+    /// <summary>Over tolerance, but no further from the original than float32 rounding of its own weights carries it (times <see cref="FloorFactor"/>).</summary>
+    public bool WithinRoundingFloor => !WithinTolerance && RoundingFloor is { } floor && MaxAbsoluteError <= FloorFactor * floor;
+
+    public bool Passed => WithinTolerance || WithinRoundingFloor;
+}
 
 /// <summary>What verification compared and how far apart the two sides were.</summary>
 public sealed record VerificationReport(VerifyMode Mode, double AbsoluteTolerance, double RelativeTolerance, IReadOnlyList<OutputComparison> Comparisons)
@@ -32,6 +47,14 @@ public sealed record VerificationReport(VerifyMode Mode, double AbsoluteToleranc
         if (Worst is { } worst)
         {
             sb.Append(CultureInfo.InvariantCulture, $"; worst: {worst.Subject}, value {worst.Output} (abs {worst.MaxAbsoluteError:G3}, rel {worst.MaxRelativeError:G3})");
+        }
+
+        var onFloor = Comparisons.Where(c => c.WithinRoundingFloor).ToList();
+        if (onFloor.Count > 0)
+        {
+            var closest = onFloor.MaxBy(c => c.MaxAbsoluteError / c.RoundingFloor!.Value)!;
+            sb.Append(CultureInfo.InvariantCulture,
+                $"; {onFloor.Count} comparison(s) over tolerance but within {closest.FloorFactor:G3}x the float32 rounding floor (highest {closest.MaxAbsoluteError / closest.RoundingFloor!.Value:G3}x the floor, at {closest.Subject}, value {closest.Output})");
         }
 
         if (FirstFailure is { } first)
@@ -74,9 +97,13 @@ public sealed record VerificationReport(VerifyMode Mode, double AbsoluteToleranc
         {
             double a = actual[i], b = expected[i];
             var abs = Math.Abs(a - b);
-            if (double.IsNaN(abs))
+            if (a == b || (double.IsNaN(a) && double.IsNaN(b)))
             {
-                abs = double.IsNaN(a) && double.IsNaN(b) ? 0 : double.PositiveInfinity;
+                abs = 0; // equal infinities too: their difference is NaN
+            }
+            else if (double.IsNaN(abs))
+            {
+                abs = double.PositiveInfinity;
             }
 
             maxAbs = Math.Max(maxAbs, abs);

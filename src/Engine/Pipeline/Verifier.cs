@@ -31,11 +31,31 @@ public static class Verifier
     }
 
     /// <summary>
+    /// How many times the rounding floor a whole-model comparison may reach when it is over the
+    /// plain tolerance. Measured on ResNet-50 and MobileNet v1/v2 with synthetic weights: correctly
+    /// folded models stay within about 1 to 2 times their floor (docs/design-notes.md).
+    /// </summary>
+    public const double DefaultFloorFactor = 4;
+
+    /// <summary>
     /// Runs both whole models on one seeded input and compares the model outputs and the output
     /// of every layer both graphs still have, so a failure points at the first layer that drifts.
     /// </summary>
-    public static VerificationReport VerifyModels(Model original, Model optimised, double atol, double rtol, Shape? inputShape = null)
+    /// <remarks>
+    /// Deep networks carry float32 rounding differences forward and amplify them (BatchNorm
+    /// divides by small deviations, a residual sum cancels), so a correct fold of ResNet-50 can be
+    /// over a fixed tolerance at its last layers. When any comparison is over tolerance, the
+    /// original model is run a second time with its conv / FC weights moved by rounding (see
+    /// <see cref="RoundingPerturbedData"/>): that run's error on each value is the value's
+    /// rounding floor, what float32 alone does to this network. A comparison over tolerance but
+    /// within <paramref name="floorFactor"/> times its floor passes, and the report says so. A
+    /// wrong fold moves whole channels, orders of magnitude above the floor; the floor of the first
+    /// layers is near zero, so a fault is still caught where it starts. 0 turns the floor off.
+    /// </remarks>
+    public static VerificationReport VerifyModels(Model original, Model optimised, double atol, double rtol, Shape? inputShape = null, double floorFactor = DefaultFloorFactor)
     {
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(optimised);
         var (name, declared) = original.Graph.Inputs.First();
         var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = RandomTensor(inputShape ?? declared, Seed) };
         var optimisedValues = new HashSet<string>(optimised.Graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
@@ -54,13 +74,53 @@ public static class Verifier
 
         var expected = new ReferenceExecutor(original.Graph).Run(input, wanted);
         var actual = new ReferenceExecutor(optimised.Graph).Run(input, wanted.Where(optimisedValues.Contains).ToList());
-        var comparisons = original.Graph.Outputs
+        var compared = original.Graph.Outputs
             .Where(actual.ContainsKey)
-            .Select(o => VerificationReport.Compare("model output", o, expected[o].Shape, actual[o].Data, expected[o].Data, atol, rtol))
-            .Concat(layerOutputs.Select(l => VerificationReport.Compare(
-                $"layer {l.Layer.Index} [{l.Layer.Kind}] ({l.Layer.Location})", l.Value, expected[l.Value].Shape, actual[l.Value].Data, expected[l.Value].Data, atol, rtol)))
+            .Select(o => (Subject: "model output", Value: o))
+            .Concat(layerOutputs.Select(l => (Subject: $"layer {l.Layer.Index} [{l.Layer.Kind}] ({l.Layer.Location})", l.Value)))
             .ToList();
+        var comparisons = compared
+            .Select(c => VerificationReport.Compare(c.Subject, c.Value, expected[c.Value].Shape, actual[c.Value].Data, expected[c.Value].Data, atol, rtol))
+            .ToList();
+
+        if (floorFactor > 0 && comparisons.Any(c => !c.Passed))
+        {
+            var overTolerance = comparisons.Where(c => !c.Passed).Select(c => c.Output).ToHashSet(StringComparer.Ordinal);
+            var rounded = new ReferenceExecutor(WithRoundedWeights(original.Graph)).Run(input, [.. overTolerance]);
+            comparisons = comparisons.Select(c => c.Passed ? c : c with
+            {
+                RoundingFloor = VerificationReport.Compare(c.Subject, c.Output, expected[c.Output].Shape, rounded[c.Output].Data, expected[c.Output].Data, atol, rtol).MaxAbsoluteError,
+                FloorFactor = floorFactor,
+            }).ToList();
+        }
+
         return new VerificationReport(VerifyMode.Model, atol, rtol, comparisons);
+    }
+
+    /// <summary>The same graph (nodes shared, nothing copied) with every weight of a conv / FC layer read through <see cref="RoundingPerturbedData"/>.</summary>
+    private static Graph WithRoundedWeights(Graph graph)
+    {
+        var copy = new Graph();
+        foreach (var (name, shape) in graph.Inputs)
+        {
+            copy.Inputs[name] = shape;
+        }
+
+        copy.Nodes.AddRange(graph.Nodes);
+        copy.Outputs.AddRange(graph.Outputs);
+        var weighted = graph.Nodes
+            .Where(n => n.OpType is "Conv" or "ConvTranspose" or "FullyConnected" or "LocallyConnected" or "MatMul")
+            .SelectMany(n => n.Inputs.Skip(1))
+            .ToHashSet(StringComparer.Ordinal);
+        var seed = Seed;
+        foreach (var (name, init) in graph.Initializers)
+        {
+            copy.Initializers[name] = weighted.Contains(name) && init.Data is { } data && init.DataType == DataType.Float32
+                ? new Initializer(name, init.Shape, new RoundingPerturbedData(data, ++seed), init.DataType)
+                : init;
+        }
+
+        return copy;
     }
 
     /// <summary>

@@ -8,7 +8,8 @@ namespace NeuralBuild.Tool.Commands;
 /// <summary>
 /// <c>dotnet neural verify ORIGINAL OPTIMISED [--weights …] [--optimised-weights …]</c>: runs both
 /// models on the same seeded input and reports the error of every output and every layer they
-/// share. Exit code 2 when any comparison is over tolerance.
+/// share. Exit code 2 when any comparison is over tolerance and over its rounding floor
+/// (<see cref="Verifier.VerifyModels"/>).
 /// </summary>
 internal static class VerifyCommand
 {
@@ -50,8 +51,9 @@ internal static class VerifyCommand
                     .ToList();
             foreach (var c in shown)
             {
+                var floor = c.RoundingFloor is { } f ? string.Create(CultureInfo.InvariantCulture, $", rounding floor {f:G3} ({c.MaxAbsoluteError / f:G3}x, limit {c.FloorFactor:G3}x)") : string.Empty;
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(c.Passed ? "ok  " : "FAIL")} {c.Subject} {c.Output}: {c.Elements} values, max abs {c.MaxAbsoluteError:G3}, max rel {c.MaxRelativeError:G3}"));
+                    $"{(c.Passed ? "ok  " : "FAIL")} {c.Subject} {c.Output}: {c.Elements} values, max abs {c.MaxAbsoluteError:G3}, max rel {c.MaxRelativeError:G3}{floor}"));
             }
 
             Console.Out.WriteLine(report.Summary());

@@ -106,6 +106,59 @@ public sealed class CaffeOptimizerTests
         }
     }
 
+    /// <summary>
+    /// The default pipeline with whole-model verification: over the plain tolerance at the deep
+    /// layers (see the test above), the written model passes on the rounding floor the verifier
+    /// measures itself, and says so.
+    /// </summary>
+    [TestMethod]
+    [DataRow("resnet50.deploy.prototxt")]
+    [DataRow("mobilenet_v1.deploy.prototxt")]
+    [DataRow("mobilenet_v2.deploy.prototxt")]
+    [DataRow("mobilenet_ssd.deploy.prototxt")]
+    public void Whole_model_verification_passes_at_the_default_tolerance(string file)
+    {
+        using var fixture = new DarknetFixture();
+        var prototxt = Prepare(fixture, file, 5);
+        var result = ModelOptimizer.Optimize(new OptimizeRequest { DefinitionPath = prototxt, Verify = VerifyMode.Model, OutputDirectory = Path.Combine(fixture.Folder, "out") });
+
+        TestContext.WriteLine(result.Verification!.Summary());
+        Assert.IsTrue(result.Verification.Passed, result.Verification.Summary());
+        Assert.IsTrue(result.Verification.Comparisons.Take(5).All(c => c.WithinTolerance), "the first layers pass without the floor");
+    }
+
+    /// <summary>
+    /// The floor does not hide a wrong fold where it is largest, at the last layers: one output
+    /// channel of ResNet-50's res5c_branch2c (the last conv) scaled by 1 + 1e-3, a tenth of a
+    /// percent, as a fold with a slightly wrong epsilon or variance would do, fails there.
+    /// </summary>
+    [TestMethod]
+    public void A_one_per_mille_channel_error_in_the_last_conv_is_not_rescued_by_the_floor()
+    {
+        using var fixture = new DarknetFixture();
+        var prototxt = Prepare(fixture, "resnet50.deploy.prototxt", 5);
+        var result = ModelOptimizer.Optimize(new OptimizeRequest { DefinitionPath = prototxt, Verify = VerifyMode.None, OutputDirectory = Path.Combine(fixture.Folder, "out") });
+        var original = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = Path.ChangeExtension(prototxt, ".caffemodel") });
+        var fused = ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath });
+        var conv = fused.Graph.Nodes.Single(n => n.Name == "res5c_branch2c");
+        var weights = fused.Graph.Initializers[conv.Inputs[1]];
+        var values = weights.Data!.ToArray();
+        var perChannel = values.Length / (int)weights.Shape[0];
+        for (var i = 17 * perChannel; i < 18 * perChannel; i++)
+        {
+            values[i] *= 1.001f;
+        }
+
+        weights.Data = new NeuralBuild.Engine.Ir.ArrayData(values);
+        var report = Verifier.VerifyModels(original, fused, 1e-5, 1e-4);
+
+        TestContext.WriteLine(report.Summary());
+        Assert.IsFalse(report.Passed, report.Summary());
+        var failed = report.Comparisons.Where(c => !c.Passed).ToList();
+        Assert.IsTrue(failed.All(c => c.RoundingFloor is not null), "the floor was measured and did not cover the error");
+        StringAssert.Contains(report.FirstFailure!.Subject, "[Eltwise]", report.Summary()); // res5c = res5b + branch2c, the first shared value after the conv
+    }
+
     [TestMethod]
     public void A_caffemodel_of_another_network_is_a_coded_error_and_writes_nothing()
     {

@@ -2,7 +2,8 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 
 /// <summary>
 /// SSD's DetectionOutput at inference (detection_output_layer.cpp, CPU), per image: decode every
-/// prior's offsets (CENTER_SIZE, CORNER or CORNER_SIZE, scaled by the prior's variances); for each
+/// prior's offsets (CENTER_SIZE, CORNER or CORNER_SIZE, scaled by the prior's variances unless
+/// <c>variance_encoded_in_target</c>: the network then predicts offsets already scaled); for each
 /// class but the background, keep the boxes scoring above <c>confidence_threshold</c>, the best
 /// <c>top_k</c> of them by score (stable order), and run greedy NMS (a box is dropped when its
 /// IoU with a kept box exceeds <c>nms_threshold</c>); then, when more than <c>keep_top_k</c> survive
@@ -29,6 +30,7 @@ internal sealed class DetectionOutputKernel : Kernel
         var nmsThreshold = (float)a.Float("nms_threshold", 0.3);
         var threshold = (float)a.Float("confidence_threshold", 0);
         var codeType = a.String("code_type", "CenterSize");
+        var varianceInTarget = a.Int("variance_encoded_in_target", 0) != 0;
         var batch = checked((int)loc.Shape[0]);
         var boxes = priors.Length / 8;
         var locClasses = shareLocation ? 1 : classes;
@@ -44,7 +46,7 @@ internal sealed class DetectionOutputKernel : Kernel
                 for (var p = 0; p < boxes; p++)
                 {
                     var l = ((((n * boxes) + p) * locClasses) + lc) * 4;
-                    Decode(codeType, priors, boxes, p, loc.Data.AsSpan(l, 4), decoded[lc].AsSpan(p * 4, 4));
+                    Decode(codeType, varianceInTarget, priors, boxes, p, loc.Data.AsSpan(l, 4), decoded[lc].AsSpan(p * 4, 4));
                 }
             }
 
@@ -112,10 +114,12 @@ internal sealed class DetectionOutputKernel : Kernel
         }
     }
 
-    private static void Decode(string codeType, float[] priors, int boxes, int p, ReadOnlySpan<float> l, Span<float> box)
+    private static readonly float[] s_unitVariance = [1f, 1f, 1f, 1f];
+
+    private static void Decode(string codeType, bool varianceInTarget, float[] priors, int boxes, int p, ReadOnlySpan<float> l, Span<float> box)
     {
         var prior = priors.AsSpan(p * 4, 4);
-        var v = priors.AsSpan((boxes * 4) + (p * 4), 4);
+        ReadOnlySpan<float> v = varianceInTarget ? s_unitVariance : priors.AsSpan((boxes * 4) + (p * 4), 4);
         float pw = prior[2] - prior[0], ph = prior[3] - prior[1];
         switch (codeType)
         {

@@ -805,7 +805,8 @@ internal sealed class CaffeGraphBuilder
             .Set("nms_threshold", (double)(d.NmsParam?.NmsThreshold ?? 0.3f))
             .Set("top_k", (long)(d.NmsParam is { HasTopK: true } nms ? nms.TopK : -1))
             .Set("confidence_threshold", (double)d.ConfidenceThreshold)
-            .Set("code_type", d.CodeType.ToString()));
+            .Set("code_type", d.CodeType.ToString())
+            .Set("variance_encoded_in_target", d.VarianceEncodedInTarget ? 1L : 0L));
     }
 
     // ----------------------------------------------------------------------------------------

@@ -211,6 +211,18 @@ public sealed class CaffeKernelTests
         AssertValues([0, 1, 0.9f, 0.04f, 0.2f, 0.84f, 0.6f, -1, -1, -1, -1, -1, -1, -1], y, 1e-6f);
     }
 
+    [TestMethod]
+    public void Detection_output_with_variance_encoded_in_target_ignores_the_prior_variances()
+    {
+        // Same prior and variances as above, offsets already scaled by the network: (.1, 0, ln 2, 0):
+        // cx = .1*.4 + .4 = .44, w = exp(ln 2) * .4 = .8 -> the same box [.04, .2, .84, .6].
+        var loc = T([1, 4], 0.1f, 0, (float)Math.Log(2), 0);
+        var conf = T([1, 2], 0.1f, 0.9f);
+        var priors = T([1, 2, 4], 0.2f, 0.2f, 0.6f, 0.6f, 0.1f, 0.1f, 0.2f, 0.2f);
+        var y = Run("DetectionOutput", loc, a => { Ssd(classes: 2, keepTopK: 1)(a); a.Set("variance_encoded_in_target", 1L); }, conf, priors);
+        AssertValues([0, 1, 0.9f, 0.04f, 0.2f, 0.84f, 0.6f], y, 1e-6f);
+    }
+
     private static Action<Attributes> Ssd(int classes, int keepTopK) => a => a
         .Set("num_classes", (long)classes).Set("share_location", 1L).Set("background_label_id", 0L).Set("keep_top_k", (long)keepTopK)
         .Set("nms_threshold", 0.45).Set("top_k", 400L).Set("confidence_threshold", 0.1).Set("code_type", "CenterSize");

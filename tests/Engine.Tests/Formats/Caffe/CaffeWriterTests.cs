@@ -149,4 +149,69 @@ public sealed class CaffeWriterTests
         Assert.ThrowsExactly<NotSupportedException>(() => ModelFormats.ForPath("x.prototxt").Write(model, Path.Combine(dir, "tiny.prototxt"), Path.Combine(dir, "tiny.caffemodel")));
         Assert.IsEmpty(Directory.GetFiles(dir));
     }
+
+    /// <summary>A legacy V1 net (<c>layers { type: CONVOLUTION }</c>) with its V1 caffemodel, the form old model zoos still ship.</summary>
+    private const string V1Net = """
+        name: "v1"
+        input: "data"
+        input_dim: 1 input_dim: 3 input_dim: 8 input_dim: 8
+        layers { name: "conv1" type: CONVOLUTION bottom: "data" top: "conv1" blobs_lr: 1 convolution_param { num_output: 4 kernel_size: 3 } }
+        layers { name: "relu1" type: RELU bottom: "conv1" top: "conv1" }
+        layers { name: "drop1" type: DROPOUT bottom: "conv1" top: "drop1" dropout_param { dropout_ratio: 0.5 } }
+        layers { name: "fc" type: INNER_PRODUCT bottom: "drop1" top: "fc" inner_product_param { num_output: 5 } }
+
+        """;
+
+    private static byte[] V1Weights()
+    {
+        static V1LayerParameter V1(string name, V1LayerParameter.Types.LayerType type, params BlobProto[] blobs)
+        {
+            var layer = new V1LayerParameter { Name = name, Type = type };
+            layer.Blobs.AddRange(blobs);
+            return layer;
+        }
+
+        var net = new NetParameter { Name = "v1" };
+        net.Layers.Add(V1("conv1", V1LayerParameter.Types.LayerType.Convolution, Blob(1, 0, 4, 3, 3, 3), Blob(1, 1, 4)));
+        net.Layers.Add(V1("relu1", V1LayerParameter.Types.LayerType.Relu));
+        net.Layers.Add(V1("drop1", V1LayerParameter.Types.LayerType.Dropout));
+        net.Layers.Add(V1("fc", V1LayerParameter.Types.LayerType.InnerProduct, Blob(2, 0, 5, 144), Blob(2, 1, 5)));
+        return net.ToByteArray();
+    }
+
+    [TestMethod]
+    public void A_V1_net_comes_back_byte_for_byte_and_keeps_its_V1_form_when_dropout_is_removed()
+    {
+        using var fixture = new CaffeFixture();
+        var weights = V1Weights();
+        var prototxt = fixture.Write("v1.prototxt", V1Net);
+        var caffemodel = fixture.Write("v1.caffemodel", weights);
+        var dir = Path.Combine(OutDir(fixture), "out");
+        Directory.CreateDirectory(dir);
+        var format = ModelFormats.ForPath("x.prototxt");
+
+        format.Write(Read(prototxt, caffemodel), Path.Combine(dir, "same.prototxt"), Path.Combine(dir, "same.caffemodel"));
+        Assert.AreEqual(V1Net, File.ReadAllText(Path.Combine(dir, "same.prototxt")));
+        CollectionAssert.AreEqual(weights, File.ReadAllBytes(Path.Combine(dir, "same.caffemodel")));
+
+        var model = Read(prototxt, caffemodel);
+        var report = PassManager.Run(model.Graph);
+        Assert.IsTrue(report.Applied.Any(a => a.Pass == "RemoveDropout"), string.Join("; ", report.Applied.Select(a => a.Pass)));
+        format.Write(model, Path.Combine(dir, "v1.prototxt"), Path.Combine(dir, "v1.caffemodel"));
+
+        // The dropout line goes and fc reads the blob dropout read; every other line stays as written.
+        var expected = V1Net
+            .Replace("layers { name: \"drop1\" type: DROPOUT bottom: \"conv1\" top: \"drop1\" dropout_param { dropout_ratio: 0.5 } }\n", string.Empty, StringComparison.Ordinal)
+            .Replace("bottom: \"drop1\"", "bottom: \"conv1\"", StringComparison.Ordinal);
+        Assert.AreEqual(expected, File.ReadAllText(Path.Combine(dir, "v1.prototxt")));
+        var written = NetParameter.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "v1.caffemodel")));
+        Assert.IsEmpty(written.Layer, "still a V1 caffemodel");
+        CollectionAssert.AreEqual(new[] { "conv1", "relu1", "fc" }, written.Layers.Select(l => l.Name).ToArray());
+
+        var original = Read(prototxt, caffemodel);
+        var rewritten = Read(Path.Combine(dir, "v1.prototxt"), Path.Combine(dir, "v1.caffemodel"));
+        var verification = NeuralBuild.Engine.Pipeline.Verifier.VerifyModels(original, rewritten, 1e-6, 1e-6);
+        Assert.IsTrue(verification.Passed, verification.Summary());
+        Assert.AreEqual(0, verification.MaxAbsoluteError, "removing dropout changes no arithmetic");
+    }
 }
