@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
 using NeuralBuild.Engine.Formats.Caffe;
@@ -53,9 +54,23 @@ public static class CaffeSyntheticWeights
     /// unrelated to the activations, deep residual networks drift far from unit scale, and float32
     /// rounding differences grow with depth.
     /// </summary>
+    /// <remarks>
+    /// Statistics need samples: SSD's last extra layers are 2x2 and 1x1, where one image gives one
+    /// value per channel, a variance of 0, and a BatchNorm that multiplies by 1/sqrt(eps). The pass runs
+    /// as many images (at most 8) as give every BatchNorm at least 64 values per channel.
+    /// </remarks>
     private static void Calibrate(Model model, string weightsPath, NetParameter net, SyntheticWeightsOptions options)
     {
-        var loaded = ModelFormats.Read(model.DefinitionPath, new ModelReadOptions { WeightsPath = weightsPath, InputShape = model.Graph.Inputs.First().Value });
+        var shapes = ShapeInference.Run(model.Graph);
+        var declared = model.Graph.Inputs.First().Value;
+        var smallestPlane = model.Graph.Nodes
+            .Where(n => n.OpType == "BatchNormalization")
+            .Select(n => shapes[n.Inputs[0]])
+            .Select(s => s.ElementCount / s[0] / s[1])
+            .DefaultIfEmpty(64)
+            .Min();
+        var images = (long)Math.Clamp(Math.Ceiling(64.0 / Math.Max(1, smallestPlane)), 1, 8);
+        var loaded = ModelFormats.Read(model.DefinitionPath, new ModelReadOptions { WeightsPath = weightsPath, InputShape = declared.WithDim(0, declared[0] * images) });
         var graph = loaded.Graph;
         var caffe = (CaffeModel)loaded.SourceDocument!;
         var random = new SplitMix64(options.Seed ^ 0x5851F42D4C957F2DUL);
