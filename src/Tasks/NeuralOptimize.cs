@@ -65,9 +65,14 @@ public sealed class NeuralOptimize : Microsoft.Build.Utilities.Task
             // A copy keeps its source's timestamp; outputs must be newer than every input to be up to date.
             var now = DateTime.UtcNow;
             File.SetLastWriteTimeUtc(result.OptimizedDefinitionPath, now);
-            File.SetLastWriteTimeUtc(result.OptimizedWeightsPath, now);
             File.Move(result.OptimizedDefinitionPath, outputs[1], overwrite: true);
-            File.Move(result.OptimizedWeightsPath, outputs[2], overwrite: true);
+
+            // ONNX keeps its weights inside the definition: one file, already in place.
+            if (!string.Equals(result.OptimizedWeightsPath, result.OptimizedDefinitionPath, StringComparison.Ordinal))
+            {
+                File.SetLastWriteTimeUtc(result.OptimizedWeightsPath, now);
+                File.Move(result.OptimizedWeightsPath, outputs[2], overwrite: true);
+            }
             var metrics = ModelMetrics.FromReport(
                 result.After,
                 definition,

@@ -265,4 +265,45 @@ public sealed class BuildTests
         Assert.IsTrue(noop.Succeeded, noop.ToString());
         Assert.IsTrue(noop.OptimizeSkipped, "an unchanged Caffe model is up to date");
     }
+
+    [TestMethod]
+    public void Onnx_model_is_fused_embedded_budgeted_and_baselined_like_a_darknet_one()
+    {
+        var s = new Scenario(Feed, "onnx");
+        var onnx = s.OnnxModel("net.onnx");
+        var csproj = s.Project("<NeuralModel Include=\"net.onnx\" ModelVersion=\"1.0.0\" />", Program("Net"));
+
+        var first = s.Build("-p:NeuralUpdateBaseline=true \"-p:NeuralBaselineReason=first release\"");
+        Assert.IsTrue(first.Succeeded, first.ToString());
+        Assert.AreEqual(55_296L + 2_048L, MetricsMacc(s.Neural("Net", "metrics.json")));
+
+        // One file holds graph and weights: written once, embedded once, the BatchNormalization folded away.
+        var fused = NeuralBuild.Engine.Formats.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(s.Neural("Net", "net.onnx")));
+        CollectionAssert.AreEqual(new[] { "Conv", "Relu", "MaxPool", "Conv" }, fused.Graph.Node.Select(n => n.OpType).ToArray());
+        Assert.HasCount(3, fused.Graph.Node[0].Input, "the folded conv gained a bias");
+        Assert.IsFalse(fused.Graph.Initializer.Any(i => i.Name.StartsWith("bn1.", StringComparison.Ordinal)), "BN parameters dropped");
+        var run = s.Run("bin/Debug/net10.0/app.dll");
+        Assert.AreEqual($"Net macc=57344 definitionBytes={new FileInfo(s.Neural("Net", "net.onnx")).Length}", run.Output.Trim());
+        var entry = JsonDocument.Parse(File.ReadAllText(s.Path_("neural-baseline.json"))).RootElement.GetProperty("models").GetProperty("net.onnx");
+        Assert.AreEqual(57_344L, entry.GetProperty("metrics").GetProperty("macc").GetInt64());
+
+        // conv1 holds 55,296 of the 57,344 MACC: the budget error names the model file and that node.
+        var failed = s.Build("-p:NeuralMaxMacc=50k");
+        Assert.AreEqual(1, failed.ExitCode, failed.ToString());
+        var error = failed.Errors.Single();
+        Assert.StartsWith($"{onnx}: error NM1001: MACC is ", error);
+        Assert.Contains("(57,344)", error);
+        Assert.Contains("conv1", error);
+        Assert.EndsWith($"[{csproj}]", error);
+
+        var noop = s.Build();
+        Assert.IsTrue(noop.Succeeded, noop.ToString());
+        Assert.IsTrue(noop.OptimizeSkipped, "an unchanged ONNX model is up to date");
+
+        // New weights, same architecture: optimised again, and the metrics still equal the baseline.
+        s.OnnxModel("net.onnx", seed: 4);
+        var changed = s.Build();
+        Assert.IsTrue(changed.Succeeded, "same architecture, new weights: metrics equal the baseline\n" + changed);
+        Assert.IsTrue(changed.OptimizeRan, "new weights are optimised again");
+    }
 }
