@@ -35,6 +35,7 @@ internal sealed class OnnxGraphBuilder
     private readonly Dictionary<string, Constant> _constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _initializerIndex = new(StringComparer.Ordinal);
     private readonly HashSet<int> _folded = [];
+    private readonly Dictionary<int, IReadOnlyList<string>> _nodeInputs = [];
     private long _opset;
 
     private OnnxGraphBuilder(string path, ModelProto proto, Shape? inputOverride)
@@ -51,7 +52,8 @@ internal sealed class OnnxGraphBuilder
         var builder = new OnnxGraphBuilder(path, proto, inputOverride);
         builder.BuildAll();
         graph = builder._graph;
-        return new OnnxModel(path, proto, builder._opset, builder._initializerIndex, builder._folded);
+        var data = graph.Initializers.ToDictionary(i => i.Key, i => i.Value.Data, StringComparer.Ordinal);
+        return new OnnxModel(path, proto, builder._opset, builder._initializerIndex, builder._folded, builder._nodeInputs, data);
     }
 
     private void BuildAll()
@@ -689,7 +691,9 @@ internal sealed class OnnxGraphBuilder
                     throw Invalid(node, "the mask output is not supported");
                 }
 
-                Emit(index, node, node.OpType == "Dropout" ? "Dropout" : "Identity", [x], new Attributes(), inPlace: true);
+                // A Cast keeps its target type: it changes the element type, so RemoveDropout leaves it.
+                Emit(index, node, node.OpType == "Dropout" ? "Dropout" : "Identity", [x],
+                    node.OpType == "Cast" ? new Attributes().Set("to", AttrInt(node, "to", (long)DT.Float)) : new Attributes(), inPlace: true);
                 break;
             case "ReduceMean":
                 {
@@ -1087,6 +1091,7 @@ internal sealed class OnnxGraphBuilder
         }
 
         _graph.Nodes.Add(node);
+        _nodeInputs[index] = [.. node.Inputs];
     }
 
     private OpContext Context(NodeProto source, IReadOnlyList<Shape?> shapes) =>
