@@ -134,7 +134,7 @@ public sealed class OnnxOptimizerTests
             Assert.IsLessThanOrEqualTo(bound, c.MaxRelativeError, $"{c.Subject} {c.Output}: fused {c.MaxRelativeError:G3}, floor {floorByValue[c.Output]:G3}");
         }
 
-        foreach (var c in report.Comparisons.Take(5))
+        foreach (var c in report.Comparisons.Where(c => c.Subject.StartsWith("layer", StringComparison.Ordinal)).Take(5))
         {
             Assert.IsTrue(c.Passed, $"{c.Subject} {c.Output}: {c.MaxAbsoluteError:G3}");
         }
