@@ -2,6 +2,7 @@ using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Passes;
+using NeuralBuild.Engine.Pipeline;
 using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.Engine.Tests.Support;
 using static NeuralBuild.Engine.Tests.Formats.Onnx.OnnxFoldHarness;
@@ -156,6 +157,8 @@ public sealed class OnnxFoldTests
 
         CollectionAssert.AreEqual(new[] { "FoldChannelMulAdd", "FoldChannelMulAdd" }, outcome.Report.Applied.Select(e => e.Pass).ToArray(), outcome.Events);
         CollectionAssert.AreEqual(new[] { "Conv" }, outcome.WrittenOps.ToArray());
+        var layers = Verifier.VerifyFolds(outcome.Report, 1e-5, 1e-4);
+        Assert.IsTrue(layers.Passed && layers.Comparisons.Count == 2, layers.Summary());
         var x = RandomInput(outcome.Original.Graph.Inputs["x"]);
         var p = ConvAlone(dir, x);
         var expected = new Tensor(p.Shape, [.. p.Data.Select((v, i) => (v * s[(i / 36) % 6]) + t[(i / 36) % 6])]);

@@ -122,6 +122,24 @@ public sealed class OnnxWriterTests
     }
 
     [TestMethod]
+    public void A_cast_is_not_removed_with_the_identities()
+    {
+        // Cast to DOUBLE changes the element type of what its reader gets; only the Identity goes.
+        using var dir = new TempDirectory();
+        var model = Model(13,
+            [Node("Conv", "conv", ["x", "w"], ["c"], Ints("kernel_shape", 3, 3)), Node("Identity", "id", ["c"], ["i"]), Node("Cast", "cast", ["i"], ["y"], Int("to", 11))],
+            [Random("w", 1, -0.5, 0.5, 6, 3, 3, 3)]);
+        model.Graph.Output.Add(new ValueInfoProto { Name = "y", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 11, Shape = Value("y", [1, 6, 6, 6]).Type.TensorType.Shape } } });
+        model.Graph.Output.RemoveAt(0);
+
+        var outcome = FoldAndWrite(dir, model);
+
+        CollectionAssert.AreEqual(new[] { "Conv", "Cast" }, outcome.WrittenOps.ToArray());
+        StringAssert.Contains(outcome.Report.NotApplied.Single(e => e.Node == "cast").Detail, "changes the element type");
+        OnnxChecker.Check(outcome.WrittenPath);
+    }
+
+    [TestMethod]
     public void An_output_that_cannot_take_its_producers_place_keeps_an_identity()
     {
         // y1 and y2 are both Identity(c): c is renamed y1, and y2 = Identity(y1). y3 = Identity(x) of the graph input.
@@ -300,6 +318,22 @@ public sealed class OnnxWriterTests
 
         Assert.AreEqual(new FileInfo(dir.Combine("weights.bin")).Length, new FileInfo(output + ".data").Length);
         OnnxChecker.Check(output);
+    }
+
+    [TestMethod]
+    public void A_node_no_file_node_stands_for_is_refused_before_anything_is_written()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("net.onnx", ConvBnRelu().ToByteArray());
+        var model = ModelFormats.Read(path);
+        var relu = model.Graph.Nodes.Single(n => n.OpType == "Activation");
+        model.Graph.Nodes.Add(new Node("extra", "Activation", [relu.Outputs[0]], ["extra"], relu.Origin, new Attributes().Set("function", "relu")));
+        var output = dir.Combine("out.onnx");
+
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => new OnnxFormat().Write(model, output, output));
+
+        StringAssert.Contains(e.Message, "'extra'");
+        Assert.IsFalse(File.Exists(output));
     }
 
     /// <summary>Values that fail half way through being read.</summary>
