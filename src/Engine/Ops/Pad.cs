@@ -5,7 +5,8 @@ namespace NeuralBuild.Engine.Ops;
 
 /// <summary>
 /// Pads every axis (ONNX Pad): attribute <c>pads</c> holds the begin amounts of all axes, then
-/// the end amounts; <c>mode</c> is constant, reflect or edge. Data movement only.
+/// the end amounts; <c>mode</c> is constant (with <c>value</c>, default 0), reflect or edge.
+/// Data movement only.
 /// </summary>
 public sealed class Pad : OpKind
 {

@@ -5,7 +5,10 @@ namespace NeuralBuild.Engine.Ops;
 
 /// <summary>
 /// Resizes by per-axis <c>scales</c> (output <c>floor(in * scale)</c>) or to explicit <c>sizes</c>
-/// (ONNX Resize and Upsample). Attribute <c>mode</c>: nearest, linear or cubic. Cost per output
+/// (ONNX Resize and Upsample). Attribute <c>mode</c>: nearest, linear or cubic; how output
+/// positions map to input coordinates is ONNX's: <c>coordinate_transformation_mode</c>,
+/// <c>nearest_mode</c>, <c>cubic_coeff_a</c>, <c>exclude_outside</c>, <c>extrapolation_value</c> and
+/// <c>roi</c>, which the reader always sets for the model's opset (see the Resize kernel). Cost per output
 /// element: nearest 0 (a copy); linear 3 per spatial axis (two multiplies and an add of the
 /// interpolation along that axis: 6 for bilinear); cubic 7 per spatial axis (four multiplies, three adds).
 /// </summary>

@@ -4,7 +4,8 @@ namespace NeuralBuild.Engine.Ops;
 
 /// <summary>
 /// Softmax over each of <c>groups</c> equal slices of the flattened item (Darknet [softmax]);
-/// <c>temperature</c> divides the logits. Cost: 4 FLOPs per element (subtract the max, exp,
+/// <c>temperature</c> divides the logits. With <c>axis</c> (Caffe, ONNX): along that axis; adding
+/// <c>coerce_2d</c> (ONNX before opset 13): over all axes from <c>axis</c> on together. Cost: 4 FLOPs per element (subtract the max, exp,
 /// add to the sum, divide).
 /// </summary>
 public sealed class Softmax : OpKind

@@ -12,10 +12,14 @@ internal static class AffineIntoProducer
 {
     private static readonly HashSet<string> s_foldable = new(StringComparer.Ordinal) { "Conv", "ConvTranspose", "FullyConnected" };
 
-    /// <summary>Cheap structural checks. Returns the producer, or null with the reason it cannot fold.</summary>
-    public static Node? FindProducer(Graph graph, Node affine, Dictionary<string, Node> producers, out string reason)
+    /// <summary>Cheap structural checks on the producer of the affine node's input 0. Returns the producer, or null with the reason it cannot fold.</summary>
+    public static Node? FindProducer(Graph graph, Node affine, Dictionary<string, Node> producers, out string reason) =>
+        FindProducer(graph, affine, producers, 0, out reason);
+
+    /// <summary>As above, for the producer of input <paramref name="input"/> (the side of an ONNX Mul/Add that is not the constant).</summary>
+    public static Node? FindProducer(Graph graph, Node affine, Dictionary<string, Node> producers, int input, out string reason)
     {
-        if (!producers.TryGetValue(affine.Inputs[0], out var producer))
+        if (!producers.TryGetValue(affine.Inputs[input], out var producer))
         {
             reason = "its input is the graph input, not a conv/deconv/FC output";
             return null;
@@ -24,6 +28,12 @@ internal static class AffineIntoProducer
         if (!s_foldable.Contains(producer.OpType))
         {
             reason = $"its input comes from {producer.OpType} '{producer.Name}' (layer {producer.Origin.Index}), not from a conv, deconv or FC; nothing linear to fold into";
+            return null;
+        }
+
+        if (graph.Outputs.Contains(producer.Outputs[0]))
+        {
+            reason = $"the output of '{producer.Name}' is a model output: the model delivers it as it is before this layer, so folding would change what it delivers";
             return null;
         }
 
@@ -47,9 +57,27 @@ internal static class AffineIntoProducer
             return null;
         }
 
-        if (producer.Inputs.Count > 2 && producer.Inputs[2].Length > 0 && (!graph.Initializers.TryGetValue(producer.Inputs[2], out var bias) || bias.Data is null))
+        if (producer.Inputs.Count > 2 && producer.Inputs[2].Length > 0)
         {
-            reason = $"the bias of '{producer.Name}' is not constant";
+            if (!graph.Initializers.TryGetValue(producer.Inputs[2], out var bias) || bias.Data is null)
+            {
+                reason = $"the bias of '{producer.Name}' is not constant";
+                return null;
+            }
+
+            var channels = OutputChannels(producer, weights.Shape);
+            if (bias.Shape.ElementCount != channels)
+            {
+                // ONNX Gemm's C may be a scalar or a full matrix; only one value per output channel folds.
+                reason = $"the bias of '{producer.Name}' has shape {bias.Shape}, not one value for each of its {channels} output channels";
+                return null;
+            }
+        }
+
+        if (producer.OpType == "FullyConnected" && (producer.Attributes.Float("alpha", 1) != 1 || producer.Attributes.Float("beta", 1) != 1))
+        {
+            // Gemm computes alpha * A * B + beta * C; the fold below assumes alpha = beta = 1.
+            reason = $"'{producer.Name}' is a Gemm with alpha {producer.Attributes.Float("alpha", 1)} and beta {producer.Attributes.Float("beta", 1)}; only alpha = beta = 1 folds";
             return null;
         }
 
@@ -122,6 +150,14 @@ internal static class AffineIntoProducer
             return a[((i / inPerGroup) * outPerGroup) + j];
         });
     }
+
+    /// <summary>Output channels of a foldable producer from its weights' shape.</summary>
+    public static long OutputChannels(Node producer, Shape weights) => producer.OpType switch
+    {
+        "ConvTranspose" => weights[1] * producer.Attributes.Int("group", 1),
+        "FullyConnected" when producer.Attributes.Int("transpose", 0) != 0 => weights[1],
+        _ => weights[0],
+    };
 
     internal static string UniqueName(Graph graph, string name)
     {

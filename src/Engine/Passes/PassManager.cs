@@ -14,6 +14,7 @@ public static class PassManager
         new RemoveDropout(),
         new FoldBatchNorm(),
         new FoldScale(),
+        new FoldChannelMulAdd(),
         new FoldBatchNormIntoFollowingConv(),
     ];
 

@@ -6,7 +6,8 @@ namespace NeuralBuild.Engine.Passes;
 /// Removes nodes that do nothing at inference.
 /// <para>Before: <c>X → Dropout → Y</c> (also Identity: Darknet [cost], [empty]; ONNX Identity).</para>
 /// <para>After: readers of Y read X.</para>
-/// <para>Preconditions: none; a graph output produced by such a node becomes its input.</para>
+/// <para>Preconditions: none; a graph output produced by such a node becomes its input. An
+/// Identity that stands for an ONNX Cast (attribute <c>to</c>) changes the element type and stays.</para>
 /// </summary>
 public sealed class RemoveDropout : GraphPass
 {
@@ -16,6 +17,12 @@ public sealed class RemoveDropout : GraphPass
     {
         foreach (var node in graph.Nodes.Where(n => n.OpType is "Dropout" or "Identity").ToList())
         {
+            if (node.Attributes.Has("to"))
+            {
+                NotApplied(report, node, "a Cast changes the element type of its input; removing it would change what its readers receive");
+                continue;
+            }
+
             GraphEditing.ReplaceUses(graph, node.Outputs[0], node.Inputs[0]);
             graph.Nodes.Remove(node);
             Applied(report, node, $"removed {node.OpType}; its readers now read '{node.Inputs[0]}'");

@@ -8,14 +8,15 @@ namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
 /// <c>dotnet neural fuse MODEL --output DIR [--weights FILE] [--dialect …] [--verify none|layers|model]</c>:
-/// writes the optimised definition and weights, and a report of folds applied and refused, layers
+/// writes the optimised definition and weights (for ONNX one .onnx file, plus NAME.onnx.data when the
+/// source kept its weights as external data), and a report of folds applied and refused, layers
 /// removed, and the figures before and after.
 /// </summary>
 internal static class FuseCommand
 {
     public static Command Create()
     {
-        var model = new Argument<FileInfo>("model") { Description = "Model definition (.cfg)." };
+        var model = new Argument<FileInfo>("model") { Description = "Model definition (.cfg, .prototxt or .onnx)." };
         var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Folder for the optimised model and fuse-report.md.", Required = true };
         var weights = CommonOptions.Weights();
         var input = CommonOptions.Input();
@@ -61,7 +62,10 @@ internal static class FuseCommand
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"# fuse {Path.GetFileName(result.Before.ModelPath)}\n\n");
-        sb.Append(CultureInfo.InvariantCulture, $"written: {result.OptimizedDefinitionPath}, {result.OptimizedWeightsPath}\n\n");
+        var written = result.OptimizedWeightsPath == result.OptimizedDefinitionPath
+            ? result.OptimizedDefinitionPath // ONNX: weights inside the model file
+            : $"{result.OptimizedDefinitionPath}, {result.OptimizedWeightsPath}";
+        sb.Append(CultureInfo.InvariantCulture, $"written: {written}\n\n");
         var applied = result.Passes.Applied.ToList();
         var refused = result.Passes.NotApplied.ToList();
         sb.Append(CultureInfo.InvariantCulture, $"## applied ({applied.Count})\n\n");

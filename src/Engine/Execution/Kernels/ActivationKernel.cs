@@ -4,7 +4,7 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 
 /// <summary>
 /// Element-wise activation (<see cref="ActivationFunctions"/>: darknet's formulas; ONNX's for
-/// HardSigmoid, HardSwish, Softplus and PRelu, whose slope may be a per-channel input).
+/// HardSigmoid, HardSwish, Softplus, Clip and PRelu, whose slope input broadcasts to the input).
 /// </summary>
 internal sealed class ActivationKernel : Kernel
 {
@@ -28,22 +28,56 @@ internal sealed class ActivationKernel : Kernel
             apply(x.AsSpan((int)start, (int)(end - start)), y.AsSpan((int)start, (int)(end - start))));
     }
 
-    /// <summary>PRelu: one slope per channel from input 1, or the <c>alpha</c> attribute for all.</summary>
+    /// <summary>
+    /// PRelu: <c>x &gt; 0 ? x : slope * x</c>. Caffe's PReLU (attribute <c>channel_shared</c>) has one
+    /// slope per channel or one for all; ONNX's slope input broadcasts to X the numpy way (aligned
+    /// from the last axis: a (C, 1, 1) slope is per channel, a (W) slope varies along the last axis);
+    /// without a slope input the <c>alpha</c> attribute is the slope.
+    /// </summary>
     private static void RunPrelu(KernelContext context, float alpha)
     {
         var x = context.Input(0);
         var y = context.Output.Data;
-        var slopes = context.OptionalInput(1)?.Data;
-        var layout = TensorLayout.Of(x.Shape);
-        if (slopes is not null && slopes.Length != 1 && slopes.Length != layout.Channels)
+        var slope = context.OptionalInput(1);
+        if (slope is null || slope.Data.Length == 1)
         {
-            throw context.Unsupported($"a PRelu slope of {slopes.Length} values for {layout.Channels} channels");
+            ActivationFunctions.Leaky(x.Data, y, slope?.Data[0] ?? alpha);
+            return;
         }
 
-        for (var plane = 0; plane < layout.Planes; plane++)
+        if (context.Attributes.Has("channel_shared"))
         {
-            var slope = slopes is null ? alpha : slopes[slopes.Length == 1 ? 0 : plane % layout.Channels];
-            ActivationFunctions.Leaky(x.Data.AsSpan(plane * layout.Plane, layout.Plane), y.AsSpan(plane * layout.Plane, layout.Plane), slope);
+            var layout = TensorLayout.Of(x.Shape);
+            if (slope.Data.Length != layout.Channels)
+            {
+                throw context.Unsupported($"a PRelu slope of {slope.Data.Length} values for {layout.Channels} channels");
+            }
+
+            for (var plane = 0; plane < layout.Planes; plane++)
+            {
+                ActivationFunctions.Leaky(x.Data.AsSpan(plane * layout.Plane, layout.Plane), y.AsSpan(plane * layout.Plane, layout.Plane), slope.Data[plane % layout.Channels]);
+            }
+
+            return;
         }
+
+        if (!Broadcasting.Fits(slope.Shape, x.Shape))
+        {
+            throw context.Unsupported($"a PRelu slope of shape {slope.Shape}, which does not broadcast to {x.Shape}");
+        }
+
+        var strides = new[] { Broadcasting.Strides(x.Shape, x.Shape), Broadcasting.Strides(slope.Shape, x.Shape) };
+        var inner = x.Shape.Rank == 0 ? 1 : checked((int)x.Shape[-1]);
+        var step = x.Shape.Rank == 0 ? 0 : strides[1][^1];
+        var src = x.Data;
+        var slopes = slope.Data;
+        Broadcasting.ForEachRow(x.Shape, strides, (at, offsets) =>
+        {
+            for (var i = 0; i < inner; i++)
+            {
+                var v = src[at + i];
+                y[at + i] = v > 0 ? v : slopes[offsets[1] + (i * step)] * v;
+            }
+        });
     }
 }

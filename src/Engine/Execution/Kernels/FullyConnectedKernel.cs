@@ -9,7 +9,10 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// matrix-vector product bounded by reading W once: it runs as vectorised dot products over
 /// blocks of W's rows on all cores rather than through <see cref="Gemm"/>, whose 16- or 32-column
 /// tiles would be almost all padding for a single input column. With <c>transpose = 1</c> (Caffe
-/// InnerProduct) W is stored (I, J); the kernel transposes it once per executor.
+/// InnerProduct) W is stored (I, J); the kernel transposes it once per executor. ONNX Gemm adds
+/// <c>alpha</c> and <c>beta</c>, <c>y = alpha * (x · W) + beta * C</c>, where the bias C broadcasts to
+/// the (N, J) result the numpy way: (J) or (1, J) per output, a scalar for all, (N, 1) per item,
+/// (N, J) per element.
 /// </summary>
 internal sealed class FullyConnectedKernel : Kernel
 {
@@ -19,7 +22,10 @@ internal sealed class FullyConnectedKernel : Kernel
     {
         var x = context.Input(0);
         var w = context.Input(1);
-        var bias = context.OptionalInput(2)?.Data;
+        var biasTensor = context.OptionalInput(2);
+        var bias = biasTensor?.Data;
+        var alpha = (float)context.Attributes.Float("alpha", 1);
+        var beta = (float)context.Attributes.Float("beta", 1);
         var y = context.Output;
         var batch = checked((int)x.Shape[0]);
         var inputs = checked((int)x.Shape.ElementsPerItem);
@@ -28,6 +34,20 @@ internal sealed class FullyConnectedKernel : Kernel
         if (w.Shape[transposed ? 0 : 1] != inputs)
         {
             throw context.Error($"weights {w.Shape} do not fit {inputs} inputs.");
+        }
+
+        // The bias's strides along the items and the outputs of the (N, J) result.
+        int itemStride = 0, outputStride = 1;
+        if (biasTensor is not null)
+        {
+            var matrix = new Ir.Shape(batch, outputs);
+            if (!Broadcasting.Fits(biasTensor.Shape, matrix))
+            {
+                throw context.Error($"bias {biasTensor.Shape} does not broadcast to the {batch}x{outputs} result.");
+            }
+
+            var strides = Broadcasting.Strides(biasTensor.Shape, matrix);
+            (itemStride, outputStride) = (strides[0], strides[1]);
         }
 
         var weights = transposed ? context.State(() => Transpose(w.Data, inputs, outputs)) : w.Data;
@@ -40,7 +60,8 @@ internal sealed class FullyConnectedKernel : Kernel
                 var row = weights.AsSpan(j * inputs, inputs);
                 for (var n = 0; n < batch; n++)
                 {
-                    dst[(n * outputs) + j] = Dot(row, src.AsSpan(n * inputs, inputs)) + (bias?[j] ?? 0f);
+                    var b = bias is null ? 0f : beta * bias[(n * itemStride) + (j * outputStride)];
+                    dst[(n * outputs) + j] = (alpha * Dot(row, src.AsSpan(n * inputs, inputs))) + b;
                 }
             }
         });

@@ -1,5 +1,4 @@
 using NeuralBuild.Engine.Execution.Primitives;
-using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Execution.Kernels;
 
@@ -35,8 +34,8 @@ internal sealed class MulKernel : Kernel
         }
 
         var rank = y.Shape.Rank;
-        var strideA = BroadcastStrides(a.Shape, y.Shape);
-        var strideB = BroadcastStrides(b.Shape, y.Shape);
+        var strideA = Broadcasting.Strides(a.Shape, y.Shape);
+        var strideB = Broadcasting.Strides(b.Shape, y.Shape);
         var dims = y.Shape.Dims.Select(d => checked((int)d)).ToArray();
         var index = new int[rank];
         int offsetA = 0, offsetB = 0;
@@ -60,21 +59,5 @@ internal sealed class MulKernel : Kernel
                 index[axis] = 0;
             }
         }
-    }
-
-    /// <summary>Strides of <paramref name="shape"/> seen through the broadcast output shape (0 on broadcast axes).</summary>
-    private static int[] BroadcastStrides(Shape shape, Shape output)
-    {
-        var strides = new int[output.Rank];
-        var stride = 1;
-        for (var axis = output.Rank - 1; axis >= 0; axis--)
-        {
-            var source = axis - (output.Rank - shape.Rank);
-            var dim = source >= 0 ? checked((int)shape[source]) : 1;
-            strides[axis] = dim == 1 ? 0 : stride;
-            stride *= dim;
-        }
-
-        return strides;
     }
 }

@@ -6,7 +6,9 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// Darknet [softmax] (forward_softmax_layer): each batch item is cut into <c>groups</c>
 /// consecutive slices of inputs/groups values and each slice gets its own softmax at
 /// <c>temperature</c>. A node with an <c>axis</c> attribute (Caffe Softmax) is a softmax along that
-/// axis at every position of the others (<see cref="AxisSoftmax"/>).
+/// axis at every position of the others (<see cref="AxisSoftmax"/>). With <c>coerce_2d</c> (ONNX
+/// Softmax before opset 13) the input is seen as a matrix of the axes before <c>axis</c> by the
+/// axes from it on, and each row, all of those trailing axes together, gets one softmax.
 /// </summary>
 internal sealed class SoftmaxKernel : Kernel
 {
@@ -20,8 +22,16 @@ internal sealed class SoftmaxKernel : Kernel
         var y = context.Output;
         if (context.Attributes.Has("axis"))
         {
-            var axis = context.Attributes.Int("axis");
-            AxisSoftmax.Apply(x.Data, y.Data, x.Shape, checked((int)(axis < 0 ? axis + x.Shape.Rank : axis)));
+            var axisAttribute = context.Attributes.Int("axis");
+            var axis = checked((int)(axisAttribute < 0 ? axisAttribute + x.Shape.Rank : axisAttribute));
+            if (context.Attributes.Int("coerce_2d", 0) != 0)
+            {
+                var rows = Ir.Checked.Product(x.Shape.Dims.Take(axis).ToArray());
+                AxisSoftmax.Apply(x.Data, y.Data, new Ir.Shape(rows, x.Shape.ElementCount / rows), 1);
+                return;
+            }
+
+            AxisSoftmax.Apply(x.Data, y.Data, x.Shape, axis);
             return;
         }
 

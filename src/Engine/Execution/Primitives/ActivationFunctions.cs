@@ -7,7 +7,7 @@ namespace NeuralBuild.Engine.Execution.Primitives;
 /// both define a function they agree), shared by the Activation kernel and the convolution
 /// epilogue so that fused and separate runs give the same bits. Transcendentals are evaluated in
 /// double, as pjreddie's <c>exp</c>-based forms are; the float results match AlexeyAB's
-/// <c>expf</c> forms to an ulp. Non-darknet functions follow ONNX (HardSigmoid, HardSwish, Softplus).
+/// <c>expf</c> forms to an ulp. Non-darknet functions follow ONNX (HardSigmoid, HardSwish, Softplus, Clip).
 /// </summary>
 internal static class ActivationFunctions
 {
@@ -41,6 +41,7 @@ internal static class ActivationFunctions
             "mish" => static (a, b) => Map(a, b, static v => (float)(v * Math.Tanh(DarknetSoftplus(v)))),
             "hard_mish" => static (a, b) => Map(a, b, static v => v > 0 ? v : v > -2 ? (v * v / 2) + v : 0f),
             "hardsigmoid" => HardSigmoid(attributes),
+            "clip" => Clip(attributes),
             "hardswish" => static (a, b) => Map(a, b, static v => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f)),
             "softplus" => static (a, b) => Map(a, b, static v => (float)(Math.Max(v, 0.0) + Math.Log(1.0 + Math.Exp(-Math.Abs((double)v))))),
             _ => throw unsupported($"activation '{function}'"),
@@ -56,6 +57,23 @@ internal static class ActivationFunctions
             for (var i = 0; i < a.Length; i++)
             {
                 b[i] = Math.Clamp((slope * a[i]) + offset, 0f, 1f);
+            }
+        };
+    }
+
+    /// <summary>
+    /// ONNX Clip: <c>min(max(x, min), max)</c> in that order, so bounds with min &gt; max give max
+    /// everywhere, as ONNX Runtime does; NaN stays NaN.
+    /// </summary>
+    private static Action<ReadOnlySpan<float>, Span<float>> Clip(Ir.Attributes attributes)
+    {
+        var low = (float)attributes.Float("min", double.NegativeInfinity);
+        var high = (float)attributes.Float("max", double.PositiveInfinity);
+        return (a, b) =>
+        {
+            for (var i = 0; i < a.Length; i++)
+            {
+                b[i] = Math.Min(Math.Max(a[i], low), high);
             }
         };
     }

@@ -64,6 +64,21 @@ public sealed class OnnxFormat : IModelFormat
         };
     }
 
-    public void Write(Model model, string definitionPath, string weightsPath) =>
-        throw new NotSupportedException("Writing ONNX models is issue 6 part 2; this build reads and analyses them.");
+    /// <summary>
+    /// Writes the model read from an ONNX file, after passes, as one .onnx file (weights inside, or in
+    /// <c>NAME.onnx.data</c> beside it when the source kept weights as external data); see
+    /// <see cref="OnnxWriter"/>. ONNX has no separate weights file: <paramref name="weightsPath"/> is
+    /// <see cref="DefaultWeightsPath"/> of the definition, the definition itself.
+    /// </summary>
+    public void Write(Model model, string definitionPath, string weightsPath)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(definitionPath);
+        if (!string.Equals(Path.GetFullPath(weightsPath), Path.GetFullPath(definitionPath), StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"ONNX keeps its weights in the model file; the weights path '{weightsPath}' must be the definition path '{definitionPath}'.", nameof(weightsPath));
+        }
+
+        OnnxWriter.Write(model, definitionPath);
+    }
 }

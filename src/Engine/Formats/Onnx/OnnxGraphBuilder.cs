@@ -22,6 +22,21 @@ internal sealed class OnnxGraphBuilder
     /// <summary>Default-domain operator set versions whose operator semantics this reader implements.</summary>
     public static VersionRange SupportedOpsets { get; } = VersionRange.Parse("[7, 18]");
 
+    /// <summary>Default-domain operators that become IR nodes (<see cref="Map"/>); each may also fold when its inputs are constant.</summary>
+    public static IReadOnlySet<string> MappedOperators { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Conv", "ConvTranspose", "BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Softplus",
+        "HardSigmoid", "HardSwish", "Clip", "Add", "Sub", "Mul", "Div", "MaxPool", "AveragePool", "GlobalAveragePool",
+        "GlobalMaxPool", "Gemm", "MatMul", "Flatten", "Reshape", "Transpose", "Concat", "Split", "Slice", "Pad", "Resize",
+        "Upsample", "Softmax", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Cast", "ReduceMean",
+    };
+
+    /// <summary>Default-domain operators read only as constants, folded at read time (<see cref="TryFold"/>); on a computed value they are NM0202.</summary>
+    public static IReadOnlySet<string> FoldedOperators { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Constant", "Shape", "Gather", "ConstantOfShape",
+    };
+
     /// <summary>Constants larger than this are not expanded to fold arithmetic on them.</summary>
     private const long FoldLimit = 1 << 20;
 
@@ -35,6 +50,7 @@ internal sealed class OnnxGraphBuilder
     private readonly Dictionary<string, Constant> _constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _initializerIndex = new(StringComparer.Ordinal);
     private readonly HashSet<int> _folded = [];
+    private readonly Dictionary<int, IReadOnlyList<string>> _nodeInputs = [];
     private long _opset;
 
     private OnnxGraphBuilder(string path, ModelProto proto, Shape? inputOverride)
@@ -51,7 +67,8 @@ internal sealed class OnnxGraphBuilder
         var builder = new OnnxGraphBuilder(path, proto, inputOverride);
         builder.BuildAll();
         graph = builder._graph;
-        return new OnnxModel(path, proto, builder._opset, builder._initializerIndex, builder._folded);
+        var data = graph.Initializers.ToDictionary(i => i.Key, i => i.Value.Data, StringComparer.Ordinal);
+        return new OnnxModel(path, proto, builder._opset, builder._initializerIndex, builder._folded, builder._nodeInputs, data);
     }
 
     private void BuildAll()
@@ -561,9 +578,14 @@ internal sealed class OnnxGraphBuilder
                 Emit(index, node, "ConvTranspose", [x, Weight(node, 1, "W"), .. Optional(node, 2)], ConvTransposeAttributes(node));
                 break;
             case "BatchNormalization":
-                if (node.Output.Skip(1).Any(o => o.Length > 0))
+                if (node.Output.Skip(1).Any(o => o.Length > 0) || AttrInt(node, "training_mode", 0) != 0)
                 {
-                    throw Invalid(node, "training-mode outputs (running mean / variance) are not supported; export the model in eval mode");
+                    throw Invalid(node, "training mode (batch statistics, running mean / variance outputs) is not supported; export the model in eval mode");
+                }
+
+                if (AttrInt(node, "spatial", 1) == 0)
+                {
+                    throw Invalid(node, "spatial=0 (statistics per element rather than per channel) is not supported");
                 }
 
                 Emit(index, node, "BatchNormalization", [x, Weight(node, 1, "scale"), Weight(node, 2, "B"), Weight(node, 3, "mean"), Weight(node, 4, "var")],
@@ -576,8 +598,17 @@ internal sealed class OnnxGraphBuilder
                 Activation(index, node, "leaky", new Attributes().Set("alpha", (double)AttrFloat(node, "alpha", 0.01f)));
                 break;
             case "PRelu":
-                Emit(index, node, "Activation", [x, Weight(node, 1, "slope")], new Attributes().Set("function", "prelu"));
-                break;
+                {
+                    var slope = Weight(node, 1, "slope");
+                    if (!BroadcastsTo(ShapeOf(slope), ShapeOf(x)))
+                    {
+                        throw Invalid(node, $"slope {ShapeOf(slope)} does not broadcast to the input {ShapeOf(x)}");
+                    }
+
+                    Emit(index, node, "Activation", [x, slope], new Attributes().Set("function", "prelu"));
+                    break;
+                }
+
             case "Sigmoid":
                 Activation(index, node, "sigmoid");
                 break;
@@ -651,7 +682,7 @@ internal sealed class OnnxGraphBuilder
 
             case "Concat":
                 {
-                    var inputs = node.Input.Where(i => i.Length > 0).Select((_, i) => Value(node, i)).ToList();
+                    var inputs = Enumerable.Range(0, node.Input.Count).Where(i => node.Input[i].Length > 0).Select(i => Value(node, i)).ToList();
                     var rank = ShapeOf(inputs[0]).Rank;
                     Emit(index, node, "Concat", inputs, new Attributes().Set("axis", Norm(AttrInt(node, "axis", 1), rank, clamp: false)));
                     break;
@@ -663,6 +694,12 @@ internal sealed class OnnxGraphBuilder
             case "Slice":
                 {
                     var (starts, ends, axes, steps) = SliceSpec(node, 1);
+                    var rank = ShapeOf(x).Rank;
+                    if (axes.Select(a => Norm(a, rank, clamp: false)).Distinct().Count() != axes.Length)
+                    {
+                        throw Invalid(node, $"axes [{string.Join(", ", axes)}] name an axis twice");
+                    }
+
                     Emit(index, node, "StridedSlice", [x], new Attributes().Set("starts", starts).Set("ends", ends).Set("axes", axes).Set("steps", steps));
                     break;
                 }
@@ -675,8 +712,18 @@ internal sealed class OnnxGraphBuilder
                 Resize(index, node);
                 break;
             case "Softmax":
-                Emit(index, node, "Softmax", [x], new Attributes().Set("axis", AttrInt(node, "axis", _opset >= 13 ? -1 : 1)));
-                break;
+                {
+                    // Before opset 13 Softmax flattens the axes from `axis` on into one and normalises over them all.
+                    var attributes = new Attributes().Set("axis", AttrInt(node, "axis", _opset >= 13 ? -1 : 1));
+                    if (_opset < 13)
+                    {
+                        attributes.Set("coerce_2d", 1L);
+                    }
+
+                    Emit(index, node, "Softmax", [x], attributes);
+                    break;
+                }
+
             case "Squeeze":
             case "Unsqueeze":
                 Emit(index, node, "Reshape", [x], new Attributes().Set("shape", ReshapedShape(node, ShapeOf(x)).Dims.ToArray()));
@@ -684,18 +731,20 @@ internal sealed class OnnxGraphBuilder
             case "Identity":
             case "Dropout":
             case "Cast":
-                if (node.Output.Skip(1).Any(o => o.Length > 0))
-                {
-                    throw Invalid(node, "the mask output is not supported");
-                }
-
-                Emit(index, node, node.OpType == "Dropout" ? "Dropout" : "Identity", [x], new Attributes(), inPlace: true);
+                PassThrough(index, node);
                 break;
             case "ReduceMean":
                 {
                     var attributes = new Attributes().Set("keepdims", AttrInt(node, "keepdims", 1));
                     var axes = AttrInts(node, "axes") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "axes") : null);
-                    if (axes is not null)
+                    if (axes is { Length: 0 } && AttrInt(node, "noop_with_empty_axes", 0) != 0)
+                    {
+                        // Opset 18: no axes with noop_with_empty_axes=1 leaves the input as it is.
+                        Emit(index, node, "Identity", [x], new Attributes(), inPlace: true);
+                        break;
+                    }
+
+                    if (axes is { Length: > 0 })
                     {
                         attributes.Set("axes", axes);
                     }
@@ -708,6 +757,42 @@ internal sealed class OnnxGraphBuilder
                 throw Unsupported(node, $"operator {node.OpType} is not supported; its cost would be unknown, so the model is refused rather than reported with a zero");
         }
     }
+
+    /// <summary>
+    /// Identity, Dropout (inference: its input) and Cast between float types, which the float32 IR
+    /// holds unchanged. Anything these would compute differently is refused: Dropout in training
+    /// mode, a mask output, a Cast to an integer, boolean or 16-bit float type (which rounds).
+    /// </summary>
+    private void PassThrough(int index, NodeProto node)
+    {
+        if (node.Output.Skip(1).Any(o => o.Length > 0))
+        {
+            throw Invalid(node, "the mask output is not supported");
+        }
+
+        if (node.OpType == "Dropout" && node.Input.Count > 2 && node.Input[2].Length > 0 && Doubles(node, 2, "training_mode").Any(v => v != 0))
+        {
+            throw Invalid(node, "training_mode=true (random dropout) is not supported; export the model in eval mode");
+        }
+
+        if (node.OpType == "Cast")
+        {
+            var to = (DT)AttrInt(node, "to", (long)DT.Undefined);
+            if (to is not (DT.Float or DT.Double))
+            {
+                throw Invalid(node, $"a Cast of a computed value to {to} is not supported; NeuralBuild computes in float32, where only casts to FLOAT and DOUBLE leave the values unchanged");
+            }
+        }
+
+        // A Cast keeps its target type: in the file it changes the element type (to DOUBLE, or to
+        // FLOAT from another type), so RemoveDropout leaves it where the writer must keep it.
+        var attributes = node.OpType == "Cast" ? new Attributes().Set("to", AttrInt(node, "to", (long)DT.Float)) : new Attributes();
+        Emit(index, node, node.OpType == "Dropout" ? "Dropout" : "Identity", [Value(node, 0)], attributes, inPlace: true);
+    }
+
+    /// <summary>ONNX unidirectional broadcasting: <paramref name="from"/> aligned to the end of <paramref name="to"/>, each axis equal or 1.</summary>
+    private static bool BroadcastsTo(Shape from, Shape to) =>
+        from.Rank <= to.Rank && Enumerable.Range(1, from.Rank).All(i => from[-i] == 1 || from[-i] == to[-i]);
 
     private void Activation(int index, NodeProto node, string function, Attributes? attributes = null) =>
         Emit(index, node, "Activation", [Value(node, 0)], (attributes ?? new Attributes()).Set("function", function));
@@ -758,15 +843,27 @@ internal sealed class OnnxGraphBuilder
             .Set("output_rank", 2L)
             .Set("alpha", (double)AttrFloat(node, "alpha", 1f))
             .Set("beta", (double)AttrFloat(node, "beta", 1f));
-        Emit(index, node, "FullyConnected", [a, Weight(node, 1, "B"), .. Optional(node, 2)], attributes);
+        var b = Weight(node, 1, "B");
+        var c = Optional(node, 2).ToList();
+        if (c.Count > 0)
+        {
+            var bShape = ShapeOf(b);
+            var result = new Shape(ShapeOf(a)[0], bShape.Rank == 2 ? bShape[AttrInt(node, "transB", 0) != 0 ? 0 : 1] : 0);
+            if (!BroadcastsTo(ShapeOf(c[0]), result))
+            {
+                throw Invalid(node, $"C {ShapeOf(c[0])} does not broadcast to the {result} result");
+            }
+        }
+
+        Emit(index, node, "FullyConnected", [a, b, .. c], attributes);
     }
 
     private void Flatten(int index, NodeProto node)
     {
         var x = Value(node, 0);
         var shape = ShapeOf(x);
-        var axis = Norm(AttrInt(node, "axis", 1), shape.Rank + 1, clamp: false);
-        if (axis == 1)
+        var axis = Norm(AttrInt(node, "axis", 1), shape.Rank, clamp: false);
+        if (axis == 1 && shape.Rank >= 2)
         {
             Emit(index, node, "Flatten", [x], new Attributes().Set("axis", 1L).Set("end_axis", -1L));
             return;
@@ -823,26 +920,116 @@ internal sealed class OnnxGraphBuilder
 
     private void Pad(int index, NodeProto node)
     {
+        var x = Value(node, 0);
+        var rank = ShapeOf(x).Rank;
         var mode = AttrString(node, "mode", "constant");
+        if (mode is not ("constant" or "reflect" or "edge"))
+        {
+            throw Invalid(node, $"mode '{mode}' is not one of constant, reflect, edge");
+        }
+
         var pads = _opset >= 11 ? Ints(node, 1, "pads") : AttrInts(node, "pads") ?? throw Invalid(node, "pads are missing");
+        double value = AttrFloat(node, "value", 0f);
+        if (_opset >= 11 && node.Input.Count > 2 && node.Input[2].Length > 0)
+        {
+            value = Scalar(node, 2, "constant_value");
+        }
+
+        if (node.Input.Count > 3 && node.Input[3].Length > 0)
+        {
+            // Opset 18: pads for the listed axes only; the others are not padded.
+            var axes = Ints(node, 3, "axes").Select(a => Norm(a, rank, clamp: false)).ToArray();
+            if (pads.Length != 2 * axes.Length || axes.Any(a => a < 0 || a >= rank) || axes.Distinct().Count() != axes.Length)
+            {
+                throw Invalid(node, $"axes [{string.Join(", ", axes)}] with pads [{string.Join(", ", pads)}] do not name distinct axes of {ShapeOf(x)} with a begin and an end each");
+            }
+
+            var full = new long[2 * rank];
+            for (var i = 0; i < axes.Length; i++)
+            {
+                full[axes[i]] = pads[i];
+                full[axes[i] + rank] = pads[i + axes.Length];
+            }
+
+            pads = full;
+        }
+
         if (pads.Any(p => p < 0))
         {
             throw Invalid(node, $"negative pads [{string.Join(", ", pads)}] (cropping) are not supported");
         }
 
-        if (node.Input.Count > 3 && node.Input[3].Length > 0)
+        if (mode == "reflect" && pads.Length == 2 * rank && Enumerable.Range(0, rank).Any(i => (pads[i] > 0 || pads[i + rank] > 0) && ShapeOf(x)[i] < 2))
         {
-            throw Invalid(node, "the axes input is not supported");
+            throw Invalid(node, $"reflect padding of an axis of length 1 in {ShapeOf(x)} has nothing to reflect");
         }
 
-        Emit(index, node, "Pad", [Value(node, 0)], new Attributes().Set("pads", pads).Set("mode", mode));
+        Emit(index, node, "Pad", [x], new Attributes().Set("pads", pads).Set("mode", mode).Set("value", value));
     }
 
+    /// <summary>
+    /// Resize (and Upsample) with the semantics of the model's opset made explicit: Upsample (opsets 7
+    /// to 9) and Resize-10 have no coordinate attributes, and their nearest mode takes the input at
+    /// <c>floor(o / scale)</c>, linear interpolates at <c>o / scale</c> (ONNX's test data for them:
+    /// "asymmetric" with nearest_mode "floor"); from opset 11 the attributes say it. Combinations whose
+    /// result the executor would not reproduce exactly are refused here.
+    /// </summary>
     private void Resize(int index, NodeProto node)
     {
         var x = Value(node, 0);
+        var rank = ShapeOf(x).Rank;
         var mode = AttrString(node, "mode", "nearest");
+        var legacy = node.OpType == "Upsample" || _opset < 11;
+        if (mode is not ("nearest" or "linear") && !(mode == "cubic" && !legacy))
+        {
+            throw Invalid(node, $"mode '{mode}' is not one of nearest, linear{(legacy ? string.Empty : ", cubic")}");
+        }
+
         var attributes = new Attributes().Set("mode", mode);
+        string transform;
+        if (legacy)
+        {
+            transform = "asymmetric";
+            attributes.Set("coordinate_transformation_mode", transform).Set("nearest_mode", "floor");
+        }
+        else
+        {
+            transform = AttrString(node, "coordinate_transformation_mode", "half_pixel");
+            if (transform is not ("half_pixel" or "pytorch_half_pixel" or "align_corners" or "asymmetric" or "tf_half_pixel_for_nn" or "tf_crop_and_resize"))
+            {
+                throw Invalid(node, $"coordinate_transformation_mode '{transform}' is not supported");
+            }
+
+            var nearest = AttrString(node, "nearest_mode", "round_prefer_floor");
+            if (nearest is not ("round_prefer_floor" or "round_prefer_ceil" or "floor" or "ceil"))
+            {
+                throw Invalid(node, $"nearest_mode '{nearest}' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil");
+            }
+
+            if (AttrInt(node, "antialias", 0) != 0)
+            {
+                throw Invalid(node, "antialias=1 is not supported");
+            }
+
+            if (AttrString(node, "keep_aspect_ratio_policy", "stretch") != "stretch")
+            {
+                throw Invalid(node, $"keep_aspect_ratio_policy '{AttrString(node, "keep_aspect_ratio_policy", "stretch")}' is not supported");
+            }
+
+            attributes.Set("coordinate_transformation_mode", transform)
+                .Set("nearest_mode", nearest)
+                .Set("cubic_coeff_a", (double)AttrFloat(node, "cubic_coeff_a", -0.75f))
+                .Set("exclude_outside", AttrInt(node, "exclude_outside", 0))
+                .Set("extrapolation_value", (double)AttrFloat(node, "extrapolation_value", 0f));
+        }
+
+        // Opset 18 `axes`: scales, sizes and roi name only those axes.
+        var axes = AttrInts(node, "axes")?.Select(a => Norm(a, rank, clamp: false)).ToArray();
+        if (axes is not null && (axes.Any(a => a < 0 || a >= rank) || axes.Distinct().Count() != axes.Length))
+        {
+            throw Invalid(node, $"axes [{string.Join(", ", axes)}] are not distinct axes of {ShapeOf(x)}");
+        }
+
         double[]? scales = null;
         long[]? sizes = null;
         if (node.OpType == "Upsample" && _opset < 9)
@@ -864,6 +1051,77 @@ internal sealed class OnnxGraphBuilder
             {
                 throw Invalid(node, "neither scales nor sizes are given");
             }
+        }
+
+        if (axes is not null)
+        {
+            var given = scales?.Length ?? sizes!.Length;
+            if (given != axes.Length)
+            {
+                throw Invalid(node, $"{given} scales or sizes for the {axes.Length} axes [{string.Join(", ", axes)}]");
+            }
+
+            if (scales is not null)
+            {
+                var full = Enumerable.Repeat(1.0, rank).ToArray();
+                for (var i = 0; i < axes.Length; i++)
+                {
+                    full[axes[i]] = scales[i];
+                }
+
+                scales = full;
+            }
+            else
+            {
+                var full = ShapeOf(x).Dims.ToArray();
+                for (var i = 0; i < axes.Length; i++)
+                {
+                    full[axes[i]] = sizes![i];
+                }
+
+                sizes = full;
+            }
+        }
+
+        if (scales is not null && scales.Any(v => !(v > 0) || double.IsInfinity(v)))
+        {
+            throw Invalid(node, $"scales [{string.Join(", ", scales)}] must be positive numbers");
+        }
+
+        if (legacy && mode == "nearest" && scales is not null && scales.Any(v => v < 1))
+        {
+            // ONNX gives no rule for these; ONNX Runtime rounds up when downsampling, the reference does not.
+            throw Invalid(node, $"{node.OpType} in nearest mode with scales below 1 ([{string.Join(", ", scales)}]) is not supported: opset {_opset} leaves its rounding unspecified");
+        }
+
+        if (transform == "tf_crop_and_resize")
+        {
+            if (sizes is null)
+            {
+                // The output size of tf_crop_and_resize with scales differs between ONNX's text (roi-scaled) and its reference.
+                throw Invalid(node, "tf_crop_and_resize with scales is not supported; give sizes");
+            }
+
+            var roi = Doubles(node, 1, "roi");
+            var count = axes?.Length ?? rank;
+            if (roi.Length != 2 * count)
+            {
+                throw Invalid(node, $"roi has {roi.Length} values; {2 * count} (a start and an end per axis) are needed");
+            }
+
+            if (axes is not null)
+            {
+                var full = Enumerable.Repeat(0.0, rank).Concat(Enumerable.Repeat(1.0, rank)).ToArray();
+                for (var i = 0; i < axes.Length; i++)
+                {
+                    full[axes[i]] = roi[i];
+                    full[axes[i] + rank] = roi[i + axes.Length];
+                }
+
+                roi = full;
+            }
+
+            attributes.Set("roi", roi);
         }
 
         if (scales is not null)
@@ -979,10 +1237,39 @@ internal sealed class OnnxGraphBuilder
 
         if (node.OpType == "AveragePool")
         {
-            attributes.Set("count_include_pad", AttrInt(node, "count_include_pad", 0));
+            var includePad = AttrInt(node, "count_include_pad", 0);
+            attributes.Set("count_include_pad", includePad);
+            if (includePad != 0 && AttrInt(node, "ceil_mode", 0) != 0 && ExtraCeilWindow(node, attributes))
+            {
+                // The window ceil_mode adds reaches past the end padding; whether the part beyond it
+                // counts in the divisor differs between ONNX's reference, ONNX Runtime and PyTorch.
+                throw Invalid(node, "ceil_mode=1 with count_include_pad=1, where a window reaches past the end padding, is not supported (implementations disagree on its divisor)");
+            }
         }
 
         return attributes;
+    }
+
+    /// <summary>True when ceil_mode gives a pooled axis one more window than floor, i.e. a window that ends past the end padding.</summary>
+    private bool ExtraCeilWindow(NodeProto node, Attributes attributes)
+    {
+        var x = ShapeOf(node.Input[0]);
+        var k = attributes.Ints("kernel_shape");
+        var s = attributes.Ints("strides");
+        var p = attributes.Ints("pads");
+        var d = attributes.Ints("dilations");
+        for (var i = 0; i < 2; i++)
+        {
+            var input = x[2 + i];
+            var span = input + p[i] + p[i + 2] - (d[i] * (k[i] - 1)) - 1;
+            var floor = span >= 0 ? (span / s[i]) + 1 : 0;
+            if (Pooling.Ceil(input, k[i], s[i], p[i], p[i + 2], d[i]) > floor)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private Shape ReshapedShape(NodeProto node, Shape input)
@@ -1018,7 +1305,13 @@ internal sealed class OnnxGraphBuilder
 
             case "Flatten":
                 {
-                    var axis = (int)Norm(AttrInt(node, "axis", 1), dims.Count + 1, clamp: false);
+                    // axis in [-r, r]; a negative one counts from the end, so -1 keeps the last axis apart.
+                    var axis = (int)Norm(AttrInt(node, "axis", 1), dims.Count, clamp: false);
+                    if (axis < 0 || axis > dims.Count)
+                    {
+                        throw Invalid(node, $"axis {AttrInt(node, "axis", 1)} is outside [-{dims.Count}, {dims.Count}] for {input}");
+                    }
+
                     return new Shape(Checked.Product(dims.Take(axis).ToArray()), Checked.Product(dims.Skip(axis).ToArray()));
                 }
 
@@ -1087,6 +1380,7 @@ internal sealed class OnnxGraphBuilder
         }
 
         _graph.Nodes.Add(node);
+        _nodeInputs[index] = [.. node.Inputs];
     }
 
     private OpContext Context(NodeProto source, IReadOnlyList<Shape?> shapes) =>

@@ -96,6 +96,39 @@ internal sealed class OnnxTensor
         return new OnnxTensor(proto, shape, count, size, null, 0);
     }
 
+    /// <summary>
+    /// Reads a file holding one serialized <see cref="TensorProto"/> (the form of ONNX's test data sets,
+    /// <c>test_data_set_0/input_0.pb</c>), checked as <see cref="Open"/> checks a model's tensors;
+    /// external data is looked up beside the file. A file that does not decode is NM0200.
+    /// </summary>
+    public static OnnxTensor Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw DiagnosticCodes.FileNotFound.Exception(new SourceLocation(path), $"tensor file '{path}' does not exist.");
+        }
+
+        TensorProto proto;
+        try
+        {
+            proto = TensorProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw DiagnosticCodes.OnnxMalformed.Exception(new SourceLocation(path), $"'{Path.GetFileName(path)}' is not a readable ONNX TensorProto: {e.Message}");
+        }
+
+        return Open(proto, proto.Name.Length > 0 ? proto.Name : Path.GetFileName(path), path);
+    }
+
+    /// <summary>All values as float32 (the executor's element type), converted from the stored type.</summary>
+    public float[] ToFloats()
+    {
+        var values = new float[checked((int)ElementCount)];
+        FloatData().CopyTo(values);
+        return values;
+    }
+
     /// <summary>The values as float32, read on demand (weights of hundreds of MB are not copied at open).</summary>
     public TensorData FloatData() =>
         ExternalPath is not null && Type == TensorProto.Types.DataType.Float

@@ -4,7 +4,8 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx;
 
 /// <summary>
 /// Runs export_models.py (Debian's python3-torch / python3-torchvision / python3-onnx, installed by
-/// .ci/run) once per test run into a temporary folder, and hands out the exported models.
+/// .ci/run) once per test run into a temporary folder, and hands out the exported models. The
+/// folder is deleted by <see cref="AssemblyHooks"/> at the end of the run.
 /// </summary>
 internal static class OnnxExport
 {

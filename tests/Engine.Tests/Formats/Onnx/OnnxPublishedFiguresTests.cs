@@ -15,9 +15,6 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx;
 [TestClass]
 public sealed class OnnxPublishedFiguresTests
 {
-    [ClassCleanup]
-    public static void Cleanup() => OnnxExport.Cleanup();
-
     private static ModelReport Analyze(string model) => CostModel.Analyze(ModelFormats.Read(OnnxExport.PathOf(model)));
 
     [TestMethod]

@@ -3,11 +3,16 @@
 
 Usage: export_models.py OUTPUT_FOLDER MODEL [MODEL ...]
 
-Weights are random (weights=None): nothing is downloaded, and the tests only look at shapes and
-counts. Every parameter and BN statistic is then redrawn at random: torchvision's initialisation
-leaves many tensors identical (BN scale 1, shift 0, mean 0, variance 1; zero biases), and the
+Weights are random (weights=None): nothing is downloaded. Convolution and linear weights keep
+torchvision's own initialisation (He / truncated normal: activations keep their scale through the
+network). Every tensor that initialisation leaves identical to another is redrawn, because the
 exporter stores identical initializers once (read back through Identity nodes), which would make
-the file hold fewer parameters than the network has. BatchNormalization nodes are kept (TrainingMode.PRESERVE on a model in eval mode skips the
+the file hold fewer parameters than the network has: BN scale U(0.5, 1.5), BN shift and any bias
+U(-0.1, 0.1). The BN running statistics are then measured, as training would: the network runs in
+training mode on a few seeded random batches with cumulative averaging (momentum None), so each BN
+normalises what actually reaches it and a whole-model run stays in a sane numeric range (outputs of
+order 1, not 1e30), which is what comparing a fused model with the original needs.
+BatchNormalization nodes are kept (TrainingMode.PRESERVE on a model in eval mode skips the
 exporter's Conv+BN fusion), so parameter counts include each BN's scale, bias, mean and variance.
 Writes OUTPUT_FOLDER/MODEL.onnx; a file that already exists is left alone (cache per test run).
 """
@@ -35,11 +40,20 @@ def main():
         path = os.path.join(folder, name + ".onnx")
         if os.path.exists(path):
             continue
-        model = build(name).eval()
+        model = build(name)
         with torch.no_grad():
-            for tensor in list(model.parameters()) + list(model.buffers()):
-                if tensor.is_floating_point():
-                    tensor.uniform_(0.5, 1.5)
+            for module in model.modules():
+                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                    module.weight.uniform_(0.5, 1.5)
+                    module.bias.uniform_(-0.1, 0.1)
+                    module.reset_running_stats()
+                    module.momentum = None
+                elif getattr(module, "bias", None) is not None:
+                    module.bias.uniform_(-0.1, 0.1)
+            model.train()
+            for _ in range(4):
+                model(torch.randn(2, 3, 224, 224))
+        model.eval()
         sample = torch.randn(1, 3, 224, 224)
         partial = path + ".partial"
         torch.onnx.export(
