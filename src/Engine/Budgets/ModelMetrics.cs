@@ -9,6 +9,9 @@ namespace NeuralBuild.Engine.Budgets;
 /// <summary>One source layer's share of the budgeted metrics, with where it is written.</summary>
 public sealed record LayerMetrics(int Index, string Kind, SourceLocation Location, long Macc, long Params, long WeightsBytes, long ActivationBytes, long MemoryAccess)
 {
+    /// <summary>The layer's name in its file (ONNX node name, Caffe layer name; empty for Darknet).</summary>
+    public string Name { get; init; } = string.Empty;
+
     /// <summary>This layer's contribution to <paramref name="metric"/> (for peak activation: its output bytes).</summary>
     public long Value(BudgetMetric metric) => metric.Key switch
     {
@@ -20,8 +23,11 @@ public sealed record LayerMetrics(int Index, string Kind, SourceLocation Locatio
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric.Key, "Unknown metric."),
     };
 
-    /// <summary><c>layer 13 [convolutional] line 113</c>.</summary>
-    public string Describe() => Location.HasLine ? $"layer {Index} [{Kind}] line {Location.Line}" : $"layer {Index} [{Kind}]";
+    /// <summary><c>layer 13 [convolutional] line 113</c>; where the file has no lines (ONNX), <c>layer 0 [Conv] 'conv1'</c>.</summary>
+    public string Describe() =>
+        Location.HasLine ? $"layer {Index} [{Kind}] line {Location.Line}"
+        : Name.Length > 0 ? $"layer {Index} [{Kind}] '{Name}'"
+        : $"layer {Index} [{Kind}]";
 }
 
 /// <summary>
@@ -89,7 +95,7 @@ public sealed record ModelMetrics
                 ["peakActivationBytes"] = report.PeakActivationBytes,
             },
             PeakLayerIndex = report.PeakLayerIndex,
-            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, Where(l), l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess)).ToList(),
+            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, Where(l), l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess) { Name = l.Name }).ToList(),
             InputSha256 = inputSha256 ?? new Dictionary<string, string>(),
             Optimizer = optimizer ?? new Dictionary<string, string>(),
         };
@@ -104,6 +110,7 @@ public sealed record ModelMetrics
             {
                 ["index"] = l.Index,
                 ["kind"] = l.Kind,
+                ["name"] = l.Name,
                 ["file"] = l.Location.File,
                 ["line"] = l.Location.Line,
                 ["column"] = l.Location.Column,
@@ -163,7 +170,10 @@ public sealed record ModelMetrics
             o["params"]!.GetValue<long>(),
             o["weightsBytes"]!.GetValue<long>(),
             o["activationBytes"]!.GetValue<long>(),
-            o["memoryAccess"]!.GetValue<long>())).ToList();
+            o["memoryAccess"]!.GetValue<long>())
+        {
+            Name = o["name"]?.GetValue<string>() ?? string.Empty,
+        }).ToList();
         return new ModelMetrics
         {
             ModelPath = root["model"]!.GetValue<string>(),
