@@ -62,6 +62,19 @@ public sealed class NeuralOptimize : Microsoft.Build.Utilities.Task
                 Log.LogMessage(MessageImportance.Low, "{0}: {1}", Path.GetFileName(definition), line);
             }
 
+            // An ONNX model whose weights live in external data files comes out as the model plus those
+            // files. An assembly resource cannot hold them (and external data exists for models near the
+            // 2 GB limit): refused before anything is moved into place.
+            var sidecars = Directory.GetFiles(staging)
+                .Where(f => f != result.OptimizedDefinitionPath && f != result.OptimizedWeightsPath)
+                .Select(Path.GetFileName)
+                .ToList();
+            if (sidecars.Count > 0)
+            {
+                throw DiagnosticCodes.ExternalDataNotBuildable.Exception(new SourceLocation(definition),
+                    $"'{Path.GetFileName(definition)}' keeps its weights in external data: optimised, it is the model plus {string.Join(", ", sidecars)}, which the build cannot embed or copy. Run `dotnet neural fuse` and ship its output folder, or save the model with its weights inside the .onnx file.");
+            }
+
             // A copy keeps its source's timestamp; outputs must be newer than every input to be up to date.
             var now = DateTime.UtcNow;
             File.SetLastWriteTimeUtc(result.OptimizedDefinitionPath, now);

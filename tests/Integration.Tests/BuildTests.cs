@@ -305,5 +305,14 @@ public sealed class BuildTests
         var changed = s.Build();
         Assert.IsTrue(changed.Succeeded, "same architecture, new weights: metrics equal the baseline\n" + changed);
         Assert.IsTrue(changed.OptimizeRan, "new weights are optimised again");
+
+        // Weights in external data cannot go into an assembly: a coded error on the model, and no
+        // optimised file left that a later build could take for up to date.
+        s.OnnxModel("net.onnx", externalData: true);
+        var external = s.Build();
+        Assert.AreEqual(1, external.ExitCode, external.ToString());
+        Assert.StartsWith($"{onnx} : error NM0069: 'net.onnx' keeps its weights in external data: optimised, it is the model plus net.onnx.data,", external.Errors.Single());
+        Assert.IsFalse(File.Exists(s.Neural("Net", "net.onnx")));
+        Assert.IsFalse(File.Exists(s.Neural("Net", "metrics.json")));
     }
 }

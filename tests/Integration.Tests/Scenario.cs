@@ -143,7 +143,8 @@ internal sealed class Scenario
     /// seeded values: 1x3x16x16 input, node 0 Conv 3x3 3->8 pad 1 without bias (55,296 MACC),
     /// BatchNormalization, Relu, 2x2/2 MaxPool, Conv 1x1 8->4 with bias (2,048 MACC): 57,344 MACC.
     /// </summary>
-    public string OnnxModel(string relative, ulong seed = 3)
+    /// <remarks>With <paramref name="externalData"/>, every initializer is stored in NAME.bin beside the model.</remarks>
+    public string OnnxModel(string relative, ulong seed = 3, bool externalData = false)
     {
         var path = Path_(relative);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -194,6 +195,21 @@ internal sealed class Scenario
         graph.Node.Add(Node("Relu", "relu1", ["b1"], "r1"));
         graph.Node.Add(Node("MaxPool", "pool1", ["r1"], "p1", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)));
         graph.Node.Add(Node("Conv", "conv2", ["p1", "conv2.weight", "conv2.bias"], "conv2", Ints("kernel_shape", 1, 1)));
+        if (externalData)
+        {
+            using var data = File.Create(path + ".bin");
+            foreach (var tensor in graph.Initializer)
+            {
+                var bytes = tensor.FloatData.SelectMany(BitConverter.GetBytes).ToArray();
+                tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = Path.GetFileName(path) + ".bin" });
+                tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = data.Position.ToString(CultureInfo.InvariantCulture) });
+                tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(CultureInfo.InvariantCulture) });
+                tensor.DataLocation = TensorProto.Types.DataLocation.External;
+                tensor.FloatData.Clear();
+                data.Write(bytes);
+            }
+        }
+
         var model = new ModelProto { IrVersion = 8, ProducerName = "NeuralBuild integration tests", Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 13 });
         File.WriteAllBytes(path, model.ToByteArray());

@@ -50,6 +50,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor InvalidModelSetting = Error("NM0066", "Invalid NeuralModel setting");
     public static readonly DiagnosticDescriptor DuplicateModelName = Error("NM0067", "Two models share one name");
     public static readonly DiagnosticDescriptor MetricsUnavailable = Error("NM0068", "Model metrics are missing or unreadable");
+    public static readonly DiagnosticDescriptor ExternalDataNotBuildable = Error("NM0069", "Model with external data cannot be built into the project");
 
     // Budget and regression errors.
     public static readonly DiagnosticDescriptor BudgetExceeded = Error("NM1001", "Model exceeds a budget");
