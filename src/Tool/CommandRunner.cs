@@ -4,7 +4,8 @@ namespace NeuralBuild.Tool;
 
 /// <summary>
 /// Runs a command body and turns a coded engine error into its one-line diagnostic on stderr and
-/// exit code 1: people see <c>yolo.cfg(12,8): error NM0013: …</c>, never a stack trace.
+/// exit code 1: people see <c>yolo.cfg(12,8): error NM0013: …</c>, never a stack trace. A failed
+/// verification (NM0041) is exit code 2, as a budget failure is: the input was fine, the result is not.
 /// </summary>
 internal static class CommandRunner
 {
@@ -17,7 +18,7 @@ internal static class CommandRunner
         catch (NeuralException e)
         {
             Console.Error.WriteLine(e.Diagnostic.ToString());
-            return ExitCodes.Error;
+            return e.Code == DiagnosticCodes.VerificationFailed.Code ? ExitCodes.Failure : ExitCodes.Error;
         }
         catch (IOException e)
         {
