@@ -81,8 +81,41 @@ internal static class AffineIntoProducer
             return null;
         }
 
+        if (producer.OpType == "FullyConnected" && !IsPlainFullyConnected(graph, producer, weights, out reason))
+        {
+            return null;
+        }
+
         reason = string.Empty;
         return producer;
+    }
+
+    /// <summary>
+    /// The fold assumes <c>y = W x + b</c> with one bias per output. An ONNX Gemm may scale the product
+    /// or the bias (alpha, beta) and broadcast a scalar, per-item or per-element C: then it does not hold.
+    /// </summary>
+    private static bool IsPlainFullyConnected(Graph graph, Node producer, Initializer weights, out string reason)
+    {
+        if (producer.Attributes.Float("alpha", 1) != 1 || producer.Attributes.Float("beta", 1) != 1)
+        {
+            reason = $"'{producer.Name}' scales its product or its bias (Gemm alpha/beta); the fold assumes y = W x + b";
+            return false;
+        }
+
+        if (producer.Inputs.Count > 2 && producer.Inputs[2].Length > 0)
+        {
+            var outputs = weights.Shape[producer.Attributes.Int("transpose", 0) != 0 ? 1 : 0];
+            var bias = graph.Initializers[producer.Inputs[2]].Shape;
+            var perOutput = (bias.Rank == 1 && bias[0] == outputs) || (bias.Rank == 2 && bias[0] == 1 && bias[1] == outputs);
+            if (!perOutput)
+            {
+                reason = $"the bias of '{producer.Name}' is {bias}, not one value per output (a broadcast Gemm C)";
+                return false;
+            }
+        }
+
+        reason = string.Empty;
+        return true;
     }
 
     /// <summary>Rewrites <paramref name="producer"/> to absorb <paramref name="affine"/> and removes the affine node.</summary>

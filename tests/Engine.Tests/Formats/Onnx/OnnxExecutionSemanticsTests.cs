@@ -249,6 +249,29 @@ public sealed class OnnxExecutionSemanticsTests
             [Floats("w", 4, 192), Floats("c", 3)])));
 
     [TestMethod]
+    [DataRow("alpha", "scales its product or its bias")]
+    [DataRow("scalar C", "not one value per output")]
+    [DataRow("plain", null)]
+    public void BatchNorm_after_a_Gemm_folds_only_into_a_plain_product_plus_bias(string gemm, string? refusal)
+    {
+        // Gemm (1x192 → 3) then BatchNormalization over its 3 outputs: y = alpha*Wx + beta*C makes
+        // the per-output fold b' = a*b + shift wrong unless alpha = beta = 1 and C has one value per output.
+        var attributes = gemm == "alpha" ? new[] { Int("transB", 1), new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 2 } } : [Int("transB", 1)];
+        var model = Read(Model(13,
+            [Node("Flatten", "f", ["x"], ["a"]), Node("Gemm", "g", ["a", "w", "c"], ["z"], attributes), Node("BatchNormalization", "bn", ["z", "s", "b", "m", "v"], ["y"])],
+            [Floats("w", 3, 192), gemm == "scalar C" ? Values("c", [], 1) : Floats("c", 3), Floats("s", 3), Floats("b", 3), Floats("m", 3), Values("v", [3], 1, 1, 1)]));
+        var report = NeuralBuild.Engine.Passes.PassManager.Run(model.Graph);
+        if (refusal is null)
+        {
+            Assert.IsFalse(model.Graph.Nodes.Any(n => n.OpType == "BatchNormalization"));
+            return;
+        }
+
+        StringAssert.Contains(report.NotApplied.Single(e => e.Node == "bn").Detail, refusal);
+        Assert.AreEqual(1, model.Graph.Nodes.Count(n => n.OpType == "BatchNormalization"));
+    }
+
+    [TestMethod]
     public void MatMul_broadcasts_batches_and_crosses_k_blocks()
     {
         // (2, 1, 13, 300) x (3, 300, 17) → (2, 3, 13, 17); K = 300 spans two 256-deep blocks of the
