@@ -66,19 +66,12 @@ internal static class AffineIntoProducer
             }
 
             var channels = OutputChannels(producer, weights.Shape);
-            if (bias.Shape.ElementCount != channels)
+            if (producer.OpType != "FullyConnected" && bias.Shape.ElementCount != channels)
             {
-                // ONNX Gemm's C may be a scalar or a full matrix; only one value per output channel folds.
+                // A Gemm's C is checked with its alpha and beta in IsPlainFullyConnected.
                 reason = $"the bias of '{producer.Name}' has shape {bias.Shape}, not one value for each of its {channels} output channels";
                 return null;
             }
-        }
-
-        if (producer.OpType == "FullyConnected" && (producer.Attributes.Float("alpha", 1) != 1 || producer.Attributes.Float("beta", 1) != 1))
-        {
-            // Gemm computes alpha * A * B + beta * C; the fold below assumes alpha = beta = 1.
-            reason = $"'{producer.Name}' is a Gemm with alpha {producer.Attributes.Float("alpha", 1)} and beta {producer.Attributes.Float("beta", 1)}; only alpha = beta = 1 folds";
-            return null;
         }
 
         if (producer.OpType == "FullyConnected" && !IsPlainFullyConnected(graph, producer, weights, out reason))
