@@ -38,9 +38,12 @@ public sealed class OnnxFormat : IModelFormat
 
         try
         {
-            // Parsed from the whole file in memory, every length a record declares is checked
-            // against the bytes that are actually there before anything is allocated for it.
-            proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(definitionPath));
+            // Parsed from the stream, so the tensors are the one copy in memory (not the file's bytes
+            // as well). Google.Protobuf reads a length-delimited field longer than its buffer in
+            // chunks and fails at the end of the file: a length a truncated or damaged record
+            // declares never becomes an allocation of that size.
+            using var stream = new FileStream(definitionPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            proto = ModelProto.Parser.ParseFrom(stream);
         }
         catch (InvalidProtocolBufferException e)
         {
