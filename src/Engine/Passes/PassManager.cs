@@ -18,17 +18,42 @@ public static class PassManager
         new FoldBatchNormIntoFollowingConv(),
     ];
 
+    /// <summary>Rounds are bounded: each round that applies removes at least one node, so this is never reached in practice.</summary>
+    private const int MaxRounds = 8;
+
+    /// <remarks>
+    /// One fold can make another possible: in Conv → Mul → BatchNormalization the BN has no conv
+    /// before it until the Mul has folded. The passes therefore run in rounds until a round applies
+    /// nothing. Everything applied (and warned) in any round is reported, and "not applied" only
+    /// from the last round, for the nodes that are still there.
+    /// </remarks>
     public static PassReport Run(Graph graph, IEnumerable<GraphPass>? passes = null)
     {
+        ArgumentNullException.ThrowIfNull(graph);
+        var list = (passes ?? Default).ToList();
         var report = new PassReport();
-        foreach (var pass in passes ?? Default)
+        List<PassEvent> lastRefusals = [];
+        for (var round = 0; round < MaxRounds; round++)
         {
-            pass.Run(graph, report);
+            var roundReport = new PassReport();
+            foreach (var pass in list)
+            {
+                pass.Run(graph, roundReport);
+            }
+
+            report.Events.AddRange(roundReport.Events.Where(e => e.Outcome != PassOutcome.NotApplied));
+            report.Folds.AddRange(roundReport.Folds);
+            report.Warnings.AddRange(roundReport.Warnings);
+            lastRefusals = [.. roundReport.NotApplied];
+            if (!roundReport.Applied.Any())
+            {
+                break;
+            }
         }
 
         // A BN that the forward fold took is no longer "not applied" by the backward one.
         var remaining = new HashSet<string>(graph.Nodes.Select(n => n.Name), StringComparer.Ordinal);
-        report.Events.RemoveAll(e => e.Outcome == PassOutcome.NotApplied && !remaining.Contains(e.Node));
+        report.Events.AddRange(lastRefusals.Where(e => remaining.Contains(e.Node)));
         return report;
     }
 }

@@ -189,6 +189,29 @@ public sealed class OnnxFoldTests
     }
 
     [TestMethod]
+    public void A_batchnorm_behind_a_per_channel_mul_folds_once_the_mul_has()
+    {
+        // Conv -> Mul(s) -> BN -> Relu: the BN has a conv before it only after the Mul folded (second round).
+        using var dir = new TempDirectory();
+        var (conv, weights, input) = Producer("conv");
+        var model = Model(13,
+            [conv, Node("Mul", "mul", ["p", "s"], ["m"]), BatchNorm("bn", "m", "bn_out", "bn"), Node("Relu", "relu", ["bn_out"], ["y"])],
+            [.. weights, Random("s", 41, -2, 2, 6, 1, 1), .. BatchNormParameters("bn", 6, 43)],
+            inputDims: input);
+
+        var outcome = FoldAndWrite(dir, model);
+
+        CollectionAssert.AreEqual(new[] { "FoldChannelMulAdd", "FoldBatchNorm" }, outcome.Report.Applied.Select(e => e.Pass).ToArray(), outcome.Events);
+        Assert.IsFalse(outcome.Report.NotApplied.Any(), outcome.Events);
+        CollectionAssert.AreEqual(new[] { "Conv", "Relu" }, outcome.WrittenOps.ToArray());
+        var layers = Verifier.VerifyFolds(outcome.Report, 1e-5, 1e-4);
+        Assert.IsTrue(layers.Passed && layers.Comparisons.Count == 2, layers.Summary());
+        var x = RandomInput(outcome.Original.Graph.Inputs["x"]);
+        AssertClose(Run(outcome.Original, x)[0], Run(outcome.Written, x)[0], "written file");
+        OnnxChecker.Check(outcome.WrittenPath);
+    }
+
+    [TestMethod]
     public void A_conv_output_read_by_two_nodes_does_not_fold()
     {
         using var dir = new TempDirectory();
