@@ -77,7 +77,9 @@ internal static class FuseCommand
         sb.Append(CultureInfo.InvariantCulture, $"\n## not applied ({refused.Count})\n\n");
         foreach (var e in refused)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] (line {e.Origin.Location.Line}) {e.Pass}: {e.Detail}\n");
+            // Binary formats (ONNX) have no lines: the node name says where.
+            var where = e.Origin.Location.HasLine ? $"line {e.Origin.Location.Line}" : $"'{e.Node}'";
+            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] ({where}) {e.Pass}: {e.Detail}\n");
         }
 
         var removed = result.RemovedLayers;
