@@ -10,7 +10,7 @@ namespace NeuralBuild.Engine.Formats;
 /// <see cref="FileSliceData"/> as its stored bytes, a computed tensor such as a folded
 /// <see cref="BlockScaledData"/> read and scaled in the same pass, while the chunk is in cache)
 /// and written with one positioned write. Nothing is allocated per tensor and no tensor is ever
-/// held whole.
+/// held whole. <see cref="WriteBehind"/> starts writeback of the finished part on the way.
 /// </summary>
 /// <remarks>
 /// One producer on purpose: the kernel serialises buffered writes to one file, and a second
@@ -29,6 +29,7 @@ internal static class TensorStream
         }
 
         using var output = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        using var writeBehind = new WriteBehind(output);
         using var files = new OpenFiles();
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
@@ -47,6 +48,7 @@ internal static class TensorStream
                         RandomAccess.Write(output, chunk, position);
                         position += filled;
                         filled = 0;
+                        writeBehind.Completed(position);
                     }
 
                     var count = (int)Math.Min(data.ElementCount - done, (chunk.Length - filled) / sizeof(float));
