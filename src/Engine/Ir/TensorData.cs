@@ -126,8 +126,9 @@ public sealed class FileSliceData(string path, long offset, long elementCount) :
 }
 
 /// <summary>
-/// Read handles kept open for the length of one operation (a model write), so that streaming many
-/// tensor ranges out of one weights file opens it once. Disposing closes them all.
+/// Read handles kept open for the length of one operation (a model write, a fold reading its
+/// vectors), so that reading many tensor ranges out of one weights file opens it once. Disposing
+/// closes them all.
 /// </summary>
 public sealed class OpenFiles : IDisposable
 {
@@ -137,7 +138,8 @@ public sealed class OpenFiles : IDisposable
     {
         if (!_handles.TryGetValue(path, out var handle))
         {
-            handle = OpenRead(path);
+            // Kept for a whole pass over the file, front to back: ask for sequential read-ahead (as cp does).
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
             _handles[path] = handle;
         }
 
