@@ -8,7 +8,9 @@ namespace NeuralBuild.Engine.Formats;
 /// produces the rest (Linux <c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c>: asynchronous, no wait
 /// for the disk, nothing made durable that would not be anyway). Without it ext4 does all of that
 /// work at once, on the writer's thread, when the temp file is closed or renamed over the old
-/// output (its replace-by-rename heuristic). A no-op elsewhere, and after the first refusal.
+/// output (its replace-by-rename heuristic). Allocation still happens at writeback, so ext4's
+/// ordered-data guarantee for the rename is unchanged. The thread starts with the first full step
+/// (small files never start it); a no-op off Linux, and after the first refusal.
 /// </summary>
 internal sealed partial class WriteBehind : IDisposable
 {
@@ -18,26 +20,18 @@ internal sealed partial class WriteBehind : IDisposable
     private const long Step = 8 << 20;
 
     private readonly SafeFileHandle _handle;
-    private readonly Thread? _thread;
     private readonly object _gate = new();
+    private Thread? _thread;
     private long _completed;
     private long _started;
     private bool _finished;
 
-    public WriteBehind(SafeFileHandle handle)
-    {
-        _handle = handle;
-        if (OperatingSystem.IsLinux())
-        {
-            _thread = new Thread(Run) { IsBackground = true, Name = "NeuralBuild write-behind" };
-            _thread.Start();
-        }
-    }
+    public WriteBehind(SafeFileHandle handle) => _handle = handle;
 
     /// <summary>Bytes <c>[0, position)</c> are written and will not change.</summary>
     public void Completed(long position)
     {
-        if (_thread is null || position - _started < Step)
+        if (!OperatingSystem.IsLinux() || position - Volatile.Read(ref _started) < Step)
         {
             return;
         }
@@ -45,6 +39,12 @@ internal sealed partial class WriteBehind : IDisposable
         lock (_gate)
         {
             _completed = Math.Max(_completed, position);
+            if (_thread is null)
+            {
+                _thread = new Thread(Run) { IsBackground = true, Name = "NeuralBuild write-behind" };
+                _thread.Start();
+            }
+
             Monitor.Pulse(_gate);
         }
     }
@@ -52,18 +52,15 @@ internal sealed partial class WriteBehind : IDisposable
     /// <summary>Waits for the ranges already handed over; the file's tail is left to close.</summary>
     public void Dispose()
     {
-        if (_thread is null)
-        {
-            return;
-        }
-
+        Thread? thread;
         lock (_gate)
         {
             _finished = true;
+            thread = _thread;
             Monitor.Pulse(_gate);
         }
 
-        _thread.Join();
+        thread?.Join();
     }
 
     private void Run()
