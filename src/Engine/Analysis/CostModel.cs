@@ -18,17 +18,30 @@ public static class CostModel
         long BytesOf(string value) => Checked.Mul(shapes[value].ElementCount, DataType.Float32.ByteSize());
 
         var counted = new HashSet<string>(StringComparer.Ordinal);
-        var perLayer = new SortedDictionary<int, (Node First, Node Last, CostFigures Cost, List<string> Ops)>();
+        // Per source layer, in layer order. (A dictionary of classes and a sort, not a SortedDictionary
+        // of tuples: that generic instantiation is not precompiled, and JIT-compiling its ~100 methods
+        // was a measurable part of every short `dotnet neural` process.)
+        var perLayer = new Dictionary<int, LayerSum>();
+        var sums = new List<LayerSum>();
         foreach (var node in graph.Nodes)
         {
             var figures = NodeFigures(node, shapes, graph, counted, convention, BytesOf);
-            var index = node.Origin.Index;
-            perLayer[index] = perLayer.TryGetValue(index, out var entry)
-                ? (entry.First, node, entry.Cost + figures, [.. entry.Ops, node.OpType])
-                : (node, node, figures, [node.OpType]);
+            if (perLayer.TryGetValue(node.Origin.Index, out var sum))
+            {
+                sum.Last = node;
+                sum.Cost += figures;
+                sum.Ops.Add(node.OpType);
+            }
+            else
+            {
+                sum = new LayerSum(node, figures);
+                perLayer[node.Origin.Index] = sum;
+                sums.Add(sum);
+            }
         }
 
-        var layers = perLayer.Values.Select(e => new LayerReport(
+        sums.Sort(static (a, b) => a.First.Origin.Index.CompareTo(b.First.Origin.Index));
+        var layers = sums.Select(e => new LayerReport(
             e.First.Origin.Index,
             e.First.Origin.Kind,
             e.First.Origin.Name,
@@ -87,5 +100,16 @@ public static class CostModel
             WeightsBytes = weightBytes,
             Secondary = cost.Flops,
         };
+    }
+
+    private sealed class LayerSum(Node first, CostFigures cost)
+    {
+        public Node First { get; } = first;
+
+        public Node Last { get; set; } = first;
+
+        public CostFigures Cost { get; set; } = cost;
+
+        public List<string> Ops { get; } = [first.OpType];
     }
 }

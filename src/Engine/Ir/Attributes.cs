@@ -9,9 +9,11 @@ namespace NeuralBuild.Engine.Ir;
 /// </summary>
 public sealed class Attributes
 {
-    private readonly SortedDictionary<string, object> _values = new(StringComparer.Ordinal);
+    // A Dictionary (precompiled for reference types) rather than a SortedDictionary, whose generic
+    // code every short process had to JIT-compile; the names are sorted where order shows.
+    private readonly Dictionary<string, object> _values = new(StringComparer.Ordinal);
 
-    public IEnumerable<string> Names => _values.Keys;
+    public IEnumerable<string> Names => _values.Keys.Order(StringComparer.Ordinal);
 
     public bool Has(string name) => _values.ContainsKey(name);
 
@@ -54,7 +56,7 @@ public sealed class Attributes
         return copy;
     }
 
-    public override string ToString() => string.Join(", ", _values.Select(kv => $"{kv.Key}={Format(kv.Value)}"));
+    public override string ToString() => string.Join(", ", Names.Select(name => $"{name}={Format(_values[name])}"));
 
     private static string Format(object v) => v switch
     {

@@ -20,10 +20,12 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
     public static ChannelAffine FromBatchNorm(Graph graph, Node bn, PassReport report, string pass)
     {
         // Caffe's BatchNorm has no gamma or beta (inputs 1 and 2 are empty): they are 1 and 0.
-        var mean = Values(graph, bn, 3);
-        var variance = Values(graph, bn, 4);
-        var gamma = bn.Inputs[1].Length > 0 ? Values(graph, bn, 1) : Enumerable.Repeat(1.0, mean.Length).ToArray();
-        var beta = bn.Inputs.Count > 2 && bn.Inputs[2].Length > 0 ? Values(graph, bn, 2) : new double[gamma.Length];
+        // The four vectors usually sit side by side in one weights file: opened once for all.
+        using var files = new OpenFiles();
+        var mean = Values(graph, bn, 3, files);
+        var variance = Values(graph, bn, 4, files);
+        var gamma = bn.Inputs[1].Length > 0 ? Values(graph, bn, 1, files) : Enumerable.Repeat(1.0, mean.Length).ToArray();
+        var beta = bn.Inputs.Count > 2 && bn.Inputs[2].Length > 0 ? Values(graph, bn, 2, files) : new double[gamma.Length];
         var epsilon = bn.Attributes.Float("epsilon", 1e-5);
         var outside = bn.Attributes.String("epsilon_placement", "inside") == "outside";
 
@@ -65,8 +67,9 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
 
     public static ChannelAffine FromScale(Graph graph, Node scale)
     {
-        var s = Values(graph, scale, 1);
-        var t = scale.Inputs.Count > 2 && scale.Inputs[2].Length > 0 ? Values(graph, scale, 2) : new double[s.Length];
+        using var files = new OpenFiles();
+        var s = Values(graph, scale, 1, files);
+        var t = scale.Inputs.Count > 2 && scale.Inputs[2].Length > 0 ? Values(graph, scale, 2, files) : new double[s.Length];
         RequireFinite(scale, s, "scale");
         RequireFinite(scale, t, "bias");
         return new ChannelAffine(s, t);
@@ -76,16 +79,29 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
     public static bool HasConstantParameters(Graph graph, Node node) =>
         node.Inputs.Skip(1).All(i => i.Length == 0 || (graph.Initializers.TryGetValue(i, out var init) && init.Data is not null));
 
-    private static double[] Values(Graph graph, Node node, int input)
+    private static double[] Values(Graph graph, Node node, int input, OpenFiles files)
     {
-        var floats = graph.Initializers[node.Inputs[input]].Data!.ToArray();
-        return Array.ConvertAll(floats, f => (double)f);
+        var data = graph.Initializers[node.Inputs[input]].Data!;
+        var floats = new float[checked((int)data.ElementCount)];
+        data.CopyTo(0, floats, files);
+        var values = new double[floats.Length];
+        for (var i = 0; i < floats.Length; i++)
+        {
+            values[i] = floats[i];
+        }
+
+        return values;
     }
 
     private static void RequireFinite(Node node, double[] values, string what)
     {
-        var bad = Array.FindIndex(values, v => !double.IsFinite(v));
-        if (bad >= 0)
+        var bad = 0;
+        while (bad < values.Length && double.IsFinite(values[bad]))
+        {
+            bad++;
+        }
+
+        if (bad < values.Length)
         {
             throw DiagnosticCodes.NonFiniteStatistics.Exception(node.Origin.Location,
                 $"layer {node.Origin.Index} [{node.Origin.Kind}]: {what} of channel {bad} is {values[bad].ToString(CultureInfo.InvariantCulture)}; the weights are corrupt (NaN/Inf), so the layer cannot be folded or run.");

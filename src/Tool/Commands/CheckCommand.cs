@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.RegularExpressions;
+using System.Text;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
 
@@ -11,7 +11,7 @@ namespace NeuralBuild.Tool.Commands;
 /// stderr in the build's form; exit 0 when nothing failed (warnings allowed), 2 on a budget or
 /// regression error, 1 on bad input.
 /// </summary>
-internal static partial class CheckCommand
+internal static class CheckCommand
 {
     public static Command Create()
     {
@@ -71,8 +71,28 @@ internal static partial class CheckCommand
     }
 
     /// <summary><c>MaxWeightsSizeIncrease</c> → <c>max-weights-size-increase</c>.</summary>
-    internal static string Kebab(string name) => UpperCase().Replace(name, m => (m.Index > 0 ? "-" : string.Empty) + m.Value.ToLowerInvariant());
+    /// <remarks>A loop, not a regex: every command line builds these options, and loading the
+    /// regex engine for it cost each <c>dotnet neural</c> process several milliseconds.</remarks>
+    internal static string Kebab(string name)
+    {
+        var kebab = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsAsciiLetterUpper(name[i]))
+            {
+                if (i > 0)
+                {
+                    kebab.Append('-');
+                }
 
-    [GeneratedRegex("[A-Z]")]
-    private static partial Regex UpperCase();
+                kebab.Append(char.ToLowerInvariant(name[i]));
+            }
+            else
+            {
+                kebab.Append(name[i]);
+            }
+        }
+
+        return kebab.ToString();
+    }
 }

@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
@@ -136,31 +134,16 @@ public static class DarknetWriter
         return line[..(eq + 1)] + leading + value + trailing + comment;
     }
 
+    /// <summary>The header, then every kept layer's tensors in darknet's order, streamed (<see cref="TensorStream"/>).</summary>
     private static void WriteWeights(Graph graph, DarknetModel darknet, DarknetWeightsHeader header, List<DarknetLayer> kept, Dictionary<int, List<Node>> byLayer, string path)
     {
-        using var output = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        var tensors = kept
+            .SelectMany(layer => TensorsInFileOrder(layer, byLayer[layer.Index], darknet.Dialect))
+            .Select(name => graph.Initializers[name])
+            .ToList();
         var headerBytes = new byte[header.ByteLength];
         header.Write(headerBytes);
-        output.Write(headerBytes);
-
-        var sources = new Dictionary<string, SafeFileHandleHolder>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var layer in kept)
-            {
-                foreach (var name in TensorsInFileOrder(layer, byLayer[layer.Index], darknet.Dialect))
-                {
-                    WriteTensor(output, graph.Initializers[name], sources);
-                }
-            }
-        }
-        finally
-        {
-            foreach (var source in sources.Values)
-            {
-                source.Handle.Dispose();
-            }
-        }
+        TensorStream.Write(path, headerBytes, tensors);
     }
 
     /// <summary>Which initializers a layer stores, in darknet's read order, from the graph as it is now.</summary>
@@ -247,64 +230,4 @@ public static class DarknetWriter
         node.Inputs.Count > 2 && node.Inputs[2].Length > 0
             ? node.Inputs[2]
             : throw new InvalidOperationException($"Layer {layer.Index} [{layer.Section.Type}] has neither a bias nor a BatchNorm; Darknet cannot store it.");
-
-    private static void WriteTensor(Stream output, Initializer initializer, Dictionary<string, SafeFileHandleHolder> sources)
-    {
-        var data = initializer.Data ?? throw new InvalidOperationException($"Tensor '{initializer.Name}' has no data.");
-        if (data is FileSliceData slice)
-        {
-            // Untouched tensor: copy its bytes, so a round trip is bit-exact (NaN payloads included).
-            if (!sources.TryGetValue(slice.Path, out var holder))
-            {
-                holder = new SafeFileHandleHolder(File.OpenHandle(slice.Path, FileMode.Open, FileAccess.Read, FileShare.Read));
-                sources[slice.Path] = holder;
-            }
-
-            var buffer = holder.Buffer;
-            for (long done = 0; done < slice.ByteLength;)
-            {
-                var chunk = (int)Math.Min(buffer.Length, slice.ByteLength - done);
-                var read = RandomAccess.Read(holder.Handle, buffer.AsSpan(0, chunk), slice.Offset + done);
-                if (read == 0)
-                {
-                    throw new EndOfStreamException($"{slice.Path} ended while copying '{initializer.Name}'.");
-                }
-
-                output.Write(buffer, 0, read);
-                done += read;
-            }
-
-            return;
-        }
-
-        // Computed tensors (folded weights) go through one reusable buffer: no per-layer arrays.
-        var count = checked((int)data.ElementCount);
-        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(count);
-        try
-        {
-            var values = rented.AsSpan(0, count);
-            data.CopyTo(values);
-            if (!BitConverter.IsLittleEndian)
-            {
-                var ints = MemoryMarshal.Cast<float, int>(values);
-                for (var i = 0; i < ints.Length; i++)
-                {
-                    ints[i] = BinaryPrimitives.ReverseEndianness(ints[i]);
-                }
-            }
-
-            output.Write(MemoryMarshal.AsBytes(values));
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<float>.Shared.Return(rented);
-        }
-    }
-
-    private sealed class SafeFileHandleHolder(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
-    {
-        public Microsoft.Win32.SafeHandles.SafeFileHandle Handle { get; } = handle;
-
-        public byte[] Buffer { get; } = new byte[1 << 20];
-    }
 }
