@@ -14,13 +14,13 @@ namespace NeuralBuild.Tool;
 /// </summary>
 internal sealed class ModelMeasurement
 {
-    public Argument<FileInfo> Model { get; } = new("model") { Description = "Model definition (.cfg)." };
+    public Argument<FileInfo> Model { get; } = new("model") { Description = "Model definition: Darknet .cfg, Caffe .prototxt or ONNX .onnx." };
 
-    public Option<FileInfo?> Weights { get; } = new("--weights") { Description = "Weights file (default: the definition's base name with .weights)." };
+    public Option<FileInfo?> Weights { get; } = new("--weights") { Description = "Weights file (default: beside the definition, same base name: .weights, .caffemodel; an .onnx holds its own)." };
 
     public Option<string?> Input { get; } = new("--input") { Description = "Input shape N x C x H x W, e.g. 1x3x416x416 (default: the model's own)." };
 
-    public Option<DarknetDialect> Dialect { get; } = new("--dialect") { Description = "Whose BatchNorm arithmetic is the original: AlexeyAB or Pjreddie.", DefaultValueFactory = _ => DarknetDialect.AlexeyAB };
+    public Option<DarknetDialect> Dialect { get; } = new("--dialect") { Description = "Darknet only: whose BatchNorm arithmetic is the original, AlexeyAB or Pjreddie.", DefaultValueFactory = _ => DarknetDialect.AlexeyAB };
 
     public Option<VerifyMode> Verify { get; } = new("--verify") { Description = "None, Layers or Model.", DefaultValueFactory = _ => VerifyMode.Layers };
 
