@@ -14,10 +14,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 runs=${1:-20}
 warmup=${2:-3}
-cfg=../shared/corpus/darknet/yolov4.cfg
+cfg=corpus/darknet/yolov4.cfg
 out=artifacts/bench/process
 tool_dir=artifacts/bench/tool
-[ -f "$cfg" ] || { echo "missing $cfg (shared/ must sit beside the checkout)" >&2; exit 1; }
+[ -f "$cfg" ] || { echo "missing $cfg (corpus/ of the repository)" >&2; exit 1; }
 
 dotnet publish src/Tool/NeuralBuild.Tool.csproj -c Release -o "$tool_dir" --nologo -v quiet >/dev/null
 tool=$tool_dir/dotnet-neural

@@ -4,7 +4,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=${BENCH_WORK:-/tmp/neuralbuild-fuse-bench}
-cfg=${BENCH_CFG:-$repo/../shared/corpus/darknet/yolov3.cfg}
+cfg=${BENCH_CFG:-$repo/corpus/darknet/yolov3.cfg}
 mkdir -p "$work"
 
 dotnet publish "$repo/src/Tool" -c Release -o "$work/tool" --nologo -v q >/dev/null

@@ -22,8 +22,8 @@ public static class Corpus
 
     public static string RepoRoot { get; } = FindUp("NeuralBuild.slnx");
 
-    /// <summary>../shared/corpus/darknet beside the checkout (87 AlexeyAB cfgs).</summary>
-    public static string SharedDarknet { get; } = System.IO.Path.GetFullPath(System.IO.Path.Combine(RepoRoot, "..", "shared", "corpus", "darknet"));
+    /// <summary>corpus/darknet in the repository (87 AlexeyAB cfgs).</summary>
+    public static string SharedDarknet { get; } = System.IO.Path.Combine(RepoRoot, "corpus", "darknet");
 
     public static string Shared(string fileName) => System.IO.Path.Combine(SharedDarknet, fileName);
 
@@ -64,7 +64,7 @@ public static class Corpus
         if (!Directory.Exists(directory))
         {
             throw new DirectoryNotFoundException($"Corpus '{corpus}' not found at {directory}" +
-                (corpus == "debian" ? " (apt-get install darknet)." : " (shared/ must sit beside the checkout)."));
+                (corpus == "debian" ? " (apt-get install darknet)." : " (corpus/ of the repository)."));
         }
 
         return Directory.GetFiles(directory, "*.cfg")

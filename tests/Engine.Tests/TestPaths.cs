@@ -1,16 +1,16 @@
 namespace NeuralBuild.Engine.Tests;
 
-/// <summary>Where test inputs live: the shared corpus beside the checkout, Debian's darknet cfgs, the repo.</summary>
+/// <summary>Where test inputs live: the repository's corpus/ (real cfgs and prototxts), Debian's darknet cfgs, the repo.</summary>
 internal static class TestPaths
 {
     public static string RepoRoot { get; } = FindUp("NeuralBuild.slnx");
 
-    /// <summary>../shared/corpus next to the repository (the 87 AlexeyAB cfgs and the Caffe prototxts).</summary>
-    public static string SharedCorpus { get; } = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "corpus"));
+    /// <summary>corpus/ in the repository (the 87 AlexeyAB cfgs and the Caffe prototxts; corpus/README.md).</summary>
+    public static string CorpusRoot { get; } = Path.Combine(RepoRoot, "corpus");
 
-    public static string DarknetCorpus => Path.Combine(SharedCorpus, "darknet");
+    public static string DarknetCorpus => Path.Combine(CorpusRoot, "darknet");
 
-    public static string CaffeCorpus => Path.Combine(SharedCorpus, "caffe");
+    public static string CaffeCorpus => Path.Combine(CorpusRoot, "caffe");
 
     /// <summary>Debian package darknet's cfgs (installed by .ci/run).</summary>
     public const string DebianDarknetCfg = "/usr/share/darknet/cfg";

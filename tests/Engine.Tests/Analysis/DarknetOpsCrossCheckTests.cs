@@ -75,7 +75,7 @@ public sealed partial class DarknetOpsCrossCheckTests
     {
         Assert.IsNotNull(DarknetOps.Binary, DarknetOps.InstallHint);
         Assert.IsTrue(Directory.Exists(TestPaths.DebianDarknetCfg), $"{TestPaths.DebianDarknetCfg} is missing. {DarknetOps.InstallHint}");
-        Assert.IsTrue(Directory.Exists(TestPaths.DarknetCorpus), $"The shared corpus {TestPaths.DarknetCorpus} is missing.");
+        Assert.IsTrue(Directory.Exists(TestPaths.DarknetCorpus), $"The corpus {TestPaths.DarknetCorpus} is missing.");
 
         // Guards against the DynamicData source silently shrinking: 87 corpus cfgs and Debian's 45.
         Assert.AreEqual(87, CfgNames(TestPaths.DarknetCorpus, CorpusPrefix).Count());

@@ -1,11 +1,11 @@
 namespace NeuralBuild.Tool.Tests.Support;
 
-/// <summary>The shared corpus beside the checkout.</summary>
+/// <summary>The repository's corpus/ of real Darknet cfgs (corpus/README.md).</summary>
 internal static class TestPaths
 {
     public static string RepoRoot { get; } = FindUp("NeuralBuild.slnx");
 
-    public static string DarknetCorpus => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "corpus", "darknet"));
+    public static string DarknetCorpus => Path.Combine(RepoRoot, "corpus", "darknet");
 
     public static string Corpus(string name) => Path.Combine(DarknetCorpus, name);
 
