@@ -9,10 +9,11 @@ namespace NeuralBuild.Engine.Execution.Kernels;
 /// (or without the axis) repeating along it. Equal shapes run as one vectorised pass; otherwise the
 /// output is walked row by row (<see cref="Broadcasting"/>), each operand either advancing along the
 /// row or repeating one value. Division is IEEE: x/0 is ±∞ or NaN, as in ONNX Runtime.
+/// <see cref="MulKernel"/> (Darknet's products) runs the same code.
 /// </summary>
 internal sealed class ArithmeticKernel : Kernel
 {
-    private enum Operation
+    internal enum Operation
     {
         Add,
         Sub,
@@ -34,6 +35,12 @@ internal sealed class ArithmeticKernel : Kernel
             "div" => Operation.Div,
             var other => throw context.Unsupported($"operation '{other}'"),
         };
+        Compute(context, operation);
+    }
+
+    /// <summary>Output 0 = input 0 (op) input 1, numpy-broadcast.</summary>
+    internal static void Compute(KernelContext context, Operation operation)
+    {
         var a = context.Input(0);
         var b = context.Input(1);
         var y = context.Output;
