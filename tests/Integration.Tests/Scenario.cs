@@ -1,6 +1,7 @@
 using System.Globalization;
 using Google.Protobuf;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
+using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.SyntheticWeights;
 
@@ -148,70 +149,41 @@ internal sealed class Scenario
     {
         var path = Path_(relative);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var random = new NeuralBuild.Engine.Numerics.SplitMix64(seed);
-        var graph = new GraphProto { Name = "net" };
-        TensorProto Tensor(string name, long[] dims, double low, double high)
-        {
-            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-            t.Dims.AddRange(dims);
-            t.FloatData.AddRange(Enumerable.Range(0, (int)dims.Aggregate(1L, (a, b) => a * b)).Select(_ => (float)random.Uniform(low, high)));
-            return t;
-        }
-
-        ValueInfoProto Value(string name, params long[] dims)
-        {
-            var shape = new TensorShapeProto();
-            shape.Dim.AddRange(dims.Select(d => new TensorShapeProto.Types.Dimension { DimValue = d }));
-            return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } } };
-        }
-
-        NodeProto Node(string op, string name, string[] inputs, string output, params AttributeProto[] attributes)
-        {
-            var node = new NodeProto { OpType = op, Name = name };
-            node.Input.AddRange(inputs);
-            node.Output.Add(output);
-            node.Attribute.AddRange(attributes);
-            return node;
-        }
-
-        AttributeProto Ints(string name, params long[] values)
-        {
-            var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-            a.Ints.AddRange(values);
-            return a;
-        }
-
-        graph.Input.Add(Value("data", 1, 3, 16, 16));
-        graph.Output.Add(Value("conv2", 1, 4, 8, 8));
-        graph.Initializer.Add(Tensor("conv1.weight", [8, 3, 3, 3], -0.5, 0.5));
-        graph.Initializer.Add(Tensor("bn1.scale", [8], 0.5, 1.5));
-        graph.Initializer.Add(Tensor("bn1.bias", [8], -0.5, 0.5));
-        graph.Initializer.Add(Tensor("bn1.mean", [8], -0.5, 0.5));
-        graph.Initializer.Add(Tensor("bn1.var", [8], 0.5, 1.5));
-        graph.Initializer.Add(Tensor("conv2.weight", [4, 8, 1, 1], -0.5, 0.5));
-        graph.Initializer.Add(Tensor("conv2.bias", [4], -0.5, 0.5));
-        graph.Node.Add(Node("Conv", "conv1", ["data", "conv1.weight"], "c1", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)));
-        graph.Node.Add(Node("BatchNormalization", "bn1", ["c1", "bn1.scale", "bn1.bias", "bn1.mean", "bn1.var"], "b1"));
-        graph.Node.Add(Node("Relu", "relu1", ["b1"], "r1"));
-        graph.Node.Add(Node("MaxPool", "pool1", ["r1"], "p1", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)));
-        graph.Node.Add(Node("Conv", "conv2", ["p1", "conv2.weight", "conv2.bias"], "conv2", Ints("kernel_shape", 1, 1)));
+        var model = TinyOnnx.Model(
+            13,
+            [
+                TinyOnnx.Node("Conv", "conv1", ["data", "conv1.weight"], ["c1"], TinyOnnx.Ints("kernel_shape", 3, 3), TinyOnnx.Ints("pads", 1, 1, 1, 1)),
+                TinyOnnx.Node("BatchNormalization", "bn1", ["c1", "bn1.scale", "bn1.bias", "bn1.mean", "bn1.var"], ["b1"]),
+                TinyOnnx.Node("Relu", "relu1", ["b1"], ["r1"]),
+                TinyOnnx.Node("MaxPool", "pool1", ["r1"], ["p1"], TinyOnnx.Ints("kernel_shape", 2, 2), TinyOnnx.Ints("strides", 2, 2)),
+                TinyOnnx.Node("Conv", "conv2", ["p1", "conv2.weight", "conv2.bias"], ["conv2"], TinyOnnx.Ints("kernel_shape", 1, 1)),
+            ],
+            [
+                TinyOnnx.Random("conv1.weight", seed, -0.5, 0.5, 8, 3, 3, 3),
+                TinyOnnx.Random("bn1.scale", seed + 1, 0.5, 1.5, 8),
+                TinyOnnx.Random("bn1.bias", seed + 2, -0.5, 0.5, 8),
+                TinyOnnx.Random("bn1.mean", seed + 3, -0.5, 0.5, 8),
+                TinyOnnx.Random("bn1.var", seed + 4, 0.5, 1.5, 8),
+                TinyOnnx.Random("conv2.weight", seed + 5, -0.5, 0.5, 4, 8, 1, 1),
+                TinyOnnx.Random("conv2.bias", seed + 6, -0.5, 0.5, 4),
+            ],
+            input: "data",
+            inputDims: [1, 3, 16, 16],
+            outputs: "conv2");
         if (externalData)
         {
             using var data = File.Create(path + ".bin");
-            foreach (var tensor in graph.Initializer)
+            foreach (var tensor in model.Graph.Initializer)
             {
-                var bytes = tensor.FloatData.SelectMany(BitConverter.GetBytes).ToArray();
                 tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = Path.GetFileName(path) + ".bin" });
                 tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = data.Position.ToString(CultureInfo.InvariantCulture) });
-                tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(CultureInfo.InvariantCulture) });
+                tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = tensor.RawData.Length.ToString(CultureInfo.InvariantCulture) });
                 tensor.DataLocation = TensorProto.Types.DataLocation.External;
-                tensor.FloatData.Clear();
-                data.Write(bytes);
+                tensor.RawData.WriteTo(data);
+                tensor.ClearRawData();
             }
         }
 
-        var model = new ModelProto { IrVersion = 8, ProducerName = "NeuralBuild integration tests", Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 13 });
         File.WriteAllBytes(path, model.ToByteArray());
         return path;
     }

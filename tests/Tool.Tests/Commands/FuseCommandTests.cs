@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
+using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.Tool.Tests.Support;
+using static NeuralBuild.Engine.Tests.Formats.Onnx.TinyOnnx;
 
 namespace NeuralBuild.Tool.Tests.Commands;
 
@@ -8,60 +10,28 @@ namespace NeuralBuild.Tool.Tests.Commands;
 [TestClass]
 public sealed class FuseCommandTests
 {
-    private static TensorProto Floats(string name, long[] dims, Func<int, float> value)
-    {
-        var count = (int)dims.Aggregate(1L, (a, b) => a * b);
-        var bytes = new byte[count * 4];
-        for (var i = 0; i < count; i++)
-        {
-            BitConverter.TryWriteBytes(bytes.AsSpan(i * 4), value(i));
-        }
-
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(bytes) };
-        t.Dims.AddRange(dims);
-        return t;
-    }
-
-    private static ValueInfoProto Value(string name, params long[] dims)
-    {
-        var shape = new TensorShapeProto();
-        shape.Dim.AddRange(dims.Select(d => new TensorShapeProto.Types.Dimension { DimValue = d }));
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } };
-    }
-
-    private static NodeProto Node(string op, string[] inputs, string output, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = op.ToLowerInvariant() };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
-
-    private static AttributeProto Ints(string name, params long[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
-
     /// <summary>x (1x3x8x8) → Conv 3→4 3x3 → BatchNormalization → Relu → Dropout → y.</summary>
     private static ModelProto Model()
     {
-        var graph = new GraphProto { Name = "net" };
-        graph.Node.Add(Node("Conv", ["x", "w"], "c", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)));
-        graph.Node.Add(Node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], "b"));
-        graph.Node.Add(Node("Relu", ["b"], "r"));
-        graph.Node.Add(Node("Dropout", ["r"], "y"));
-        graph.Initializer.Add(Floats("w", [4, 3, 3, 3], i => ((i * 37 % 17) - 8) / 16f));
-        graph.Initializer.Add(Floats("gamma", [4], i => 0.5f + (i * 0.25f)));
-        graph.Initializer.Add(Floats("beta", [4], i => i - 1.5f));
-        graph.Initializer.Add(Floats("mean", [4], i => (i * 0.1f) - 0.2f));
-        graph.Initializer.Add(Floats("var", [4], i => 0.5f + i));
-        graph.Input.Add(Value("x", 1, 3, 8, 8));
-        graph.Output.Add(Value("y", 1, 4, 8, 8));
-        var model = new ModelProto { IrVersion = 8, ProducerName = "tool tests", Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 13 });
+        static TensorProto Floats(string name, long[] dims, Func<int, float> value) =>
+            Values(name, dims, [.. Enumerable.Range(0, (int)dims.Aggregate(1L, (a, b) => a * b)).Select(value)]);
+
+        var model = TinyOnnx.Model(
+            13,
+            [
+                Node("Conv", "conv", ["x", "w"], ["c"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)),
+                Node("BatchNormalization", "batchnormalization", ["c", "gamma", "beta", "mean", "var"], ["b"]),
+                Node("Relu", "relu", ["b"], ["r"]),
+                Node("Dropout", "dropout", ["r"], ["y"]),
+            ],
+            [
+                Floats("w", [4, 3, 3, 3], i => ((i * 37 % 17) - 8) / 16f),
+                Floats("gamma", [4], i => 0.5f + (i * 0.25f)),
+                Floats("beta", [4], i => i - 1.5f),
+                Floats("mean", [4], i => (i * 0.1f) - 0.2f),
+                Floats("var", [4], i => 0.5f + i),
+            ]);
+        model.Graph.Output[0] = Value("y", [1, 4, 8, 8]);
         return model;
     }
 

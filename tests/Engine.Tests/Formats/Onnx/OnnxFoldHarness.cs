@@ -59,23 +59,6 @@ internal static class OnnxFoldHarness
         return proto;
     }
 
-    /// <summary>Uniform values in [low, high) from SplitMix64(seed), stored as raw_data.</summary>
-    public static TensorProto Random(string name, ulong seed, double low, double high, params long[] dims)
-    {
-        var random = new SplitMix64(seed);
-        var count = dims.Aggregate(1L, (a, b) => a * b);
-        return Values(name, dims, [.. Enumerable.Range(0, (int)count).Select(_ => (float)random.Uniform(low, high))]);
-    }
-
-    public static TensorProto Values(string name, long[] dims, params float[] values)
-    {
-        var bytes = new byte[values.Length * 4];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(bytes) };
-        t.Dims.AddRange(dims);
-        return t;
-    }
-
     /// <summary>BatchNormalization parameters for <paramref name="channels"/> channels: gamma, beta, mean, var (positive).</summary>
     public static TensorProto[] BatchNormParameters(string prefix, long channels, ulong seed) =>
     [

@@ -3,10 +3,14 @@ using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Formats.Onnx;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Numerics;
 
 namespace NeuralBuild.Engine.Tests.Formats.Onnx;
 
-/// <summary>Small ONNX models built with the generated protobuf classes (nothing binary is committed).</summary>
+/// <summary>
+/// Small ONNX models built with the generated protobuf classes (nothing binary is committed). One
+/// file for every test project that needs them: Tool.Tests and Integration.Tests link it.
+/// </summary>
 internal static class TinyOnnx
 {
     public static ModelProto Model(long opset, IEnumerable<NodeProto> nodes, IEnumerable<TensorProto>? initializers = null, string input = "x", long[]? inputDims = null, params string[] outputs)
@@ -72,6 +76,23 @@ internal static class TinyOnnx
             BitConverter.TryWriteBytes(bytes.AsSpan(i * 4), (float)(i * 0.01));
         }
 
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(bytes) };
+        t.Dims.AddRange(dims);
+        return t;
+    }
+
+    /// <summary>Uniform values in [low, high) from SplitMix64(seed), stored as raw_data.</summary>
+    public static TensorProto Random(string name, ulong seed, double low, double high, params long[] dims)
+    {
+        var random = new SplitMix64(seed);
+        var count = dims.Aggregate(1L, (a, b) => a * b);
+        return Values(name, dims, [.. Enumerable.Range(0, (int)count).Select(_ => (float)random.Uniform(low, high))]);
+    }
+
+    public static TensorProto Values(string name, long[] dims, params float[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(bytes) };
         t.Dims.AddRange(dims);
         return t;
