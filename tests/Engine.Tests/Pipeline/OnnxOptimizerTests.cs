@@ -26,13 +26,7 @@ public sealed class OnnxOptimizerTests
     private static int Unfoldable(string model) => model == "densenet121" ? 58 + 3 + 1 : 0;
 
     [TestMethod]
-    [DataRow("resnet18")]
-    [DataRow("resnet50")]
-    [DataRow("mobilenet_v2")]
-    [DataRow("squeezenet1_1")]
-    [DataRow("googlenet")]
-    [DataRow("shufflenet_v2_x1_0")]
-    [DataRow("densenet121")]
+    [DynamicData(nameof(OnnxExport.EachModel), typeof(OnnxExport))]
     public void Fuse_removes_every_batchnorm_after_a_conv_and_writes_a_model_onnx_accepts(string name)
     {
         using var dir = new TempDirectory();
@@ -81,13 +75,7 @@ public sealed class OnnxOptimizerTests
     /// layer, and within the default tolerance for the first layers.
     /// </summary>
     [TestMethod]
-    [DataRow("resnet18")]
-    [DataRow("resnet50")]
-    [DataRow("mobilenet_v2")]
-    [DataRow("squeezenet1_1")]
-    [DataRow("googlenet")]
-    [DataRow("shufflenet_v2_x1_0")]
-    [DataRow("densenet121")]
+    [DynamicData(nameof(OnnxExport.EachModel), typeof(OnnxExport))]
     public void The_written_fused_model_computes_what_the_original_computes(string name)
     {
         using var dir = new TempDirectory();

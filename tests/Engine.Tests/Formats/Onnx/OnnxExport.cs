@@ -11,6 +11,9 @@ internal static class OnnxExport
 {
     public static readonly string[] Models = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1", "googlenet", "shufflenet_v2_x1_0", "densenet121"];
 
+    /// <summary><see cref="Models"/> as test data rows, one per model.</summary>
+    public static IEnumerable<object[]> EachModel => Models.Select(m => new object[] { m });
+
     private static readonly Lazy<string> s_folder = new(Export, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public static string PathOf(string model) => Path.Combine(s_folder.Value, model + ".onnx");

@@ -20,13 +20,7 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx;
 public sealed class OnnxWriterTests
 {
     [TestMethod]
-    [DataRow("resnet18")]
-    [DataRow("resnet50")]
-    [DataRow("mobilenet_v2")]
-    [DataRow("squeezenet1_1")]
-    [DataRow("googlenet")]
-    [DataRow("shufflenet_v2_x1_0")]
-    [DataRow("densenet121")]
+    [DynamicData(nameof(OnnxExport.EachModel), typeof(OnnxExport))]
     public void Read_then_write_without_passes_reproduces_a_torchvision_export_byte_for_byte(string name)
     {
         using var dir = new TempDirectory();
