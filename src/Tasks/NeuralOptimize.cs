@@ -86,13 +86,15 @@ public sealed class NeuralOptimize : Microsoft.Build.Utilities.Task
                 File.SetLastWriteTimeUtc(result.OptimizedWeightsPath, now);
                 File.Move(result.OptimizedWeightsPath, outputs[2], overwrite: true);
             }
+            // ONNX: one file is both; hashed once.
+            var definitionHash = FileHash.Sha256(definition);
             var metrics = ModelMetrics.FromReport(
                 result.After,
                 definition,
                 new Dictionary<string, string>
                 {
-                    ["definition"] = FileHash.Sha256(definition),
-                    ["weights"] = FileHash.Sha256(weights),
+                    ["definition"] = definitionHash,
+                    ["weights"] = string.Equals(weights, definition, StringComparison.Ordinal) ? definitionHash : FileHash.Sha256(weights),
                 },
                 new Dictionary<string, string>
                 {
