@@ -37,24 +37,13 @@ internal static class CaffeWriter
         var text = RewritePrototxt(document, edits);
         var newWeights = RewriteWeights(model.Graph, weights, edits);
 
-        var definitionTemp = definitionPath + ".tmp";
-        var weightsTemp = weightsPath + ".tmp";
-        try
-        {
-            File.WriteAllText(definitionTemp, text);
-            using (var stream = new FileStream(weightsTemp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        AtomicFiles.Write(
+            (definitionPath, temp => File.WriteAllText(temp, text)),
+            (weightsPath, temp =>
             {
+                using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
                 newWeights.WriteTo(stream);
-            }
-
-            File.Move(definitionTemp, definitionPath, overwrite: true);
-            File.Move(weightsTemp, weightsPath, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(definitionTemp);
-            File.Delete(weightsTemp);
-        }
+            }));
     }
 
     /// <summary>What changes: layers dropped, bottoms renamed, producers with new blobs.</summary>

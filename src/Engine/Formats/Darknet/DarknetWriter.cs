@@ -25,20 +25,9 @@ public static class DarknetWriter
         var kept = darknet.Layers.Where(l => byLayer.ContainsKey(l.Index)).ToList();
         var newIndex = NewIndices(darknet.Layers, byLayer);
 
-        var cfgTemp = cfgPath + ".tmp";
-        var weightsTemp = weightsPath + ".tmp";
-        try
-        {
-            File.WriteAllText(cfgTemp, RewriteCfg(darknet, byLayer, newIndex));
-            WriteWeights(model.Graph, darknet, header, kept, byLayer, weightsTemp);
-            File.Move(cfgTemp, cfgPath, overwrite: true);
-            File.Move(weightsTemp, weightsPath, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(cfgTemp);
-            File.Delete(weightsTemp);
-        }
+        AtomicFiles.Write(
+            (cfgPath, temp => File.WriteAllText(temp, RewriteCfg(darknet, byLayer, newIndex))),
+            (weightsPath, temp => WriteWeights(model.Graph, darknet, header, kept, byLayer, temp)));
     }
 
     /// <summary>Old layer index → new index; a removed layer maps to the layer whose output replaced it.</summary>

@@ -538,31 +538,19 @@ internal sealed class OnnxWriter
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(definitionPath)) ?? ".";
         var dataPath = Path.Combine(folder, _dataFileName);
-        var temp = definitionPath + ".tmp";
-        var dataTemp = dataPath + ".tmp";
-        try
+        void WriteModel(string temp)
         {
-            if (_external.Count > 0)
-            {
-                WriteExternal(dataTemp);
-            }
-
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                output.WriteTo(stream);
-            }
-
-            if (_external.Count > 0)
-            {
-                File.Move(dataTemp, dataPath, overwrite: true);
-            }
-
-            File.Move(temp, definitionPath, overwrite: true);
+            using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            output.WriteTo(stream);
         }
-        finally
+
+        if (_external.Count > 0)
         {
-            File.Delete(temp);
-            File.Delete(dataTemp);
+            AtomicFiles.Write((dataPath, WriteExternal), (definitionPath, WriteModel));
+        }
+        else
+        {
+            AtomicFiles.Write((definitionPath, WriteModel));
         }
     }
 
