@@ -1,0 +1,71 @@
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Architecture.Tests;
+
+/// <summary>
+/// The layering of docs/architecture.md holds in the shipped assemblies: the IR uses no operator,
+/// pass or format; operators, passes, analysis and execution use no format; formats are independent
+/// of each other; the engine uses no MSBuild or console library; the MSBuild tasks and the tool are
+/// siblings over the engine. The same rules run on a miniature engine that breaks each one, so
+/// every rule is shown to fail when broken.
+/// </summary>
+[TestClass]
+public sealed class LayeringTests
+{
+    private const string EngineRoot = "NeuralBuild.Engine";
+    private const string SampleRoot = "NeuralBuild.Architecture.Tests.Samples";
+
+    [TestMethod]
+    public void The_engine_keeps_its_layering()
+    {
+        var engine = typeof(Graph).Assembly;
+        var edges = TypeDependencies.Of(engine, EngineRoot);
+        // Guard against a scan that finds nothing and so passes vacuously.
+        Assert.IsGreaterThan(500, edges.Count);
+        var violations = Layering.Violations(edges, EngineRoot);
+        Assert.IsEmpty(violations, string.Join("\n", violations));
+    }
+
+    [TestMethod]
+    public void Each_rule_fails_on_a_deliberate_violation()
+    {
+        var edges = TypeDependencies.Of(typeof(LayeringTests).Assembly, SampleRoot);
+        var violations = Layering.Violations(edges, SampleRoot);
+        CollectionAssert.AreEquivalent(
+            new[]
+            {
+                "Formats.Onnx.OnnxNode uses Formats.Darknet.DarknetLayer: formats are independent of each other",
+                "Ir.Node uses Formats.Onnx.OnnxNode: the IR uses only Ir, Diagnostics, Numerics",
+                "Ops.Conv uses System.Console: the engine uses no MSBuild or console library (Tasks and Tool are its hosts)",
+                "Passes.FoldBatchNorm uses Formats.Darknet.DarknetLayer: Passes is format-neutral and uses no format",
+            },
+            violations.ToArray(),
+            string.Join("\n", violations));
+    }
+
+    [TestMethod]
+    public void The_tasks_and_the_tool_are_siblings_over_the_engine()
+    {
+        var tasks = References("NeuralBuild.Tasks.dll");
+        var tool = References("dotnet-neural.dll");
+        CollectionAssert.Contains(tasks, "NeuralBuild.Engine");
+        CollectionAssert.Contains(tool, "NeuralBuild.Engine");
+        CollectionAssert.DoesNotContain(tasks, "dotnet-neural");
+        CollectionAssert.DoesNotContain(tool, "NeuralBuild.Tasks");
+        CollectionAssert.DoesNotContain(References("NeuralBuild.Engine.dll"), "NeuralBuild.Tasks");
+        CollectionAssert.DoesNotContain(References("NeuralBuild.Engine.dll"), "dotnet-neural");
+    }
+
+    /// <summary>Assembly names a built assembly references, read from its metadata (nothing is loaded).</summary>
+    private static List<string> References(string fileName)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, fileName);
+        using var stream = File.OpenRead(path);
+        using var pe = new PEReader(stream);
+        var metadata = pe.GetMetadataReader();
+        return [.. metadata.AssemblyReferences.Select(h => metadata.GetString(metadata.GetAssemblyReference(h).Name))];
+    }
+}
