@@ -246,7 +246,9 @@ public static class OnnxMutations
         {
             return ModelProto.Parser.ParseFrom(bytes);
         }
-        catch (InvalidProtocolBufferException)
+#pragma warning disable CA1031 // Google.Protobuf 3.35 throws IndexOutOfRangeException on some damaged input; any failure means "not a model".
+        catch (Exception)
+#pragma warning restore CA1031
         {
             return null;
         }

@@ -30,7 +30,7 @@ public sealed class FuzzRunner(IFuzzTarget target, RunLimits limits)
 
         var definition = Path.Combine(inputFolder, input.Definition.Name);
         Exception? failure = null;
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         var worker = new Thread(() =>
         {
@@ -53,7 +53,7 @@ public sealed class FuzzRunner(IFuzzTarget target, RunLimits limits)
         }
 
         var elapsed = clock.Elapsed;
-        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var outcome = Classify(failure, allocated, limits.AllocationBound(input.TotalBytes)) with { AllocatedBytes = allocated, Elapsed = elapsed };
         var changed = ChangedSourceFiles(input, inputFolder);
         return changed.Count > 0
