@@ -35,6 +35,9 @@ public sealed record FuzzOptions
     /// <summary>Replay these reproducer folders instead of fuzzing.</summary>
     public IReadOnlyList<string> Replay { get; init; } = [];
 
+    /// <summary>Minimise these reproducer folders into <see cref="Out"/> instead of fuzzing.</summary>
+    public IReadOnlyList<string> Minimize { get; init; } = [];
+
     public static FuzzOptions Parse(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -55,6 +58,7 @@ public sealed record FuzzOptions
                 "--in-process" => options with { InProcess = true },
                 "--worker" => options with { Worker = true },
                 "--deadline-ticks" => options with { DeadlineTicks = long.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--minimize" => options with { Minimize = [.. options.Minimize, Value()] },
                 "--replay" => options with { Replay = [.. options.Replay, Value()] },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };

@@ -22,6 +22,11 @@ if (options.Replay.Count > 0)
     return Replay(options.Replay, limits);
 }
 
+if (options.Minimize.Count > 0)
+{
+    return Minimize(options, limits);
+}
+
 if (options.Worker)
 {
     return Worker(options, limits);
@@ -210,6 +215,31 @@ static Tally Supervise(FuzzOptions options, string format)
 
     tally.Elapsed = clock.Elapsed;
     return tally;
+}
+
+// Writes each reproducer, minimised, to OUT/FORMAT/NAME/ (as committed under tests/Fuzzer.Tests/Reproducers).
+static int Minimize(FuzzOptions options, RunLimits limits)
+{
+    var runner = new FuzzRunner(new FuseTarget(), limits);
+    var scratch = Path.Combine(Path.GetTempPath(), $"neuralbuild-fuzz-minimize-{Environment.ProcessId}");
+    foreach (var folder in options.Minimize)
+    {
+        var input = ReproducerStore.Load(folder);
+        var minimal = new Minimizer(runner, scratch).Minimize(input);
+        var outcome = runner.Run(minimal, scratch);
+        var target = Path.Combine(options.Out, minimal.Format, Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)));
+        Directory.CreateDirectory(target);
+        foreach (var file in minimal.Files)
+        {
+            File.WriteAllBytes(Path.Combine(target, file.Name), file.Bytes);
+        }
+
+        var regenerate = File.ReadLines(Path.Combine(folder, ReproducerStore.DescriptionFile)).FirstOrDefault(l => l.StartsWith("regenerate: ", StringComparison.Ordinal))?["regenerate: ".Length..] ?? "?";
+        File.WriteAllText(Path.Combine(target, ReproducerStore.DescriptionFile), ReproducerStore.Describe(minimal, outcome, outcome.DedupKey(minimal.Format), regenerate));
+        Console.WriteLine($"{folder}: {input.TotalBytes:N0} -> {minimal.TotalBytes:N0} bytes, {outcome.Verdict.Label()}: {outcome.Detail} -> {target}");
+    }
+
+    return 0;
 }
 
 static int Replay(IReadOnlyList<string> folders, RunLimits limits)

@@ -33,7 +33,7 @@ public static class SeedCorpus
         foreach (var path in Directory.GetFiles(SeedFolder("darknet"), "*.cfg").Order(StringComparer.Ordinal))
         {
             var cfg = CfgShrinker.Shrink(File.ReadAllText(path));
-            AddIfReadable(seeds, dropped, () => WithWeights("darknet", Path.GetFileNameWithoutExtension(path), "model.cfg", cfg, scratch, (model, weights) => DarknetSyntheticWeights.Write(model, weights)));
+            AddIfReadable(seeds, dropped, () => WithWeights("darknet", Path.GetFileNameWithoutExtension(path), "model.cfg", cfg, scratch));
         }
 
         return seeds;
@@ -43,13 +43,12 @@ public static class SeedCorpus
     {
         var seeds = new List<SeedModel>
         {
-            WithWeights("caffe", "tiny-bn-concat-eltwise", "model.prototxt", TinyCaffeNet, scratch, (model, weights) => CaffeSyntheticWeights.Write(model, weights)),
+            WithWeights("caffe", "tiny-bn-concat-eltwise", "model.prototxt", TinyCaffeNet, scratch),
         };
         foreach (var path in Directory.GetFiles(SeedFolder("caffe"), "*.prototxt").Order(StringComparer.Ordinal))
         {
             var prototxt = PrototxtShrinker.Shrink(File.ReadAllText(path));
-            AddIfReadable(seeds, dropped, () => WithWeights("caffe", Path.GetFileName(path).Replace(".deploy.prototxt", string.Empty, StringComparison.Ordinal), "model.prototxt", prototxt, scratch,
-                (model, weights) => CaffeSyntheticWeights.Write(model, weights)));
+            AddIfReadable(seeds, dropped, () => WithWeights("caffe", Path.GetFileName(path).Replace(".deploy.prototxt", string.Empty, StringComparison.Ordinal), "model.prototxt", prototxt, scratch));
         }
 
         return seeds;
@@ -67,17 +66,32 @@ public static class SeedCorpus
         }
     }
 
-    private static SeedModel WithWeights(string format, string name, string definitionName, string definition, string scratch, Action<Engine.Ir.Model, string> writeWeights)
+    private static SeedModel WithWeights(string format, string name, string definitionName, string definition, string scratch)
     {
-        var folder = Path.Combine(scratch, "seed-" + name);
+        var bytes = CfgShrinker.Utf8(definition);
+        var weights = SyntheticWeightsFor(definitionName, bytes, Path.Combine(scratch, "seed-" + name));
+        var weightsName = Path.GetFileName(ModelFormats.ForPath(definitionName).DefaultWeightsPath(definitionName));
+        return new SeedModel(format, name, [new FuzzFile(definitionName, bytes), new FuzzFile(weightsName, weights)]);
+    }
+
+    /// <summary>Seeded synthetic weights (tools/SyntheticWeights) for a Darknet or Caffe definition; throws what the engine throws for one it cannot read.</summary>
+    public static byte[] SyntheticWeightsFor(string definitionName, byte[] definition, string folder)
+    {
         Directory.CreateDirectory(folder);
-        var definitionPath = Path.Combine(folder, definitionName);
-        File.WriteAllText(definitionPath, definition);
-        var weightsPath = ModelFormats.ForPath(definitionPath).DefaultWeightsPath(definitionPath);
-        writeWeights(ModelFormats.Read(definitionPath), weightsPath);
-        var seed = new SeedModel(format, name, [new FuzzFile(definitionName, File.ReadAllBytes(definitionPath)), new FuzzFile(Path.GetFileName(weightsPath), File.ReadAllBytes(weightsPath))]);
-        Directory.Delete(folder, recursive: true);
-        return seed;
+        try
+        {
+            var definitionPath = Path.Combine(folder, definitionName);
+            File.WriteAllBytes(definitionPath, definition);
+            var format = ModelFormats.ForPath(definitionPath);
+            var weightsPath = format.DefaultWeightsPath(definitionPath);
+            var model = ModelFormats.Read(definitionPath);
+            _ = format.Name == "caffe" ? CaffeSyntheticWeights.Write(model, weightsPath) : DarknetSyntheticWeights.Write(model, weightsPath);
+            return File.ReadAllBytes(weightsPath);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>conv+BatchNorm+Scale+ReLU, pooling, two branches concatenated, a residual Eltwise, InnerProduct, Softmax.</summary>
