@@ -119,6 +119,7 @@ static Tally Supervise(FuzzOptions options, string format)
     var deadline = Deadline(options);
     var next = options.From;
     var silence = TimeSpan.FromSeconds((options.TimeoutSeconds * 3) + 120);
+    var progress = Stopwatch.StartNew();
     while (next < options.Iterations && DateTime.UtcNow < deadline)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -172,6 +173,12 @@ static Tally Supervise(FuzzOptions options, string format)
             {
                 last = long.Parse(parts[1], CultureInfo.InvariantCulture);
                 tally.Add(Verdicts.Parse(parts[2]));
+                if (progress.Elapsed > TimeSpan.FromMinutes(1))
+                {
+                    tally.Elapsed = clock.Elapsed;
+                    Console.Error.WriteLine($"progress {tally}");
+                    progress.Restart();
+                }
             }
             else if (parts[0] == "S" && next == options.From && parts.Length > 2 && parts[2].Length > 0)
             {
