@@ -17,7 +17,18 @@ public static class Mutator
         {
             var which = files.Length > 1 && rng.Chance(WeightsShare(seed.Format)) ? 1 : 0;
             var mutation = rng.Pick(MutationsFor(seed.Format, which, rng));
-            var mutated = mutation(files[which], rng);
+            Mutated mutated;
+            try
+            {
+                mutated = mutation(files[which], rng);
+            }
+#pragma warning disable CA1031 // A mutation tripping over an input an earlier one damaged must not end the run.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                mutated = ByteMutations.FlipBits(files[which], rng) with { What = $"bit flips (mutation {mutation.Method.Name} failed: {e.GetType().Name})" };
+            }
+
             files[which] = mutated.Bytes;
             steps.Add($"{seed.Files[which].Name}: {mutated.What}");
         }

@@ -84,7 +84,7 @@ public static class OnnxMutations
     public static Mutated BatchNormLengths(byte[] bytes, Rng rng)
     {
         var model = Parse(bytes);
-        var node = model?.Graph.Node.FirstOrDefault(n => n.OpType == "BatchNormalization" && n.Input.Count == 5);
+        var node = model?.Graph?.Node.FirstOrDefault(n => n.OpType == "BatchNormalization" && n.Input.Count == 5);
         if (model is null || node is null)
         {
             return InitializerData(bytes, rng);

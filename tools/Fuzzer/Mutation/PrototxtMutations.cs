@@ -24,57 +24,35 @@ public static partial class PrototxtMutations
     [GeneratedRegex("(?<=type\\s*:\\s*\")[^\"]*(?=\")")]
     private static partial Regex TypeValue();
 
-    public static Mutated ExtremeNumber(byte[] bytes, Rng rng)
+    public static Mutated ExtremeNumber(byte[] bytes, Rng rng) => ReplaceOne(bytes, rng, NumberValue(), DeepNesting, _ =>
     {
-        var text = Text(bytes);
-        var matches = NumberValue().Matches(text);
-        if (matches.Count == 0)
-        {
-            return DeepNesting(bytes, rng);
-        }
-
-        var match = matches[rng.Below(matches.Count)];
         var value = rng.Pick(TextValues.ExtremeNumbers);
-        if (value.Length == 0)
-        {
-            value = "\"\"";
-        }
-
-        return new Mutated(Bytes(text.Remove(match.Index, match.Length).Insert(match.Index, value)), $"number {match.Value} at offset {match.Index} -> {value}");
-    }
+        return value.Length == 0 ? "\"\"" : value;
+    }, "number");
 
     /// <summary>A bottom, top or name set to nothing, to a blob defined later, or to one that does not exist.</summary>
-    public static Mutated RetargetName(byte[] bytes, Rng rng)
+    public static Mutated RetargetName(byte[] bytes, Rng rng) => ReplaceOne(bytes, rng, NameValue(), ExtremeNumber, matches => rng.Below(4) switch
+    {
+        0 => string.Empty,
+        1 => "nowhere",
+        _ => matches[rng.Below(matches.Count)].Value, // often a later blob: a forward reference, or a cycle
+    }, "name");
+
+    public static Mutated RetypeLayer(byte[] bytes, Rng rng) => ReplaceOne(bytes, rng, TypeValue(), ExtremeNumber, _ => rng.Pick(LayerTypes), "type");
+
+    /// <summary>One match of <paramref name="pattern"/>, picked at random, replaced; text without a match gets <paramref name="otherwise"/>.</summary>
+    private static Mutated ReplaceOne(byte[] bytes, Rng rng, Regex pattern, FileMutation otherwise, Func<MatchCollection, string> replacement, string what)
     {
         var text = Text(bytes);
-        var matches = NameValue().Matches(text);
+        var matches = pattern.Matches(text);
         if (matches.Count == 0)
         {
-            return ExtremeNumber(bytes, rng);
+            return otherwise(bytes, rng);
         }
 
         var match = matches[rng.Below(matches.Count)];
-        var value = rng.Below(4) switch
-        {
-            0 => string.Empty,
-            1 => "nowhere",
-            _ => matches[rng.Below(matches.Count)].Value, // often a later blob: a forward reference, or a cycle
-        };
-        return new Mutated(Bytes(text.Remove(match.Index, match.Length).Insert(match.Index, value)), $"name \"{match.Value}\" at offset {match.Index} -> \"{value}\"");
-    }
-
-    public static Mutated RetypeLayer(byte[] bytes, Rng rng)
-    {
-        var text = Text(bytes);
-        var matches = TypeValue().Matches(text);
-        if (matches.Count == 0)
-        {
-            return ExtremeNumber(bytes, rng);
-        }
-
-        var match = matches[rng.Below(matches.Count)];
-        var type = rng.Pick(LayerTypes);
-        return new Mutated(Bytes(text.Remove(match.Index, match.Length).Insert(match.Index, type)), $"type \"{match.Value}\" at offset {match.Index} -> \"{type}\"");
+        var value = replacement(matches);
+        return new Mutated(Bytes(text.Remove(match.Index, match.Length).Insert(match.Index, value)), $"{what} '{match.Value}' at offset {match.Index} -> '{value}'");
     }
 
     public static Mutated SwapLayers(byte[] bytes, Rng rng) => OnLayers(bytes, rng, layers =>
