@@ -232,6 +232,12 @@ static int Minimize(FuzzOptions options, RunLimits limits)
     foreach (var folder in options.Minimize)
     {
         var input = ReproducerStore.Load(folder);
+        if (!runner.Run(input, scratch).Verdict.IsBug())
+        {
+            Console.WriteLine($"{folder}: not a bug (any more); left as it is");
+            continue;
+        }
+
         var minimal = new Minimizer(runner, scratch).Minimize(input);
         var outcome = runner.Run(minimal, scratch);
         var target = Path.Combine(options.Out, minimal.Format, Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)));
