@@ -16,7 +16,7 @@ public sealed class FuzzSessionTests
     [TestMethod]
     [DataRow("darknet", 1400)]
     [DataRow("caffe", 1300)]
-    [DataRow("onnx", 4500)]
+    [DataRow("onnx", 3500)]
     public void Malformed_models_end_in_a_coded_error_or_fuse(string format, int inputs)
     {
         using var scratch = new TempFolder();
