@@ -2,7 +2,6 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Formats;
-using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Passes;
 using NeuralBuild.Engine.Pipeline;
 
@@ -138,7 +137,7 @@ public static class Program
     {
         public override string Name => inner.Name;
 
-        public override void Run(Graph graph, PassReport report)
+        public override void Run(GraphEditor graph, PassReport report)
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
             inner.Run(graph, report);
