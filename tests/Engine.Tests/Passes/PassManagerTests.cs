@@ -30,8 +30,8 @@ public sealed class PassManagerTests
         // nothing: 3 rounds of 4 shape-reading passes, which used to infer 12 times.
         Assert.HasCount(2 * blocks, report.Folds);
         Assert.IsLessThanOrEqualTo(1, inferences);
-        CollectionAssert.AreEqual(Enumerable.Repeat("Conv", blocks).ToArray(), graph.Nodes.Select(n => n.OpType).ToArray());
-        foreach (var conv in graph.Nodes)
+        CollectionAssert.AreEqual(Enumerable.Range(0, blocks).SelectMany(_ => new[] { "Conv", "Activation" }).ToArray(), graph.Nodes.Select(n => n.OpType).ToArray());
+        foreach (var conv in graph.Nodes.Where(n => n.OpType == "Conv"))
         {
             // Per block: w = 2, Mul by 3 -> W' = 6, b' = 0; BN gamma 4, beta 1, mean 2, var 3, eps 1:
             // a = 4 / sqrt(3 + 1) = 2 -> W'' = 12, b'' = a * (0 - 2) + 1 = -3.
@@ -119,7 +119,8 @@ public sealed class PassManagerTests
 
     /// <summary>
     /// <paramref name="blocks"/> times Conv(1x1, w = 2) -> Mul(3) -> BatchNormalization(gamma 4,
-    /// beta 1, mean 2, var 3, epsilon 1) on a 1-channel 2x2 image.
+    /// beta 1, mean 2, var 3, epsilon 1) -> relu on a 1-channel 2x2 image (the relu keeps each BN
+    /// from folding forward into the next block's unpadded conv).
     /// </summary>
     private static Graph ChainOfConvMulBatchNorm(int blocks)
     {
@@ -139,7 +140,8 @@ public sealed class PassManagerTests
             graph.Nodes.Add(new Node($"mul{i}", "Arithmetic", [$"c{i}", $"k{i}"], [$"m{i}"], Origin, new Attributes().Set("operation", "mul")));
             graph.Nodes.Add(new Node($"bn{i}", "BatchNormalization", [$"m{i}", $"gamma{i}", $"beta{i}", $"mean{i}", $"var{i}"], [$"y{i}"], Origin,
                 new Attributes().Set("epsilon", 1.0)));
-            value = $"y{i}";
+            graph.Nodes.Add(new Node($"relu{i}", "Activation", [$"y{i}"], [$"r{i}"], Origin, new Attributes().Set("function", "relu")));
+            value = $"r{i}";
         }
 
         graph.Outputs.Add(value);
