@@ -13,13 +13,13 @@ internal static class AffineIntoProducer
     private static readonly HashSet<string> s_foldable = new(StringComparer.Ordinal) { "Conv", "ConvTranspose", "FullyConnected" };
 
     /// <summary>Cheap structural checks on the producer of the affine node's input 0. Returns the producer, or null with the reason it cannot fold.</summary>
-    public static Node? FindProducer(Graph graph, Node affine, Dictionary<string, Node> producers, out string reason) =>
-        FindProducer(graph, affine, producers, 0, out reason);
+    public static Node? FindProducer(GraphEditor graph, Node affine, out string reason) =>
+        FindProducer(graph, affine, 0, out reason);
 
     /// <summary>As above, for the producer of input <paramref name="input"/> (the side of an ONNX Mul/Add that is not the constant).</summary>
-    public static Node? FindProducer(Graph graph, Node affine, Dictionary<string, Node> producers, int input, out string reason)
+    public static Node? FindProducer(GraphEditor graph, Node affine, int input, out string reason)
     {
-        if (!producers.TryGetValue(affine.Inputs[input], out var producer))
+        if (graph.Producer(affine.Inputs[input]) is not { } producer)
         {
             reason = "its input is the graph input, not a conv/deconv/FC output";
             return null;
@@ -31,26 +31,27 @@ internal static class AffineIntoProducer
             return null;
         }
 
-        if (graph.Outputs.Contains(producer.Outputs[0]))
+        if (graph.Graph.Outputs.Contains(producer.Outputs[0]))
         {
             reason = $"the output of '{producer.Name}' is a model output: the model delivers it as it is before this layer, so folding would change what it delivers";
             return null;
         }
 
-        var consumers = GraphEditing.ConsumerCount(graph, producer.Outputs[0]);
+        var consumers = graph.ConsumerCount(producer.Outputs[0]);
         if (consumers != 1)
         {
             reason = $"the output of '{producer.Name}' is read by {consumers} consumers; folding would change what the others see";
             return null;
         }
 
-        if (!graph.Initializers.TryGetValue(producer.Inputs[1], out var weights) || weights.Data is null)
+        var initializers = graph.Graph.Initializers;
+        if (!initializers.TryGetValue(producer.Inputs[1], out var weights) || weights.Data is null)
         {
             reason = $"the weights of '{producer.Name}' are not constant or not loaded";
             return null;
         }
 
-        var weightUsers = graph.Nodes.Count(n => n.Inputs.Contains(producer.Inputs[1]));
+        var weightUsers = graph.ReadingNodeCount(producer.Inputs[1]);
         if (weightUsers != 1)
         {
             reason = $"the weights of '{producer.Name}' are shared with {weightUsers - 1} other layer(s) (share_index)";
@@ -59,7 +60,7 @@ internal static class AffineIntoProducer
 
         if (producer.Inputs.Count > 2 && producer.Inputs[2].Length > 0)
         {
-            if (!graph.Initializers.TryGetValue(producer.Inputs[2], out var bias) || bias.Data is null)
+            if (!initializers.TryGetValue(producer.Inputs[2], out var bias) || bias.Data is null)
             {
                 reason = $"the bias of '{producer.Name}' is not constant";
                 return null;
@@ -74,7 +75,7 @@ internal static class AffineIntoProducer
             }
         }
 
-        if (producer.OpType == "FullyConnected" && !IsPlainFullyConnected(graph, producer, weights, out reason))
+        if (producer.OpType == "FullyConnected" && !IsPlainFullyConnected(graph.Graph, producer, weights, out reason))
         {
             return null;
         }
@@ -112,13 +113,12 @@ internal static class AffineIntoProducer
     }
 
     /// <summary>Rewrites <paramref name="producer"/> to absorb <paramref name="affine"/> and removes the affine node.</summary>
-    public static FoldRecord Fold(Graph graph, Node producer, Node affineNode, ChannelAffine affine, Shape producerInputShape, string pass)
+    public static FoldRecord Fold(GraphEditor editor, Node producer, Node affineNode, ChannelAffine affine, string pass)
     {
-        var snapshotNodes = new[] { GraphEditing.CloneNode(producer), GraphEditing.CloneNode(affineNode) };
-        var snapshotInits = producer.Inputs.Concat(affineNode.Inputs)
-            .Where(i => graph.Initializers.ContainsKey(i))
-            .Distinct(StringComparer.Ordinal)
-            .ToDictionary(i => i, i => graph.Initializers[i], StringComparer.Ordinal);
+        var graph = editor.Graph;
+        var producerInputShape = editor.Shapes[producer.Inputs[0]];
+        var snapshotNodes = new[] { GraphEditor.CloneNode(producer), GraphEditor.CloneNode(affineNode) };
+        var snapshotInits = InitializersReadBy(graph, snapshotNodes);
 
         var weights = graph.Initializers[producer.Inputs[1]];
         var a = affine.A;
@@ -144,24 +144,31 @@ internal static class AffineIntoProducer
         }
 
         var newBias = new Initializer(UniqueName(graph, producer.Name + "/folded_bias"), new Shape(a.Length), new ArrayData(bias));
-        graph.Initializers[newWeights.Name] = newWeights;
-        graph.Initializers[newBias.Name] = newBias;
-        producer.Inputs[1] = newWeights.Name;
-        if (producer.Inputs.Count > 2)
-        {
-            producer.Inputs[2] = newBias.Name;
-        }
-        else
-        {
-            producer.Inputs.Add(newBias.Name);
-        }
-
-        GraphEditing.ReplaceUses(graph, affineNode.Outputs[0], producer.Outputs[0]);
-        graph.Nodes.Remove(affineNode);
+        editor.AddInitializer(newWeights);
+        editor.AddInitializer(newBias);
+        editor.SetInput(producer, 1, newWeights.Name);
+        editor.SetInput(producer, 2, newBias.Name);
+        editor.ReplaceUses(affineNode.Outputs[0], producer.Outputs[0]);
+        editor.Remove(affineNode);
 
         return new FoldRecord(pass, affineNode.Origin, producer.Inputs[0], producerInputShape, snapshotNodes, snapshotInits,
-            [GraphEditing.CloneNode(producer)],
+            [GraphEditor.CloneNode(producer)],
             new Dictionary<string, Initializer>(StringComparer.Ordinal) { [newWeights.Name] = newWeights, [newBias.Name] = newBias });
+    }
+
+    /// <summary>The initializers <paramref name="nodes"/> read, in the order they first read them (the snapshot of a fold).</summary>
+    internal static Dictionary<string, Initializer> InitializersReadBy(Graph graph, IEnumerable<Node> nodes)
+    {
+        var read = new Dictionary<string, Initializer>(StringComparer.Ordinal);
+        foreach (var input in nodes.SelectMany(n => n.Inputs))
+        {
+            if (graph.Initializers.TryGetValue(input, out var initializer))
+            {
+                read.TryAdd(input, initializer);
+            }
+        }
+
+        return read;
     }
 
     private static BlockScaledData DeconvScaled(Initializer weights, long groups, double[] a)

@@ -21,42 +21,45 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
     {
         // Caffe's BatchNorm has no gamma or beta (inputs 1 and 2 are empty): they are 1 and 0.
         // The four vectors usually sit side by side in one weights file: opened once for all.
+        // Kept as float32 (as stored) and widened per element: the arithmetic is in double either way.
         using var files = new OpenFiles();
         var mean = Values(graph, bn, 3, files);
         var variance = Values(graph, bn, 4, files);
-        var gamma = bn.Inputs[1].Length > 0 ? Values(graph, bn, 1, files) : Enumerable.Repeat(1.0, mean.Length).ToArray();
-        var beta = bn.Inputs.Count > 2 && bn.Inputs[2].Length > 0 ? Values(graph, bn, 2, files) : new double[gamma.Length];
+        var gamma = bn.Inputs[1].Length > 0 ? Values(graph, bn, 1, files) : null;
+        var beta = bn.Inputs.Count > 2 && bn.Inputs[2].Length > 0 ? Values(graph, bn, 2, files) : null;
         var epsilon = bn.Attributes.Float("epsilon", 1e-5);
         var outside = bn.Attributes.String("epsilon_placement", "inside") == "outside";
 
-        RequireFinite(bn, gamma, "scale (gamma)");
-        RequireFinite(bn, beta, "bias (beta)");
+        RequireFinite(bn, gamma ?? [], "scale (gamma)");
+        RequireFinite(bn, beta ?? [], "bias (beta)");
         RequireFinite(bn, mean, "mean");
         RequireFinite(bn, variance, "variance");
 
-        var a = new double[gamma.Length];
-        var shift = new double[gamma.Length];
-        var tiny = new List<int>();
+        var channels = gamma?.Length ?? mean.Length;
+        var a = new double[channels];
+        var shift = new double[channels];
+        List<int>? tiny = null;
         for (var c = 0; c < a.Length; c++)
         {
-            if (variance[c] < 0)
+            double v = variance[c];
+            if (v < 0)
             {
                 throw DiagnosticCodes.NonFiniteStatistics.Exception(bn.Origin.Location,
-                    $"layer {bn.Origin.Index} [{bn.Origin.Kind}]: channel {c} has negative variance {variance[c].ToString("G6", CultureInfo.InvariantCulture)}; the statistics are corrupt.");
+                    $"layer {bn.Origin.Index} [{bn.Origin.Kind}]: channel {c} has negative variance {v.ToString("G6", CultureInfo.InvariantCulture)}; the statistics are corrupt.");
             }
 
-            var d = outside ? Math.Sqrt(variance[c]) + epsilon : Math.Sqrt(variance[c] + epsilon);
-            a[c] = gamma[c] / d;
-            shift[c] = beta[c] - (a[c] * mean[c]);
-            if (variance[c] < NearZeroVarianceEpsilons * epsilon)
+            var d = outside ? Math.Sqrt(v) + epsilon : Math.Sqrt(v + epsilon);
+            a[c] = (gamma is null ? 1.0 : gamma[c]) / d;
+            shift[c] = (beta is null ? 0.0 : beta[c]) - (a[c] * mean[c]);
+            if (v < NearZeroVarianceEpsilons * epsilon)
             {
-                tiny.Add(c);
+                (tiny ??= []).Add(c);
             }
         }
 
-        if (tiny.Count > 0)
+        if (tiny is not null)
         {
-            var list = string.Join(", ", tiny.Take(8).Select(c => $"{c} (var {variance[c].ToString("G3", CultureInfo.InvariantCulture)})"));
+            var list = string.Join(", ", tiny.Take(8).Select(c => $"{c} (var {((double)variance[c]).ToString("G3", CultureInfo.InvariantCulture)})"));
             report.Warnings.Add(DiagnosticCodes.NearZeroVariance.At(bn.Origin.Location,
                 $"layer {bn.Origin.Index} [{bn.Origin.Kind}]: {tiny.Count} channel(s) with variance below {NearZeroVarianceEpsilons}x epsilon: {list}{(tiny.Count > 8 ? ", …" : string.Empty)}. " +
                 $"Folded with this model's arithmetic ({(outside ? "sqrt(var) + eps" : "sqrt(var + eps)")}); frameworks that use the other one disagree there ({pass})."));
@@ -69,34 +72,39 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
     {
         using var files = new OpenFiles();
         var s = Values(graph, scale, 1, files);
-        var t = scale.Inputs.Count > 2 && scale.Inputs[2].Length > 0 ? Values(graph, scale, 2, files) : new double[s.Length];
+        var t = scale.Inputs.Count > 2 && scale.Inputs[2].Length > 0 ? Values(graph, scale, 2, files) : new float[s.Length];
         RequireFinite(scale, s, "scale");
         RequireFinite(scale, t, "bias");
-        return new ChannelAffine(s, t);
+        return new ChannelAffine(Widen(s), Widen(t));
     }
 
     /// <summary>True when every parameter input of the node is an initializer with loaded data.</summary>
     public static bool HasConstantParameters(Graph graph, Node node) =>
         node.Inputs.Skip(1).All(i => i.Length == 0 || (graph.Initializers.TryGetValue(i, out var init) && init.Data is not null));
 
-    private static double[] Values(Graph graph, Node node, int input, OpenFiles files)
+    private static float[] Values(Graph graph, Node node, int input, OpenFiles files)
     {
         var data = graph.Initializers[node.Inputs[input]].Data!;
         var floats = new float[checked((int)data.ElementCount)];
         data.CopyTo(0, floats, files);
-        var values = new double[floats.Length];
-        for (var i = 0; i < floats.Length; i++)
-        {
-            values[i] = floats[i];
-        }
-
-        return values;
+        return floats;
     }
 
-    private static void RequireFinite(Node node, double[] values, string what)
+    private static double[] Widen(float[] values)
+    {
+        var wide = new double[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            wide[i] = values[i];
+        }
+
+        return wide;
+    }
+
+    private static void RequireFinite(Node node, float[] values, string what)
     {
         var bad = 0;
-        while (bad < values.Length && double.IsFinite(values[bad]))
+        while (bad < values.Length && float.IsFinite(values[bad]))
         {
             bad++;
         }
@@ -104,7 +112,7 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
         if (bad < values.Length)
         {
             throw DiagnosticCodes.NonFiniteStatistics.Exception(node.Origin.Location,
-                $"layer {node.Origin.Index} [{node.Origin.Kind}]: {what} of channel {bad} is {values[bad].ToString(CultureInfo.InvariantCulture)}; the weights are corrupt (NaN/Inf), so the layer cannot be folded or run.");
+                $"layer {node.Origin.Index} [{node.Origin.Kind}]: {what} of channel {bad} is {((double)values[bad]).ToString(CultureInfo.InvariantCulture)}; the weights are corrupt (NaN/Inf), so the layer cannot be folded or run.");
         }
     }
 }

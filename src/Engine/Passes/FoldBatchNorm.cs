@@ -1,6 +1,3 @@
-using NeuralBuild.Engine.Analysis;
-using NeuralBuild.Engine.Ir;
-
 namespace NeuralBuild.Engine.Passes;
 
 /// <summary>
@@ -22,10 +19,9 @@ public sealed class FoldBatchNorm : GraphPass
 {
     public override string Name => "FoldBatchNorm";
 
-    public override void Run(Graph graph, PassReport report)
+    public override void Run(GraphEditor graph, PassReport report)
     {
-        var shapes = ShapeInference.Run(graph);
-        foreach (var bn in graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
+        foreach (var bn in graph.Graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
         {
             if (bn.Attributes.Int("use_global_stats", 1) == 0)
             {
@@ -33,25 +29,24 @@ public sealed class FoldBatchNorm : GraphPass
                 continue;
             }
 
-            var producers = graph.BuildProducers();
-            var producer = AffineIntoProducer.FindProducer(graph, bn, producers, out var reason);
+            var producer = AffineIntoProducer.FindProducer(graph, bn, out var reason);
             if (producer is null)
             {
                 NotApplied(report, bn, reason);
                 continue;
             }
 
-            if (!ChannelAffine.HasConstantParameters(graph, bn))
+            if (!ChannelAffine.HasConstantParameters(graph.Graph, bn))
             {
                 NotApplied(report, bn, "its statistics are not constant or not loaded");
                 continue;
             }
 
-            var affine = ChannelAffine.FromBatchNorm(graph, bn, report, Name);
-            report.Folds.Add(AffineIntoProducer.Fold(graph, producer, bn, affine, shapes[producer.Inputs[0]], Name));
+            var affine = ChannelAffine.FromBatchNorm(graph.Graph, bn, report, Name);
+            report.Folds.Add(AffineIntoProducer.Fold(graph, producer, bn, affine, Name));
             Applied(report, bn, $"folded into {producer.OpType} '{producer.Name}' ({affine.Channels} channels)");
         }
 
-        GraphEditing.RemoveUnusedInitializers(graph);
+        graph.RemoveUnusedInitializers();
     }
 }

@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Passes;
@@ -20,18 +19,18 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
 {
     public override string Name => "FoldBatchNormIntoFollowingConv";
 
-    public override void Run(Graph graph, PassReport report)
+    public override void Run(GraphEditor graph, PassReport report)
     {
-        var shapes = ShapeInference.Run(graph);
-        foreach (var bn in graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
+        var initializers = graph.Graph.Initializers;
+        foreach (var bn in graph.Graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
         {
-            if (!graph.Nodes.Contains(bn))
+            if (!graph.Contains(bn))
             {
                 continue;
             }
 
-            var consumers = graph.BuildConsumers().GetValueOrDefault(bn.Outputs[0]) ?? [];
-            if (consumers.Count != 1 || consumers[0].OpType != "Conv" || graph.Outputs.Contains(bn.Outputs[0]) || bn.Attributes.Int("use_global_stats", 1) == 0)
+            var consumers = graph.Readers(bn.Outputs[0]);
+            if (consumers.Count != 1 || consumers[0].OpType != "Conv" || graph.Graph.Outputs.Contains(bn.Outputs[0]) || bn.Attributes.Int("use_global_stats", 1) == 0)
             {
                 continue; // Not the forward pattern; FoldBatchNorm reports on this BN.
             }
@@ -43,28 +42,29 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
                 continue;
             }
 
-            if (!graph.Initializers.TryGetValue(conv.Inputs[1], out var weights) || weights.Data is null
-                || graph.Nodes.Count(n => n.Inputs.Contains(conv.Inputs[1])) != 1
-                || !ChannelAffine.HasConstantParameters(graph, bn)
-                || (conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0 && graph.Initializers.GetValueOrDefault(conv.Inputs[2])?.Data is null))
+            if (!initializers.TryGetValue(conv.Inputs[1], out var weights) || weights.Data is null
+                || graph.ReadingNodeCount(conv.Inputs[1]) != 1
+                || !ChannelAffine.HasConstantParameters(graph.Graph, bn)
+                || (conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0 && initializers.GetValueOrDefault(conv.Inputs[2])?.Data is null))
             {
                 NotApplied(report, bn, $"the weights of '{conv.Name}' or the BN statistics are not constant, not loaded or shared");
                 continue;
             }
 
-            var affine = ChannelAffine.FromBatchNorm(graph, bn, report, Name);
-            report.Folds.Add(Fold(graph, bn, conv, weights, affine, shapes[bn.Inputs[0]]));
+            var affine = ChannelAffine.FromBatchNorm(graph.Graph, bn, report, Name);
+            report.Folds.Add(Fold(graph, bn, conv, weights, affine));
             Applied(report, bn, $"folded forward into Conv '{conv.Name}' ({affine.Channels} input channels)");
         }
 
-        GraphEditing.RemoveUnusedInitializers(graph);
+        graph.RemoveUnusedInitializers();
     }
 
-    private FoldRecord Fold(Graph graph, Node bn, Node conv, Initializer weights, ChannelAffine affine, Shape inputShape)
+    private FoldRecord Fold(GraphEditor editor, Node bn, Node conv, Initializer weights, ChannelAffine affine)
     {
-        var original = new List<Node> { GraphEditing.CloneNode(bn), GraphEditing.CloneNode(conv) };
-        var originalInits = original.SelectMany(n => n.Inputs).Where(graph.Initializers.ContainsKey).Distinct(StringComparer.Ordinal)
-            .ToDictionary(i => i, i => graph.Initializers[i], StringComparer.Ordinal);
+        var graph = editor.Graph;
+        var inputShape = editor.Shapes[bn.Inputs[0]];
+        var original = new List<Node> { GraphEditor.CloneNode(bn), GraphEditor.CloneNode(conv) };
+        var originalInits = AffineIntoProducer.InitializersReadBy(graph, original);
 
         var w = weights.Shape;
         var cout = w[0];
@@ -97,22 +97,14 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
         var newWeights = new Initializer(AffineIntoProducer.UniqueName(graph, conv.Name + "/folded_weights"), w,
             new BlockScaledData(weights.Data!, area, block => affine.A[InputChannel(block / cinPerGroup, block % cinPerGroup)]));
         var newBias = new Initializer(AffineIntoProducer.UniqueName(graph, conv.Name + "/folded_bias"), new Shape(cout), new ArrayData(bias));
-        graph.Initializers[newWeights.Name] = newWeights;
-        graph.Initializers[newBias.Name] = newBias;
-        conv.Inputs[1] = newWeights.Name;
-        if (hasBias)
-        {
-            conv.Inputs[2] = newBias.Name;
-        }
-        else
-        {
-            conv.Inputs.Add(newBias.Name);
-        }
-
-        conv.Inputs[0] = bn.Inputs[0];
-        graph.Nodes.Remove(bn);
+        editor.AddInitializer(newWeights);
+        editor.AddInitializer(newBias);
+        editor.SetInput(conv, 1, newWeights.Name);
+        editor.SetInput(conv, hasBias ? 2 : conv.Inputs.Count, newBias.Name);
+        editor.SetInput(conv, 0, bn.Inputs[0]);
+        editor.Remove(bn);
         return new FoldRecord(Name, bn.Origin, bn.Inputs[0], inputShape, original, originalInits,
-            [GraphEditing.CloneNode(conv)],
+            [GraphEditor.CloneNode(conv)],
             new Dictionary<string, Initializer>(StringComparer.Ordinal) { [newWeights.Name] = newWeights, [newBias.Name] = newBias });
     }
 }

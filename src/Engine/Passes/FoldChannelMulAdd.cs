@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Passes;
@@ -30,27 +29,27 @@ public sealed class FoldChannelMulAdd : GraphPass
 {
     public override string Name => "FoldChannelMulAdd";
 
-    public override void Run(Graph graph, PassReport report)
+    public override void Run(GraphEditor graph, PassReport report)
     {
-        var shapes = ShapeInference.Run(graph);
-        foreach (var node in graph.Nodes.Where(n => n.OpType == "Arithmetic").ToList())
+        var initializers = graph.Graph.Initializers;
+        foreach (var node in graph.Graph.Nodes.Where(n => n.OpType == "Arithmetic").ToList())
         {
-            var producers = graph.BuildProducers();
             var operation = node.Attributes.String("operation");
 
             // The side that comes from a conv / deconv / FC is x; the other is the constant k.
-            var xSide = Enumerable.Range(0, 2).FirstOrDefault(i => producers.TryGetValue(node.Inputs[i], out var p) && p.OpType is "Conv" or "ConvTranspose" or "FullyConnected", -1);
+            var xSide = IsLinearLayer(graph.Producer(node.Inputs[0])) ? 0 : IsLinearLayer(graph.Producer(node.Inputs[1])) ? 1 : -1;
             if (xSide < 0)
             {
                 continue;
             }
 
-            var producer = producers[node.Inputs[xSide]];
+            var producer = graph.Producer(node.Inputs[xSide])!;
             var k = node.Inputs[1 - xSide];
+            var shapes = graph.Shapes;
             var output = shapes[producer.Outputs[0]];
             if (!PerChannel(output, shapes[k], out var why))
             {
-                if (graph.Initializers.ContainsKey(k))
+                if (initializers.ContainsKey(k))
                 {
                     NotApplied(report, node, $"the constant '{k}' has shape {shapes[k]}, which {why}; only one value per channel (or one for all) folds");
                 }
@@ -58,7 +57,7 @@ public sealed class FoldChannelMulAdd : GraphPass
                 continue; // A computed operand of another shape (a residual Add) is not this pattern.
             }
 
-            if (!graph.Initializers.TryGetValue(k, out var constant) || constant.Data is null)
+            if (!initializers.TryGetValue(k, out var constant) || constant.Data is null)
             {
                 NotApplied(report, node, $"its other operand '{k}' is computed by the graph, not a constant; only a constant scale or shift folds into the weights");
                 continue;
@@ -76,7 +75,7 @@ public sealed class FoldChannelMulAdd : GraphPass
                 continue;
             }
 
-            if (AffineIntoProducer.FindProducer(graph, node, producers, xSide, out var reason) is null)
+            if (AffineIntoProducer.FindProducer(graph, node, xSide, out var reason) is null)
             {
                 NotApplied(report, node, reason);
                 continue;
@@ -112,12 +111,14 @@ public sealed class FoldChannelMulAdd : GraphPass
             }
 
             var affine = new ChannelAffine(a, shift);
-            report.Folds.Add(AffineIntoProducer.Fold(graph, producer, node, affine, shapes[producer.Inputs[0]], Name));
+            report.Folds.Add(AffineIntoProducer.Fold(graph, producer, node, affine, Name));
             Applied(report, node, $"{operation} by '{k}' folded into {producer.OpType} '{producer.Name}' ({channels} channels)");
         }
 
-        GraphEditing.RemoveUnusedInitializers(graph);
+        graph.RemoveUnusedInitializers();
     }
+
+    private static bool IsLinearLayer(Node? node) => node?.OpType is "Conv" or "ConvTranspose" or "FullyConnected";
 
     /// <summary>
     /// True when <paramref name="constant"/> broadcasts onto <paramref name="output"/> without changing

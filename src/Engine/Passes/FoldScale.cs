@@ -1,6 +1,3 @@
-using NeuralBuild.Engine.Analysis;
-using NeuralBuild.Engine.Ir;
-
 namespace NeuralBuild.Engine.Passes;
 
 /// <summary>
@@ -14,29 +11,28 @@ public sealed class FoldScale : GraphPass
 {
     public override string Name => "FoldScale";
 
-    public override void Run(Graph graph, PassReport report)
+    public override void Run(GraphEditor graph, PassReport report)
     {
-        var shapes = ShapeInference.Run(graph);
-        foreach (var scale in graph.Nodes.Where(n => n.OpType == "Scale").ToList())
+        foreach (var scale in graph.Graph.Nodes.Where(n => n.OpType == "Scale").ToList())
         {
-            var producer = AffineIntoProducer.FindProducer(graph, scale, graph.BuildProducers(), out var reason);
+            var producer = AffineIntoProducer.FindProducer(graph, scale, out var reason);
             if (producer is null)
             {
                 NotApplied(report, scale, reason);
                 continue;
             }
 
-            if (!ChannelAffine.HasConstantParameters(graph, scale))
+            if (!ChannelAffine.HasConstantParameters(graph.Graph, scale))
             {
                 NotApplied(report, scale, "its scale or bias is not constant or not loaded");
                 continue;
             }
 
-            var affine = ChannelAffine.FromScale(graph, scale);
-            report.Folds.Add(AffineIntoProducer.Fold(graph, producer, scale, affine, shapes[producer.Inputs[0]], Name));
+            var affine = ChannelAffine.FromScale(graph.Graph, scale);
+            report.Folds.Add(AffineIntoProducer.Fold(graph, producer, scale, affine, Name));
             Applied(report, scale, $"folded into {producer.OpType} '{producer.Name}' ({affine.Channels} channels)");
         }
 
-        GraphEditing.RemoveUnusedInitializers(graph);
+        graph.RemoveUnusedInitializers();
     }
 }

@@ -31,6 +31,7 @@ public static class PassManager
     {
         ArgumentNullException.ThrowIfNull(graph);
         var list = (passes ?? Default).ToList();
+        var editor = new GraphEditor(graph);
         var report = new PassReport();
         List<PassEvent> lastRefusals = [];
         for (var round = 0; round < MaxRounds; round++)
@@ -38,7 +39,8 @@ public static class PassManager
             var roundReport = new PassReport();
             foreach (var pass in list)
             {
-                pass.Run(graph, roundReport);
+                pass.Run(editor, roundReport);
+                editor.EndPass();
             }
 
             report.Events.AddRange(roundReport.Events.Where(e => e.Outcome != PassOutcome.NotApplied));

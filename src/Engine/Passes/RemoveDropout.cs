@@ -1,5 +1,3 @@
-using NeuralBuild.Engine.Ir;
-
 namespace NeuralBuild.Engine.Passes;
 
 /// <summary>
@@ -13,9 +11,9 @@ public sealed class RemoveDropout : GraphPass
 {
     public override string Name => "RemoveDropout";
 
-    public override void Run(Graph graph, PassReport report)
+    public override void Run(GraphEditor graph, PassReport report)
     {
-        foreach (var node in graph.Nodes.Where(n => n.OpType is "Dropout" or "Identity").ToList())
+        foreach (var node in graph.Graph.Nodes.Where(n => n.OpType is "Dropout" or "Identity").ToList())
         {
             if (node.Attributes.Has("to"))
             {
@@ -23,8 +21,8 @@ public sealed class RemoveDropout : GraphPass
                 continue;
             }
 
-            GraphEditing.ReplaceUses(graph, node.Outputs[0], node.Inputs[0]);
-            graph.Nodes.Remove(node);
+            graph.ReplaceUses(node.Outputs[0], node.Inputs[0]);
+            graph.Remove(node);
             Applied(report, node, $"removed {node.OpType}; its readers now read '{node.Inputs[0]}'");
         }
     }

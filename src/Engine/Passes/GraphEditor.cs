@@ -1,0 +1,277 @@
+using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Passes;
+
+/// <summary>
+/// The graph the passes rewrite, with what they look up about it (who produces a value, who reads
+/// it, every value's shape) kept current by the edits themselves. Built once per
+/// <see cref="PassManager.Run"/>, so a fold costs work proportional to the nodes it touches, not to
+/// the graph: rebuilding the lookups (or re-inferring every shape) per fold or per pass made
+/// folding a model of n nodes allocate in proportion to n².
+/// </summary>
+/// <remarks>
+/// Every rewrite of the passes keeps shapes: a folded node's readers read a value of the shape they
+/// read before. The shape table is therefore inferred once and then only checked: each node whose
+/// inputs an edit changed is re-inferred on its own (when the pass ends, or when the shapes are
+/// next asked for), and only if its output shapes differ is the table dropped and inferred again
+/// for the whole graph. Removed nodes leave <see cref="Graph.Nodes"/> when the pass ends (one
+/// compaction instead of a list removal per fold).
+/// </remarks>
+public sealed class GraphEditor
+{
+    private readonly Dictionary<string, Node> _producers;
+
+    /// <summary>Readers of each value, one entry per input slot that reads it (a node reading a value twice is listed twice); no particular order.</summary>
+    private readonly Dictionary<string, List<Node>> _readers;
+
+    /// <summary>Every node removed so far; those still in <see cref="Graph.Nodes"/> leave it when the pass ends.</summary>
+    private readonly HashSet<Node> _removed = [];
+    private readonly HashSet<Node> _rewired = [];
+    private bool _nodesToCompact;
+    private Dictionary<string, Shape>? _shapes;
+
+    internal GraphEditor(Graph graph)
+    {
+        Graph = graph;
+        _producers = graph.BuildProducers();
+        _readers = graph.BuildConsumers();
+    }
+
+    public Graph Graph { get; }
+
+    /// <summary>The shape of every value of the graph as it is now.</summary>
+    public IReadOnlyDictionary<string, Shape> Shapes
+    {
+        get
+        {
+            CheckRewiredShapes();
+            if (_shapes is null)
+            {
+                RemoveDeletedNodes();
+                _shapes = ShapeInference.Run(Graph);
+            }
+
+            return _shapes;
+        }
+    }
+
+    /// <summary>False once <see cref="Remove"/> was called for the node.</summary>
+    public bool Contains(Node node) => !_removed.Contains(node);
+
+    public Node? Producer(string value) => _producers.GetValueOrDefault(value);
+
+    /// <summary>Nodes reading <paramref name="value"/>, once per input slot that reads it.</summary>
+    public IReadOnlyList<Node> Readers(string value) => _readers.TryGetValue(value, out var list) ? list : [];
+
+    /// <summary>Input slots reading <paramref name="value"/> plus the graph outputs naming it.</summary>
+    public int ConsumerCount(string value)
+    {
+        var count = Readers(value).Count;
+        foreach (var output in Graph.Outputs)
+        {
+            if (output == value)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Distinct nodes reading <paramref name="value"/> (a weight shared by several layers has several).</summary>
+    public int ReadingNodeCount(string value)
+    {
+        var readers = Readers(value);
+        var count = 0;
+        for (var i = 0; i < readers.Count; i++)
+        {
+            var seenBefore = false;
+            for (var j = 0; j < i && !seenBefore; j++)
+            {
+                seenBefore = ReferenceEquals(readers[j], readers[i]);
+            }
+
+            if (!seenBefore)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Makes input <paramref name="index"/> of <paramref name="node"/> read <paramref name="value"/> (appends when index is the input count).</summary>
+    public void SetInput(Node node, int index, string value)
+    {
+        if (index == node.Inputs.Count)
+        {
+            node.Inputs.Add(value);
+        }
+        else
+        {
+            DropReader(node.Inputs[index], node);
+            node.Inputs[index] = value;
+        }
+
+        AddReader(value, node);
+        _rewired.Add(node);
+    }
+
+    /// <summary>Adds an initializer (a name not taken yet) to the graph.</summary>
+    public void AddInitializer(Initializer initializer)
+    {
+        Graph.Initializers.Add(initializer.Name, initializer);
+        _shapes?.Add(initializer.Name, initializer.Shape);
+    }
+
+    /// <summary>Makes every reader of <paramref name="from"/> (and the graph outputs) read <paramref name="to"/>.</summary>
+    public void ReplaceUses(string from, string to)
+    {
+        if (_readers.Remove(from, out var readers))
+        {
+            foreach (var node in readers)
+            {
+                // A node reading `from` in two slots is listed twice; the first visit rewires both.
+                for (var i = 0; i < node.Inputs.Count; i++)
+                {
+                    if (node.Inputs[i] == from)
+                    {
+                        node.Inputs[i] = to;
+                        AddReader(to, node);
+                    }
+                }
+
+                _rewired.Add(node);
+            }
+        }
+
+        for (var i = 0; i < Graph.Outputs.Count; i++)
+        {
+            if (Graph.Outputs[i] == from)
+            {
+                Graph.Outputs[i] = to;
+            }
+        }
+    }
+
+    /// <summary>Takes a node out of the graph. Its outputs must have no readers left.</summary>
+    public void Remove(Node node)
+    {
+        if (!_removed.Add(node))
+        {
+            return;
+        }
+
+        _nodesToCompact = true;
+        _rewired.Remove(node);
+
+        foreach (var input in node.Inputs)
+        {
+            DropReader(input, node);
+        }
+
+        foreach (var output in node.Outputs)
+        {
+            if (_producers.TryGetValue(output, out var producer) && ReferenceEquals(producer, node))
+            {
+                _producers.Remove(output);
+                _shapes?.Remove(output);
+            }
+        }
+    }
+
+    /// <summary>Drops initializers no node reads any more (in the dictionary's order, as writers enumerate it).</summary>
+    public void RemoveUnusedInitializers()
+    {
+        List<string>? unused = null;
+        foreach (var name in Graph.Initializers.Keys)
+        {
+            if (!_readers.ContainsKey(name))
+            {
+                (unused ??= []).Add(name);
+            }
+        }
+
+        foreach (var name in unused ?? [])
+        {
+            Graph.Initializers.Remove(name);
+            _shapes?.Remove(name);
+        }
+    }
+
+    /// <summary>Ends a pass: removed nodes leave <see cref="Graph.Nodes"/> and rewired nodes' shapes are checked.</summary>
+    internal void EndPass()
+    {
+        RemoveDeletedNodes();
+        CheckRewiredShapes();
+    }
+
+    public static Node CloneNode(Node node) =>
+        new(node.Name, node.OpType, node.Inputs, node.Outputs, node.Origin, node.Attributes.Clone()) { InPlace = node.InPlace };
+
+    private void RemoveDeletedNodes()
+    {
+        if (_nodesToCompact)
+        {
+            Graph.Nodes.RemoveAll(_removed.Contains);
+            _nodesToCompact = false;
+        }
+    }
+
+    /// <summary>
+    /// Re-infers each rewired node alone. The same output shapes mean nothing downstream changed;
+    /// different ones (no current pass does that) drop the table, inferred again when next asked for.
+    /// </summary>
+    private void CheckRewiredShapes()
+    {
+        if (_shapes is null)
+        {
+            _rewired.Clear();
+            return;
+        }
+
+        foreach (var node in _rewired)
+        {
+            var outputs = ShapeInference.InferNode(node, _shapes);
+            for (var i = 0; i < node.Outputs.Count; i++)
+            {
+                if (!outputs[i].Equals(_shapes.GetValueOrDefault(node.Outputs[i])))
+                {
+                    _shapes = null;
+                    _rewired.Clear();
+                    return;
+                }
+            }
+        }
+
+        _rewired.Clear();
+    }
+
+    private void AddReader(string value, Node node)
+    {
+        if (value.Length == 0)
+        {
+            return;
+        }
+
+        if (!_readers.TryGetValue(value, out var list))
+        {
+            _readers[value] = list = [];
+        }
+
+        list.Add(node);
+    }
+
+    private void DropReader(string value, Node node)
+    {
+        if (value.Length > 0 && _readers.TryGetValue(value, out var list))
+        {
+            list.Remove(node);
+            if (list.Count == 0)
+            {
+                _readers.Remove(value);
+            }
+        }
+    }
+}
