@@ -276,7 +276,7 @@ public sealed class OptimizeAndCheckTests
         Assert.AreEqual(19, regressions[0].LineNumber);
 
         var before = File.ReadAllText(s.Path_("neural-baseline.json"));
-        (ok, engine) = Check(s, model, t => { t.UpdateBaseline = true; t.ContinuousIntegration = true; });
+        (ok, engine) = Check(s, model, t => { t.UpdateBaseline = true; t.CI = "True"; });
         Assert.IsFalse(ok);
         Assert.AreEqual("NM0064", engine.Errors.Single().Code);
         Assert.AreEqual(before, File.ReadAllText(s.Path_("neural-baseline.json")), "a refused update leaves the baseline as it was");
