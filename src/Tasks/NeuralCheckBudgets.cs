@@ -150,7 +150,7 @@ public sealed class NeuralCheckBudgets : NeuralTask
         if (!string.IsNullOrWhiteSpace(projectWide) && !string.Equals(own.Trim(), projectWide.Trim(), StringComparison.Ordinal))
         {
             Log.Message(MessageImportance.Low,
-                $"NeuralBuild: {model.ItemSpec}: {name}='{own.Trim()}' from the NeuralModel item's metadata wins over the property Neural{name}='{projectWide.Trim()}' (item metadata always wins over the project-wide property; remove the metadata to use the property).");
+                $"NeuralBuild: {Path.GetFileName(model.GetMetadata(ModelItem.DefinitionPath))}: {name}='{own.Trim()}' from the NeuralModel item's metadata wins over the property Neural{name}='{projectWide.Trim()}' (item metadata always wins over the project-wide property; remove the metadata to use the property).");
         }
 
         return own;

@@ -22,7 +22,10 @@ public abstract class NeuralTask : Microsoft.Build.Utilities.Task
         }
         catch (Exception e)
         {
-            Log.Log(InternalErrors.Describe(e, CurrentModel ?? BuildEngine?.ProjectFileOfTaskNode, "Build with -v:d"));
+            var diagnostic = InternalErrors.Describe(e, CurrentModel, "Build with -v:d");
+            Log.Log(CurrentModel is null && BuildEngine?.ProjectFileOfTaskNode is { } project
+                ? diagnostic with { Location = new Engine.Diagnostics.SourceLocation(project) }
+                : diagnostic);
             if (InternalErrors.IsInternal(e))
             {
                 Log.Message(MessageImportance.Low, $"NeuralBuild internal error, stack trace: {e}");

@@ -17,7 +17,9 @@ internal static class CommandRunner
     /// <summary>The global <c>--verbose</c>: stack traces of internal errors.</summary>
     public static Option<bool> Verbose { get; } = new("--verbose") { Description = "Print the stack trace of an internal error (NM9000).", Recursive = true };
 
-    public static int Run(ParseResult parse, Func<int> body)
+    public static int Run(ParseResult parse, Func<int> body) => Run(parse, body, Console.Error);
+
+    internal static int Run(ParseResult parse, Func<int> body, TextWriter stderr)
     {
         try
         {
@@ -25,7 +27,7 @@ internal static class CommandRunner
         }
         catch (Exception e)
         {
-            return Report(e, ModelArgument(parse), parse.GetValue(Verbose), Console.Error);
+            return Report(e, ModelArgument(parse), parse.GetValue(Verbose), stderr);
         }
     }
 
