@@ -12,20 +12,6 @@ namespace NeuralBuild.Tasks.Tests;
 [TestClass]
 public sealed class ReportingTests
 {
-    private static ITaskItem ResolveOne(Scratch s, string include, params (string Key, string Value)[] metadata)
-    {
-        var item = new TaskItem(Path.Combine(s.Directory, include));
-        foreach (var (k, v) in metadata)
-        {
-            item.SetMetadata(k, v);
-        }
-
-        var engine = new FakeBuildEngine();
-        var task = new NeuralResolveModels { BuildEngine = engine, Models = [item], ProjectFile = s.ProjectFile, IntermediateDirectory = s.Intermediate };
-        Assert.IsTrue(task.Execute(), engine.Describe());
-        return task.ResolvedModels.Single();
-    }
-
     private static (bool Ok, FakeBuildEngine Engine) Optimize(ITaskItem model, Action<Engine.Formats.OutputSet>? beforeCommit = null)
     {
         var engine = new FakeBuildEngine();
@@ -52,7 +38,7 @@ public sealed class ReportingTests
         using var s = new Scratch();
         var cfg = s.Model("tiny.cfg");
         s.SetFirstBatchNormVariance(cfg, channel: 3, variance: 1e-7f);
-        var model = ResolveOne(s, "tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
 
         var (optimized, optimizer) = Optimize(model);
         Assert.IsTrue(optimized, optimizer.Describe());
@@ -79,7 +65,7 @@ public sealed class ReportingTests
         using var s = new Scratch();
         var cfg = s.Model("tiny.cfg");
         s.SetFirstBatchNormVariance(cfg, channel: 3, variance: 0.5f);
-        var model = ResolveOne(s, "tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
         Assert.IsTrue(Optimize(model).Ok);
 
         var (ok, engine) = Check(s, model);
@@ -93,7 +79,7 @@ public sealed class ReportingTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
         Assert.IsTrue(Optimize(model).Ok);
 
         var (ok, engine) = Optimize(model, _ => throw new InvalidOperationException("Sequence contains no elements"));
@@ -133,7 +119,7 @@ public sealed class ReportingTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
         Assert.IsTrue(Optimize(model).Ok);
         var weights = model.GetMetadata("OptimizedWeights");
         File.Delete(weights);
@@ -156,7 +142,7 @@ public sealed class ReportingTests
     {
         using var s = new Scratch();
         var cfg = s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg", ("MaxMacc", "1G"));
+        var model = s.ResolveOne("tiny.cfg", ("MaxMacc", "1G"));
         var (_, optimizer) = Optimize(model);
         var defaults = new TaskItem("defaults");
         defaults.SetMetadata("MaxMacc", "2G");
@@ -186,7 +172,7 @@ public sealed class ReportingTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg", ("MaxMacc", "1G"));
+        var model = s.ResolveOne("tiny.cfg", ("MaxMacc", "1G"));
         Assert.IsTrue(Optimize(model).Ok);
         var defaults = new TaskItem("defaults");
         defaults.SetMetadata("MaxMacc", "100k");

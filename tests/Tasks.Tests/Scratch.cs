@@ -1,3 +1,5 @@
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.SyntheticWeights;
 
@@ -83,6 +85,21 @@ internal sealed class Scratch : IDisposable
         var header = bytes.Length - (Floats * 4);
         System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(header + ((24 + channel) * 4)), variance);
         File.WriteAllBytes(weights, bytes);
+    }
+
+    /// <summary>Resolves one NeuralModel item of this project (the input every other task gets), asserting it resolves.</summary>
+    public ITaskItem ResolveOne(string include, params (string Key, string Value)[] metadata)
+    {
+        var item = new TaskItem(Path.Combine(Directory, include));
+        foreach (var (k, v) in metadata)
+        {
+            item.SetMetadata(k, v);
+        }
+
+        var engine = new FakeBuildEngine();
+        var task = new NeuralResolveModels { BuildEngine = engine, Models = [item], ProjectFile = ProjectFile, IntermediateDirectory = Intermediate };
+        Assert.IsTrue(task.Execute(), engine.Describe());
+        return task.ResolvedModels.Single();
     }
 
     public void Dispose()
