@@ -112,7 +112,8 @@ public sealed class BuildTests
 
         var relaxed = s.Build("-p:NeuralMaxMacc=3G -p:NeuralWarnMacc=2.5G");
         Assert.IsTrue(relaxed.Succeeded, relaxed.ToString());
-        Assert.StartsWith($"{cfg}({top[0].Line},{top[0].Column}): warning NM2001: MACC is", relaxed.Warnings.Single());
+        // The synthetic weights give a few BatchNorm channels a near-zero variance: NM2003 warnings come too.
+        Assert.StartsWith($"{cfg}({top[0].Line},{top[0].Column}): warning NM2001: MACC is", relaxed.Warnings.Single(w => w.Contains(": warning NM2001: ", StringComparison.Ordinal)));
 
         var promoted = s.Build("-p:NeuralWarnMacc=2.5G -p:WarningsAsErrors=NM2001");
         Assert.AreEqual(1, promoted.ExitCode, "WarningsAsErrors applies to NM codes");
