@@ -10,9 +10,10 @@ namespace NeuralBuild.Tasks;
 /// when that step was skipped as up to date) and checks it against the budgets (item metadata,
 /// falling back to the project-wide <c>Neural…</c> properties) and the checked-in baseline. With
 /// <see cref="UpdateBaseline"/> it records the current metrics instead of checking regressions,
-/// which a CI build refuses.
+/// which a CI build refuses. It also replays the engine's warnings stored with the metrics, so they
+/// appear on every build (once), not only on the one that optimised the model.
 /// </summary>
-public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
+public sealed class NeuralCheckBudgets : NeuralTask
 {
     /// <summary>Items produced by <see cref="NeuralResolveModels"/> (they keep the NeuralModel metadata).</summary>
     [Required]
@@ -29,8 +30,13 @@ public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
 
     public bool UpdateBaseline { get; set; }
 
-    /// <summary>True in CI ($(ContinuousIntegrationBuild) or $(CI)): baseline updates are refused.</summary>
-    public bool ContinuousIntegration { get; set; }
+    /// <summary>$(CI): with <see cref="ContinuousIntegrationBuild"/>, what tells a CI build (<see cref="Engine.Budgets.ContinuousIntegration"/>), where baseline updates are refused.</summary>
+    public string? CI { get; set; }
+
+    /// <summary>$(ContinuousIntegrationBuild).</summary>
+    public string? ContinuousIntegrationBuild { get; set; }
+
+    private bool InContinuousIntegration => ContinuousIntegration.IsActive(CI, ContinuousIntegrationBuild);
 
     /// <summary>The accepted.why recorded by an update (<c>$(NeuralBaselineReason)</c>).</summary>
     public string? BaselineReason { get; set; }
@@ -40,13 +46,12 @@ public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
 
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
 
-    public override bool Execute()
+    protected override void Run()
     {
         var project = new SourceLocation(ProjectFile);
-        if (UpdateBaseline && ContinuousIntegration)
+        if (UpdateBaseline && InContinuousIntegration)
         {
-            Log.Log(DiagnosticCodes.BaselineUpdateRefusedInCi.At(project,
-                $"NeuralUpdateBaseline=true in a CI build (ContinuousIntegrationBuild or CI is true): a baseline is accepted by a person, locally, and committed. Run 'dotnet build -p:NeuralUpdateBaseline=true' or 'dotnet neural baseline accept MODEL --reason \"…\"' on your machine; '{BaselineFile}' is unchanged."));
+            Log.Log(ContinuousIntegration.BaselineUpdateRefused(project, "NeuralUpdateBaseline=true", BaselineFile));
         }
 
         BaselineFile? baseline = null;
@@ -64,6 +69,7 @@ public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
         {
             try
             {
+                CurrentModel = model.GetMetadata(ModelItem.DefinitionPath);
                 Check(model, project, baseline, recorded);
             }
             catch (NeuralException e)
@@ -72,18 +78,22 @@ public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
             }
         }
 
+        CurrentModel = null;
         if (recorded.Count > 0 && baseline is not null)
         {
             baseline.Save();
-            Log.LogMessage(MessageImportance.High, "NeuralBuild: recorded the baseline of {0} in {1}", string.Join(", ", recorded), BaselineFile);
+            Log.Message(MessageImportance.High, $"NeuralBuild: recorded the baseline of {string.Join(", ", recorded)} in {BaselineFile}");
         }
-
-        return !Log.HasLoggedErrors;
     }
 
     private void Check(ITaskItem model, SourceLocation project, BaselineFile? baseline, List<string> recorded)
     {
         var metrics = ModelMetrics.Load(model.GetMetadata(ModelItem.MetricsFile));
+        foreach (var warning in metrics.Warnings)
+        {
+            Log.Log(warning);
+        }
+
         var configErrors = new List<Diagnostic>();
         var settings = BudgetSettings.Parse(name => Setting(model, name), project, configErrors);
         foreach (var d in configErrors.Where(d => _reported.Add(d.ToString())))
@@ -94,7 +104,7 @@ public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
 
         var versionText = model.GetMetadata(ModelItem.ModelVersion);
         var version = versionText.Length > 0 ? NuGetVersion.Parse(versionText) : null;
-        var update = UpdateBaseline && !ContinuousIntegration && baseline is not null;
+        var update = UpdateBaseline && !InContinuousIntegration && baseline is not null;
         BaselineContext? context = null;
         if (baseline is not null && !UpdateBaseline)
         {
@@ -123,10 +133,26 @@ public sealed class NeuralCheckBudgets : Microsoft.Build.Utilities.Task
         }
     }
 
-    /// <summary>Item metadata wins; otherwise the project-wide default (property <c>Neural</c> + name).</summary>
+    /// <summary>
+    /// Item metadata wins; otherwise the project-wide default (property <c>Neural</c> + name). When
+    /// both are set, which one won is said in a low-importance message (seen at <c>-v:d</c>), since
+    /// a <c>-p:Neural…</c> that has no effect is otherwise silent.
+    /// </summary>
     private string? Setting(ITaskItem model, string name)
     {
         var own = model.GetMetadata(name);
-        return own.Trim().Length > 0 ? own : Defaults?.GetMetadata(name);
+        var projectWide = Defaults?.GetMetadata(name);
+        if (own.Trim().Length == 0)
+        {
+            return projectWide;
+        }
+
+        if (!string.IsNullOrWhiteSpace(projectWide) && !string.Equals(own.Trim(), projectWide.Trim(), StringComparison.Ordinal))
+        {
+            Log.Message(MessageImportance.Low,
+                $"NeuralBuild: {Path.GetFileName(model.GetMetadata(ModelItem.DefinitionPath))}: {name}='{own.Trim()}' from the NeuralModel item's metadata wins over the property Neural{name}='{projectWide.Trim()}' (item metadata always wins over the project-wide property; remove the metadata to use the property).");
+        }
+
+        return own;
     }
 }

@@ -14,7 +14,7 @@ namespace NeuralBuild.Tasks;
 /// no-op build does not recompile. Before the first real build the metrics are not known yet and
 /// the constants are 0.
 /// </summary>
-public sealed class NeuralGenerateAccessor : Microsoft.Build.Utilities.Task
+public sealed class NeuralGenerateAccessor : NeuralTask
 {
     [Required]
     public ITaskItem[] Models { get; set; } = [];
@@ -25,16 +25,14 @@ public sealed class NeuralGenerateAccessor : Microsoft.Build.Utilities.Task
     /// <summary>Namespace of the generated class; empty: the global namespace.</summary>
     public string? Namespace { get; set; }
 
-    public override bool Execute()
+    protected override void Run()
     {
         var text = Generate();
         if (!File.Exists(OutputFile) || File.ReadAllText(OutputFile) != text)
         {
             CanonicalJson.WriteFileAtomically(OutputFile, text);
-            Log.LogMessage(MessageImportance.Low, "NeuralBuild: wrote {0}", OutputFile);
+            Log.Message(MessageImportance.Low, $"NeuralBuild: wrote {OutputFile}");
         }
-
-        return !Log.HasLoggedErrors;
     }
 
     internal string Generate()

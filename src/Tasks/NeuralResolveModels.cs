@@ -16,7 +16,7 @@ namespace NeuralBuild.Tasks;
 /// settings line the stamp file holds, accessor and resource names). It reads no model: a no-op
 /// build pays only for this and the budget check.
 /// </summary>
-public sealed class NeuralResolveModels : Microsoft.Build.Utilities.Task
+public sealed class NeuralResolveModels : NeuralTask
 {
     [Required]
     public ITaskItem[] Models { get; set; } = [];
@@ -32,13 +32,14 @@ public sealed class NeuralResolveModels : Microsoft.Build.Utilities.Task
     [Output]
     public ITaskItem[] ResolvedModels { get; private set; } = [];
 
-    public override bool Execute()
+    protected override void Run()
     {
         var projectDirectory = Path.GetDirectoryName(Path.GetFullPath(ProjectFile))!;
         var resolved = new List<ITaskItem>();
         var byClass = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var model in Models)
         {
+            CurrentModel = model.GetMetadata("FullPath");
             try
             {
                 var item = Resolve(model, projectDirectory);
@@ -61,8 +62,8 @@ public sealed class NeuralResolveModels : Microsoft.Build.Utilities.Task
             }
         }
 
+        CurrentModel = null;
         ResolvedModels = [.. resolved];
-        return !Log.HasLoggedErrors;
     }
 
     private TaskItem Resolve(ITaskItem model, string projectDirectory)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
@@ -9,7 +10,7 @@ namespace NeuralBuild.Tool;
 
 /// <summary>
 /// What <c>check</c> and <c>baseline accept</c> share with the build: the model is optimised exactly
-/// as the build's optimise step does (into a temporary folder that is deleted afterwards), and the
+/// as the build's optimise step does (into a staging folder that is never committed and is deleted afterwards), and the
 /// optimised model's metrics are what budgets and baselines see.
 /// </summary>
 internal sealed class ModelMeasurement
@@ -47,7 +48,7 @@ internal sealed class ModelMeasurement
             : throw DiagnosticCodes.InvalidModelVersion.Exception(SourceLocation.None, $"--model-version '{text}' is not a SemVer version such as 1.2.0.");
     }
 
-    /// <summary>Optimises into a temporary folder and returns the optimised model's metrics.</summary>
+    /// <summary>Optimises into a discarded staging folder and returns the optimised model's metrics.</summary>
     public ModelMetrics Measure(ParseResult parse)
     {
         var definition = parse.GetValue(Model)!.FullName;
@@ -55,32 +56,25 @@ internal sealed class ModelMeasurement
         var input = parse.GetValue(Input);
         var dialect = parse.GetValue(Dialect);
         var verify = parse.GetValue(Verify);
-        var scratch = Path.Combine(Path.GetTempPath(), "dotnet-neural-" + Guid.NewGuid().ToString("N")[..12]);
-        try
-        {
-            var result = ModelOptimizer.Optimize(new OptimizeRequest
+        // Never committed: disposing the set deletes everything the measurement wrote.
+        using var scratch = OutputSet.Begin(Path.Combine(Path.GetTempPath(), "dotnet-neural-" + Guid.NewGuid().ToString("N")[..12]));
+        var result = ModelOptimizer.Optimize(
+            new OptimizeRequest
             {
                 DefinitionPath = definition,
                 WeightsPath = weights,
                 InputShape = string.IsNullOrWhiteSpace(input) ? null : Shape.Parse(input),
                 Dialect = dialect,
                 Verify = verify,
-                OutputDirectory = scratch,
-            });
-            var usedWeights = weights ?? Engine.Formats.ModelFormats.ForPath(definition).DefaultWeightsPath(definition);
-            return ModelMetrics.FromReport(
-                result.After,
-                definition,
-                new Dictionary<string, string> { ["definition"] = FileHash.Sha256(definition), ["weights"] = FileHash.Sha256(usedWeights) },
-                new Dictionary<string, string> { ["dialect"] = dialect.ToString(), ["inputShape"] = result.After.InputShape, ["verify"] = verify.ToString() },
-                result.Before);
-        }
-        finally
-        {
-            if (Directory.Exists(scratch))
-            {
-                Directory.Delete(scratch, recursive: true);
-            }
-        }
+                OutputDirectory = scratch.TargetDirectory,
+            },
+            scratch);
+        var usedWeights = weights ?? ModelFormats.ForPath(definition).DefaultWeightsPath(definition);
+        return ModelMetrics.FromReport(
+            result.After,
+            definition,
+            new Dictionary<string, string> { ["definition"] = FileHash.Sha256(definition), ["weights"] = FileHash.Sha256(usedWeights) },
+            new Dictionary<string, string> { ["dialect"] = dialect.ToString(), ["inputShape"] = result.After.InputShape, ["verify"] = verify.ToString() },
+            result.Before);
     }
 }

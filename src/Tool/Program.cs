@@ -15,6 +15,17 @@ public static class Program
             CheckCommand.Create(),
             BaselineAcceptCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        root.Options.Add(CommandRunner.Verbose);
+        var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);
+        try
+        {
+            // Command bodies report their own failures (CommandRunner.Run); this catches what escapes
+            // parsing or System.CommandLine itself, which would otherwise print its own stack trace.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            return CommandRunner.Report(e, null, verbose, Console.Error);
+        }
     }
 }

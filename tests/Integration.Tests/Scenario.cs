@@ -140,6 +140,24 @@ internal sealed class Scenario
     }
 
     /// <summary>
+    /// <see cref="TinyCfg"/> with weights whose first BatchNorm (the [convolutional] at line 7) has
+    /// channel <paramref name="channel"/>'s running variance set to <paramref name="variance"/>; every
+    /// other variance is generated away from zero. Darknet's layout after the header: 8 biases,
+    /// 8 scales, 8 means, 8 variances, 216 weights, then the second conv's 16 biases and 1,152 weights.
+    /// </summary>
+    public string TinyCfgWithVariance(string relative, int channel, float variance)
+    {
+        var cfg = Model(relative, TinyCfg, weights: false);
+        var weights = Path.ChangeExtension(cfg, ".weights");
+        DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), weights, new SyntheticWeightsOptions { Seed = 3, NearZeroVarianceFraction = 0 });
+        var bytes = File.ReadAllBytes(weights);
+        var header = bytes.Length - (((4 * 8) + 216 + 16 + 1152) * 4);
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(header + ((24 + channel) * 4)), variance);
+        File.WriteAllBytes(weights, bytes);
+        return cfg;
+    }
+
+    /// <summary>
     /// The ONNX twin of <see cref="TinyPrototxt"/>, written with the generated protobuf classes and
     /// seeded values: 1x3x16x16 input, node 0 Conv 3x3 3->8 pad 1 without bias (55,296 MACC),
     /// BatchNormalization, Relu, 2x2/2 MaxPool, Conv 1x1 8->4 with bias (2,048 MACC): 57,344 MACC.

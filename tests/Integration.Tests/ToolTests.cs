@@ -6,10 +6,22 @@ namespace NeuralBuild.Integration.Tests;
 [TestClass]
 public sealed class ToolTests
 {
-    private static (int Exit, string Out, string Err) Neural(string directory, params string[] args)
+    /// <summary>The CI variables the tool reads; cleared for each run (as <see cref="DotNet.Run"/> clears them for builds) unless a test sets them.</summary>
+    private static readonly string[] s_ciVariables = ["CI", "ContinuousIntegrationBuild"];
+
+    private static (int Exit, string Out, string Err) Neural(string directory, params string[] args) => Neural(directory, new Dictionary<string, string>(), args);
+
+    /// <remarks>In-process, so <paramref name="environment"/> is set on this process for the run (the integration tests do not run in parallel).</remarks>
+    private static (int Exit, string Out, string Err) Neural(string directory, Dictionary<string, string> environment, params string[] args)
     {
         var (stdout, stderr) = (Console.Out, Console.Error);
         var cwd = Environment.CurrentDirectory;
+        var saved = s_ciVariables.ToDictionary(v => v, Environment.GetEnvironmentVariable);
+        foreach (var variable in s_ciVariables)
+        {
+            Environment.SetEnvironmentVariable(variable, environment.GetValueOrDefault(variable));
+        }
+
         using var o = new StringWriter();
         using var e = new StringWriter();
         Console.SetOut(o);
@@ -25,6 +37,10 @@ public sealed class ToolTests
             Console.SetOut(stdout);
             Console.SetError(stderr);
             Environment.CurrentDirectory = cwd;
+            foreach (var (variable, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(variable, value);
+            }
         }
     }
 
@@ -87,6 +103,28 @@ public sealed class ToolTests
         Assert.Contains($"{cfg}(19,1): error NM1002: MACC grew from 516.1 kMAC (516,096) in the baseline to 811 kMAC (811,008)", regressed.Err);
 
         Assert.AreEqual(1, Neural(s.Directory, "baseline", "accept", "models/tiny.cfg", "--reason", " ").Exit, "a reason is required");
+    }
+
+    [TestMethod]
+    [DataRow("CI", "true")]
+    [DataRow("CI", "TRUE")]
+    [DataRow("ContinuousIntegrationBuild", "true")]
+    public void Baseline_accept_is_refused_in_CI_as_the_build_refuses_it(string variable, string value)
+    {
+        var dir = NewFolder();
+        var s = new Scenario(PackedFeedless(dir), "m");
+        s.Model("models/tiny.cfg", Scenario.TinyCfg);
+        var baseline = s.Path_("neural-baseline.json");
+
+        var refused = Neural(s.Directory, new Dictionary<string, string> { [variable] = value }, "baseline", "accept", "models/tiny.cfg", "--reason", "in CI");
+
+        Assert.AreEqual(1, refused.Exit, refused.Err);
+        Assert.StartsWith($"{baseline}: error NM0064: dotnet neural baseline accept in a CI build (ContinuousIntegrationBuild or CI is true)", refused.Err);
+        Assert.IsFalse(File.Exists(baseline), "nothing written");
+
+        var notCi = Neural(s.Directory, new Dictionary<string, string> { [variable] = "false" }, "baseline", "accept", "models/tiny.cfg", "--reason", "locally");
+        Assert.AreEqual(0, notCi.Exit, notCi.Err);
+        Assert.IsTrue(File.Exists(baseline));
     }
 
     /// <summary>The tool needs no package feed; a Scenario only provides the folder and model helpers.</summary>

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Reflection;
 using Microsoft.Build.Framework;
 
 namespace NeuralBuild.Tasks.Tests;
@@ -34,6 +35,14 @@ internal sealed class FakeBuildEngine : IBuildEngine
 
     /// <summary>MSBuild's canonical line: <c>file(line,col): error CODE: message</c>.</summary>
     public static string Format(BuildErrorEventArgs e) => $"{e.File}({e.LineNumber},{e.ColumnNumber}): error {e.Code}: {e.Message}";
+
+    /// <summary>
+    /// The format arguments an event carries (MSBuild's internal RawArguments): an event with any is
+    /// formatted again wherever it is read (another node, a binary log replay), without the task's
+    /// culture or number format.
+    /// </summary>
+    public static object[]? FormatArguments(LazyFormattedBuildEventArgs e) =>
+        (object[]?)typeof(LazyFormattedBuildEventArgs).GetProperty("RawArguments", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)!.GetValue(e);
 
     public string Describe() => string.Join("\n", Errors.Select(Format).Concat(Warnings.Select(w => $"{w.File}({w.LineNumber},{w.ColumnNumber}): warning {w.Code}: {w.Message}")));
 }

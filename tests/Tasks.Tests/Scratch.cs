@@ -1,3 +1,5 @@
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.SyntheticWeights;
 
@@ -66,6 +68,38 @@ internal sealed class Scratch : IDisposable
         }
 
         return cfg;
+    }
+
+    /// <summary>
+    /// Gives channel <paramref name="channel"/> of the first BatchNorm of <see cref="TinyCfg"/> the running
+    /// variance <paramref name="variance"/>, in weights generated without near-zero variances. Darknet's
+    /// layout after the header: 8 biases, 8 scales, 8 means, then the 8 variances.
+    /// </summary>
+    public void SetFirstBatchNormVariance(string cfg, int channel, float variance)
+    {
+        var weights = Path.ChangeExtension(cfg, ".weights");
+        DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), weights, new SyntheticWeightsOptions { Seed = 7, NearZeroVarianceFraction = 0 });
+        var bytes = File.ReadAllBytes(weights);
+        // Layer 0: 8 + 8 + 8 + 8 + 8*3*3*3 floats; layer 2: 16 + 16*8*3*3.
+        const int Floats = (4 * 8) + 216 + 16 + 1152;
+        var header = bytes.Length - (Floats * 4);
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(header + ((24 + channel) * 4)), variance);
+        File.WriteAllBytes(weights, bytes);
+    }
+
+    /// <summary>Resolves one NeuralModel item of this project (the input every other task gets), asserting it resolves.</summary>
+    public ITaskItem ResolveOne(string include, params (string Key, string Value)[] metadata)
+    {
+        var item = new TaskItem(Path.Combine(Directory, include));
+        foreach (var (k, v) in metadata)
+        {
+            item.SetMetadata(k, v);
+        }
+
+        var engine = new FakeBuildEngine();
+        var task = new NeuralResolveModels { BuildEngine = engine, Models = [item], ProjectFile = ProjectFile, IntermediateDirectory = Intermediate };
+        Assert.IsTrue(task.Execute(), engine.Describe());
+        return task.ResolvedModels.Single();
     }
 
     public void Dispose()

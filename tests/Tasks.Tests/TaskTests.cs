@@ -120,20 +120,6 @@ public sealed class ResolveModelsTests
 [TestClass]
 public sealed class OptimizeAndCheckTests
 {
-    private static ITaskItem ResolveOne(Scratch s, string include, params (string Key, string Value)[] metadata)
-    {
-        var item = new TaskItem(Path.Combine(s.Directory, include));
-        foreach (var (k, v) in metadata)
-        {
-            item.SetMetadata(k, v);
-        }
-
-        var engine = new FakeBuildEngine();
-        var task = new NeuralResolveModels { BuildEngine = engine, Models = [item], ProjectFile = s.ProjectFile, IntermediateDirectory = s.Intermediate };
-        Assert.IsTrue(task.Execute(), engine.Describe());
-        return task.ResolvedModels.Single();
-    }
-
     private static void Optimize(ITaskItem model)
     {
         var engine = new FakeBuildEngine();
@@ -160,7 +146,7 @@ public sealed class OptimizeAndCheckTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
         Optimize(model);
         foreach (var key in new[] { "MetricsFile", "OptimizedDefinition", "OptimizedWeights" })
         {
@@ -179,7 +165,7 @@ public sealed class OptimizeAndCheckTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
         Optimize(model);
 
         // Truncate the weights: the next optimisation fails and must not leave the old outputs behind.
@@ -202,7 +188,7 @@ public sealed class OptimizeAndCheckTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg", ("MaxMacc", "500k"));
+        var model = s.ResolveOne("tiny.cfg", ("MaxMacc", "500k"));
         Optimize(model);
         var (ok, engine) = Check(s, model);
         Assert.IsFalse(ok);
@@ -217,7 +203,7 @@ public sealed class OptimizeAndCheckTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg", ("WarnMacc", "500k"));
+        var model = s.ResolveOne("tiny.cfg", ("WarnMacc", "500k"));
         Optimize(model);
         var defaults = new TaskItem("defaults");
         defaults.SetMetadata("MaxMacc", "100k");
@@ -239,7 +225,7 @@ public sealed class OptimizeAndCheckTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg", ("MaxWeightsSize", "2mb"));
+        var model = s.ResolveOne("tiny.cfg", ("MaxWeightsSize", "2mb"));
         Optimize(model);
         var (ok, engine) = Check(s, model);
         Assert.IsFalse(ok);
@@ -252,7 +238,7 @@ public sealed class OptimizeAndCheckTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg", ("ModelVersion", "1.0.0"));
+        var model = s.ResolveOne("tiny.cfg", ("ModelVersion", "1.0.0"));
         Optimize(model);
 
         var (ok, engine) = Check(s, model, t => { t.UpdateBaseline = true; t.BaselineReason = "initial"; });
@@ -276,7 +262,7 @@ public sealed class OptimizeAndCheckTests
         Assert.AreEqual(19, regressions[0].LineNumber);
 
         var before = File.ReadAllText(s.Path_("neural-baseline.json"));
-        (ok, engine) = Check(s, model, t => { t.UpdateBaseline = true; t.ContinuousIntegration = true; });
+        (ok, engine) = Check(s, model, t => { t.UpdateBaseline = true; t.CI = "True"; });
         Assert.IsFalse(ok);
         Assert.AreEqual("NM0064", engine.Errors.Single().Code);
         Assert.AreEqual(before, File.ReadAllText(s.Path_("neural-baseline.json")), "a refused update leaves the baseline as it was");
@@ -294,8 +280,8 @@ public sealed class OptimizeAndCheckTests
         using var s = new Scratch();
         s.Model("a.cfg");
         s.Model("b.cfg");
-        var a = ResolveOne(s, "a.cfg");
-        var b = ResolveOne(s, "b.cfg");
+        var a = s.ResolveOne("a.cfg");
+        var b = s.ResolveOne("b.cfg");
         Optimize(a);
         Optimize(b);
         var defaults = new TaskItem("defaults");
@@ -311,7 +297,7 @@ public sealed class OptimizeAndCheckTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
         var (ok, engine) = Check(s, model);
         Assert.IsFalse(ok);
         Assert.AreEqual("NM0068", engine.Errors.Single().Code);
@@ -322,7 +308,7 @@ public sealed class OptimizeAndCheckTests
     {
         using var s = new Scratch();
         s.Model("tiny.cfg");
-        var model = ResolveOne(s, "tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
         var output = Path.Combine(s.Intermediate, "NeuralModels.g.cs");
         var task = new NeuralGenerateAccessor { BuildEngine = new FakeBuildEngine(), Models = [model], OutputFile = output, Namespace = "App" };
 

@@ -56,6 +56,13 @@ public sealed record ModelMetrics
     /// <summary>Optimiser settings that produced the figures (dialect, verify, inputShape).</summary>
     public IReadOnlyDictionary<string, string> Optimizer { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The engine's warnings about the model (e.g. NM2003) from the optimisation that produced these
+    /// figures: stored here so that every build reports them again, also when the optimisation is
+    /// up to date and skipped, as compilers replay their warnings.
+    /// </summary>
+    public IReadOnlyList<Diagnostic> Warnings { get; init; } = [];
+
     public long Value(BudgetMetric metric) => Totals.TryGetValue(metric.Key, out var v) ? v : 0;
 
     /// <summary>
@@ -122,6 +129,19 @@ public sealed record ModelMetrics
             });
         }
 
+        var warnings = new JsonArray();
+        foreach (var w in Warnings)
+        {
+            warnings.Add(new JsonObject
+            {
+                ["code"] = w.Code,
+                ["file"] = w.Location.File,
+                ["line"] = w.Location.Line,
+                ["column"] = w.Location.Column,
+                ["message"] = w.Message,
+            });
+        }
+
         var root = new JsonObject
         {
             ["schemaVersion"] = SchemaVersion,
@@ -131,6 +151,7 @@ public sealed record ModelMetrics
             ["inputSha256"] = ToObject(InputSha256, v => JsonValue.Create(v)),
             ["optimizer"] = ToObject(Optimizer, v => JsonValue.Create(v)),
             ["layers"] = layers,
+            ["warnings"] = warnings,
         };
         return CanonicalJson.Write(root);
     }
@@ -182,7 +203,18 @@ public sealed record ModelMetrics
             Layers = layers,
             InputSha256 = root["inputSha256"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal),
             Optimizer = root["optimizer"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal),
+            Warnings = root["warnings"]?.AsArray().Select(n => n!.AsObject()).Select(ParseWarning).ToList() ?? [],
         };
+    }
+
+    private static Diagnostic ParseWarning(JsonObject o)
+    {
+        var code = o["code"]!.GetValue<string>();
+        var descriptor = DiagnosticCodes.All.FirstOrDefault(d => d.Code == code && d.Severity == DiagnosticSeverity.Warning)
+            ?? throw new FormatException($"'{code}' is not a NeuralBuild warning code");
+        return descriptor.At(
+            new SourceLocation(o["file"]!.GetValue<string>(), o["line"]!.GetValue<int>(), o["column"]!.GetValue<int>()),
+            o["message"]!.GetValue<string>());
     }
 
     private static JsonObject ToObject<T>(IReadOnlyDictionary<string, T> values, Func<T, JsonNode?> convert)

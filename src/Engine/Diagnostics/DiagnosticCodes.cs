@@ -4,7 +4,8 @@ namespace NeuralBuild.Engine.Diagnostics;
 
 /// <summary>
 /// Every code the engine, tasks and tool can emit. NM0xxx: input and configuration errors;
-/// NM1xxx: budget and regression errors; NM2xxx: warnings. Each one is documented in
+/// NM1xxx: budget and regression errors; NM2xxx: warnings; NM9xxx: internal errors (bugs in
+/// NeuralBuild, never the user's fault). Each one is documented in
 /// docs/diagnostics.md (a test fails on an undocumented or duplicated code).
 /// </summary>
 public static class DiagnosticCodes
@@ -51,6 +52,14 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor DuplicateModelName = Error("NM0067", "Two models share one name");
     public static readonly DiagnosticDescriptor MetricsUnavailable = Error("NM0068", "Model metrics are missing or unreadable");
     public static readonly DiagnosticDescriptor ExternalDataNotBuildable = Error("NM0069", "Model with external data cannot be built into the project");
+
+    // File system failures (issue 10): the path and the operating system's reason.
+    public static readonly DiagnosticDescriptor CannotWriteOutput = Error("NM0070", "Cannot write output");
+    public static readonly DiagnosticDescriptor CannotReadFile = Error("NM0071", "Cannot read model file");
+    public static readonly DiagnosticDescriptor FileOperationFailed = Error("NM0072", "File operation failed");
+
+    // Internal errors (NM9000-NM9009).
+    public static readonly DiagnosticDescriptor InternalError = Error("NM9000", "Internal error in NeuralBuild");
 
     // Budget and regression errors.
     public static readonly DiagnosticDescriptor BudgetExceeded = Error("NM1001", "Model exceeds a budget");

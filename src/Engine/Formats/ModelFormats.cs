@@ -24,6 +24,9 @@ public static class ModelFormats
                 $"'{Path.GetFileName(definitionPath)}' is not a model NeuralBuild reads; supported: {string.Join(", ", All.SelectMany(f => f.Extensions))}.");
     }
 
-    public static Model Read(string definitionPath, ModelReadOptions? options = null) =>
-        ForPath(definitionPath).Read(definitionPath, options ?? new ModelReadOptions());
+    public static Model Read(string definitionPath, ModelReadOptions? options = null)
+    {
+        var format = ForPath(definitionPath);
+        return FileFailures.Reading(definitionPath, () => format.Read(definitionPath, options ?? new ModelReadOptions()));
+    }
 }

@@ -6,13 +6,27 @@ using NeuralBuild.Engine.Passes;
 namespace NeuralBuild.Engine.Pipeline;
 
 /// <summary>
-/// The one entry point the MSBuild task and <c>dotnet neural fuse</c> share: read, fold, verify,
-/// write (temp files moved into place; nothing left behind on failure), then re-read what was
-/// written and analyse it, so the reported figures are those of the files actually shipped.
+/// The one entry point the MSBuild task and every command that writes a model share: read, fold,
+/// verify, write into an <see cref="OutputSet"/>'s staging folder, then re-read what was written
+/// and analyse it, so the reported figures are those of the files actually shipped. The set
+/// replaces the previous output as a unit, only once everything was written.
 /// </summary>
 public static class ModelOptimizer
 {
+    /// <summary>Optimises into <see cref="OptimizeRequest.OutputDirectory"/>, replacing its previous output set as a unit.</summary>
     public static OptimizeResult Optimize(OptimizeRequest request)
+    {
+        using var output = OutputSet.Begin(request.OutputDirectory);
+        var result = Optimize(request, output);
+        output.Commit();
+        return result;
+    }
+
+    /// <summary>
+    /// Optimises into <paramref name="output"/>'s staging folder; the caller adds its own members
+    /// (a report, metrics) and commits. The result names the files' final paths.
+    /// </summary>
+    public static OptimizeResult Optimize(OptimizeRequest request, OutputSet output)
     {
         var format = ModelFormats.ForPath(request.DefinitionPath);
         var weights = request.WeightsPath ?? format.DefaultWeightsPath(request.DefinitionPath);
@@ -31,7 +45,7 @@ public static class ModelOptimizer
         }
 
         var readOptions = new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape, DarknetDialect = request.Dialect };
-        var model = format.Read(request.DefinitionPath, readOptions);
+        var model = FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
         Lap("read and analyse");
         var passes = PassManager.Run(model.Graph);
@@ -42,7 +56,7 @@ public static class ModelOptimizer
         var verification = request.Verify switch
         {
             VerifyMode.Layers => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
-            VerifyMode.Model => Verifier.VerifyModels(format.Read(request.DefinitionPath, readOptions), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
+            VerifyMode.Model => Verifier.VerifyModels(FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
             _ => null,
         };
         Lap("verify");
@@ -51,20 +65,19 @@ public static class ModelOptimizer
             throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(request.DefinitionPath), verification.Summary());
         }
 
-        Directory.CreateDirectory(request.OutputDirectory);
-        var outDefinition = Path.Combine(request.OutputDirectory, Path.GetFileName(request.DefinitionPath));
+        var outDefinition = output.Stage(Path.GetFileName(request.DefinitionPath));
         // Named after the definition, so the format's weights-by-convention rule finds them.
         var outWeights = format.DefaultWeightsPath(outDefinition);
         format.Write(model, outDefinition, outWeights);
         Lap("write");
 
-        var written = format.Read(outDefinition, readOptions with { WeightsPath = outWeights });
+        var written = FileFailures.Reading(outDefinition, () => format.Read(outDefinition, readOptions with { WeightsPath = outWeights }));
         var after = CostModel.Analyze(written);
         Lap("re-read and analyse");
         return new OptimizeResult
         {
-            OptimizedDefinitionPath = outDefinition,
-            OptimizedWeightsPath = outWeights,
+            OptimizedDefinitionPath = output.Final(outDefinition),
+            OptimizedWeightsPath = output.Final(outWeights),
             Before = before,
             After = after,
             RemovedLayers = removed,

@@ -38,6 +38,7 @@ public sealed record OptimizeRequest
 
     public double RelativeTolerance { get; init; } = 1e-4;
 
-    /// <summary>Folder that receives the optimised definition and weights (created if missing).</summary>
+    /// <summary>Folder that receives the optimised definition and weights (created if missing), as one
+    /// output set that replaces the previous one as a unit (<see cref="Formats.OutputSet"/>).</summary>
     public required string OutputDirectory { get; init; }
 }

@@ -3,7 +3,7 @@ using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Pipeline;
 
-/// <summary>What <see cref="ModelOptimizer.Optimize"/> produced.</summary>
+/// <summary>What <see cref="ModelOptimizer.Optimize(OptimizeRequest)"/> produced.</summary>
 public sealed record OptimizeResult
 {
     public required string OptimizedDefinitionPath { get; init; }
@@ -17,6 +17,10 @@ public sealed record OptimizeResult
     public required ModelReport After { get; init; }
 
     public PassReport Passes { get; init; } = new();
+
+    /// <summary>Every warning the engine raised for this model (passes included): what the tool prints
+    /// and the build reports (stored with the metrics and replayed on every build).</summary>
+    public IReadOnlyList<Diagnostics.Diagnostic> Warnings => Passes.Warnings;
 
     /// <summary>Null when verification was off.</summary>
     public VerificationReport? Verification { get; init; }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NeuralBuild.Engine.Budgets;
+using NeuralBuild.Engine.Diagnostics;
 
 namespace NeuralBuild.Tool.Commands;
 
@@ -23,7 +24,7 @@ internal static class BaselineAcceptCommand
         measurement.AddTo(accept);
         accept.Options.Add(reason);
         accept.Options.Add(baseline);
-        accept.SetAction(parse => CommandRunner.Run(() =>
+        accept.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var why = parse.GetValue(reason)?.Trim();
             if (string.IsNullOrEmpty(why))
@@ -32,9 +33,16 @@ internal static class BaselineAcceptCommand
                 return ExitCodes.Error;
             }
 
+            var path = parse.GetValue(baseline)!.FullName;
+            if (ContinuousIntegration.IsActiveInEnvironment())
+            {
+                // The build's rule (NM0064), checked before the model is even read.
+                Console.Error.WriteLine(ContinuousIntegration.BaselineUpdateRefused(new SourceLocation(path), "dotnet neural baseline accept", path).ToString());
+                return ExitCodes.Error;
+            }
+
             var version = measurement.Version(parse);
             var metrics = measurement.Measure(parse);
-            var path = parse.GetValue(baseline)!.FullName;
             var file = BaselineFile.Load(path);
             var key = file.KeyFor(metrics.ModelPath);
             var previous = file.Find(key);

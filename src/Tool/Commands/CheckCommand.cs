@@ -29,7 +29,7 @@ internal static class CheckCommand
             command.Options.Add(option);
         }
 
-        command.SetAction(parse => CommandRunner.Run(() =>
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var where = new SourceLocation("dotnet-neural");
             var configErrors = new List<Diagnostic>();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Pipeline;
 
 namespace NeuralBuild.Tool.Commands;
@@ -14,6 +15,8 @@ namespace NeuralBuild.Tool.Commands;
 /// </summary>
 internal static class FuseCommand
 {
+    public const string ReportFileName = "fuse-report.md";
+
     public static Command Create()
     {
         var model = new Argument<FileInfo>("model") { Description = "Model definition (.cfg, .prototxt or .onnx)." };
@@ -29,26 +32,30 @@ internal static class FuseCommand
         {
             model, output, weights, input, dialect, verify, atol, rtol, verifyInput,
         };
-        command.SetAction(parse => CommandRunner.Run(() =>
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            var result = ModelOptimizer.Optimize(new OptimizeRequest
-            {
-                DefinitionPath = parse.GetValue(model)!.FullName,
-                WeightsPath = parse.GetValue(weights)?.FullName,
-                InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
-                Dialect = parse.GetValue(dialect),
-                Verify = parse.GetValue(verify),
-                AbsoluteTolerance = parse.GetValue(atol),
-                RelativeTolerance = parse.GetValue(rtol),
-                VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
-                OutputDirectory = parse.GetValue(output)!.FullName,
-            });
+            var outputDirectory = parse.GetValue(output)!.FullName;
+            // The report is a member of the output set: it never describes files it was not written with.
+            using var set = OutputSet.Begin(outputDirectory);
+            var result = ModelOptimizer.Optimize(
+                new OptimizeRequest
+                {
+                    DefinitionPath = parse.GetValue(model)!.FullName,
+                    WeightsPath = parse.GetValue(weights)?.FullName,
+                    InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
+                    Dialect = parse.GetValue(dialect),
+                    Verify = parse.GetValue(verify),
+                    AbsoluteTolerance = parse.GetValue(atol),
+                    RelativeTolerance = parse.GetValue(rtol),
+                    VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
+                    OutputDirectory = outputDirectory,
+                },
+                set);
             var report = Report(result);
-            var reportPath = Path.Combine(parse.GetValue(output)!.FullName, "fuse-report.md");
-            File.WriteAllText(reportPath + ".tmp", report);
-            File.Move(reportPath + ".tmp", reportPath, overwrite: true);
+            set.WriteText(ReportFileName, report);
+            set.Commit();
             Console.Out.Write(report);
-            foreach (var warning in result.Passes.Warnings)
+            foreach (var warning in result.Warnings)
             {
                 Console.Error.WriteLine(warning.ToString());
             }

@@ -21,7 +21,7 @@ internal static class InspectCommand
         {
             model, weights, input, format, convention,
         };
-        command.SetAction(parse => CommandRunner.Run(() =>
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var options = new ModelReadOptions
             {

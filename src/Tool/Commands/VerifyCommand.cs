@@ -28,7 +28,7 @@ internal static class VerifyCommand
         {
             original, optimised, weights, optimisedWeights, input, dialect, atol, rtol, all,
         };
-        command.SetAction(parse => CommandRunner.Run(() =>
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             ModelReadOptions Options(FileInfo definition, FileInfo? explicitWeights) => new()
             {

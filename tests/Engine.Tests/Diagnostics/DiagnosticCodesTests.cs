@@ -71,12 +71,24 @@ public sealed partial class DiagnosticCodesTests
     [DataRow("NM1001", DiagnosticSeverity.Warning)]
     [DataRow("NM3001", DiagnosticSeverity.Error)]
     [DataRow("NM3001", DiagnosticSeverity.Warning)]
+    [DataRow("NM9000", DiagnosticSeverity.Warning)]
+    [DataRow("NM8000", DiagnosticSeverity.Error)]
     public void A_code_outside_its_severity_range_is_reported(string code, DiagnosticSeverity severity)
     {
         var descriptor = new DiagnosticDescriptor(code, severity, "Title " + code);
         var problems = Problems([descriptor], Section(code, severity == DiagnosticSeverity.Error ? "error" : "warning"));
         Assert.HasCount(1, problems);
         Assert.Contains($"{code} is a {severity}", problems[0]);
+    }
+
+    [TestMethod]
+    [DataRow("NM0070")]
+    [DataRow("NM9000")]
+    [DataRow("NM9009")]
+    public void Input_and_internal_error_codes_are_in_range_as_errors(string code)
+    {
+        var problems = Problems([Error(code)], Section(code, "error"));
+        Assert.IsEmpty(problems, string.Join("\n", problems));
     }
 
     [TestMethod]
@@ -125,13 +137,13 @@ public sealed partial class DiagnosticCodesTests
 
             var expected = code.Code[2] switch
             {
-                '0' or '1' => DiagnosticSeverity.Error,
+                '0' or '1' or '9' => DiagnosticSeverity.Error,
                 '2' => DiagnosticSeverity.Warning,
                 _ => (DiagnosticSeverity?)null,
             };
             if (expected != code.Severity)
             {
-                problems.Add($"{code.Code} is a {code.Severity} but NM0xxx/NM1xxx are errors, NM2xxx warnings and nothing else is allowed.");
+                problems.Add($"{code.Code} is a {code.Severity} but NM0xxx/NM1xxx/NM9xxx are errors, NM2xxx warnings and nothing else is allowed.");
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Google.Protobuf;
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Formats.Onnx;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
@@ -352,8 +353,11 @@ public sealed class OnnxWriterTests
         var existing = Path.Combine(outputs, "existing.onnx");
         File.WriteAllText(existing, "previous build");
 
-        Assert.ThrowsExactly<IOException>(() => new OnnxFormat().Write(model, fresh, fresh));
-        Assert.ThrowsExactly<IOException>(() => new OnnxFormat().Write(model, existing, existing));
+        // A file failure while writing is NM0070 naming the output (AtomicFiles, the writers' I/O boundary).
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.CannotWriteOutput, () => new OnnxFormat().Write(model, fresh, fresh));
+        Assert.AreEqual(fresh, error.Location.File);
+        Assert.Contains("the weights went away", error.Message);
+        DiagnosticAssert.Throws(DiagnosticCodes.CannotWriteOutput, () => new OnnxFormat().Write(model, existing, existing));
 
         CollectionAssert.AreEqual(new[] { "existing.onnx" }, Directory.GetFiles(outputs).Select(Path.GetFileName).ToArray());
         Assert.AreEqual("previous build", File.ReadAllText(existing));
