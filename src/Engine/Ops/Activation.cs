@@ -56,7 +56,7 @@ public sealed class Activation : OpKind
         var function = context.Attributes.String("function");
         return IsKnown(function)
             ? [context.Input(0)]
-            : throw context.Error(DiagnosticCodes.CfgInvalidValue, $"activation '{function}' is not known; known: {string.Join(", ", KnownFunctions)}.");
+            : throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"activation '{function}' is not known; known: {string.Join(", ", KnownFunctions)}.");
     }
 
     public override OpCost Cost(OpContext context) =>

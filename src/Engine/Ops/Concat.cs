@@ -19,7 +19,7 @@ public sealed class Concat : OpKind
         var groupId = context.Attributes.Int("group_id", 0);
         if (groups <= 0 || groupId < 0 || groupId >= groups)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"group_id={groupId} must lie in [0, groups={groups}).");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"group_id={groupId} must lie in [0, groups={groups}).");
         }
 
         var axis = context.Attributes.Int("axis", 1);

@@ -18,7 +18,7 @@ public sealed class Flatten : OpKind
         var end = Axis(context, x, context.Attributes.Int("end_axis", -1));
         if (end < start)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"end_axis ({end}) comes before axis ({start}).");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"end_axis ({end}) comes before axis ({start}).");
         }
 
         var dims = new List<long>();

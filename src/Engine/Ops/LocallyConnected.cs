@@ -22,7 +22,7 @@ public sealed class LocallyConnected : OpKind
         var filters = context.Attributes.Int("filters");
         if (k <= 0 || s <= 0 || filters <= 0)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, "size, stride and filters must be positive.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, "size, stride and filters must be positive.");
         }
 
         var outH = ((pad ? x.H - 1 : x.H - k) / s) + 1;

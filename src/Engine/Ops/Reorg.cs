@@ -19,7 +19,7 @@ public sealed class Reorg : OpKind
         var extra = context.Attributes.Int("extra", 0);
         if (s <= 0)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, "stride must be positive.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, "stride must be positive.");
         }
 
         if (extra > 0)

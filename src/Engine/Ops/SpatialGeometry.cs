@@ -15,12 +15,12 @@ internal readonly record struct SpatialGeometry(long KernelH, long KernelW, long
         var g = new SpatialGeometry(k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1]);
         if (g.KernelH <= 0 || g.KernelW <= 0 || g.StrideH <= 0 || g.StrideW <= 0 || g.DilationH <= 0 || g.DilationW <= 0)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW} and dilation must be positive.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW} and dilation must be positive.");
         }
 
         if (g.PadTop < 0 || g.PadLeft < 0 || g.PadBottom < 0 || g.PadRight < 0)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, "padding must not be negative.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, "padding must not be negative.");
         }
 
         return g;

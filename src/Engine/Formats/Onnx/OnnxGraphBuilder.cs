@@ -4,6 +4,7 @@ using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Ops;
 using NuGet.Versioning;
+using AttributeType = NeuralBuild.Engine.Formats.Onnx.Proto.AttributeProto.Types.AttributeType;
 using DT = NeuralBuild.Engine.Formats.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace NeuralBuild.Engine.Formats.Onnx;
@@ -80,6 +81,7 @@ internal sealed class OnnxGraphBuilder
         {
             var node = _g.Node[index];
             using var scope = Checked.At(_location);
+            CheckArity(node);
             if (TryFold(node))
             {
                 _folded.Add(index);
@@ -285,6 +287,63 @@ internal sealed class OnnxGraphBuilder
 
     private static string Describe(NodeProto node) => $"node '{NameOf(node)}' ({node.OpType})";
 
+    /// <summary>
+    /// Inputs an operator requires (leading, each named) and accepts in all, per the ONNX operator
+    /// specs at the model's opset; null for operators this reader does not know (NM0202 later).
+    /// </summary>
+    private (int Required, int Accepted)? Arity(NodeProto node) => node.OpType switch
+    {
+        _ when node.Domain is not ("" or "ai.onnx") => null,
+        "Constant" => (0, 0),
+        "Conv" or "ConvTranspose" or "Gemm" => (2, 3),
+        "BatchNormalization" => (5, 5),
+        "PRelu" or "Add" or "Sub" or "Mul" or "Div" or "MatMul" or "Reshape" or "Gather" => (2, 2),
+        "Relu" or "LeakyRelu" or "Sigmoid" or "Tanh" or "Softplus" or "HardSigmoid" or "HardSwish" or "MaxPool" or "AveragePool"
+            or "GlobalAveragePool" or "GlobalMaxPool" or "Flatten" or "Transpose" or "Softmax" or "Identity" or "Cast"
+            or "Shape" or "ConstantOfShape" => (1, 1),
+        "Concat" => (1, int.MaxValue),
+        "Clip" => _opset >= 11 ? (1, 3) : (1, 1),
+        "Split" => _opset >= 13 ? (1, 2) : (1, 1),
+        "Slice" => _opset >= 10 ? (3, 5) : (1, 1),
+        "Pad" => _opset >= 18 ? (2, 4) : _opset >= 11 ? (2, 3) : (1, 1),
+        "Resize" => _opset >= 11 ? (1, 4) : (2, 2),
+        "Upsample" => _opset >= 9 ? (2, 2) : (1, 1),
+        "Squeeze" => _opset >= 13 ? (1, 2) : (1, 1),
+        "Unsqueeze" => _opset >= 13 ? (2, 2) : (1, 1),
+        "Dropout" => _opset >= 12 ? (1, 3) : (1, 1),
+        "ReduceMean" => _opset >= 18 ? (1, 2) : (1, 1),
+        _ => null,
+    };
+
+    /// <summary>Every required input named, no input beyond those the operator takes, a named first output: what every later step indexes.</summary>
+    private void CheckArity(NodeProto node)
+    {
+        if (node.Output.Count == 0 || node.Output[0].Length == 0)
+        {
+            throw DiagnosticCodes.OnnxMissingInput.Exception(_location, $"{Describe(node)} has no (named) first output.");
+        }
+
+        if (Arity(node) is not var (required, accepted))
+        {
+            return;
+        }
+
+        if (node.Input.Count > accepted)
+        {
+            throw DiagnosticCodes.OnnxExtraInput.Exception(_location,
+                $"{Describe(node)} has {node.Input.Count} inputs; {node.OpType} at opset {_opset} takes {(accepted == required ? $"{accepted}" : $"at most {accepted}")}.");
+        }
+
+        for (var i = 0; i < required; i++)
+        {
+            if (i >= node.Input.Count || node.Input[i].Length == 0)
+            {
+                throw DiagnosticCodes.OnnxMissingInput.Exception(_location,
+                    $"{Describe(node)} lacks input {i}{(i < node.Input.Count ? " (its name is empty)" : string.Empty)}; {node.OpType} at opset {_opset} requires {required} input{(required == 1 ? string.Empty : "s")}, it has {node.Input.Count(n => n.Length > 0)}.");
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------
     // Constant folding.
 
@@ -361,7 +420,7 @@ internal sealed class OnnxGraphBuilder
             case "Cast":
                 {
                     var c = inputs[0]!;
-                    var to = (DT)AttrInt(node, "to", (long)DT.Float);
+                    var to = CastTarget(node);
                     var values = ValuesOf(c).ToArray();
                     var result = new Constant(c.Shape, to) { Values = values };
                     if (result.IsInteger)
@@ -407,8 +466,16 @@ internal sealed class OnnxGraphBuilder
             case "Sub":
             case "Mul":
             case "Div":
-                Define(node, FoldArithmetic(node, inputs[0]!, inputs[1]!));
-                return true;
+                {
+                    if (FoldArithmetic(node, inputs[0]!, inputs[1]!) is not { } result)
+                    {
+                        return false;
+                    }
+
+                    Define(node, result);
+                    return true;
+                }
+
             case "Slice":
                 {
                     var c = inputs[0]!;
@@ -418,7 +485,7 @@ internal sealed class OnnxGraphBuilder
                     }
 
                     var (starts, ends, axes, steps) = SliceSpec(node, 1);
-                    if (axes.Length != 1 || Norm(axes[0], 1, clamp: false) != 0)
+                    if (axes.Length != 1 || starts.Length != 1 || ends.Length != 1 || steps.Length != 1 || steps[0] == 0 || Norm(axes[0], 1, clamp: false) != 0)
                     {
                         return false;
                     }
@@ -441,6 +508,11 @@ internal sealed class OnnxGraphBuilder
             case "ConstantOfShape":
                 {
                     var dims = ValuesOf(inputs[0]!).Select(v => (long)v).ToArray();
+                    if (dims.Any(d => d < 0))
+                    {
+                        throw Invalid(node, $"shape [{string.Join(", ", dims)}] has a negative dimension");
+                    }
+
                     var shape = new Shape(dims);
                     var fill = AttrTensor(node, "value") is { } t ? OnnxTensor.Open(t, NameOf(node), _path) : null;
                     var value = fill is null ? 0.0 : fill.ToDoubles()[0];
@@ -470,7 +542,21 @@ internal sealed class OnnxGraphBuilder
 
     private Constant ConstantNodeValue(NodeProto node)
     {
-        var attribute = node.Attribute.FirstOrDefault() ?? throw DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)} has no value attribute.");
+        if (node.Attribute.Count != 1)
+        {
+            throw Invalid(node, $"it has {node.Attribute.Count} attributes; a Constant holds exactly one value attribute");
+        }
+
+        var attribute = node.Attribute[0];
+        _ = Attr(node, attribute.Name, attribute.Name switch
+        {
+            "value" => AttributeType.Tensor,
+            "value_float" => AttributeType.Float,
+            "value_floats" => AttributeType.Floats,
+            "value_int" => AttributeType.Int,
+            "value_ints" => AttributeType.Ints,
+            _ => attribute.Type,
+        });
         switch (attribute.Name)
         {
             case "value":
@@ -509,10 +595,16 @@ internal sealed class OnnxGraphBuilder
         return new Constant(indices.Shape, data.Type) { Values = picked };
     }
 
-    private Constant FoldArithmetic(NodeProto node, Constant a, Constant b)
+    /// <summary>The element-wise result, or null when broadcasting makes it too large to fold.</summary>
+    private Constant? FoldArithmetic(NodeProto node, Constant a, Constant b)
     {
         var context = Context(node, [a.Shape, b.Shape]);
         var shape = Arithmetic.Broadcast(context, a.Shape, b.Shape);
+        if (shape.ElementCount > FoldLimit)
+        {
+            return null;
+        }
+
         var va = ValuesOf(a);
         var vb = ValuesOf(b);
         var count = (int)shape.ElementCount;
@@ -777,7 +869,7 @@ internal sealed class OnnxGraphBuilder
 
         if (node.OpType == "Cast")
         {
-            var to = (DT)AttrInt(node, "to", (long)DT.Undefined);
+            var to = CastTarget(node);
             if (to is not (DT.Float or DT.Double))
             {
                 throw Invalid(node, $"a Cast of a computed value to {to} is not supported; NeuralBuild computes in float32, where only casts to FLOAT and DOUBLE leave the values unchanged");
@@ -786,8 +878,17 @@ internal sealed class OnnxGraphBuilder
 
         // A Cast keeps its target type: in the file it changes the element type (to DOUBLE, or to
         // FLOAT from another type), so RemoveDropout leaves it where the writer must keep it.
-        var attributes = node.OpType == "Cast" ? new Attributes().Set("to", AttrInt(node, "to", (long)DT.Float)) : new Attributes();
+        var attributes = node.OpType == "Cast" ? new Attributes().Set("to", (long)CastTarget(node)) : new Attributes();
         Emit(index, node, node.OpType == "Dropout" ? "Dropout" : "Identity", [Value(node, 0)], attributes, inPlace: true);
+    }
+
+    /// <summary>Cast's required <c>to</c>: a numeric element type NeuralBuild reads.</summary>
+    private DT CastTarget(NodeProto node)
+    {
+        var to = Attr(node, "to", AttributeType.Int) ?? throw Invalid(node, "attribute 'to' is missing");
+        return Enum.IsDefined((DT)to.I) && OnnxTensor.ElementSizeOf((DT)to.I) is not null
+            ? (DT)to.I
+            : throw Invalid(node, $"'to' = {to.I} is not a numeric ONNX element type");
     }
 
     /// <summary>ONNX unidirectional broadcasting: <paramref name="from"/> aligned to the end of <paramref name="to"/>, each axis equal or 1.</summary>
@@ -876,7 +977,7 @@ internal sealed class OnnxGraphBuilder
     {
         var x = Value(node, 0);
         var shape = ShapeOf(x);
-        var axis = Norm(AttrInt(node, "axis", 0), shape.Rank, clamp: false);
+        var axis = Axes(node, [AttrInt(node, "axis", 0)], shape.Rank, "axis")[0];
         var outputs = node.Output.Count;
         if (node.Output.Any(o => o.Length == 0))
         {
@@ -887,7 +988,7 @@ internal sealed class OnnxGraphBuilder
         var attributes = new Attributes().Set("axis", axis);
         if (sizes is not null)
         {
-            if (sizes.Length != outputs || sizes.Sum() != shape[(int)axis])
+            if (sizes.Length != outputs || sizes.Any(size => size < 0 || size > shape[axis]) || sizes.Aggregate(0L, Checked.Add) != shape[axis])
             {
                 throw Invalid(node, $"split sizes [{string.Join(", ", sizes)}] do not cut axis {axis} of {shape} into {outputs} outputs");
             }
@@ -902,10 +1003,10 @@ internal sealed class OnnxGraphBuilder
 
             attributes.Set("slice_points", points);
         }
-        else if (outputs > 1 && shape[(int)axis] % outputs != 0)
+        else if (outputs > 1 && shape[axis] % outputs != 0)
         {
             // Opset 18 num_outputs: the last chunk is smaller.
-            var chunk = (shape[(int)axis] + outputs - 1) / outputs;
+            var chunk = (shape[axis] + outputs - 1) / outputs;
             attributes.Set("slice_points", Enumerable.Range(1, outputs - 1).Select(i => i * chunk).ToArray());
         }
 
@@ -1279,11 +1380,10 @@ internal sealed class OnnxGraphBuilder
         {
             case "Unsqueeze":
                 {
-                    var axes = AttrInts(node, "axes") ?? Ints(node, 1, "axes");
-                    var rank = dims.Count + axes.Length;
-                    foreach (var axis in axes.Select(a => Norm(a, rank, clamp: false)).Order())
+                    var given = AttrInts(node, "axes") ?? Ints(node, 1, "axes");
+                    foreach (var axis in Axes(node, given, dims.Count + given.Length).Order())
                     {
-                        dims.Insert((int)axis, 1);
+                        dims.Insert(axis, 1);
                     }
 
                     return new Shape([.. dims]);
@@ -1294,7 +1394,7 @@ internal sealed class OnnxGraphBuilder
                     var axes = AttrInts(node, "axes") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "axes") : null);
                     var remove = axes is null
                         ? Enumerable.Range(0, dims.Count).Where(i => dims[i] == 1).ToHashSet()
-                        : axes.Select(a => (int)Norm(a, dims.Count, clamp: false)).ToHashSet();
+                        : Axes(node, axes, dims.Count).ToHashSet();
                     if (remove.Any(i => dims[i] != 1))
                     {
                         throw Invalid(node, $"cannot squeeze axes of {input} whose size is not 1");
@@ -1317,22 +1417,10 @@ internal sealed class OnnxGraphBuilder
 
             default:
                 {
-                    // Reshape of a constant (rare): 0 copies, -1 infers.
-                    var spec = Ints(node, 1, "shape");
-                    var result = spec.Select((d, i) => d == 0 && i < dims.Count ? dims[i] : d).ToArray();
-                    var inferred = Array.IndexOf(result, -1L);
-                    if (inferred >= 0)
-                    {
-                        var known = Checked.Product(result.Where(d => d != -1).ToArray());
-                        result[inferred] = known == 0 ? 0 : input.ElementCount / known;
-                    }
-
-                    if (Checked.Product(result) != input.ElementCount)
-                    {
-                        throw Invalid(node, $"shape [{string.Join(", ", spec)}] does not hold the {input.ElementCount} elements of {input}");
-                    }
-
-                    return new Shape(result);
+                    // Reshape of a constant (rare): 0 copies, -1 infers, by the rule of the IR's Reshape.
+                    var reshape = new Node(NameOf(node), "Reshape", [node.Input[0]], [node.Output[0]],
+                        new LayerOrigin(0, node.OpType, NameOf(node), _location), new Attributes().Set("shape", Ints(node, 1, "shape")));
+                    return OpRegistry.Get(reshape).InferShapes(new OpContext(reshape, [input]))[0];
                 }
         }
     }
@@ -1462,6 +1550,20 @@ internal sealed class OnnxGraphBuilder
         return values.Length == 1 ? values[0] : throw Invalid(node, $"{what} has {values.Length} values; a scalar is expected");
     }
 
+    /// <summary>Distinct axes in [-rank, rank) made non-negative; any other is NM0209 naming <paramref name="what"/>.</summary>
+    private int[] Axes(NodeProto node, long[] axes, int rank, string what = "axes")
+    {
+        var result = axes.Select(a => Norm(a, rank, clamp: false)).ToArray();
+        if (result.Any(a => a < 0 || a >= rank) || result.Distinct().Count() != result.Length)
+        {
+            throw Invalid(node, axes.Length == 1
+                ? $"{what} {axes[0]} is not an axis in [-{rank}, {rank - 1}]"
+                : $"{what} [{string.Join(", ", axes)}] are not distinct axes in [-{rank}, {rank - 1}]");
+        }
+
+        return [.. result.Select(a => (int)a)];
+    }
+
     private static long Norm(long axis, long rank, bool clamp)
     {
         var a = axis < 0 ? axis + rank : axis;
@@ -1471,19 +1573,48 @@ internal sealed class OnnxGraphBuilder
     // ---------------------------------------------------------------------------------------
     // Attributes.
 
-    private static AttributeProto? Attr(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
+    /// <summary>
+    /// The attribute <paramref name="name"/> of <paramref name="node"/>, refused (NM0209) when it is
+    /// given twice or declares another type than <paramref name="type"/> (an INT read from a FLOAT
+    /// attribute would be a silent 0). Files from before typed attributes (UNDEFINED) are read by field.
+    /// </summary>
+    private AttributeProto? Attr(NodeProto node, string name, AttributeType type)
+    {
+        AttributeProto? found = null;
+        foreach (var a in node.Attribute)
+        {
+            if (a.Name != name)
+            {
+                continue;
+            }
 
-    private static long AttrInt(NodeProto node, string name, long fallback) => Attr(node, name) is { } a ? a.I : fallback;
+            if (found is not null)
+            {
+                throw Invalid(node, $"attribute '{name}' is given twice");
+            }
 
-    private static float AttrFloat(NodeProto node, string name, float fallback) => Attr(node, name) is { } a ? a.F : fallback;
+            if (a.Type != type && a.Type != AttributeType.Undefined)
+            {
+                throw Invalid(node, $"attribute '{name}' is of type {a.Type.ToString().ToUpperInvariant()}; {node.OpType} takes it as {type.ToString().ToUpperInvariant()}");
+            }
 
-    private static string AttrString(NodeProto node, string name, string fallback) => Attr(node, name) is { } a ? Encoding.UTF8.GetString(a.S.Span) : fallback;
+            found = a;
+        }
 
-    private static long[]? AttrInts(NodeProto node, string name) => Attr(node, name) is { } a ? [.. a.Ints] : null;
+        return found;
+    }
 
-    private static double[]? AttrFloats(NodeProto node, string name) => Attr(node, name) is { } a ? [.. a.Floats.Select(f => (double)f)] : null;
+    private long AttrInt(NodeProto node, string name, long fallback) => Attr(node, name, AttributeType.Int) is { } a ? a.I : fallback;
 
-    private static TensorProto? AttrTensor(NodeProto node, string name) => Attr(node, name)?.T;
+    private float AttrFloat(NodeProto node, string name, float fallback) => Attr(node, name, AttributeType.Float) is { } a ? a.F : fallback;
+
+    private string AttrString(NodeProto node, string name, string fallback) => Attr(node, name, AttributeType.String) is { } a ? Encoding.UTF8.GetString(a.S.Span) : fallback;
+
+    private long[]? AttrInts(NodeProto node, string name) => Attr(node, name, AttributeType.Ints) is { } a ? [.. a.Ints] : null;
+
+    private double[]? AttrFloats(NodeProto node, string name) => Attr(node, name, AttributeType.Floats) is { } a ? [.. a.Floats.Select(f => (double)f)] : null;
+
+    private TensorProto? AttrTensor(NodeProto node, string name) => Attr(node, name, AttributeType.Tensor)?.T;
 
     private NeuralException Invalid(NodeProto node, string message) =>
         DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)}: {message}.");
