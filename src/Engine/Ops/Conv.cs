@@ -28,6 +28,9 @@ public sealed class Conv : OpKind
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"weights {w} do not fit an input of {x.C} channels in {group} group(s).");
         }
 
+        g.RequireKernelOf(context, w);
+        PerChannel.RequireCount(context, 2, "bias", w[0], "filters");
+
         return [context.Positive(Shape.Nchw(x.N, w[0], g.OutH(x.H), g.OutW(x.W)))];
     }
 

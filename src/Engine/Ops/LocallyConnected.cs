@@ -27,7 +27,11 @@ public sealed class LocallyConnected : OpKind
 
         var outH = ((pad ? x.H - 1 : x.H - k) / s) + 1;
         var outW = ((pad ? x.W - 1 : x.W - k) / s) + 1;
-        return [context.Positive(Shape.Nchw(x.N, filters, outH, outW))];
+        var output = context.Positive(Shape.Nchw(x.N, filters, outH, outW));
+        var locations = Checked.Mul(outH, outW);
+        PerChannel.RequireCount(context, 1, "weights", Checked.Mul(locations, filters, x.C, Checked.Mul(k, k)), "weights (locations x filters x channels x size x size)");
+        PerChannel.RequireCount(context, 2, "bias", Checked.Mul(locations, filters), "biases (locations x filters)");
+        return [output];
     }
 
     public override OpCost Cost(OpContext context)

@@ -20,7 +20,7 @@ public sealed class Normalize : OpKind
         var expected = context.Attributes.Int("channel_shared", 1) != 0 ? 1 : x.C;
         return scale.ElementCount == expected
             ? [x]
-            : throw context.Error(DiagnosticCodes.ShapeMismatch, $"scale has {scale.ElementCount} values but {expected} are needed.");
+            : throw context.Error(DiagnosticCodes.ParameterShapeMismatch, $"scale has {scale.ElementCount} values but {expected} are needed.");
     }
 
     public override OpCost Cost(OpContext context) =>

@@ -690,16 +690,8 @@ internal sealed class OnnxGraphBuilder
                 Activation(index, node, "leaky", new Attributes().Set("alpha", (double)AttrFloat(node, "alpha", 0.01f)));
                 break;
             case "PRelu":
-                {
-                    var slope = Weight(node, 1, "slope");
-                    if (!BroadcastsTo(ShapeOf(slope), ShapeOf(x)))
-                    {
-                        throw Invalid(node, $"slope {ShapeOf(slope)} does not broadcast to the input {ShapeOf(x)}");
-                    }
-
-                    Emit(index, node, "Activation", [x, slope], new Attributes().Set("function", "prelu"));
-                    break;
-                }
+                Emit(index, node, "Activation", [x, Weight(node, 1, "slope")], new Attributes().Set("function", "prelu"));
+                break;
 
             case "Sigmoid":
                 Activation(index, node, "sigmoid");
@@ -891,10 +883,6 @@ internal sealed class OnnxGraphBuilder
             : throw Invalid(node, $"'to' = {to.I} is not a numeric ONNX element type");
     }
 
-    /// <summary>ONNX unidirectional broadcasting: <paramref name="from"/> aligned to the end of <paramref name="to"/>, each axis equal or 1.</summary>
-    private static bool BroadcastsTo(Shape from, Shape to) =>
-        from.Rank <= to.Rank && Enumerable.Range(1, from.Rank).All(i => from[-i] == 1 || from[-i] == to[-i]);
-
     private void Activation(int index, NodeProto node, string function, Attributes? attributes = null) =>
         Emit(index, node, "Activation", [Value(node, 0)], (attributes ?? new Attributes()).Set("function", function));
 
@@ -944,19 +932,7 @@ internal sealed class OnnxGraphBuilder
             .Set("output_rank", 2L)
             .Set("alpha", (double)AttrFloat(node, "alpha", 1f))
             .Set("beta", (double)AttrFloat(node, "beta", 1f));
-        var b = Weight(node, 1, "B");
-        var c = Optional(node, 2).ToList();
-        if (c.Count > 0)
-        {
-            var bShape = ShapeOf(b);
-            var result = new Shape(ShapeOf(a)[0], bShape.Rank == 2 ? bShape[AttrInt(node, "transB", 0) != 0 ? 0 : 1] : 0);
-            if (!BroadcastsTo(ShapeOf(c[0]), result))
-            {
-                throw Invalid(node, $"C {ShapeOf(c[0])} does not broadcast to the {result} result");
-            }
-        }
-
-        Emit(index, node, "FullyConnected", [a, b, .. c], attributes);
+        Emit(index, node, "FullyConnected", [a, Weight(node, 1, "B"), .. Optional(node, 2)], attributes);
     }
 
     private void Flatten(int index, NodeProto node)
@@ -1556,8 +1532,8 @@ internal sealed class OnnxGraphBuilder
         var result = axes.Select(a => Norm(a, rank, clamp: false)).ToArray();
         if (result.Any(a => a < 0 || a >= rank) || result.Distinct().Count() != result.Length)
         {
-            throw Invalid(node, axes.Length == 1
-                ? $"{what} {axes[0]} is not an axis in [-{rank}, {rank - 1}]"
+            throw Invalid(node, what == "axis"
+                ? $"axis {axes[0]} is outside [-{rank}, {rank - 1}]"
                 : $"{what} [{string.Join(", ", axes)}] are not distinct axes in [-{rank}, {rank - 1}]");
         }
 
