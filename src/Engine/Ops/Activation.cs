@@ -51,7 +51,7 @@ public sealed class Activation : OpKind
 
     public static IEnumerable<string> KnownFunctions => s_flopsPerElement.Keys;
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var function = context.Attributes.String("function");
         if (!IsKnown(function))

@@ -13,7 +13,7 @@ public sealed class BatchNormalization : OpKind
 {
     public override string Name => "BatchNormalization";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var channels = PerChannel.Channels(x);

@@ -13,7 +13,7 @@ public sealed class Concat : OpKind
 {
     public override string Name => "Concat";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var groups = context.Attributes.Int("groups", 1);
         var groupId = context.Attributes.Int("group_id", 0);

@@ -12,7 +12,7 @@ public sealed class ConvTranspose : OpKind
 {
     public override string Name => "ConvTranspose";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var w = context.Input(1);

@@ -11,7 +11,7 @@ public sealed class DarknetCrop : OpKind
 {
     public override string Name => "DarknetCrop";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var h = context.Attributes.Int("crop_height");

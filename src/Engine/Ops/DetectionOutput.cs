@@ -15,7 +15,7 @@ public sealed class DetectionOutput : OpKind
 {
     public override string Name => "DetectionOutput";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var loc = context.Input(0);
         var conf = context.Input(1);

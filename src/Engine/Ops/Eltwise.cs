@@ -13,7 +13,7 @@ public sealed class Eltwise : OpKind
 {
     public override string Name => "Eltwise";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var operation = context.Attributes.String("operation", "sum");
         if (operation is not ("sum" or "prod" or "max"))

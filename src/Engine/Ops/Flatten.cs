@@ -11,7 +11,7 @@ public sealed class Flatten : OpKind
 {
     public override string Name => "Flatten";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var start = Axis(context, x, context.Attributes.Int("axis", 1));

@@ -13,7 +13,7 @@ public sealed class FullyConnected : OpKind
 {
     public override string Name => "FullyConnected";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var w = context.Input(1);

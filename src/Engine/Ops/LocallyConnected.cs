@@ -13,7 +13,7 @@ public sealed class LocallyConnected : OpKind
 {
     public override string Name => "LocallyConnected";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var k = context.Attributes.Int("kernel");

@@ -13,7 +13,7 @@ public sealed class Normalize : OpKind
 {
     public override string Name => "Normalize";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var scale = context.Input(1);

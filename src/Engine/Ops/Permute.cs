@@ -11,7 +11,7 @@ public sealed class Permute : OpKind
 {
     public override string Name => "Permute";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var order = new List<long>();

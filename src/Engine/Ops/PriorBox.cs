@@ -34,7 +34,7 @@ public sealed class PriorBox : OpKind
         return (ratios.Count * (long)minSizes) + maxSizes;
     }
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var feature = context.Image(0);
         context.Image(1);

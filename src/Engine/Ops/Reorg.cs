@@ -12,7 +12,7 @@ public sealed class Reorg : OpKind
 {
     public override string Name => "Reorg";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var s = context.Attributes.Int("stride");

@@ -12,7 +12,7 @@ public sealed class Reshape : OpKind
 {
     public override string Name => "Reshape";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var spec = context.Attributes.Ints("shape");

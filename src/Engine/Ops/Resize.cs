@@ -16,7 +16,7 @@ public sealed class Resize : OpKind
 {
     public override string Name => "Resize";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         if (context.Attributes.Has("sizes"))

@@ -10,7 +10,7 @@ public sealed class Scale : OpKind
 {
     public override string Name => "Scale";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = PerChannel.Require(context, 1, "scale");
         PerChannel.RequireCount(context, 2, "bias", PerChannel.Channels(x), "channels");

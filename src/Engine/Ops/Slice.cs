@@ -12,7 +12,7 @@ public sealed class Slice : OpKind
 {
     public override string Name => "Slice";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var axisAttribute = context.Attributes.Int("axis", 1);

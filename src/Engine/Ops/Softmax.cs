@@ -13,7 +13,7 @@ public sealed class Softmax : OpKind
 {
     public override string Name => "Softmax";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         if (context.Attributes.Has("axis"))

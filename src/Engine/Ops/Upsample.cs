@@ -11,7 +11,7 @@ public sealed class Upsample : OpKind
 {
     public override string Name => "Upsample";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var stride = context.Attributes.Int("stride");

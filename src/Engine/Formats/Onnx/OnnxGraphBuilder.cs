@@ -1234,9 +1234,15 @@ internal sealed class OnnxGraphBuilder
 
         var strides = AttrInts(node, "strides") ?? [1, 1];
         var dilations = AttrInts(node, "dilations") ?? [1, 1];
-        if (strides.Length != 2 || dilations.Length != 2 || strides.Any(s => s <= 0) || dilations.Any(d => d <= 0))
+        if (strides.Length != 2 || dilations.Length != 2)
         {
-            throw Invalid(node, $"strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must be two positive numbers each");
+            throw Invalid(node, $"strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must be two numbers each");
+        }
+
+        if (strides.Concat(dilations).Concat(kernel).Any(v => v <= 0 || v > SpatialGeometry.MaxWindowAttribute))
+        {
+            // Checked before auto_pad divides by the strides; the same range as the ops' own check.
+            throw OutOfRange(node, $"kernel [{string.Join(", ", kernel)}], strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must lie in [1, {SpatialGeometry.MaxWindowAttribute}]");
         }
 
         var pads = AutoPads(node, [x.H, x.W], kernel, strides, dilations);
@@ -1261,9 +1267,9 @@ internal sealed class OnnxGraphBuilder
             case "NOTSET":
                 {
                     var pads = AttrInts(node, "pads") ?? [0, 0, 0, 0];
-                    return pads.Length == 4 && pads.All(p => p >= 0)
+                    return pads.Length == 4
                         ? pads
-                        : throw Invalid(node, $"pads [{string.Join(", ", pads)}] must be four non-negative numbers (top, left, bottom, right)");
+                        : throw Invalid(node, $"pads [{string.Join(", ", pads)}] must be four numbers (top, left, bottom, right)");
                 }
 
             case "VALID":
@@ -1594,6 +1600,9 @@ internal sealed class OnnxGraphBuilder
 
     private NeuralException Invalid(NodeProto node, string message) =>
         DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)}: {message}.");
+
+    private NeuralException OutOfRange(NodeProto node, string message) =>
+        DiagnosticCodes.AttributeOutOfRange.Exception(_location, $"{Describe(node)}: {message}.");
 
     private NeuralException Unsupported(NodeProto node, string message) =>
         DiagnosticCodes.OnnxUnsupportedOperator.Exception(_location, $"{Describe(node)}: {message}.");
