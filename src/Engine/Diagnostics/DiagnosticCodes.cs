@@ -104,6 +104,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor OnnxNonConstantInput = Error("NM0212", "ONNX node input must be constant");
     public static readonly DiagnosticDescriptor OnnxMissingInput = Error("NM0213", "ONNX node lacks a required input or output");
     public static readonly DiagnosticDescriptor OnnxExtraInput = Error("NM0214", "ONNX node has more inputs than its operator takes");
+    public static readonly DiagnosticDescriptor OnnxTypeMismatch = Error("NM0215", "ONNX node input has an element type its operator does not take");
 
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");

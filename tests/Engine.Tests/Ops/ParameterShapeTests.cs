@@ -22,6 +22,8 @@ public sealed class ParameterShapeTests
     [DataRow(3, 2, 3, 3)]
     [DataRow(3, 3, 1, 3)]
     [DataRow(3, 3, 3, 6)]
+    [DataRow(3, 64, 3, 3)]
+    [DataRow(3, 3, 0, 3)]
     public void Batch_norm_statistics_without_one_value_per_channel_are_NM0024(int scale, int bias, int mean, int variance)
     {
         var model = Model(13, [Node("BatchNormalization", "bn", ["x", "s", "b", "m", "v"], ["y"])],

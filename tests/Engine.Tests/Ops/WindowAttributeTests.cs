@@ -36,6 +36,7 @@ public sealed class WindowAttributeTests
     [DataRow(Int32Max)]
     [DataRow(long.MaxValue)]
     [DataRow(1L << 62)] // begin + end overflows 64 bits
+    [DataRow(1L << 32)]
     public void Pads_out_of_range_are_refused(long pad)
     {
         Refused(DiagnosticCodes.AttributeOutOfRange, Conv(13, Ints("pads", pad, 0, pad, 0)));

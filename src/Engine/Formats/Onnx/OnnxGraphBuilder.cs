@@ -1470,6 +1470,13 @@ internal sealed class OnnxGraphBuilder
             return name;
         }
 
+        if (c.IsInteger)
+        {
+            // The IR computes in floating point; the operators mapped here take float tensors (type T).
+            throw DiagnosticCodes.OnnxTypeMismatch.Exception(_location,
+                $"{Describe(node)} takes input {input} '{name}' of element type {c.Type.ToString().ToUpperInvariant()}; {node.OpType} computes on floating-point tensors (FLOAT, FLOAT16, DOUBLE).");
+        }
+
         var irName = c.Initializer ?? name;
         if (!_graph.Initializers.ContainsKey(irName))
         {

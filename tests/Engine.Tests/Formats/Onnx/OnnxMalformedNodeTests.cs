@@ -75,6 +75,19 @@ public sealed class OnnxMalformedNodeTests
     }
 
     [TestMethod]
+    [DataRow("Reshape")]
+    [DataRow("Concat")]
+    [DataRow("Relu")]
+    public void A_first_input_named_empty_is_NM0213(string op)
+    {
+        // ONNX reserves "" for omitted optional inputs; a data input is never optional.
+        string[] inputs = op == "Relu" ? [string.Empty] : [string.Empty, "shape"];
+        var error = Refused(DiagnosticCodes.OnnxMissingInput, One(13, Node(op, "n", inputs, ["y"]), Int64s("shape", 1, 192)));
+
+        StringAssert.Contains(error.Message, "lacks input 0 (its name is empty)");
+    }
+
+    [TestMethod]
     public void Arithmetic_on_a_single_constant_is_NM0213_before_it_is_folded()
     {
         // Add(c) with c an initializer: every input is constant, so the node is a fold candidate.
@@ -199,5 +212,25 @@ public sealed class OnnxMalformedNodeTests
 
         Refused(DiagnosticCodes.AttributeOutOfRange, folded);
         Refused(DiagnosticCodes.AttributeOutOfRange, computed);
+    }
+
+    [TestMethod]
+    [DataRow(TensorProto.Types.DataType.Int32)]
+    [DataRow(TensorProto.Types.DataType.Int64)]
+    [DataRow(TensorProto.Types.DataType.Bool)]
+    public void Weights_stored_as_integers_are_NM0215(TensorProto.Types.DataType type)
+    {
+        // The data type of a float initializer changed (the bytes stay): Conv takes float tensors only.
+        var model = Conv();
+        model.Graph.Initializer[0].DataType = (int)type;
+        model.Graph.Initializer[0].RawData = ByteString.CopyFrom(new byte[108 * (type == TensorProto.Types.DataType.Int64 ? 8 : type == TensorProto.Types.DataType.Bool ? 1 : 4)]);
+
+        Refused(DiagnosticCodes.OnnxTypeMismatch, model);
+    }
+
+    [TestMethod]
+    public void An_integer_operand_of_arithmetic_on_a_float_value_is_NM0215()
+    {
+        Refused(DiagnosticCodes.OnnxTypeMismatch, One(13, Node("Add", "add", ["x", "k"], ["y"]), Int64s("k", 1, 2, 3, 4, 5, 6, 7, 8)));
     }
 }
