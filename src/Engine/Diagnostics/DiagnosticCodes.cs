@@ -36,6 +36,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor UnknownOperator = Error("NM0023", "The cost model does not know this layer kind");
     public static readonly DiagnosticDescriptor ParameterShapeMismatch = Error("NM0024", "Layer parameter shape does not fit its input");
     public static readonly DiagnosticDescriptor AttributeOutOfRange = Error("NM0025", "Layer attribute out of range");
+    public static readonly DiagnosticDescriptor TensorTooLarge = Error("NM0026", "Tensor too large to execute");
 
     // Darknet weights.
     public static readonly DiagnosticDescriptor WeightsTruncated = Error("NM0030", "Weights file is shorter than the cfg requires");

@@ -1,5 +1,8 @@
+using Google.Protobuf;
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.Engine.Tests.Support;
 using static NeuralBuild.Engine.Tests.Formats.Onnx.OnnxMalformedNodeTests;
 using static NeuralBuild.Engine.Tests.Formats.Onnx.TinyOnnx;
 
@@ -98,5 +101,21 @@ public sealed class WindowAttributeTests
         var sizes = Int64s("sizes", 1, 3, 1L << 40, 1L << 40);
 
         Refused(DiagnosticCodes.SizeOverflow, Model(13, [Node("Resize", "up", ["x", string.Empty, string.Empty, "sizes"], ["y"])], [sizes]));
+    }
+
+    [TestMethod]
+    public void An_accepted_pad_whose_output_no_array_holds_is_refused_by_fuse_with_NM0026()
+    {
+        // pads 20,000 on an 8x8 input: 1x4x40004x40004 = 6,401,280,064 elements, a size 64 bits hold
+        // (inspect reports it) but over .NET's 2,147,483,591-element array limit (verification cannot run it).
+        using var dir = new TempDirectory();
+        var model = Model(13,
+            [Node("Conv", "conv", ["x", "w"], ["c"], Ints("pads", 20_000, 20_000, 20_000, 20_000)), Node("BatchNormalization", "bn", ["c", "s", "b", "m", "v"], ["y"])],
+            [Floats("w", 4, 3, 3, 3), Floats("s", 4), Floats("b", 4), Floats("m", 4), Floats("v", 4)]);
+        var path = dir.Write("pad.onnx", model.ToByteArray());
+
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.TensorTooLarge, () => ModelOptimizer.Optimize(new OptimizeRequest { DefinitionPath = path, OutputDirectory = dir.Combine("out") }));
+
+        StringAssert.Contains(error.Message, "1x4x40004x40004");
     }
 }
