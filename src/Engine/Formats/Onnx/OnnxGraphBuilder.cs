@@ -515,6 +515,11 @@ internal sealed class OnnxGraphBuilder
 
                     var shape = new Shape(dims);
                     var fill = AttrTensor(node, "value") is { } t ? OnnxTensor.Open(t, NameOf(node), _path) : null;
+                    if (fill is not null && fill.ElementCount != 1)
+                    {
+                        throw Invalid(node, $"value holds {fill.ElementCount} elements; ConstantOfShape fills with one");
+                    }
+
                     var value = fill is null ? 0.0 : fill.ToDoubles()[0];
                     if (shape.ElementCount > FoldLimit)
                     {
