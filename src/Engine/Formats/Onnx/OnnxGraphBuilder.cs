@@ -675,12 +675,12 @@ internal sealed class OnnxGraphBuilder
                 Emit(index, node, "ConvTranspose", [x, Weight(node, 1, "W"), .. Optional(node, 2)], ConvTransposeAttributes(node));
                 break;
             case "BatchNormalization":
-                if (node.Output.Skip(1).Any(o => o.Length > 0) || AttrInt(node, "training_mode", 0) != 0)
+                if (node.Output.Skip(1).Any(o => o.Length > 0) || AttrFlag(node, "training_mode", 0) != 0)
                 {
                     throw Invalid(node, "training mode (batch statistics, running mean / variance outputs) is not supported; export the model in eval mode");
                 }
 
-                if (AttrInt(node, "spatial", 1) == 0)
+                if (AttrFlag(node, "spatial", 1) == 0)
                 {
                     throw Invalid(node, "spatial=0 (statistics per element rather than per channel) is not supported");
                 }
@@ -747,7 +747,7 @@ internal sealed class OnnxGraphBuilder
             case "Reshape":
                 {
                     var shape = Ints(node, 1, "shape");
-                    if (AttrInt(node, "allowzero", 0) != 0 && shape.Contains(0))
+                    if (AttrFlag(node, "allowzero", 0) != 0 && shape.Contains(0))
                     {
                         throw Invalid(node, "allowzero=1 with a 0 in the shape (an empty tensor) is not supported");
                     }
@@ -824,9 +824,9 @@ internal sealed class OnnxGraphBuilder
                 break;
             case "ReduceMean":
                 {
-                    var attributes = new Attributes().Set("keepdims", AttrInt(node, "keepdims", 1));
+                    var attributes = new Attributes().Set("keepdims", AttrFlag(node, "keepdims", 1));
                     var axes = AttrInts(node, "axes") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "axes") : null);
-                    if (axes is { Length: 0 } && AttrInt(node, "noop_with_empty_axes", 0) != 0)
+                    if (axes is { Length: 0 } && AttrFlag(node, "noop_with_empty_axes", 0) != 0)
                     {
                         // Opset 18: no axes with noop_with_empty_axes=1 leaves the input as it is.
                         Emit(index, node, "Identity", [x], new Attributes(), inPlace: true);
@@ -921,7 +921,7 @@ internal sealed class OnnxGraphBuilder
 
     private void Gemm(int index, NodeProto node)
     {
-        if (AttrInt(node, "transA", 0) != 0)
+        if (AttrFlag(node, "transA", 0) != 0)
         {
             throw Invalid(node, "transA=1 is not supported");
         }
@@ -933,7 +933,7 @@ internal sealed class OnnxGraphBuilder
         }
 
         var attributes = new Attributes()
-            .Set("transpose", AttrInt(node, "transB", 0) != 0 ? 0L : 1L)
+            .Set("transpose", AttrFlag(node, "transB", 0) != 0 ? 0L : 1L)
             .Set("output_rank", 2L)
             .Set("alpha", (double)AttrFloat(node, "alpha", 1f))
             .Set("beta", (double)AttrFloat(node, "beta", 1f));
@@ -1088,7 +1088,7 @@ internal sealed class OnnxGraphBuilder
                 throw Invalid(node, $"nearest_mode '{nearest}' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil");
             }
 
-            if (AttrInt(node, "antialias", 0) != 0)
+            if (AttrFlag(node, "antialias", 0) != 0)
             {
                 throw Invalid(node, "antialias=1 is not supported");
             }
@@ -1101,7 +1101,7 @@ internal sealed class OnnxGraphBuilder
             attributes.Set("coordinate_transformation_mode", transform)
                 .Set("nearest_mode", nearest)
                 .Set("cubic_coeff_a", (double)AttrFloat(node, "cubic_coeff_a", -0.75f))
-                .Set("exclude_outside", AttrInt(node, "exclude_outside", 0))
+                .Set("exclude_outside", AttrFlag(node, "exclude_outside", 0))
                 .Set("extrapolation_value", (double)AttrFloat(node, "extrapolation_value", 0f));
         }
 
@@ -1318,16 +1318,16 @@ internal sealed class OnnxGraphBuilder
     private Attributes PoolAttributes(NodeProto node)
     {
         var attributes = ConvAttributes(node, isPool: true);
-        if (AttrInt(node, "ceil_mode", 0) != 0)
+        if (AttrFlag(node, "ceil_mode", 0) != 0)
         {
             attributes.Set("rounding", "ceil");
         }
 
         if (node.OpType == "AveragePool")
         {
-            var includePad = AttrInt(node, "count_include_pad", 0);
+            var includePad = AttrFlag(node, "count_include_pad", 0);
             attributes.Set("count_include_pad", includePad);
-            if (includePad != 0 && AttrInt(node, "ceil_mode", 0) != 0 && ExtraCeilWindow(node, attributes))
+            if (includePad != 0 && AttrFlag(node, "ceil_mode", 0) != 0 && ExtraCeilWindow(node, attributes))
             {
                 // The window ceil_mode adds reaches past the end padding; whether the part beyond it
                 // counts in the divisor differs between ONNX's reference, ONNX Runtime and PyTorch.
@@ -1599,6 +1599,13 @@ internal sealed class OnnxGraphBuilder
     }
 
     private long AttrInt(NodeProto node, string name, long fallback) => Attr(node, name, AttributeType.Int) is { } a ? a.I : fallback;
+
+    /// <summary>A boolean INT attribute: 0 or 1, as the operator specs define it; any other value is NM0209.</summary>
+    private long AttrFlag(NodeProto node, string name, long fallback)
+    {
+        var value = AttrInt(node, name, fallback);
+        return value is 0 or 1 ? value : throw Invalid(node, $"attribute '{name}' is {value}; it is a flag, 0 or 1");
+    }
 
     private float AttrFloat(NodeProto node, string name, float fallback) => Attr(node, name, AttributeType.Float) is { } a ? a.F : fallback;
 

@@ -233,4 +233,16 @@ public sealed class OnnxMalformedNodeTests
     {
         Refused(DiagnosticCodes.OnnxTypeMismatch, One(13, Node("Add", "add", ["x", "k"], ["y"]), Int64s("k", 1, 2, 3, 4, 5, 6, 7, 8)));
     }
+
+    [TestMethod]
+    [DataRow(2L)]
+    [DataRow(-1L)]
+    [DataRow(long.MaxValue)]
+    public void A_flag_attribute_other_than_0_or_1_is_NM0209(long value)
+    {
+        Refused(DiagnosticCodes.OnnxInvalidAttribute, One(13, Node("MaxPool", "pool", ["x"], ["y"], Ints("kernel_shape", 2, 2), Int("ceil_mode", value))));
+        Refused(DiagnosticCodes.OnnxInvalidAttribute, Model(13,
+            [Node("Flatten", "f", ["x"], ["a"]), Node("Gemm", "fc", ["a", "w"], ["y"], Int("transB", value))],
+            [Floats("w", 10, 192)]));
+    }
 }
