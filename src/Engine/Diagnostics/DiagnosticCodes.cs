@@ -35,6 +35,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor ShapeNotPositive = Error("NM0021", "A layer produces an empty or negative shape");
     public static readonly DiagnosticDescriptor SizeOverflow = Error("NM0022", "Sizes overflow 64-bit integers");
     public static readonly DiagnosticDescriptor UnknownOperator = Error("NM0023", "The cost model does not know this layer kind");
+    public static readonly DiagnosticDescriptor ParameterShapeMismatch = Error("NM0024", "Layer parameter shape does not fit its input");
+    public static readonly DiagnosticDescriptor AttributeOutOfRange = Error("NM0025", "Layer attribute out of range");
+    public static readonly DiagnosticDescriptor TensorTooLarge = Error("NM0026", "Tensor too large to execute");
 
     // Darknet weights.
     public static readonly DiagnosticDescriptor WeightsTruncated = Error("NM0030", "Weights file is shorter than the cfg requires");
@@ -109,6 +112,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor OnnxUnsupportedDataType = Error("NM0210", "ONNX tensor data type not supported");
     public static readonly DiagnosticDescriptor OnnxBadGraphInput = Error("NM0211", "ONNX graph input has no usable shape");
     public static readonly DiagnosticDescriptor OnnxNonConstantInput = Error("NM0212", "ONNX node input must be constant");
+    public static readonly DiagnosticDescriptor OnnxMissingInput = Error("NM0213", "ONNX node lacks a required input or output");
+    public static readonly DiagnosticDescriptor OnnxExtraInput = Error("NM0214", "ONNX node has more inputs than its operator takes");
+    public static readonly DiagnosticDescriptor OnnxTypeMismatch = Error("NM0215", "ONNX node input has an element type its operator does not take");
 
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");

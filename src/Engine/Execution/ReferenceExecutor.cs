@@ -138,7 +138,16 @@ public sealed class ReferenceExecutor
         {
             if (!_shapeCache.TryGetValue(key, out var shapes))
             {
-                _shapeCache[key] = shapes = ShapeInference.Run(_graph, inputShapes);
+                shapes = ShapeInference.Run(_graph, inputShapes);
+                foreach (var node in _graph.Nodes)
+                {
+                    foreach (var output in node.Outputs)
+                    {
+                        Tensor.RequireExecutable(shapes[output], node.Origin.Location, $"layer {node.Origin.Index} [{node.Origin.Kind}] '{node.Name}': output '{output}'");
+                    }
+                }
+
+                _shapeCache[key] = shapes;
             }
 
             return shapes;

@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Execution;
@@ -25,6 +26,20 @@ public sealed class Tensor
 
         Shape = shape;
         Data = data ?? new float[count];
+    }
+
+    /// <summary>
+    /// Refuses (NM0026) a tensor the executor cannot hold in one array, before anything is allocated:
+    /// a size the model can state for the cost model but no run can materialise.
+    /// </summary>
+    public static void RequireExecutable(Shape shape, SourceLocation location, string what)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.ElementCount > Array.MaxLength)
+        {
+            throw DiagnosticCodes.TensorTooLarge.Exception(location,
+                $"{what} of shape {shape} has {shape.ElementCount:N0} elements; the reference executor holds a tensor in one array of at most {Array.MaxLength:N0}, so the model cannot be run or verified at this size.");
+        }
     }
 
     public Shape Shape { get; }

@@ -51,12 +51,29 @@ public sealed class Activation : OpKind
 
     public static IEnumerable<string> KnownFunctions => s_flopsPerElement.Keys;
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var function = context.Attributes.String("function");
-        return IsKnown(function)
-            ? [context.Input(0)]
-            : throw context.Error(DiagnosticCodes.CfgInvalidValue, $"activation '{function}' is not known; known: {string.Join(", ", KnownFunctions)}.");
+        if (!IsKnown(function))
+        {
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"activation '{function}' is not known; known: {string.Join(", ", KnownFunctions)}.");
+        }
+
+        var x = context.Input(0);
+        if (function == "prelu" && context.HasInput(1) && context.Input(1).ElementCount != 1)
+        {
+            // Caffe's per-channel slope (channel_shared marks the form), ONNX's broadcast one.
+            if (context.Attributes.Has("channel_shared"))
+            {
+                PerChannel.RequireCount(context, 1, "slope", PerChannel.Channels(x), "channels");
+            }
+            else
+            {
+                PerChannel.RequireBroadcast(context, 1, "slope", x);
+            }
+        }
+
+        return [x];
     }
 
     public override OpCost Cost(OpContext context) =>

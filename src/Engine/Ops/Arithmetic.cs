@@ -12,7 +12,7 @@ public sealed class Arithmetic : OpKind
 {
     public override string Name => "Arithmetic";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var operation = context.Attributes.String("operation");
         if (operation is not ("add" or "sub" or "mul" or "div"))

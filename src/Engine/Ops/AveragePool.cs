@@ -10,7 +10,7 @@ public sealed class AveragePool : OpKind
 {
     public override string Name => "AveragePool";
 
-    public override Shape[] InferShapes(OpContext context) => [Pooling.OutputShape(context)];
+    protected override Shape[] Infer(OpContext context) => [Pooling.OutputShape(context)];
 
     public override OpCost Cost(OpContext context) => Pooling.WindowCost(context);
 }

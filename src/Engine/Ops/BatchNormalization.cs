@@ -13,7 +13,18 @@ public sealed class BatchNormalization : OpKind
 {
     public override string Name => "BatchNormalization";
 
-    public override Shape[] InferShapes(OpContext context) => [context.Input(0)];
+    protected override Shape[] Infer(OpContext context)
+    {
+        var x = context.Input(0);
+        var channels = PerChannel.Channels(x);
+        _ = context.Input(3);
+        _ = context.Input(4);
+        PerChannel.RequireCount(context, 1, "scale", channels, "channels");
+        PerChannel.RequireCount(context, 2, "bias", channels, "channels");
+        PerChannel.RequireCount(context, 3, "mean", channels, "channels");
+        PerChannel.RequireCount(context, 4, "variance", channels, "channels");
+        return [x];
+    }
 
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Normalization: Checked.Mul(2, context.Output.ElementCount)) };

@@ -10,7 +10,7 @@ public sealed class Bias : OpKind
 {
     public override string Name => "Bias";
 
-    public override Shape[] InferShapes(OpContext context) => [PerChannel.Require(context, 1, "bias")];
+    protected override Shape[] Infer(OpContext context) => [PerChannel.Require(context, 1, "bias")];
 
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Normalization: context.Output.ElementCount) };

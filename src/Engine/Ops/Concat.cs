@@ -13,13 +13,13 @@ public sealed class Concat : OpKind
 {
     public override string Name => "Concat";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var groups = context.Attributes.Int("groups", 1);
         var groupId = context.Attributes.Int("group_id", 0);
         if (groups <= 0 || groupId < 0 || groupId >= groups)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"group_id={groupId} must lie in [0, groups={groups}).");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"group_id={groupId} must lie in [0, groups={groups}).");
         }
 
         var axis = context.Attributes.Int("axis", 1);

@@ -12,7 +12,7 @@ public sealed class Conv : OpKind
 {
     public override string Name => "Conv";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var w = context.Input(1);
@@ -27,6 +27,9 @@ public sealed class Conv : OpKind
         {
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"weights {w} do not fit an input of {x.C} channels in {group} group(s).");
         }
+
+        g.RequireKernelOf(context, w);
+        PerChannel.RequireCount(context, 2, "bias", w[0], "filters");
 
         return [context.Positive(Shape.Nchw(x.N, w[0], g.OutH(x.H), g.OutW(x.W)))];
     }

@@ -12,7 +12,7 @@ public sealed class ConvTranspose : OpKind
 {
     public override string Name => "ConvTranspose";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var w = context.Input(1);
@@ -23,9 +23,10 @@ public sealed class ConvTranspose : OpKind
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"weights {w} do not fit an input of {x.C} channels.");
         }
 
-        var outH = (g.StrideH * (x.H - 1)) + (g.DilationH * (g.KernelH - 1)) + 1 - g.PadTop - g.PadBottom;
-        var outW = (g.StrideW * (x.W - 1)) + (g.DilationW * (g.KernelW - 1)) + 1 - g.PadLeft - g.PadRight;
-        return [context.Positive(Shape.Nchw(x.N, w[1] * group, outH, outW))];
+        g.RequireKernelOf(context, w);
+        var filters = Checked.Mul(w[1], group);
+        PerChannel.RequireCount(context, 2, "bias", filters, "filters");
+        return [context.Positive(Shape.Nchw(x.N, filters, g.TransposedOutH(x.H), g.TransposedOutW(x.W)))];
     }
 
     public override OpCost Cost(OpContext context)
@@ -33,7 +34,7 @@ public sealed class ConvTranspose : OpKind
         var x = context.Input(0);
         var w = context.Input(1);
         var y = context.Output;
-        var macc = Checked.Mul(w[2] * w[3], w[1], x.ElementCount);
+        var macc = Checked.Mul(Checked.Mul(w[2], w[3]), w[1], x.ElementCount);
         return new OpCost
         {
             Macc = macc,

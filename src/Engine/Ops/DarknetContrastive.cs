@@ -7,7 +7,7 @@ public sealed class DarknetContrastive : OpKind
 {
     public override string Name => "DarknetContrastive";
 
-    public override Shape[] InferShapes(OpContext context) => [context.Input(0)];
+    protected override Shape[] Infer(OpContext context) => [context.Input(0)];
 
     public override OpCost Cost(OpContext context) => new() { NoMemoryTraffic = true };
 }

@@ -11,13 +11,13 @@ public sealed class DarknetCrop : OpKind
 {
     public override string Name => "DarknetCrop";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var h = context.Attributes.Int("crop_height");
         var w = context.Attributes.Int("crop_width");
         return h <= 0 || w <= 0 || h > x.H || w > x.W
-            ? throw context.Error(DiagnosticCodes.CfgInvalidValue, $"crop {w}x{h} must be positive and fit the {x.W}x{x.H} input.")
+            ? throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"crop {w}x{h} must be positive and fit the {x.W}x{x.H} input.")
             : [Shape.Nchw(x.N, x.C, h, w)];
     }
 

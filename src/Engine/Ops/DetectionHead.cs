@@ -11,7 +11,7 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public abstract class DetectionHead : OpKind
 {
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var expected = ExpectedElementsPerItem(context, x);

@@ -15,7 +15,7 @@ public sealed class DetectionOutput : OpKind
 {
     public override string Name => "DetectionOutput";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var loc = context.Input(0);
         var conf = context.Input(1);
@@ -24,7 +24,7 @@ public sealed class DetectionOutput : OpKind
         var shareLocation = context.Attributes.Int("share_location", 1) != 0;
         if (classes <= 0)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, "num_classes must be positive.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, "num_classes must be positive.");
         }
 
         if (priors.Rank != 3 || priors[1] != 2 || priors[2] % 4 != 0)

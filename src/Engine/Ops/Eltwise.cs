@@ -13,12 +13,12 @@ public sealed class Eltwise : OpKind
 {
     public override string Name => "Eltwise";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var operation = context.Attributes.String("operation", "sum");
         if (operation is not ("sum" or "prod" or "max"))
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"operation '{operation}' is not one of sum, prod, max.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"operation '{operation}' is not one of sum, prod, max.");
         }
 
         var first = context.Input(0);
@@ -33,7 +33,7 @@ public sealed class Eltwise : OpKind
         var coeffs = context.Attributes.Has("coeffs") ? context.Attributes.Floats("coeffs") : [];
         if (coeffs.Length > 0 && (operation != "sum" || coeffs.Length != context.InputCount))
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"{coeffs.Length} coefficient(s) for {context.InputCount} inputs; coefficients apply to sum only, one per input.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"{coeffs.Length} coefficient(s) for {context.InputCount} inputs; coefficients apply to sum only, one per input.");
         }
 
         return [first];

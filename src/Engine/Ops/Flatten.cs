@@ -11,14 +11,14 @@ public sealed class Flatten : OpKind
 {
     public override string Name => "Flatten";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var start = Axis(context, x, context.Attributes.Int("axis", 1));
         var end = Axis(context, x, context.Attributes.Int("end_axis", -1));
         if (end < start)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"end_axis ({end}) comes before axis ({start}).");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"end_axis ({end}) comes before axis ({start}).");
         }
 
         var dims = new List<long>();

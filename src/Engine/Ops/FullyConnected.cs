@@ -13,17 +13,23 @@ public sealed class FullyConnected : OpKind
 {
     public override string Name => "FullyConnected";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var w = context.Input(1);
         var transposed = context.Attributes.Int("transpose", 0) != 0;
+        if (x.Rank == 0)
+        {
+            throw context.Error(DiagnosticCodes.ShapeMismatch, "a fully connected layer needs an input with a batch axis, not a scalar.");
+        }
+
         if (w.Rank != 2 || w[transposed ? 0 : 1] != x.ElementsPerItem)
         {
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"weights {w} do not fit {x.ElementsPerItem} inputs.");
         }
 
         var outputs = w[transposed ? 1 : 0];
+        PerChannel.RequireBroadcast(context, 2, "bias", new Shape(x[0], outputs));
         return context.Attributes.Int("output_rank", 4) == 2
             ? [context.Positive(new Shape(x[0], outputs))]
             : [context.Positive(Shape.Nchw(x[0], outputs, 1, 1))];

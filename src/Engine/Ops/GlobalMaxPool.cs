@@ -7,7 +7,7 @@ public sealed class GlobalMaxPool : OpKind
 {
     public override string Name => "GlobalMaxPool";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         return [Shape.Nchw(x.N, x.C, 1, 1)];

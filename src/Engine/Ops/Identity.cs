@@ -12,7 +12,7 @@ public sealed class Identity : OpKind
 
     public override string Name { get; }
 
-    public override Shape[] InferShapes(OpContext context) => [context.Input(0)];
+    protected override Shape[] Infer(OpContext context) => [context.Input(0)];
 
     public override OpCost Cost(OpContext context) => new() { NoMemoryTraffic = true };
 }

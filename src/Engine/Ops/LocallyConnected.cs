@@ -13,7 +13,7 @@ public sealed class LocallyConnected : OpKind
 {
     public override string Name => "LocallyConnected";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var k = context.Attributes.Int("kernel");
@@ -22,12 +22,16 @@ public sealed class LocallyConnected : OpKind
         var filters = context.Attributes.Int("filters");
         if (k <= 0 || s <= 0 || filters <= 0)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, "size, stride and filters must be positive.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, "size, stride and filters must be positive.");
         }
 
         var outH = ((pad ? x.H - 1 : x.H - k) / s) + 1;
         var outW = ((pad ? x.W - 1 : x.W - k) / s) + 1;
-        return [context.Positive(Shape.Nchw(x.N, filters, outH, outW))];
+        var output = context.Positive(Shape.Nchw(x.N, filters, outH, outW));
+        var locations = Checked.Mul(outH, outW);
+        PerChannel.RequireCount(context, 1, "weights", Checked.Mul(locations, filters, x.C, Checked.Mul(k, k)), "weights (locations x filters x channels x size x size)");
+        PerChannel.RequireCount(context, 2, "bias", Checked.Mul(locations, filters), "biases (locations x filters)");
+        return [output];
     }
 
     public override OpCost Cost(OpContext context)

@@ -10,7 +10,7 @@ public sealed class Lrn : OpKind
 {
     public override string Name => "LRN";
 
-    public override Shape[] InferShapes(OpContext context) => [context.Image(0)];
+    protected override Shape[] Infer(OpContext context) => [context.Image(0)];
 
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Normalization: Checked.Mul((2 * context.Attributes.Int("size")) + 4, context.Output.ElementCount)) };

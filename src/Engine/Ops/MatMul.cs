@@ -12,7 +12,7 @@ public sealed class MatMul : OpKind
 {
     public override string Name => "MatMul";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var (a, b) = Operands(context);
         if (a[^1] != b[^2])

@@ -11,7 +11,7 @@ public sealed class MaxPool : OpKind
 {
     public override string Name => "MaxPool";
 
-    public override Shape[] InferShapes(OpContext context) => [Pooling.OutputShape(context)];
+    protected override Shape[] Infer(OpContext context) => [Pooling.OutputShape(context)];
 
     public override OpCost Cost(OpContext context) => Pooling.WindowCost(context);
 }

@@ -11,7 +11,7 @@ public sealed class Mul : OpKind
 {
     public override string Name => "Mul";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var a = context.Input(0);
         var b = context.Input(1);

@@ -13,14 +13,14 @@ public sealed class Normalize : OpKind
 {
     public override string Name => "Normalize";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var scale = context.Input(1);
         var expected = context.Attributes.Int("channel_shared", 1) != 0 ? 1 : x.C;
         return scale.ElementCount == expected
             ? [x]
-            : throw context.Error(DiagnosticCodes.ShapeMismatch, $"scale has {scale.ElementCount} values but {expected} are needed.");
+            : throw context.Error(DiagnosticCodes.ParameterShapeMismatch, $"scale has {scale.ElementCount} values but {expected} are needed.");
     }
 
     public override OpCost Cost(OpContext context) =>

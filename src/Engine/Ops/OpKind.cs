@@ -13,8 +13,27 @@ public abstract class OpKind
     /// <summary>Key used in <see cref="Node.OpType"/>.</summary>
     public abstract string Name { get; }
 
-    /// <summary>Output shapes from input shapes. Bad combinations throw a coded error at the node's location.</summary>
-    public abstract Shape[] InferShapes(OpContext context);
+    /// <summary>
+    /// Output shapes from input shapes, by the op's rule (<see cref="Infer"/>), each checked to have an
+    /// element count that fits 64 bits (NM0022): every reader and every re-run of shape inference
+    /// goes through here, so no later size computation (cost, memory, executor buffers) can wrap.
+    /// Bad combinations throw a coded error at the node's location.
+    /// </summary>
+    public Shape[] InferShapes(OpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var outputs = Infer(context);
+        using var scope = Checked.At(context.Node.Origin.Location);
+        foreach (var output in outputs)
+        {
+            _ = output.ElementCount;
+        }
+
+        return outputs;
+    }
+
+    /// <summary>The op's shape rule, including the checks of its parameters (NM0024) and attributes (NM0025).</summary>
+    protected abstract Shape[] Infer(OpContext context);
 
     /// <summary>Cost of the node for the already inferred shapes.</summary>
     public abstract OpCost Cost(OpContext context);

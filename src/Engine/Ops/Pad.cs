@@ -12,7 +12,7 @@ public sealed class Pad : OpKind
 {
     public override string Name => "Pad";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var pads = context.Attributes.Ints("pads");

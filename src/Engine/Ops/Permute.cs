@@ -11,7 +11,7 @@ public sealed class Permute : OpKind
 {
     public override string Name => "Permute";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var order = new List<long>();
@@ -19,7 +19,7 @@ public sealed class Permute : OpKind
         {
             if (axis < 0 || axis >= x.Rank || order.Contains(axis))
             {
-                throw context.Error(DiagnosticCodes.CfgInvalidValue, $"order names axis {axis}, which is out of range for {x} or repeated.");
+                throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"order names axis {axis}, which is out of range for {x} or repeated.");
             }
 
             order.Add(axis);

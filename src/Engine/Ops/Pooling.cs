@@ -32,7 +32,7 @@ internal static class Pooling
             "ceil" => context.Positive(Shape.Nchw(x.N, x.C,
                 Ceil(x.H, g.KernelH, g.StrideH, g.PadTop, g.PadBottom, g.DilationH),
                 Ceil(x.W, g.KernelW, g.StrideW, g.PadLeft, g.PadRight, g.DilationW))),
-            _ => throw context.Error(DiagnosticCodes.CfgInvalidValue, $"pooling rounding '{rounding}' is not one of floor, ceil, ceil_caffe."),
+            _ => throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"pooling rounding '{rounding}' is not one of floor, ceil, ceil_caffe."),
         };
     }
 

@@ -10,7 +10,7 @@ public sealed class Power : OpKind
 {
     public override string Name => "Power";
 
-    public override Shape[] InferShapes(OpContext context) => [context.Input(0)];
+    protected override Shape[] Infer(OpContext context) => [context.Input(0)];
 
     public override OpCost Cost(OpContext context)
     {

@@ -34,7 +34,7 @@ public sealed class PriorBox : OpKind
         return (ratios.Count * (long)minSizes) + maxSizes;
     }
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var feature = context.Image(0);
         context.Image(1);
@@ -43,7 +43,7 @@ public sealed class PriorBox : OpKind
         var maxSizes = a.Has("max_sizes") ? a.Floats("max_sizes") : [];
         if (minSizes.Length == 0 || (maxSizes.Length > 0 && maxSizes.Length != minSizes.Length))
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"needs at least one min_size and, when max_size is given, as many max_size as min_size ({minSizes.Length} min, {maxSizes.Length} max).");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"needs at least one min_size and, when max_size is given, as many max_size as min_size ({minSizes.Length} min, {maxSizes.Length} max).");
         }
 
         var ratios = a.Has("aspect_ratios") ? a.Floats("aspect_ratios") : [];

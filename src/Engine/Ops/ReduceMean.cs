@@ -12,7 +12,7 @@ public sealed class ReduceMean : OpKind
 {
     public override string Name => "ReduceMean";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var axes = context.Attributes.Ints("axes", [.. Enumerable.Range(0, x.Rank).Select(i => (long)i)]);

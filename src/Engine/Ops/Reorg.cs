@@ -12,16 +12,17 @@ public sealed class Reorg : OpKind
 {
     public override string Name => "Reorg";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var s = context.Attributes.Int("stride");
         var extra = context.Attributes.Int("extra", 0);
         if (s <= 0)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, "stride must be positive.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, "stride must be positive.");
         }
 
+        var block = Checked.Mul(s, s);
         if (extra > 0)
         {
             return [Shape.Nchw(x.N, Checked.Add(x.ElementsPerItem, extra), 1, 1)];
@@ -29,13 +30,13 @@ public sealed class Reorg : OpKind
 
         if (context.Attributes.Int("reverse", 0) != 0)
         {
-            return x.C % (s * s) == 0
-                ? [Shape.Nchw(x.N, x.C / (s * s), Checked.Mul(x.H, s), Checked.Mul(x.W, s))]
+            return x.C % block == 0
+                ? [Shape.Nchw(x.N, x.C / block, Checked.Mul(x.H, s), Checked.Mul(x.W, s))]
                 : throw context.Error(DiagnosticCodes.ShapeMismatch, $"{x.C} channels cannot be spread over {s}x{s} blocks.");
         }
 
         return x.H % s == 0 && x.W % s == 0
-            ? [context.Positive(Shape.Nchw(x.N, Checked.Mul(x.C, s * s), x.H / s, x.W / s))]
+            ? [context.Positive(Shape.Nchw(x.N, Checked.Mul(x.C, block), x.H / s, x.W / s))]
             : throw context.Error(DiagnosticCodes.ShapeMismatch, $"{x.W}x{x.H} is not divisible by stride {s}.");
     }
 

@@ -12,7 +12,7 @@ public sealed class Reshape : OpKind
 {
     public override string Name => "Reshape";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var spec = context.Attributes.Ints("shape");
@@ -22,7 +22,7 @@ public sealed class Reshape : OpKind
         var end = numAxes == -1 ? x.Rank : start + numAxes;
         if (start < 0 || start > x.Rank || numAxes < -1 || end > x.Rank)
         {
-            throw context.Error(DiagnosticCodes.CfgInvalidValue, $"axis {axisAttribute} and num_axes {numAxes} do not select axes of {x}.");
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"axis {axisAttribute} and num_axes {numAxes} do not select axes of {x}.");
         }
 
         var dims = new List<long>(x.Dims.Take((int)start));
@@ -34,7 +34,7 @@ public sealed class Reshape : OpKind
             {
                 if (start + i >= x.Rank)
                 {
-                    throw context.Error(DiagnosticCodes.CfgInvalidValue, $"dim {i} is 0 (copy) but the input {x} has no axis {start + i}.");
+                    throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"dim {i} is 0 (copy) but the input {x} has no axis {start + i}.");
                 }
 
                 dims.Add(x[(int)(start + i)]);
@@ -43,7 +43,7 @@ public sealed class Reshape : OpKind
             {
                 if (inferred >= 0)
                 {
-                    throw context.Error(DiagnosticCodes.CfgInvalidValue, "only one dimension may be -1 (inferred).");
+                    throw context.Error(DiagnosticCodes.AttributeOutOfRange, "only one dimension may be -1 (inferred).");
                 }
 
                 inferred = dims.Count;
@@ -51,7 +51,7 @@ public sealed class Reshape : OpKind
             }
             else if (d < -1)
             {
-                throw context.Error(DiagnosticCodes.CfgInvalidValue, $"dim {i} is {d}; dimensions are positive, 0 (copy) or -1 (infer).");
+                throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"dim {i} is {d}; dimensions are positive, 0 (copy) or -1 (infer).");
             }
             else
             {

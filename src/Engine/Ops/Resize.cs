@@ -16,7 +16,7 @@ public sealed class Resize : OpKind
 {
     public override string Name => "Resize";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         if (context.Attributes.Has("sizes"))
@@ -33,7 +33,16 @@ public sealed class Resize : OpKind
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"{scales.Length} scales for {x}; give one per axis.");
         }
 
-        return [context.Positive(new Shape([.. x.Dims.Select((d, i) => (long)Math.Floor(d * scales[i]))]))];
+        var dims = new long[x.Rank];
+        for (var i = 0; i < dims.Length; i++)
+        {
+            var size = Math.Floor(x[i] * scales[i]);
+            dims[i] = scales[i] > 0 && size < long.MaxValue
+                ? (long)size
+                : throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"scale {scales[i]} of axis {i} does not give a size for {x}.");
+        }
+
+        return [context.Positive(new Shape(dims))];
     }
 
     public override OpCost Cost(OpContext context)

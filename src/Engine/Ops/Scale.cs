@@ -10,7 +10,12 @@ public sealed class Scale : OpKind
 {
     public override string Name => "Scale";
 
-    public override Shape[] InferShapes(OpContext context) => [PerChannel.Require(context, 1, "scale")];
+    protected override Shape[] Infer(OpContext context)
+    {
+        var x = PerChannel.Require(context, 1, "scale");
+        PerChannel.RequireCount(context, 2, "bias", PerChannel.Channels(x), "channels");
+        return [x];
+    }
 
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Normalization: Checked.Mul(context.HasInput(2) ? 2 : 1, context.Output.ElementCount)) };

@@ -15,7 +15,7 @@ public sealed class Shortcut : OpKind
 {
     public override string Name => "Shortcut";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var fromCount = context.Attributes.Int("from_count");
         for (var i = 1; i <= fromCount; i++)

@@ -12,7 +12,7 @@ public sealed class Slice : OpKind
 {
     public override string Name => "Slice";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var axisAttribute = context.Attributes.Int("axis", 1);
@@ -30,7 +30,7 @@ public sealed class Slice : OpKind
         {
             if (points.Length != outputs - 1)
             {
-                throw context.Error(DiagnosticCodes.CfgInvalidValue, $"{points.Length} slice point(s) for {outputs} outputs; give one fewer than the outputs.");
+                throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"{points.Length} slice point(s) for {outputs} outputs; give one fewer than the outputs.");
             }
 
             bounds.AddRange(points);
@@ -54,7 +54,7 @@ public sealed class Slice : OpKind
         {
             if (bounds[i + 1] <= bounds[i])
             {
-                throw context.Error(DiagnosticCodes.CfgInvalidValue, $"slice points must increase strictly inside (0, {length}); slice {i} would be [{bounds[i]}, {bounds[i + 1]}).");
+                throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"slice points must increase strictly inside (0, {length}); slice {i} would be [{bounds[i]}, {bounds[i + 1]}).");
             }
 
             shapes[i] = x.WithDim(axis, bounds[i + 1] - bounds[i]);

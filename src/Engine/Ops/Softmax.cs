@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Ops;
@@ -12,7 +13,28 @@ public sealed class Softmax : OpKind
 {
     public override string Name => "Softmax";
 
-    public override Shape[] InferShapes(OpContext context) => [context.Input(0)];
+    protected override Shape[] Infer(OpContext context)
+    {
+        var x = context.Input(0);
+        if (context.Attributes.Has("axis"))
+        {
+            var axis = context.Attributes.Int("axis");
+            if (axis < -x.Rank || axis >= x.Rank)
+            {
+                throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"axis {axis} is not an axis of {x} (rank {x.Rank}).");
+            }
+
+            return [x];
+        }
+
+        var groups = context.Attributes.Int("groups", 1);
+        if (x.Rank == 0 || groups <= 0 || x.ElementsPerItem % groups != 0)
+        {
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"groups={groups} must be positive and divide the {(x.Rank == 0 ? 0 : x.ElementsPerItem)} values of each item of {x}.");
+        }
+
+        return [x];
+    }
 
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Softmax: Checked.Mul(4, context.Output.ElementCount)) };

@@ -10,7 +10,7 @@ public sealed class Split : OpKind
 {
     public override string Name => "Split";
 
-    public override Shape[] InferShapes(OpContext context) =>
+    protected override Shape[] Infer(OpContext context) =>
         [.. Enumerable.Repeat(context.Input(0), Math.Max(1, context.Node.Outputs.Count))];
 
     public override OpCost Cost(OpContext context) => new() { NoMemoryTraffic = true };

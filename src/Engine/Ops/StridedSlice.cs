@@ -12,7 +12,7 @@ public sealed class StridedSlice : OpKind
 {
     public override string Name => "StridedSlice";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var starts = context.Attributes.Ints("starts");

@@ -11,7 +11,7 @@ public sealed class Upsample : OpKind
 {
     public override string Name => "Upsample";
 
-    public override Shape[] InferShapes(OpContext context)
+    protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var stride = context.Attributes.Int("stride");
@@ -19,7 +19,7 @@ public sealed class Upsample : OpKind
         {
             > 0 => [Shape.Nchw(x.N, x.C, Checked.Mul(x.H, stride), Checked.Mul(x.W, stride))],
             < 0 => [context.Positive(Shape.Nchw(x.N, x.C, x.H / -stride, x.W / -stride))],
-            _ => throw context.Error(DiagnosticCodes.CfgInvalidValue, "stride must not be 0."),
+            _ => throw context.Error(DiagnosticCodes.AttributeOutOfRange, "stride must not be 0."),
         };
     }
 

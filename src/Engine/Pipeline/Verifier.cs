@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Numerics;
@@ -166,8 +167,9 @@ public static class Verifier
     /// <summary>Deterministic inputs in [-1, 1) (SplitMix64: no dependence on System.Random's algorithm).</summary>
     private static Tensor RandomTensor(Shape shape, ulong seed)
     {
+        Tensor.RequireExecutable(shape, SourceLocation.None, "the verification input");
         var random = new SplitMix64(seed);
-        var data = new float[checked((int)shape.ElementCount)];
+        var data = new float[shape.ElementCount];
         for (var i = 0; i < data.Length; i++)
         {
             data[i] = (float)random.Uniform(-1, 1);

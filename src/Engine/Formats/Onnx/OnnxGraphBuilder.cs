@@ -4,6 +4,7 @@ using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Ops;
 using NuGet.Versioning;
+using AttributeType = NeuralBuild.Engine.Formats.Onnx.Proto.AttributeProto.Types.AttributeType;
 using DT = NeuralBuild.Engine.Formats.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace NeuralBuild.Engine.Formats.Onnx;
@@ -80,6 +81,7 @@ internal sealed class OnnxGraphBuilder
         {
             var node = _g.Node[index];
             using var scope = Checked.At(_location);
+            CheckArity(node);
             if (TryFold(node))
             {
                 _folded.Add(index);
@@ -285,6 +287,63 @@ internal sealed class OnnxGraphBuilder
 
     private static string Describe(NodeProto node) => $"node '{NameOf(node)}' ({node.OpType})";
 
+    /// <summary>
+    /// Inputs an operator requires (leading, each named) and accepts in all, per the ONNX operator
+    /// specs at the model's opset; null for operators this reader does not know (NM0202 later).
+    /// </summary>
+    private (int Required, int Accepted)? Arity(NodeProto node) => node.OpType switch
+    {
+        _ when node.Domain is not ("" or "ai.onnx") => null,
+        "Constant" => (0, 0),
+        "Conv" or "ConvTranspose" or "Gemm" => (2, 3),
+        "BatchNormalization" => (5, 5),
+        "PRelu" or "Add" or "Sub" or "Mul" or "Div" or "MatMul" or "Reshape" or "Gather" => (2, 2),
+        "Relu" or "LeakyRelu" or "Sigmoid" or "Tanh" or "Softplus" or "HardSigmoid" or "HardSwish" or "MaxPool" or "AveragePool"
+            or "GlobalAveragePool" or "GlobalMaxPool" or "Flatten" or "Transpose" or "Softmax" or "Identity" or "Cast"
+            or "Shape" or "ConstantOfShape" => (1, 1),
+        "Concat" => (1, int.MaxValue),
+        "Clip" => _opset >= 11 ? (1, 3) : (1, 1),
+        "Split" => _opset >= 13 ? (1, 2) : (1, 1),
+        "Slice" => _opset >= 10 ? (3, 5) : (1, 1),
+        "Pad" => _opset >= 18 ? (2, 4) : _opset >= 11 ? (2, 3) : (1, 1),
+        "Resize" => _opset >= 11 ? (1, 4) : (2, 2),
+        "Upsample" => _opset >= 9 ? (2, 2) : (1, 1),
+        "Squeeze" => _opset >= 13 ? (1, 2) : (1, 1),
+        "Unsqueeze" => _opset >= 13 ? (2, 2) : (1, 1),
+        "Dropout" => _opset >= 12 ? (1, 3) : (1, 1),
+        "ReduceMean" => _opset >= 18 ? (1, 2) : (1, 1),
+        _ => null,
+    };
+
+    /// <summary>Every required input named, no input beyond those the operator takes, a named first output: what every later step indexes.</summary>
+    private void CheckArity(NodeProto node)
+    {
+        if (node.Output.Count == 0 || node.Output[0].Length == 0)
+        {
+            throw DiagnosticCodes.OnnxMissingInput.Exception(_location, $"{Describe(node)} has no (named) first output.");
+        }
+
+        if (Arity(node) is not var (required, accepted))
+        {
+            return;
+        }
+
+        if (node.Input.Count > accepted)
+        {
+            throw DiagnosticCodes.OnnxExtraInput.Exception(_location,
+                $"{Describe(node)} has {node.Input.Count} inputs; {node.OpType} at opset {_opset} takes {(accepted == required ? $"{accepted}" : $"at most {accepted}")}.");
+        }
+
+        for (var i = 0; i < required; i++)
+        {
+            if (i >= node.Input.Count || node.Input[i].Length == 0)
+            {
+                throw DiagnosticCodes.OnnxMissingInput.Exception(_location,
+                    $"{Describe(node)} lacks input {i}{(i < node.Input.Count ? " (its name is empty)" : string.Empty)}; {node.OpType} at opset {_opset} requires {required} input{(required == 1 ? string.Empty : "s")}, it has {node.Input.Count(n => n.Length > 0)}.");
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------
     // Constant folding.
 
@@ -361,7 +420,7 @@ internal sealed class OnnxGraphBuilder
             case "Cast":
                 {
                     var c = inputs[0]!;
-                    var to = (DT)AttrInt(node, "to", (long)DT.Float);
+                    var to = CastTarget(node);
                     var values = ValuesOf(c).ToArray();
                     var result = new Constant(c.Shape, to) { Values = values };
                     if (result.IsInteger)
@@ -407,8 +466,16 @@ internal sealed class OnnxGraphBuilder
             case "Sub":
             case "Mul":
             case "Div":
-                Define(node, FoldArithmetic(node, inputs[0]!, inputs[1]!));
-                return true;
+                {
+                    if (FoldArithmetic(node, inputs[0]!, inputs[1]!) is not { } result)
+                    {
+                        return false;
+                    }
+
+                    Define(node, result);
+                    return true;
+                }
+
             case "Slice":
                 {
                     var c = inputs[0]!;
@@ -418,7 +485,7 @@ internal sealed class OnnxGraphBuilder
                     }
 
                     var (starts, ends, axes, steps) = SliceSpec(node, 1);
-                    if (axes.Length != 1 || Norm(axes[0], 1, clamp: false) != 0)
+                    if (axes.Length != 1 || starts.Length != 1 || ends.Length != 1 || steps.Length != 1 || steps[0] == 0 || Norm(axes[0], 1, clamp: false) != 0)
                     {
                         return false;
                     }
@@ -441,8 +508,18 @@ internal sealed class OnnxGraphBuilder
             case "ConstantOfShape":
                 {
                     var dims = ValuesOf(inputs[0]!).Select(v => (long)v).ToArray();
+                    if (dims.Any(d => d < 0))
+                    {
+                        throw Invalid(node, $"shape [{string.Join(", ", dims)}] has a negative dimension");
+                    }
+
                     var shape = new Shape(dims);
                     var fill = AttrTensor(node, "value") is { } t ? OnnxTensor.Open(t, NameOf(node), _path) : null;
+                    if (fill is not null && fill.ElementCount != 1)
+                    {
+                        throw Invalid(node, $"value holds {fill.ElementCount} elements; ConstantOfShape fills with one");
+                    }
+
                     var value = fill is null ? 0.0 : fill.ToDoubles()[0];
                     if (shape.ElementCount > FoldLimit)
                     {
@@ -470,7 +547,21 @@ internal sealed class OnnxGraphBuilder
 
     private Constant ConstantNodeValue(NodeProto node)
     {
-        var attribute = node.Attribute.FirstOrDefault() ?? throw DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)} has no value attribute.");
+        if (node.Attribute.Count != 1)
+        {
+            throw Invalid(node, $"it has {node.Attribute.Count} attributes; a Constant holds exactly one value attribute");
+        }
+
+        var attribute = node.Attribute[0];
+        _ = Attr(node, attribute.Name, attribute.Name switch
+        {
+            "value" => AttributeType.Tensor,
+            "value_float" => AttributeType.Float,
+            "value_floats" => AttributeType.Floats,
+            "value_int" => AttributeType.Int,
+            "value_ints" => AttributeType.Ints,
+            _ => attribute.Type,
+        });
         switch (attribute.Name)
         {
             case "value":
@@ -509,10 +600,16 @@ internal sealed class OnnxGraphBuilder
         return new Constant(indices.Shape, data.Type) { Values = picked };
     }
 
-    private Constant FoldArithmetic(NodeProto node, Constant a, Constant b)
+    /// <summary>The element-wise result, or null when broadcasting makes it too large to fold.</summary>
+    private Constant? FoldArithmetic(NodeProto node, Constant a, Constant b)
     {
         var context = Context(node, [a.Shape, b.Shape]);
         var shape = Arithmetic.Broadcast(context, a.Shape, b.Shape);
+        if (shape.ElementCount > FoldLimit)
+        {
+            return null;
+        }
+
         var va = ValuesOf(a);
         var vb = ValuesOf(b);
         var count = (int)shape.ElementCount;
@@ -578,12 +675,12 @@ internal sealed class OnnxGraphBuilder
                 Emit(index, node, "ConvTranspose", [x, Weight(node, 1, "W"), .. Optional(node, 2)], ConvTransposeAttributes(node));
                 break;
             case "BatchNormalization":
-                if (node.Output.Skip(1).Any(o => o.Length > 0) || AttrInt(node, "training_mode", 0) != 0)
+                if (node.Output.Skip(1).Any(o => o.Length > 0) || AttrFlag(node, "training_mode", 0) != 0)
                 {
                     throw Invalid(node, "training mode (batch statistics, running mean / variance outputs) is not supported; export the model in eval mode");
                 }
 
-                if (AttrInt(node, "spatial", 1) == 0)
+                if (AttrFlag(node, "spatial", 1) == 0)
                 {
                     throw Invalid(node, "spatial=0 (statistics per element rather than per channel) is not supported");
                 }
@@ -598,16 +695,8 @@ internal sealed class OnnxGraphBuilder
                 Activation(index, node, "leaky", new Attributes().Set("alpha", (double)AttrFloat(node, "alpha", 0.01f)));
                 break;
             case "PRelu":
-                {
-                    var slope = Weight(node, 1, "slope");
-                    if (!BroadcastsTo(ShapeOf(slope), ShapeOf(x)))
-                    {
-                        throw Invalid(node, $"slope {ShapeOf(slope)} does not broadcast to the input {ShapeOf(x)}");
-                    }
-
-                    Emit(index, node, "Activation", [x, slope], new Attributes().Set("function", "prelu"));
-                    break;
-                }
+                Emit(index, node, "Activation", [x, Weight(node, 1, "slope")], new Attributes().Set("function", "prelu"));
+                break;
 
             case "Sigmoid":
                 Activation(index, node, "sigmoid");
@@ -658,7 +747,7 @@ internal sealed class OnnxGraphBuilder
             case "Reshape":
                 {
                     var shape = Ints(node, 1, "shape");
-                    if (AttrInt(node, "allowzero", 0) != 0 && shape.Contains(0))
+                    if (AttrFlag(node, "allowzero", 0) != 0 && shape.Contains(0))
                     {
                         throw Invalid(node, "allowzero=1 with a 0 in the shape (an empty tensor) is not supported");
                     }
@@ -735,9 +824,9 @@ internal sealed class OnnxGraphBuilder
                 break;
             case "ReduceMean":
                 {
-                    var attributes = new Attributes().Set("keepdims", AttrInt(node, "keepdims", 1));
+                    var attributes = new Attributes().Set("keepdims", AttrFlag(node, "keepdims", 1));
                     var axes = AttrInts(node, "axes") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "axes") : null);
-                    if (axes is { Length: 0 } && AttrInt(node, "noop_with_empty_axes", 0) != 0)
+                    if (axes is { Length: 0 } && AttrFlag(node, "noop_with_empty_axes", 0) != 0)
                     {
                         // Opset 18: no axes with noop_with_empty_axes=1 leaves the input as it is.
                         Emit(index, node, "Identity", [x], new Attributes(), inPlace: true);
@@ -777,7 +866,7 @@ internal sealed class OnnxGraphBuilder
 
         if (node.OpType == "Cast")
         {
-            var to = (DT)AttrInt(node, "to", (long)DT.Undefined);
+            var to = CastTarget(node);
             if (to is not (DT.Float or DT.Double))
             {
                 throw Invalid(node, $"a Cast of a computed value to {to} is not supported; NeuralBuild computes in float32, where only casts to FLOAT and DOUBLE leave the values unchanged");
@@ -786,13 +875,18 @@ internal sealed class OnnxGraphBuilder
 
         // A Cast keeps its target type: in the file it changes the element type (to DOUBLE, or to
         // FLOAT from another type), so RemoveDropout leaves it where the writer must keep it.
-        var attributes = node.OpType == "Cast" ? new Attributes().Set("to", AttrInt(node, "to", (long)DT.Float)) : new Attributes();
+        var attributes = node.OpType == "Cast" ? new Attributes().Set("to", (long)CastTarget(node)) : new Attributes();
         Emit(index, node, node.OpType == "Dropout" ? "Dropout" : "Identity", [Value(node, 0)], attributes, inPlace: true);
     }
 
-    /// <summary>ONNX unidirectional broadcasting: <paramref name="from"/> aligned to the end of <paramref name="to"/>, each axis equal or 1.</summary>
-    private static bool BroadcastsTo(Shape from, Shape to) =>
-        from.Rank <= to.Rank && Enumerable.Range(1, from.Rank).All(i => from[-i] == 1 || from[-i] == to[-i]);
+    /// <summary>Cast's required <c>to</c>: a numeric element type NeuralBuild reads.</summary>
+    private DT CastTarget(NodeProto node)
+    {
+        var to = Attr(node, "to", AttributeType.Int) ?? throw Invalid(node, "attribute 'to' is missing");
+        return Enum.IsDefined((DT)to.I) && OnnxTensor.ElementSizeOf((DT)to.I) is not null
+            ? (DT)to.I
+            : throw Invalid(node, $"'to' = {to.I} is not a numeric ONNX element type");
+    }
 
     private void Activation(int index, NodeProto node, string function, Attributes? attributes = null) =>
         Emit(index, node, "Activation", [Value(node, 0)], (attributes ?? new Attributes()).Set("function", function));
@@ -827,7 +921,7 @@ internal sealed class OnnxGraphBuilder
 
     private void Gemm(int index, NodeProto node)
     {
-        if (AttrInt(node, "transA", 0) != 0)
+        if (AttrFlag(node, "transA", 0) != 0)
         {
             throw Invalid(node, "transA=1 is not supported");
         }
@@ -839,23 +933,11 @@ internal sealed class OnnxGraphBuilder
         }
 
         var attributes = new Attributes()
-            .Set("transpose", AttrInt(node, "transB", 0) != 0 ? 0L : 1L)
+            .Set("transpose", AttrFlag(node, "transB", 0) != 0 ? 0L : 1L)
             .Set("output_rank", 2L)
             .Set("alpha", (double)AttrFloat(node, "alpha", 1f))
             .Set("beta", (double)AttrFloat(node, "beta", 1f));
-        var b = Weight(node, 1, "B");
-        var c = Optional(node, 2).ToList();
-        if (c.Count > 0)
-        {
-            var bShape = ShapeOf(b);
-            var result = new Shape(ShapeOf(a)[0], bShape.Rank == 2 ? bShape[AttrInt(node, "transB", 0) != 0 ? 0 : 1] : 0);
-            if (!BroadcastsTo(ShapeOf(c[0]), result))
-            {
-                throw Invalid(node, $"C {ShapeOf(c[0])} does not broadcast to the {result} result");
-            }
-        }
-
-        Emit(index, node, "FullyConnected", [a, b, .. c], attributes);
+        Emit(index, node, "FullyConnected", [a, Weight(node, 1, "B"), .. Optional(node, 2)], attributes);
     }
 
     private void Flatten(int index, NodeProto node)
@@ -876,7 +958,7 @@ internal sealed class OnnxGraphBuilder
     {
         var x = Value(node, 0);
         var shape = ShapeOf(x);
-        var axis = Norm(AttrInt(node, "axis", 0), shape.Rank, clamp: false);
+        var axis = Axes(node, [AttrInt(node, "axis", 0)], shape.Rank, "axis")[0];
         var outputs = node.Output.Count;
         if (node.Output.Any(o => o.Length == 0))
         {
@@ -887,7 +969,7 @@ internal sealed class OnnxGraphBuilder
         var attributes = new Attributes().Set("axis", axis);
         if (sizes is not null)
         {
-            if (sizes.Length != outputs || sizes.Sum() != shape[(int)axis])
+            if (sizes.Length != outputs || sizes.Any(size => size < 0 || size > shape[axis]) || sizes.Aggregate(0L, Checked.Add) != shape[axis])
             {
                 throw Invalid(node, $"split sizes [{string.Join(", ", sizes)}] do not cut axis {axis} of {shape} into {outputs} outputs");
             }
@@ -902,10 +984,10 @@ internal sealed class OnnxGraphBuilder
 
             attributes.Set("slice_points", points);
         }
-        else if (outputs > 1 && shape[(int)axis] % outputs != 0)
+        else if (outputs > 1 && shape[axis] % outputs != 0)
         {
             // Opset 18 num_outputs: the last chunk is smaller.
-            var chunk = (shape[(int)axis] + outputs - 1) / outputs;
+            var chunk = (shape[axis] + outputs - 1) / outputs;
             attributes.Set("slice_points", Enumerable.Range(1, outputs - 1).Select(i => i * chunk).ToArray());
         }
 
@@ -1006,7 +1088,7 @@ internal sealed class OnnxGraphBuilder
                 throw Invalid(node, $"nearest_mode '{nearest}' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil");
             }
 
-            if (AttrInt(node, "antialias", 0) != 0)
+            if (AttrFlag(node, "antialias", 0) != 0)
             {
                 throw Invalid(node, "antialias=1 is not supported");
             }
@@ -1019,7 +1101,7 @@ internal sealed class OnnxGraphBuilder
             attributes.Set("coordinate_transformation_mode", transform)
                 .Set("nearest_mode", nearest)
                 .Set("cubic_coeff_a", (double)AttrFloat(node, "cubic_coeff_a", -0.75f))
-                .Set("exclude_outside", AttrInt(node, "exclude_outside", 0))
+                .Set("exclude_outside", AttrFlag(node, "exclude_outside", 0))
                 .Set("extrapolation_value", (double)AttrFloat(node, "extrapolation_value", 0f));
         }
 
@@ -1157,9 +1239,15 @@ internal sealed class OnnxGraphBuilder
 
         var strides = AttrInts(node, "strides") ?? [1, 1];
         var dilations = AttrInts(node, "dilations") ?? [1, 1];
-        if (strides.Length != 2 || dilations.Length != 2 || strides.Any(s => s <= 0) || dilations.Any(d => d <= 0))
+        if (strides.Length != 2 || dilations.Length != 2)
         {
-            throw Invalid(node, $"strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must be two positive numbers each");
+            throw Invalid(node, $"strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must be two numbers each");
+        }
+
+        if (strides.Concat(dilations).Concat(kernel).Any(v => v <= 0 || v > SpatialGeometry.MaxWindowAttribute))
+        {
+            // Checked before auto_pad divides by the strides; the same range as the ops' own check.
+            throw OutOfRange(node, $"kernel [{string.Join(", ", kernel)}], strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must lie in [1, {SpatialGeometry.MaxWindowAttribute}]");
         }
 
         var pads = AutoPads(node, [x.H, x.W], kernel, strides, dilations);
@@ -1184,9 +1272,9 @@ internal sealed class OnnxGraphBuilder
             case "NOTSET":
                 {
                     var pads = AttrInts(node, "pads") ?? [0, 0, 0, 0];
-                    return pads.Length == 4 && pads.All(p => p >= 0)
+                    return pads.Length == 4
                         ? pads
-                        : throw Invalid(node, $"pads [{string.Join(", ", pads)}] must be four non-negative numbers (top, left, bottom, right)");
+                        : throw Invalid(node, $"pads [{string.Join(", ", pads)}] must be four numbers (top, left, bottom, right)");
                 }
 
             case "VALID":
@@ -1230,16 +1318,16 @@ internal sealed class OnnxGraphBuilder
     private Attributes PoolAttributes(NodeProto node)
     {
         var attributes = ConvAttributes(node, isPool: true);
-        if (AttrInt(node, "ceil_mode", 0) != 0)
+        if (AttrFlag(node, "ceil_mode", 0) != 0)
         {
             attributes.Set("rounding", "ceil");
         }
 
         if (node.OpType == "AveragePool")
         {
-            var includePad = AttrInt(node, "count_include_pad", 0);
+            var includePad = AttrFlag(node, "count_include_pad", 0);
             attributes.Set("count_include_pad", includePad);
-            if (includePad != 0 && AttrInt(node, "ceil_mode", 0) != 0 && ExtraCeilWindow(node, attributes))
+            if (includePad != 0 && AttrFlag(node, "ceil_mode", 0) != 0 && ExtraCeilWindow(node, attributes))
             {
                 // The window ceil_mode adds reaches past the end padding; whether the part beyond it
                 // counts in the divisor differs between ONNX's reference, ONNX Runtime and PyTorch.
@@ -1279,11 +1367,10 @@ internal sealed class OnnxGraphBuilder
         {
             case "Unsqueeze":
                 {
-                    var axes = AttrInts(node, "axes") ?? Ints(node, 1, "axes");
-                    var rank = dims.Count + axes.Length;
-                    foreach (var axis in axes.Select(a => Norm(a, rank, clamp: false)).Order())
+                    var given = AttrInts(node, "axes") ?? Ints(node, 1, "axes");
+                    foreach (var axis in Axes(node, given, dims.Count + given.Length).Order())
                     {
-                        dims.Insert((int)axis, 1);
+                        dims.Insert(axis, 1);
                     }
 
                     return new Shape([.. dims]);
@@ -1294,7 +1381,7 @@ internal sealed class OnnxGraphBuilder
                     var axes = AttrInts(node, "axes") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? Ints(node, 1, "axes") : null);
                     var remove = axes is null
                         ? Enumerable.Range(0, dims.Count).Where(i => dims[i] == 1).ToHashSet()
-                        : axes.Select(a => (int)Norm(a, dims.Count, clamp: false)).ToHashSet();
+                        : Axes(node, axes, dims.Count).ToHashSet();
                     if (remove.Any(i => dims[i] != 1))
                     {
                         throw Invalid(node, $"cannot squeeze axes of {input} whose size is not 1");
@@ -1317,22 +1404,10 @@ internal sealed class OnnxGraphBuilder
 
             default:
                 {
-                    // Reshape of a constant (rare): 0 copies, -1 infers.
-                    var spec = Ints(node, 1, "shape");
-                    var result = spec.Select((d, i) => d == 0 && i < dims.Count ? dims[i] : d).ToArray();
-                    var inferred = Array.IndexOf(result, -1L);
-                    if (inferred >= 0)
-                    {
-                        var known = Checked.Product(result.Where(d => d != -1).ToArray());
-                        result[inferred] = known == 0 ? 0 : input.ElementCount / known;
-                    }
-
-                    if (Checked.Product(result) != input.ElementCount)
-                    {
-                        throw Invalid(node, $"shape [{string.Join(", ", spec)}] does not hold the {input.ElementCount} elements of {input}");
-                    }
-
-                    return new Shape(result);
+                    // Reshape of a constant (rare): 0 copies, -1 infers, by the rule of the IR's Reshape.
+                    var reshape = new Node(NameOf(node), "Reshape", [node.Input[0]], [node.Output[0]],
+                        new LayerOrigin(0, node.OpType, NameOf(node), _location), new Attributes().Set("shape", Ints(node, 1, "shape")));
+                    return OpRegistry.Get(reshape).InferShapes(new OpContext(reshape, [input]))[0];
                 }
         }
     }
@@ -1400,6 +1475,13 @@ internal sealed class OnnxGraphBuilder
             return name;
         }
 
+        if (c.IsInteger)
+        {
+            // The IR computes in floating point; the operators mapped here take float tensors (type T).
+            throw DiagnosticCodes.OnnxTypeMismatch.Exception(_location,
+                $"{Describe(node)} takes input {input} '{name}' of element type {c.Type.ToString().ToUpperInvariant()}; {node.OpType} computes on floating-point tensors (FLOAT, FLOAT16, DOUBLE).");
+        }
+
         var irName = c.Initializer ?? name;
         if (!_graph.Initializers.ContainsKey(irName))
         {
@@ -1462,6 +1544,20 @@ internal sealed class OnnxGraphBuilder
         return values.Length == 1 ? values[0] : throw Invalid(node, $"{what} has {values.Length} values; a scalar is expected");
     }
 
+    /// <summary>Distinct axes in [-rank, rank) made non-negative; any other is NM0209 naming <paramref name="what"/>.</summary>
+    private int[] Axes(NodeProto node, long[] axes, int rank, string what = "axes")
+    {
+        var result = axes.Select(a => Norm(a, rank, clamp: false)).ToArray();
+        if (result.Any(a => a < 0 || a >= rank) || result.Distinct().Count() != result.Length)
+        {
+            throw Invalid(node, what == "axis"
+                ? $"axis {axes[0]} is outside [-{rank}, {rank - 1}]"
+                : $"{what} [{string.Join(", ", axes)}] are not distinct axes in [-{rank}, {rank - 1}]");
+        }
+
+        return [.. result.Select(a => (int)a)];
+    }
+
     private static long Norm(long axis, long rank, bool clamp)
     {
         var a = axis < 0 ? axis + rank : axis;
@@ -1471,22 +1567,61 @@ internal sealed class OnnxGraphBuilder
     // ---------------------------------------------------------------------------------------
     // Attributes.
 
-    private static AttributeProto? Attr(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
+    /// <summary>
+    /// The attribute <paramref name="name"/> of <paramref name="node"/>, refused (NM0209) when it is
+    /// given twice or declares another type than <paramref name="type"/> (an INT read from a FLOAT
+    /// attribute would be a silent 0). Files from before typed attributes (UNDEFINED) are read by field.
+    /// </summary>
+    private AttributeProto? Attr(NodeProto node, string name, AttributeType type)
+    {
+        AttributeProto? found = null;
+        foreach (var a in node.Attribute)
+        {
+            if (a.Name != name)
+            {
+                continue;
+            }
 
-    private static long AttrInt(NodeProto node, string name, long fallback) => Attr(node, name) is { } a ? a.I : fallback;
+            if (found is not null)
+            {
+                throw Invalid(node, $"attribute '{name}' is given twice");
+            }
 
-    private static float AttrFloat(NodeProto node, string name, float fallback) => Attr(node, name) is { } a ? a.F : fallback;
+            if (a.Type != type && a.Type != AttributeType.Undefined)
+            {
+                throw Invalid(node, $"attribute '{name}' is of type {a.Type.ToString().ToUpperInvariant()}; {node.OpType} takes it as {type.ToString().ToUpperInvariant()}");
+            }
 
-    private static string AttrString(NodeProto node, string name, string fallback) => Attr(node, name) is { } a ? Encoding.UTF8.GetString(a.S.Span) : fallback;
+            found = a;
+        }
 
-    private static long[]? AttrInts(NodeProto node, string name) => Attr(node, name) is { } a ? [.. a.Ints] : null;
+        return found;
+    }
 
-    private static double[]? AttrFloats(NodeProto node, string name) => Attr(node, name) is { } a ? [.. a.Floats.Select(f => (double)f)] : null;
+    private long AttrInt(NodeProto node, string name, long fallback) => Attr(node, name, AttributeType.Int) is { } a ? a.I : fallback;
 
-    private static TensorProto? AttrTensor(NodeProto node, string name) => Attr(node, name)?.T;
+    /// <summary>A boolean INT attribute: 0 or 1, as the operator specs define it; any other value is NM0209.</summary>
+    private long AttrFlag(NodeProto node, string name, long fallback)
+    {
+        var value = AttrInt(node, name, fallback);
+        return value is 0 or 1 ? value : throw Invalid(node, $"attribute '{name}' is {value}; it is a flag, 0 or 1");
+    }
+
+    private float AttrFloat(NodeProto node, string name, float fallback) => Attr(node, name, AttributeType.Float) is { } a ? a.F : fallback;
+
+    private string AttrString(NodeProto node, string name, string fallback) => Attr(node, name, AttributeType.String) is { } a ? Encoding.UTF8.GetString(a.S.Span) : fallback;
+
+    private long[]? AttrInts(NodeProto node, string name) => Attr(node, name, AttributeType.Ints) is { } a ? [.. a.Ints] : null;
+
+    private double[]? AttrFloats(NodeProto node, string name) => Attr(node, name, AttributeType.Floats) is { } a ? [.. a.Floats.Select(f => (double)f)] : null;
+
+    private TensorProto? AttrTensor(NodeProto node, string name) => Attr(node, name, AttributeType.Tensor)?.T;
 
     private NeuralException Invalid(NodeProto node, string message) =>
         DiagnosticCodes.OnnxInvalidAttribute.Exception(_location, $"{Describe(node)}: {message}.");
+
+    private NeuralException OutOfRange(NodeProto node, string message) =>
+        DiagnosticCodes.AttributeOutOfRange.Exception(_location, $"{Describe(node)}: {message}.");
 
     private NeuralException Unsupported(NodeProto node, string message) =>
         DiagnosticCodes.OnnxUnsupportedOperator.Exception(_location, $"{Describe(node)}: {message}.");

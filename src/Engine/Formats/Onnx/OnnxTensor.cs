@@ -211,7 +211,7 @@ internal sealed class OnnxTensor
         };
     }
 
-    private static int? ElementSizeOf(TensorProto.Types.DataType type) => type switch
+    internal static int? ElementSizeOf(TensorProto.Types.DataType type) => type switch
     {
         TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Uint32 => 4,
         TensorProto.Types.DataType.Double or TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Uint64 => 8,
