@@ -45,15 +45,8 @@ internal static class CaffemodelReader
         NetParameter weights;
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
         {
-            try
-            {
-                weights = NetParameter.Parser.ParseFrom(stream);
-            }
-            catch (InvalidProtocolBufferException e)
-            {
-                throw DiagnosticCodes.CaffemodelMalformed.Exception(new SourceLocation(path),
-                    $"'{Path.GetFileName(path)}' is not a Caffe NetParameter: {e.Message}");
-            }
+            weights = ProtobufParsing.Parse(() => NetParameter.Parser.ParseFrom(stream), DiagnosticCodes.CaffemodelMalformed, path,
+                why => $"'{Path.GetFileName(path)}' is not a Caffe NetParameter: {why}");
         }
 
         Match(path, weights, model, graph);

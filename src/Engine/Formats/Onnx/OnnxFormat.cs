@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
@@ -36,19 +35,14 @@ public sealed class OnnxFormat : IModelFormat
                 $"'{Path.GetFileName(definitionPath)}' has {length:N0} bytes, over the 2 GB protobuf limit; ONNX models this large keep their weights as external data.");
         }
 
-        try
+        // Parsed from the stream, so the tensors are the one copy in memory (not the file's bytes
+        // as well). Google.Protobuf reads a length-delimited field longer than its buffer in
+        // chunks and fails at the end of the file: a length a truncated or damaged record
+        // declares never becomes an allocation of that size.
+        using (var stream = new FileStream(definitionPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
         {
-            // Parsed from the stream, so the tensors are the one copy in memory (not the file's bytes
-            // as well). Google.Protobuf reads a length-delimited field longer than its buffer in
-            // chunks and fails at the end of the file: a length a truncated or damaged record
-            // declares never becomes an allocation of that size.
-            using var stream = new FileStream(definitionPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-            proto = ModelProto.Parser.ParseFrom(stream);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw DiagnosticCodes.OnnxMalformed.Exception(new SourceLocation(definitionPath),
-                $"'{Path.GetFileName(definitionPath)}' is not a readable ONNX model: {e.Message} (file of {length:N0} bytes). The download or copy was cut short, or the file is not ONNX.");
+            proto = ProtobufParsing.Parse(() => ModelProto.Parser.ParseFrom(stream), DiagnosticCodes.OnnxMalformed, definitionPath,
+                why => $"'{Path.GetFileName(definitionPath)}' is not a readable ONNX model: {why} (file of {length:N0} bytes). The download or copy was cut short, or the file is not ONNX.");
         }
 
         return Read(definitionPath, proto, options);

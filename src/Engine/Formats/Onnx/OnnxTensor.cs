@@ -108,16 +108,8 @@ internal sealed class OnnxTensor
             throw DiagnosticCodes.FileNotFound.Exception(new SourceLocation(path), $"tensor file '{path}' does not exist.");
         }
 
-        TensorProto proto;
-        try
-        {
-            proto = TensorProto.Parser.ParseFrom(File.ReadAllBytes(path));
-        }
-        catch (Google.Protobuf.InvalidProtocolBufferException e)
-        {
-            throw DiagnosticCodes.OnnxMalformed.Exception(new SourceLocation(path), $"'{Path.GetFileName(path)}' is not a readable ONNX TensorProto: {e.Message}");
-        }
-
+        var proto = ProtobufParsing.Parse(() => TensorProto.Parser.ParseFrom(File.ReadAllBytes(path)), DiagnosticCodes.OnnxMalformed, path,
+            why => $"'{Path.GetFileName(path)}' is not a readable ONNX TensorProto: {why}");
         return Open(proto, proto.Name.Length > 0 ? proto.Name : Path.GetFileName(path), path);
     }
 
