@@ -28,6 +28,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor CfgBadLayerReference = Error("NM0015", "Reference to a layer that does not exist");
     public static readonly DiagnosticDescriptor CfgUnsupportedLayer = Error("NM0016", "Darknet layer kind not supported");
     public static readonly DiagnosticDescriptor CfgNoLayers = Error("NM0017", "Darknet cfg has no layers");
+    public static readonly DiagnosticDescriptor CfgTensorTooLarge = Error("NM0018", "Darknet layer makes a tensor beyond NeuralBuild's size limit");
 
     // Shapes.
     public static readonly DiagnosticDescriptor ShapeMismatch = Error("NM0020", "Tensor shapes do not fit together");

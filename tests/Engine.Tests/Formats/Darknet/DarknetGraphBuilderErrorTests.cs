@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Tests.Support;
 
@@ -184,53 +183,6 @@ public sealed class DarknetGraphBuilderErrorTests
         DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, line), column);
         Assert.Contains($"layer 2 {section} {line} {target}", error.Diagnostic.Message);
         Assert.Contains("only layers 0..1 come before it", error.Diagnostic.Message);
-    }
-
-    [TestMethod]
-    public void Sizes_whose_element_count_overflows_64_bits_are_refused_at_the_layer()
-    {
-        // The input alone is 3 x 4e9 x 4e9 = 4.8e19 elements and the conv output 1024 x 4e9 x 4e9
-        // = 1.6e22; long.MaxValue is 9.2e18. Reading or analysing, the model is refused.
-        const string cfg = """
-            [net]
-            width=4000000000
-            height=4000000000
-            channels=3
-
-            [convolutional]
-            filters=1024
-            size=3
-            pad=1
-            """;
-
-        var error = DiagnosticAssert.Throws(DiagnosticCodes.SizeOverflow, () => CostModel.Analyze(DarknetCfg.Read(cfg)));
-
-        DiagnosticAssert.At(error, 6, 1); // the [convolutional] that reads and writes those sizes
-        Assert.Contains("overflow 64-bit integers", error.Diagnostic.Message);
-    }
-
-    [TestMethod]
-    public void A_cost_that_overflows_64_bits_is_refused_at_the_layer_even_when_its_shape_fits()
-    {
-        // Output 1,000,000 x 2^20 x 2^20 = 1,099,511,627,776,000,000 elements fits in 64 bits;
-        // MACC = 3 x 3 x 1 channel x that = 9.9e18 does not (long.MaxValue is 9.22e18).
-        const string cfg = """
-            [net]
-            width=1048576
-            height=1048576
-            channels=1
-
-            [convolutional]
-            filters=1000000
-            size=3
-            pad=1
-            activation=linear
-            """;
-        var model = DarknetCfg.Read(cfg);
-
-        var error = DiagnosticAssert.Throws(DiagnosticCodes.SizeOverflow, () => CostModel.Analyze(model));
-
-        DiagnosticAssert.At(error, 6, 1);
     }
 
     [TestMethod]

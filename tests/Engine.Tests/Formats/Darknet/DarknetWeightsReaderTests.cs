@@ -355,17 +355,18 @@ public sealed class DarknetWeightsReaderTests
     [TestMethod]
     public void A_tiny_file_for_an_enormous_cfg_is_truncated_without_allocating_what_the_cfg_declares()
     {
-        // 3 x 65536 x 65536 = 12,884,901,888 inputs into a connected layer of 1,000,000 outputs:
-        // 12,884,901,888,000,000 weights + 1,000,000 biases = 12,884,901,889,000,000 floats,
-        // x 4 bytes + 20 header = 51,539,607,556,000,020 bytes (51 PB). The file has 100 bytes.
+        // The largest layer the reader accepts: 2 x 1024 x 1024 = 2,097,152 inputs into a connected
+        // layer of 1000 outputs: 2,097,152,000 weights (one tensor holds at most 2^31 - 1 =
+        // 2,147,483,647) + 1000 biases = 2,097,153,000 floats, x 4 bytes + 20 header =
+        // 8,388,612,020 bytes (8.4 GB). The file has 100 bytes.
         const string cfg = """
             [net]
-            width=65536
-            height=65536
-            channels=3
+            width=1024
+            height=1024
+            channels=2
 
             [connected]
-            output=1000000
+            output=1000
             activation=linear
             """;
         using var temp = new TempDirectory();
@@ -376,11 +377,11 @@ public sealed class DarknetWeightsReaderTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.AreEqual(DiagnosticCodes.WeightsTruncated.Code, error.Code);
-        Assert.Contains("expected 51,539,607,556,000,020", error.Diagnostic.Message);
+        Assert.Contains("expected 8,388,612,020", error.Diagnostic.Message);
         Assert.Contains("actual 100", error.Diagnostic.Message);
         Assert.Contains("Layer 0 [connected]", error.Diagnostic.Message);
 
-        // Reading a cfg and a header costs kilobytes; anything sized by the cfg would be petabytes.
+        // Reading a cfg and a header costs kilobytes; anything sized by the cfg would be gigabytes.
         Assert.IsLessThan(16L << 20, allocated, $"{allocated:N0} bytes allocated");
     }
 }
