@@ -292,4 +292,127 @@ public sealed class DarknetGraphBuilderErrorTests
         Assert.Contains("32x32", error.Diagnostic.Message);
         Assert.Contains("16x16", error.Diagnostic.Message);
     }
+
+    [TestMethod]
+    public void Conv_groups_that_do_not_divide_the_filters_are_refused_at_the_groups_value()
+    {
+        // 3 input channels split in 3 groups of 1, but 8 filters cannot split into 3 equal groups.
+        const string cfg = Net + "[convolutional]\nfilters=8\nsize=3\ngroups=3\n";
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "groups=3"), 8);
+        Assert.Contains("groups=3 does not divide filters=8", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    public void Route_groups_that_do_not_divide_an_inputs_channels_are_refused_at_the_groups_value()
+    {
+        const string cfg = Net + """
+            [convolutional]
+            filters=6
+            size=1
+
+            [route]
+            layers=-1
+            groups=4
+            group_id=1
+            """;
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "groups=4"), 8);
+        Assert.Contains("groups=4 does not divide the 6 channels of 1x6x32x32", error.Diagnostic.Message);
+    }
+
+    private const string ConvThenMaxpool = Net + """
+        [convolutional]
+        filters=8
+        size=3
+        pad=1
+
+        [maxpool]
+        size=2
+        stride=2
+
+        """;
+
+    [TestMethod]
+    public void A_share_index_naming_a_layer_without_conv_weights_is_refused_at_the_value()
+    {
+        // Darknet would copy the maxpool's null weight pointers into the conv.
+        const string cfg = ConvThenMaxpool + "[convolutional]\nfilters=8\nsize=3\npad=1\nshare_index=1\n";
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "share_index=1"), 13);
+        Assert.Contains("shares the weights of layer 1 [maxpool], which has no convolution weights; this layer needs 8x8x3x3", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    [DataRow("filters=8\nsize=1", "8x8x1x1")] // another kernel
+    [DataRow("filters=4\nsize=3", "4x8x3x3")] // other filters
+    public void A_share_index_naming_weights_of_another_shape_is_refused_at_the_value(string options, string needed)
+    {
+        // Layer 0 holds 8 filters x 3 channels x 3 x 3; layer 2 reads 8 channels.
+        var cfg = ConvThenMaxpool + "[convolutional]\n" + options + "\nshare_index=0\n";
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "share_index=0"), 13);
+        Assert.Contains($"which holds 8x3x3x3; this layer needs {needed}", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    public void A_batch_normalized_conv_cannot_share_a_layer_without_statistics()
+    {
+        const string cfg = Net + """
+            [convolutional]
+            filters=3
+            size=1
+
+            [convolutional]
+            batch_normalize=1
+            filters=3
+            size=1
+            share_index=-1
+            """;
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "share_index=-1"), 13);
+        Assert.Contains("needs 3x3x1x1 and batch-normalization statistics", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    public void A_share_of_a_layer_that_shares_in_turn_reaches_the_stored_weights()
+    {
+        // Darknet copies pointers, so layer 2 ends up with layer 0's tensors through layer 1.
+        const string cfg = Net + """
+            [convolutional]
+            batch_normalize=1
+            filters=3
+            size=1
+
+            [convolutional]
+            batch_normalize=1
+            filters=3
+            size=1
+            share_index=0
+
+            [convolutional]
+            batch_normalize=1
+            filters=3
+            size=1
+            share_index=1
+            """;
+
+        var model = DarknetCfg.Read(cfg);
+
+        var conv = model.Graph.Nodes.Single(n => n.Name == "layer2/conv");
+        var bn = model.Graph.Nodes.Single(n => n.Name == "layer2/bn");
+        CollectionAssert.AreEqual(new[] { "layer1/act", "layer0/weights" }, conv.Inputs);
+        CollectionAssert.AreEqual(new[] { "layer2/conv", "layer0/scales", "layer0/biases", "layer0/rolling_mean", "layer0/rolling_variance" }, bn.Inputs);
+        Assert.IsEmpty(((NeuralBuild.Engine.Formats.Darknet.DarknetModel)model.SourceDocument!).Layers[2].StoredTensors);
+    }
 }

@@ -341,6 +341,41 @@ public sealed class DarknetWeightsReaderTests
     }
 
     [TestMethod]
+    [DataRow(214748365, 0)] // 2,147,483,650 > 2^31 - 1
+    [DataRow(214748364, 8)] // 2,147,483,640 + 8 = 2,147,483,648
+    [DataRow(int.MaxValue, int.MaxValue)]
+    public void A_version_whose_major_times_10_plus_minor_overflows_darknets_int_is_a_bad_header(int major, int minor)
+    {
+        // Darknet picks the width of seen from major*10 + minor as a C int: undefined past 2^31 - 1.
+        using var temp = new TempDirectory();
+        var weights = temp.Write("v.weights", WeightsFile.With(WeightsFile.Header64(major, minor, 5, 0), WeightsFile.Counting(32)));
+
+        var error = Assert.ThrowsExactly<NeuralException>(() => DarknetCfg.Read(TwoConvs, new ModelReadOptions { WeightsPath = weights }));
+
+        Assert.AreEqual(DiagnosticCodes.WeightsBadHeader.Code, error.Code);
+        Assert.Contains($"version {major}.{minor}.5", error.Diagnostic.Message);
+        Assert.Contains("overflows 32 bits", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    [DataRow(214748364, 7, DarknetDialect.AlexeyAB, true)] // 2,147,483,640 + 7 = 2^31 - 1 exactly
+    [DataRow(0, int.MaxValue, DarknetDialect.AlexeyAB, true)]
+    [DataRow(0, int.MaxValue, DarknetDialect.Pjreddie, false)] // minor >= 1000
+    public void Extreme_header_fields_within_darknets_int_are_read_and_kept_without_sizing_anything(int major, int minor, DarknetDialect dialect, bool seen64)
+    {
+        // TwoConvs needs 32 floats whatever the header says; revision and seen are kept verbatim.
+        using var temp = new TempDirectory();
+        var header = seen64 ? WeightsFile.Header64(major, minor, int.MaxValue, ulong.MaxValue) : WeightsFile.Header32(major, minor, int.MaxValue, uint.MaxValue);
+        var weights = temp.Write("v.weights", WeightsFile.With(header, WeightsFile.Counting(32)));
+
+        var model = DarknetCfg.Read(TwoConvs, new ModelReadOptions { WeightsPath = weights, DarknetDialect = dialect });
+
+        var read = ((DarknetModel)model.SourceDocument!).Header!;
+        Assert.AreEqual((major, minor, int.MaxValue, seen64 ? ulong.MaxValue : uint.MaxValue), (read.Major, read.Minor, read.Revision, read.Seen));
+        Assert.AreEqual(31f, model.Graph.Initializers["layer1/weights"].Data!.ToArray()[^1]);
+    }
+
+    [TestMethod]
     public void A_missing_weights_file_is_file_not_found()
     {
         using var temp = new TempDirectory();
