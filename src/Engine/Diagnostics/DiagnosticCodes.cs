@@ -79,6 +79,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor CaffeInvalidParameter = Error("NM0115", "Caffe layer parameter invalid");
     public static readonly DiagnosticDescriptor CaffeUnsupportedLayer = Error("NM0116", "Caffe layer type not supported");
     public static readonly DiagnosticDescriptor CaffeUnsupportedOption = Error("NM0117", "Caffe layer option not supported");
+    public static readonly DiagnosticDescriptor CaffeBlobTooLarge = Error("NM0118", "Caffe layer makes a blob beyond NeuralBuild's size limit");
 
     // Caffe weights (.caffemodel).
     public static readonly DiagnosticDescriptor CaffemodelTruncated = Error("NM0130", "Caffemodel is truncated");
