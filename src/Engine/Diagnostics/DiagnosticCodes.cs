@@ -29,6 +29,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor CfgBadLayerReference = Error("NM0015", "Reference to a layer that does not exist");
     public static readonly DiagnosticDescriptor CfgUnsupportedLayer = Error("NM0016", "Darknet layer kind not supported");
     public static readonly DiagnosticDescriptor CfgNoLayers = Error("NM0017", "Darknet cfg has no layers");
+    public static readonly DiagnosticDescriptor CfgTensorTooLarge = Error("NM0018", "Darknet layer makes a tensor beyond NeuralBuild's size limit");
 
     // Shapes.
     public static readonly DiagnosticDescriptor ShapeMismatch = Error("NM0020", "Tensor shapes do not fit together");
@@ -90,6 +91,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor CaffeInvalidParameter = Error("NM0115", "Caffe layer parameter invalid");
     public static readonly DiagnosticDescriptor CaffeUnsupportedLayer = Error("NM0116", "Caffe layer type not supported");
     public static readonly DiagnosticDescriptor CaffeUnsupportedOption = Error("NM0117", "Caffe layer option not supported");
+    public static readonly DiagnosticDescriptor CaffeBlobTooLarge = Error("NM0118", "Caffe layer makes a blob beyond NeuralBuild's size limit");
 
     // Caffe weights (.caffemodel).
     public static readonly DiagnosticDescriptor CaffemodelTruncated = Error("NM0130", "Caffemodel is truncated");

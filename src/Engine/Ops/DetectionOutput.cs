@@ -42,7 +42,8 @@ public sealed class DetectionOutput : OpKind
         }
 
         var keep = context.Attributes.Int("keep_top_k", -1);
-        var perImage = keep > 0 ? keep : confPerItem;
+        // No image yields more detections than boxes x classes, whatever keep_top_k allows.
+        var perImage = keep > 0 ? Math.Min(keep, confPerItem) : confPerItem;
         return [new Shape(1, 1, Checked.Mul(loc[0], perImage), 7)];
     }
 

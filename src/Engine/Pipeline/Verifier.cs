@@ -141,8 +141,11 @@ public static class Verifier
         var k = conv.Attributes.Ints("kernel_shape");
         var d = conv.Attributes.Ints("dilations", [1, 1]);
         var st = conv.Attributes.Ints("strides", [1, 1]);
-        long Side(int axis) => Math.Max(6, (d[axis] * (k[axis] - 1)) + 1 + (2 * st[axis]));
-        return Shape.Nchw(1, s.C, Side(0), Side(1));
+        // A window or stride reaching past the layer's own input (darknet accepts stride=65536 on a
+        // 32x32 image) is exercised as well by that input: the patch is never larger than it.
+        long Side(int axis) => Math.Min(Math.Max(6, (d[axis] * (k[axis] - 1)) + 1 + (2 * st[axis])), Math.Max(6, s[2 + axis]));
+        var patch = Shape.Nchw(1, s.C, Side(0), Side(1));
+        return patch.ElementCount <= int.MaxValue ? patch : s.WithDim(0, 1);
     }
 
     private static Tensor RunSubgraph(IReadOnlyList<Node> nodes, IReadOnlyDictionary<string, Initializer> initializers, string input, Tensor value)

@@ -19,6 +19,9 @@ namespace NeuralBuild.Engine.Formats.Caffe;
 /// </summary>
 internal sealed class CaffeGraphBuilder
 {
+    /// <summary>Caffe's kMaxBlobAxes: a blob, and so an input or reshape, has at most 32 axes.</summary>
+    private const int MaxAxes = 32;
+
     private readonly string _path;
     private readonly NetParameter _net;
     private readonly PrototxtSourceMap _map;
@@ -146,6 +149,7 @@ internal sealed class CaffeGraphBuilder
         {
             var location = _map.Of(_net, NetParameter.InputFieldNumber, i);
             long[] dims;
+            Func<int, SourceLocation> dimLocation;
             if (_net.InputShape.Count > 0)
             {
                 if (_net.InputShape.Count != names.Count)
@@ -154,7 +158,9 @@ internal sealed class CaffeGraphBuilder
                         $"{names.Count} input(s) but {_net.InputShape.Count} input_shape(s); give one input_shape per input.");
                 }
 
-                dims = [.. _net.InputShape[i].Dim];
+                var shape = _net.InputShape[i];
+                dims = [.. shape.Dim];
+                dimLocation = d => _map.Of(shape, BlobShape.DimFieldNumber, d);
             }
             else if (_net.InputDim.Count > 0)
             {
@@ -165,6 +171,8 @@ internal sealed class CaffeGraphBuilder
                 }
 
                 dims = [.. _net.InputDim.Skip(4 * i).Take(4).Select(d => (long)d)];
+                var first = 4 * i;
+                dimLocation = d => _map.Of(_net, NetParameter.InputDimFieldNumber, first + d);
             }
             else
             {
@@ -172,16 +180,29 @@ internal sealed class CaffeGraphBuilder
                     $"input '{names[i]}' has no shape: add input_shape {{ dim: 1 dim: 3 dim: 224 dim: 224 }} (or pass --input).");
             }
 
-            AddInput(names[i], dims, location);
+            AddInput(names[i], dims, location, dimLocation);
         }
     }
 
-    private void AddInput(string name, long[] declared, SourceLocation location)
+    private void AddInput(string name, long[] declared, SourceLocation location, Func<int, SourceLocation> dimLocation)
     {
-        if (declared.Length == 0 || declared.Any(d => d <= 0))
+        if (declared.Length == 0)
         {
-            throw DiagnosticCodes.CaffeBadInput.Exception(location,
-                $"input '{name}' has the shape ({string.Join(", ", declared)}); every dimension must be positive.");
+            throw DiagnosticCodes.CaffeBadInput.Exception(location, $"input '{name}' has no dimensions; give its shape with dim: values.");
+        }
+
+        if (declared.Length > MaxAxes)
+        {
+            throw DiagnosticCodes.CaffeBadInput.Exception(dimLocation(MaxAxes),
+                $"input '{name}' has {declared.Length} dimensions; a Caffe blob has at most {MaxAxes} axes (Caffe's kMaxBlobAxes).");
+        }
+
+        var bad = Array.FindIndex(declared, d => d <= 0 || d > ModelLimits.MaxExtent);
+        if (bad >= 0)
+        {
+            throw DiagnosticCodes.CaffeBadInput.Exception(dimLocation(bad),
+                $"input '{name}' has the shape ({string.Join(", ", declared)}); " +
+                (declared[bad] <= 0 ? "every dimension must be positive." : $"dimension {bad} ({declared[bad]}) is too large: {ModelLimits.ExtentLimitReason}."));
         }
 
         if (_current.ContainsKey(name))
@@ -204,6 +225,11 @@ internal sealed class CaffeGraphBuilder
         }
 
         _firstInput = false;
+        if (!ModelLimits.FitsElementLimit(shape))
+        {
+            throw DiagnosticCodes.CaffeBlobTooLarge.Exception(location, ModelLimits.ElementLimitReason($"input '{name}'", shape));
+        }
+
         _graph.Inputs[name] = shape;
         _shapes[name] = shape;
         _current[name] = name;
@@ -274,16 +300,16 @@ internal sealed class CaffeGraphBuilder
                 SliceLayer(layer);
                 return;
             case "Flatten":
-                Unary(layer, "Flatten", a => a.Set("axis", (long)(p.FlattenParam?.Axis ?? 1)).Set("end_axis", (long)(p.FlattenParam?.EndAxis ?? -1)), forceInPlace: true);
+                FlattenLayer(layer);
                 return;
             case "Reshape":
                 ReshapeLayer(layer);
                 return;
             case "Permute":
-                Unary(layer, "Permute", a => a.Set("order", p.PermuteParam?.Order.Select(o => (long)o).ToArray() ?? []));
+                PermuteLayer(layer);
                 return;
             case "Softmax":
-                Unary(layer, "Softmax", a => a.Set("axis", (long)(p.SoftmaxParam?.Axis ?? 1)));
+                SoftmaxLayer(layer);
                 return;
             case "Dropout":
                 Unary(layer, "Dropout", a => a.Set("probability", (double)(p.DropoutParam?.DropoutRatio ?? 0.5f)));
@@ -367,7 +393,8 @@ internal sealed class CaffeGraphBuilder
                 throw DiagnosticCodes.CaffeDuplicateTop.Exception(location, $"Input layer '{p.Name}' declares '{p.Top[i]}', which already exists.");
             }
 
-            AddInput(p.Top[i], [.. shapes[shapes.Count == 1 ? 0 : i].Dim], location);
+            var shape = shapes[shapes.Count == 1 ? 0 : i];
+            AddInput(p.Top[i], [.. shape.Dim], location, d => _map.Of(shape, BlobShape.DimFieldNumber, d));
         }
     }
 
@@ -387,6 +414,7 @@ internal sealed class CaffeGraphBuilder
             throw Invalid(layer, c, "num_output", "num_output must be given and positive.");
         }
 
+        AtMostExtent(layer, c, "num_output", c.NumOutput);
         var (kh, kw) = Pair(layer, c, c.KernelSize, "kernel_size", c.HasKernelH, c.HasKernelW, c.KernelH, c.KernelW, "kernel_h", "kernel_w", fallback: null);
         var (sh, sw) = Pair(layer, c, c.Stride, "stride", c.HasStrideH, c.HasStrideW, c.StrideH, c.StrideW, "stride_h", "stride_w", fallback: 1);
         var (ph, pw) = Pair(layer, c, c.Pad, "pad", c.HasPadH, c.HasPadW, c.PadH, c.PadW, "pad_h", "pad_w", fallback: 0, allowZero: true);
@@ -432,7 +460,7 @@ internal sealed class CaffeGraphBuilder
                 throw Invalid(layer, message, hasH ? hField : wField, $"{hField} and {wField} must be given together.");
             }
 
-            return Check(layer, message, hField, h, w, allowZero);
+            return Check(layer, message, (hField, 0), (wField, 0), h, w, allowZero);
         }
 
         switch (values.Count)
@@ -442,16 +470,47 @@ internal sealed class CaffeGraphBuilder
             case 0:
                 throw Invalid(layer, message, field, $"{field} (or {hField} and {wField}) must be given.");
             case 1:
-                return Check(layer, message, field, values[0], values[0], allowZero);
+                return Check(layer, message, (field, 0), (field, 0), values[0], values[0], allowZero);
             case 2:
-                return Check(layer, message, field, values[0], values[1], allowZero);
+                return Check(layer, message, (field, 0), (field, 1), values[0], values[1], allowZero);
             default:
                 throw UnsupportedOption(layer, message, field, $"{values.Count} values for {field}: {values.Count}-D convolution; only 2-D is supported.");
         }
     }
 
-    private (long, long) Check(CaffeLayer layer, IMessage message, string field, uint h, uint w, bool allowZero) =>
-        allowZero || (h > 0 && w > 0) ? (h, w) : throw Invalid(layer, message, field, $"{field} must be positive (got {h} x {w}).");
+    /// <summary>Both halves of a 2-D size: positive (or 0 when allowed) and at most 2^20, refused where the bad half was written.</summary>
+    private (long, long) Check(CaffeLayer layer, IMessage message, (string Field, int Index) hAt, (string Field, int Index) wAt, uint h, uint w, bool allowZero)
+    {
+        foreach (var (value, at) in new[] { (h, hAt), (w, wAt) })
+        {
+            if (value == 0 && !allowZero)
+            {
+                throw Invalid(layer, message, at.Field, at.Index, $"{at.Field} must be positive (got {h} x {w}).");
+            }
+
+            if (value > ModelLimits.MaxExtent)
+            {
+                throw Invalid(layer, message, at.Field, at.Index, $"{at.Field} {value} is too large: {ModelLimits.ExtentLimitReason}.");
+            }
+        }
+
+        return (h, w);
+    }
+
+    /// <summary>A count field (num_output, local_size, num_classes) at most 2^20, refused at its value.</summary>
+    private void AtMostExtent(CaffeLayer layer, IMessage message, string field, long value)
+    {
+        if (value > ModelLimits.MaxExtent)
+        {
+            throw Invalid(layer, message, field, $"{field} {value} is too large: {ModelLimits.ExtentLimitReason}.");
+        }
+    }
+
+    /// <summary>An axis field, in [-rank, rank) as Caffe's CanonicalAxisIndex requires; refused at its value otherwise.</summary>
+    private long Axis(CaffeLayer layer, IMessage message, string field, long axis, Shape x) =>
+        axis >= -x.Rank && axis < x.Rank
+            ? (axis < 0 ? axis + x.Rank : axis)
+            : throw Invalid(layer, message, field, $"{field} {axis} does not exist in the bottom {x} (Caffe accepts {-x.Rank} to {x.Rank - 1}).");
 
     private void InnerProduct(CaffeLayer layer)
     {
@@ -463,6 +522,8 @@ internal sealed class CaffeGraphBuilder
         {
             throw Invalid(layer, ip, "num_output", "num_output must be given and positive.");
         }
+
+        AtMostExtent(layer, ip, "num_output", ip.NumOutput);
 
         if (ip.Axis != 1 && ip.Axis != 1 - x.Rank)
         {
@@ -636,6 +697,17 @@ internal sealed class CaffeGraphBuilder
             throw Invalid(layer, pp, "stride", "the stride must be positive.");
         }
 
+        foreach (var (value, field) in new[] { (kh, pp.HasKernelH ? "kernel_h" : "kernel_size"), (kw, pp.HasKernelW ? "kernel_w" : "kernel_size"), (sh, pp.HasStrideH ? "stride_h" : "stride"), (sw, pp.HasStrideW ? "stride_w" : "stride") })
+        {
+            AtMostExtent(layer, pp, field, value);
+        }
+
+        if (kh * kw > ModelLimits.MaxElements)
+        {
+            throw Invalid(layer, pp, pp.HasKernelSize ? "kernel_size" : "kernel_h",
+                $"the {kh}x{kw} window covers more than {ModelLimits.MaxElements:N0} (2^31 - 1) elements, NeuralBuild's limit for one tensor.");
+        }
+
         if (ph >= kh || pw >= kw)
         {
             throw Invalid(layer, pp, "pad", $"padding {ph}x{pw} must be smaller than the kernel {kh}x{kw} (Caffe checks pad < kernel).");
@@ -692,7 +764,9 @@ internal sealed class CaffeGraphBuilder
         }
 
         var axis = c.HasConcatDim ? (long)c.ConcatDim : c.Axis;
-        Emit(layer, "Concat", Bottoms(layer, 1, int.MaxValue), 1, configure: a => a.Set("axis", axis));
+        var inputs = Bottoms(layer, 1, int.MaxValue);
+        Axis(layer, c, c.HasConcatDim ? "concat_dim" : "axis", axis, _shapes[inputs[0]]);
+        Emit(layer, "Concat", inputs, 1, configure: a => a.Set("axis", axis));
     }
 
     private void SliceLayer(CaffeLayer layer)
@@ -710,14 +784,103 @@ internal sealed class CaffeGraphBuilder
             throw Invalid(layer, "type", "a Slice layer needs at least one top.");
         }
 
-        Emit(layer, "Slice", Bottoms(layer, 1, 1), tops, configure: a => a.Set("axis", axis).Set("slice_points", s.SlicePoint.Select(v => (long)v).ToArray()));
+        var input = Bottoms(layer, 1, 1)[0];
+        var x = _shapes[input];
+        var length = x[(int)Axis(layer, s, s.HasSliceDim ? "slice_dim" : "axis", axis, x)];
+        if (s.SlicePoint.Count > 0 && s.SlicePoint.Count != tops - 1)
+        {
+            throw Invalid(layer, s, "slice_point", $"{s.SlicePoint.Count} slice_point(s) for {tops} tops; give one fewer than the tops.");
+        }
+
+        for (var i = 0; i < s.SlicePoint.Count; i++)
+        {
+            var previous = i == 0 ? 0 : s.SlicePoint[i - 1];
+            if (s.SlicePoint[i] <= previous || s.SlicePoint[i] >= length)
+            {
+                throw Invalid(layer, s, "slice_point", i,
+                    $"slice_point {s.SlicePoint[i]} must lie after {previous} and before {length}, the length of axis {axis} of {x}: slice points increase strictly and every slice is non-empty.");
+            }
+        }
+
+        Emit(layer, "Slice", [input], tops, configure: a => a.Set("axis", axis).Set("slice_points", s.SlicePoint.Select(v => (long)v).ToArray()));
     }
 
     private void ReshapeLayer(CaffeLayer layer)
     {
         var r = layer.Layer.ReshapeParam ?? throw Invalid(layer, "type", "a Reshape layer needs reshape_param { shape { dim … } }.");
         var dims = r.Shape?.Dim.ToArray() ?? [];
-        Unary(layer, "Reshape", a => a.Set("shape", dims).Set("axis", (long)r.Axis).Set("num_axes", (long)r.NumAxes), forceInPlace: true);
+        var inputs = Bottoms(layer, 1, 1);
+        var x = _shapes[inputs[0]];
+        if (dims.Length > MaxAxes)
+        {
+            throw DiagnosticCodes.CaffeInvalidParameter.Exception(_map.Of(r.Shape, BlobShape.DimFieldNumber, MaxAxes),
+                $"layer '{layer.Layer.Name}' [Reshape]: {dims.Length} dims; a Caffe blob has at most {MaxAxes} axes (Caffe's kMaxBlobAxes).");
+        }
+
+        var bad = Array.FindIndex(dims, d => d < -1 || d > ModelLimits.MaxElements);
+        var inferred = Array.FindAll(dims, d => d == -1).Length;
+        if (bad >= 0 || inferred > 1)
+        {
+            var at = bad >= 0 ? bad : Array.LastIndexOf(dims, -1L);
+            throw DiagnosticCodes.CaffeInvalidParameter.Exception(_map.Of(r.Shape, BlobShape.DimFieldNumber, at),
+                $"layer '{layer.Layer.Name}' [Reshape]: dim {dims[at]}: " + (bad >= 0
+                    ? $"a dim is 0 (copy the bottom's), -1 (infer) or a size of at most {ModelLimits.MaxElements:N0}."
+                    : "only one dim may be -1 (inferred)."));
+        }
+
+        // Caffe: axis in [-(rank + 1), rank], num_axes -1 (to the end) or a count of the axes left.
+        var start = r.Axis < 0 ? r.Axis + x.Rank + 1 : r.Axis;
+        if (start < 0 || start > x.Rank)
+        {
+            throw Invalid(layer, r, "axis", $"axis {r.Axis} is outside {-(x.Rank + 1)} to {x.Rank} for the bottom {x}.");
+        }
+
+        if (r.NumAxes < -1 || (r.NumAxes >= 0 && start + r.NumAxes > x.Rank))
+        {
+            throw Invalid(layer, r, "num_axes", $"num_axes {r.NumAxes} selects axes beyond the {x.Rank} of the bottom {x} from axis {r.Axis}.");
+        }
+
+        Emit(layer, "Reshape", inputs, 1, configure: a => a.Set("shape", dims).Set("axis", (long)r.Axis).Set("num_axes", (long)r.NumAxes), forceInPlace: true);
+    }
+
+    private void FlattenLayer(CaffeLayer layer)
+    {
+        var f = layer.Layer.FlattenParam ?? new FlattenParameter();
+        var inputs = Bottoms(layer, 1, 1);
+        var x = _shapes[inputs[0]];
+        var start = Axis(layer, f, "axis", f.Axis, x);
+        if (Axis(layer, f, "end_axis", f.EndAxis, x) < start)
+        {
+            throw Invalid(layer, f, "end_axis", $"end_axis {f.EndAxis} comes before axis {f.Axis} in the bottom {x}.");
+        }
+
+        Emit(layer, "Flatten", inputs, 1, configure: a => a.Set("axis", (long)f.Axis).Set("end_axis", (long)f.EndAxis), forceInPlace: true);
+    }
+
+    private void PermuteLayer(CaffeLayer layer)
+    {
+        var order = layer.Layer.PermuteParam?.Order ?? [];
+        var inputs = Bottoms(layer, 1, 1);
+        var x = _shapes[inputs[0]];
+        var seen = new HashSet<uint>();
+        for (var i = 0; i < order.Count; i++)
+        {
+            if (order[i] >= x.Rank || !seen.Add(order[i]))
+            {
+                throw Invalid(layer, layer.Layer.PermuteParam!, "order", i,
+                    $"order {order[i]} {(order[i] >= x.Rank ? $"is not an axis of the bottom {x}" : "is given twice")}; order lists distinct axes 0 to {x.Rank - 1}.");
+            }
+        }
+
+        Emit(layer, "Permute", inputs, 1, configure: a => a.Set("order", order.Select(o => (long)o).ToArray()));
+    }
+
+    private void SoftmaxLayer(CaffeLayer layer)
+    {
+        var softmax = layer.Layer.SoftmaxParam ?? new SoftmaxParameter();
+        var inputs = Bottoms(layer, 1, 1);
+        Axis(layer, softmax, "axis", softmax.Axis, _shapes[inputs[0]]);
+        Emit(layer, "Softmax", inputs, 1, configure: a => a.Set("axis", (long)softmax.Axis));
     }
 
     private void Lrn(CaffeLayer layer)
@@ -727,6 +890,8 @@ internal sealed class CaffeGraphBuilder
         {
             throw Invalid(layer, l, "local_size", $"local_size must be odd and positive (got {l.LocalSize}).");
         }
+
+        AtMostExtent(layer, l, "local_size", l.LocalSize);
 
         Unary(layer, "LRN", a => a
             .Set("size", (long)l.LocalSize)
@@ -795,6 +960,22 @@ internal sealed class CaffeGraphBuilder
         if (!d.HasNumClasses || d.NumClasses == 0)
         {
             throw Invalid(layer, d, "num_classes", "num_classes must be given and positive.");
+        }
+
+        AtMostExtent(layer, d, "num_classes", d.NumClasses);
+        if (d.BackgroundLabelId < -1 || d.BackgroundLabelId >= d.NumClasses)
+        {
+            throw Invalid(layer, d, "background_label_id", $"background_label_id {d.BackgroundLabelId} is not one of the {d.NumClasses} classes (or -1 for none).");
+        }
+
+        if (d.KeepTopK < -1)
+        {
+            throw Invalid(layer, d, "keep_top_k", $"keep_top_k {d.KeepTopK} must be -1 (keep all) or a count.");
+        }
+
+        if (d.NmsParam is { HasTopK: true, TopK: < -1 } nmsTopK)
+        {
+            throw Invalid(layer, nmsTopK, "top_k", $"top_k {nmsTopK.TopK} must be -1 (all) or a count.");
         }
 
         Emit(layer, "DetectionOutput", Bottoms(layer, 3, 3), 1, configure: a => a
@@ -879,6 +1060,15 @@ internal sealed class CaffeGraphBuilder
         var shapes = kind.InferShapes(new OpContext(node, [.. inputs.Select(i => i.Length == 0 ? null : _shapes.GetValueOrDefault(i))]));
         for (var i = 0; i < outputValues.Count; i++)
         {
+            if (!ModelLimits.FitsElementLimit(shapes[i]))
+            {
+                throw DiagnosticCodes.CaffeBlobTooLarge.Exception(layer.Origin.Location,
+                    ModelLimits.ElementLimitReason($"layer '{p.Name}' [{p.Type}] top '{p.Top[i]}'", shapes[i]));
+            }
+        }
+
+        for (var i = 0; i < outputValues.Count; i++)
+        {
             _shapes[outputValues[i]] = shapes[i];
             _current[p.Top[i]] = outputValues[i];
             _blobOfValue[outputValues[i]] = p.Top[i];
@@ -910,6 +1100,11 @@ internal sealed class CaffeGraphBuilder
         }
         else
         {
+            if (!ModelLimits.FitsElementLimit(shape))
+            {
+                throw DiagnosticCodes.CaffeBlobTooLarge.Exception(layer.Origin.Location, ModelLimits.ElementLimitReason($"layer '{p.Name}' [{p.Type}] {role}", shape));
+            }
+
             name = Unique($"{p.Name}/{role}");
             _graph.Initializers[name] = new Initializer(name, shape, data: null);
             _shapes[name] = shape;
@@ -948,7 +1143,10 @@ internal sealed class CaffeGraphBuilder
         DiagnosticCodes.CaffeInvalidParameter.Exception(_map.Of(layer.Source, field), $"layer '{layer.Layer.Name}' [{layer.Layer.Type}]: {message}");
 
     private NeuralException Invalid(CaffeLayer layer, IMessage parameters, string field, string message) =>
-        DiagnosticCodes.CaffeInvalidParameter.Exception(_map.Of(parameters, field), $"layer '{layer.Layer.Name}' [{layer.Layer.Type}]: {message}");
+        Invalid(layer, parameters, field, 0, message);
+
+    private NeuralException Invalid(CaffeLayer layer, IMessage parameters, string field, int index, string message) =>
+        DiagnosticCodes.CaffeInvalidParameter.Exception(_map.Of(parameters, field, index), $"layer '{layer.Layer.Name}' [{layer.Layer.Type}]: {message}");
 
     private NeuralException UnsupportedOption(CaffeLayer layer, IMessage parameters, string field, string message) =>
         UnsupportedOption(layer, parameters, field, 0, message);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using NeuralBuild.Engine.Diagnostics;
 
 namespace NeuralBuild.Engine.Formats.Darknet;
@@ -35,17 +36,20 @@ public sealed class CfgSection(string type, SourceLocation location, int headerL
 
     public string String(string key, string fallback) => Find(key)?.Value ?? fallback;
 
+    /// <summary>An integer option darknet only compares with 0 (pad, batch_normalize, reverse): any 64-bit value.</summary>
     public long Int(string key, long fallback)
     {
         var option = Find(key);
-        if (option is null)
-        {
-            return fallback;
-        }
+        return option is null ? fallback : ParseInteger(option, option.Value, "an integer");
+    }
 
-        return long.TryParse(option.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+    /// <summary>An integer option that must lie in [<paramref name="min"/>, <paramref name="max"/>], refused at its value otherwise.</summary>
+    public long Int(string key, long fallback, long min, long max)
+    {
+        var value = Int(key, fallback);
+        return value >= min && value <= max
             ? value
-            : throw NotNumeric(option, "an integer");
+            : throw DiagnosticCodes.CfgInvalidValue.Exception(Find(key)?.Location ?? Location, $"[{Type}] {key}={value} {RangeRule(value, min, max)}.");
     }
 
     public double Float(string key, double fallback)
@@ -61,24 +65,11 @@ public sealed class CfgSection(string type, SourceLocation location, int headerL
             : throw NotNumeric(option, "a number");
     }
 
-    /// <summary>A positive integer option (sizes, strides, filters).</summary>
-    public long Positive(string key, long fallback)
-    {
-        var value = Int(key, fallback);
-        return value > 0
-            ? value
-            : throw DiagnosticCodes.CfgInvalidValue.Exception(Find(key)?.Location ?? Location,
-                $"[{Type}] {key}={value} must be a positive integer.");
-    }
+    /// <summary>A positive size, stride or count, at most <see cref="ModelLimits.MaxExtent"/>.</summary>
+    public long Positive(string key, long fallback) => Int(key, fallback, 1, ModelLimits.MaxExtent);
 
-    public long NonNegative(string key, long fallback)
-    {
-        var value = Int(key, fallback);
-        return value >= 0
-            ? value
-            : throw DiagnosticCodes.CfgInvalidValue.Exception(Find(key)?.Location ?? Location,
-                $"[{Type}] {key}={value} must not be negative.");
-    }
+    /// <summary>A padding or other size that may be 0, at most <see cref="ModelLimits.MaxExtent"/>.</summary>
+    public long NonNegative(string key, long fallback) => Int(key, fallback, 0, ModelLimits.MaxExtent);
 
     /// <summary>A comma-separated list of integers (route layers, yolo mask).</summary>
     public long[]? IntList(string key)
@@ -93,14 +84,32 @@ public sealed class CfgSection(string type, SourceLocation location, int headerL
         var values = new long[parts.Length];
         for (var i = 0; i < parts.Length; i++)
         {
-            if (!long.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out values[i]))
-            {
-                throw NotNumeric(option, "a comma-separated list of integers");
-            }
+            values[i] = ParseInteger(option, parts[i], "a comma-separated list of integers");
         }
 
         return values.Length > 0 ? values : throw NotNumeric(option, "a comma-separated list of integers");
     }
+
+    private long ParseInteger(CfgOption option, string text, string what)
+    {
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        // All digits but beyond 64 bits: a number, out of any range NeuralBuild accepts.
+        return BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+            ? throw DiagnosticCodes.CfgInvalidValue.Exception(option.Location, $"[{Type}] {option.Key}={option.Value}: {text} does not fit a 64-bit integer.")
+            : throw NotNumeric(option, what);
+    }
+
+    private static string RangeRule(long value, long min, long max) => value switch
+    {
+        _ when value > max && max == ModelLimits.MaxExtent => $"is too large: {ModelLimits.ExtentLimitReason}",
+        _ when value < min && min == 1 => "must be a positive integer",
+        _ when value < min && min == 0 => "must not be negative",
+        _ => string.Create(CultureInfo.InvariantCulture, $"must lie between {min} and {max:N0}"),
+    };
 
     private NeuralException NotNumeric(CfgOption option, string what) =>
         DiagnosticCodes.CfgNotNumeric.Exception(option.Location, $"[{Type}] {option.Key}={option.Value} is not {what}.");

@@ -22,6 +22,9 @@ internal sealed class DarknetGraphBuilder
     private readonly List<Diagnostic> _warnings = [];
     private readonly Dictionary<string, int> _storedOrder = new(StringComparer.Ordinal);
 
+    // A [convolutional]'s stored tensors by layer index, for share_index (which may name a layer that shares in turn).
+    private readonly Dictionary<int, ConvParameters> _convParameters = [];
+
     private DarknetGraphBuilder(CfgDocument document, DarknetDialect dialect)
     {
         _document = document;
@@ -49,6 +52,11 @@ internal sealed class DarknetGraphBuilder
         }
 
         var input = inputOverride ?? NetInputShape(_document.Sections[0]);
+        if (!ModelLimits.FitsElementLimit(input))
+        {
+            throw DiagnosticCodes.CfgTensorTooLarge.Exception(_document.Sections[0].Location, ModelLimits.ElementLimitReason("The input", input));
+        }
+
         _graph.Inputs[InputName] = input;
         _shapes[InputName] = input;
 
@@ -88,7 +96,7 @@ internal sealed class DarknetGraphBuilder
             return Shape.Nchw(1, c, h, w);
         }
 
-        var inputs = net.NonNegative("inputs", Checked.Mul(h, w, c));
+        var inputs = net.Int("inputs", Checked.Mul(h, w, c), 0, ModelLimits.MaxElements);
         if (inputs > 0 && h == 0 && w == 0)
         {
             return Shape.Nchw(1, inputs, 1, 1);
@@ -120,7 +128,7 @@ internal sealed class DarknetGraphBuilder
             "shortcut" => ShortcutLayer(layer, input),
             "scale_channels" => FromMul(layer, input),
             "sam" => FromMul(layer, input),
-            "upsample" => Simple(layer, "Upsample", [input], a => a.Set("stride", s.Int("stride", 2)).Set("scale", s.Float("scale", 1))),
+            "upsample" => Simple(layer, "Upsample", [input], a => a.Set("stride", UpsampleStride(s)).Set("scale", s.Float("scale", 1))),
             "reorg" or "reorg3d" => Simple(layer, "Reorg", [input], a => a
                 .Set("stride", s.Positive("stride", 1))
                 .Set("reverse", s.Int("reverse", 0))
@@ -181,8 +189,9 @@ internal sealed class DarknetGraphBuilder
         var filters = s.Positive("filters", 1);
         var size = s.Positive("size", 1);
         var stride = s.Positive("stride", 1);
-        var strideX = s.Int("stride_x", -1) is var sx && sx >= 1 ? sx : stride;
-        var strideY = s.Int("stride_y", -1) is var sy && sy >= 1 ? sy : stride;
+        // Darknet takes stride_x / stride_y below 1 to mean "as stride".
+        var strideX = s.Int("stride_x", -1, long.MinValue, ModelLimits.MaxExtent) is var sx && sx >= 1 ? sx : stride;
+        var strideY = s.Int("stride_y", -1, long.MinValue, ModelLimits.MaxExtent) is var sy && sy >= 1 ? sy : stride;
         var dilation = size == 1 ? 1 : s.Positive("dilation", 1);
         var groups = s.Positive("groups", 1);
         var padding = s.NonNegative("padding", 0);
@@ -197,10 +206,12 @@ internal sealed class DarknetGraphBuilder
                 $"layer {layer.Index} [{s.Type}] antialiasing=1 (blur after a strided conv) is not supported yet.");
         }
 
-        if (x.C % groups != 0)
+        if (x.C % groups != 0 || filters % groups != 0)
         {
             throw DiagnosticCodes.ShapeMismatch.Exception(s.Find("groups")?.Location ?? s.Location,
-                $"layer {layer.Index} [{s.Type}]: groups={groups} does not divide the {x.C} input channels.");
+                x.C % groups != 0
+                    ? $"layer {layer.Index} [{s.Type}]: groups={groups} does not divide the {x.C} input channels."
+                    : $"layer {layer.Index} [{s.Type}]: groups={groups} does not divide filters={filters}; each group needs the same number of filters.");
         }
 
         // Darknet sizes the output as (in + 2*pad - size)/stride + 1 whatever the dilation; the
@@ -210,20 +221,32 @@ internal sealed class DarknetGraphBuilder
 
         var batchNormalize = s.Int("batch_normalize", 0) != 0;
         var prefix = $"layer{layer.Index}";
-        string weights, biases;
-        var shareIndex = s.Int("share_index", int.MinValue);
-        DarknetLayer? shared = null;
-        if (shareIndex != int.MinValue)
+        var weightShape = new Shape(filters, x.C / groups, size, size);
+        ConvParameters parameters;
+        if (s.Find("share_index") is { } shareOption)
         {
-            shared = ResolveLayer(layer, shareIndex >= 0 ? shareIndex : layer.Index + shareIndex, s.Find("share_index")!);
-            weights = $"layer{shared.Index}/weights";
-            biases = $"layer{shared.Index}/biases";
+            var shareIndex = s.Int("share_index", 0);
+            var shared = ResolveLayer(layer, shareIndex >= 0 ? shareIndex : layer.Index + shareIndex, shareOption);
+
+            // Darknet copies the shared layer's pointers without a check; its weights must have this layer's shape.
+            var sharedParameters = _convParameters.GetValueOrDefault(shared.Index);
+            var sharedShape = sharedParameters is null ? null : _shapes[sharedParameters.Weights];
+            if (sharedParameters is null || !sharedShape!.Equals(weightShape) || (batchNormalize && sharedParameters.Scales is null))
+            {
+                throw DiagnosticCodes.ShapeMismatch.Exception(shareOption.Location,
+                    $"layer {layer.Index} [{s.Type}] share_index={shareOption.Value} shares the weights of layer {shared.Index} [{shared.Section.Type}], " +
+                    $"which {(sharedShape is null ? "has no convolution weights" : $"holds {sharedShape}")}; this layer needs {weightShape}" +
+                    (batchNormalize ? " and batch-normalization statistics." : "."));
+            }
+
+            parameters = sharedParameters;
         }
         else
         {
-            weights = AddStored(layer, "weights", new Shape(filters, x.C / groups, size, size), order: 10);
-            biases = AddStored(layer, "biases", new Shape(filters), order: 0);
+            parameters = new ConvParameters(AddStored(layer, "weights", weightShape, order: 10), AddStored(layer, "biases", new Shape(filters), order: 0));
         }
+
+        var (weights, biases) = (parameters.Weights, parameters.Biases);
 
         var conv = new Node($"{prefix}/conv", "Conv", batchNormalize ? [input, weights] : [input, weights, biases], [$"{prefix}/conv"], layer.Origin);
         conv.Attributes
@@ -237,20 +260,20 @@ internal sealed class DarknetGraphBuilder
 
         if (batchNormalize)
         {
-            string scales, mean, variance;
-            if (shared is not null)
+            if (parameters.Scales is null)
             {
-                (scales, mean, variance) = ($"layer{shared.Index}/scales", $"layer{shared.Index}/rolling_mean", $"layer{shared.Index}/rolling_variance");
-            }
-            else
-            {
-                scales = AddStored(layer, "scales", new Shape(filters), order: 1);
-                mean = AddStored(layer, "rolling_mean", new Shape(filters), order: 2);
-                variance = AddStored(layer, "rolling_variance", new Shape(filters), order: 3);
+                parameters = parameters with
+                {
+                    Scales = AddStored(layer, "scales", new Shape(filters), order: 1),
+                    Mean = AddStored(layer, "rolling_mean", new Shape(filters), order: 2),
+                    Variance = AddStored(layer, "rolling_variance", new Shape(filters), order: 3),
+                };
             }
 
-            current = AddBatchNorm(layer, current, scales, biases, mean, variance, connected: false);
+            current = AddBatchNorm(layer, current, parameters.Scales, biases, parameters.Mean!, parameters.Variance!, connected: false);
         }
+
+        _convParameters[layer.Index] = parameters;
 
         return AddActivation(layer, current, s.String("activation", "logistic"));
     }
@@ -358,6 +381,12 @@ internal sealed class DarknetGraphBuilder
         var strideX = s.Positive("stride_x", stride);
         var strideY = s.Positive("stride_y", stride);
         var size = s.Positive("size", stride);
+        if (size * size > ModelLimits.MaxElements)
+        {
+            throw DiagnosticCodes.CfgInvalidValue.Exception(s.Find("size")?.Location ?? s.Location,
+                $"[{s.Type}] size={size} is too large: its {size}x{size} window covers more than {ModelLimits.MaxElements:N0} (2^31 - 1) elements, NeuralBuild's limit for one tensor.");
+        }
+
         var padding = s.NonNegative("padding", size - 1);
         if (s.Int("antialiasing", 0) != 0)
         {
@@ -392,6 +421,12 @@ internal sealed class DarknetGraphBuilder
         }
 
         var inputs = indices.Select(i => ResolveLayer(layer, i < 0 ? layer.Index + i : i, option).Output).ToList();
+        if (groups > 1 && inputs.Select(i => _shapes[i]).FirstOrDefault(x => x.Rank == 4 && x.C % groups != 0) is { } undivided)
+        {
+            throw DiagnosticCodes.ShapeMismatch.Exception(s.Find("groups")!.Location,
+                $"layer {layer.Index} [route] groups={groups} does not divide the {undivided.C} channels of {undivided}; each input is split into groups of equal size.");
+        }
+
         return Simple(layer, "Concat", inputs, a => a
             .Set("axis", 1L)
             .Set("groups", s.Positive("groups", 1))
@@ -426,6 +461,16 @@ internal sealed class DarknetGraphBuilder
             .Set("weights_normalization", s.String("weights_normalization", "none"))
             .Set("size_mismatch", _dialect == DarknetDialect.Pjreddie ? "strided" : "flat");
         return AddActivation(layer, AddNode(node), s.String("activation", "linear"));
+    }
+
+    /// <summary>[upsample] stride: positive enlarges, negative shrinks by that factor (darknet's reverse), 0 means nothing.</summary>
+    private static long UpsampleStride(CfgSection s)
+    {
+        var stride = s.Int("stride", 2, -ModelLimits.MaxExtent, ModelLimits.MaxExtent);
+        return stride != 0
+            ? stride
+            : throw DiagnosticCodes.CfgInvalidValue.Exception(s.Find("stride")!.Location,
+                "[upsample] stride=0 must not be 0: a positive stride enlarges the image, a negative one shrinks it.");
     }
 
     private string FromMul(DarknetLayer layer, string input)
@@ -525,6 +570,12 @@ internal sealed class DarknetGraphBuilder
 
     private string AddStored(DarknetLayer layer, string role, Shape shape, int order)
     {
+        if (!ModelLimits.FitsElementLimit(shape))
+        {
+            throw DiagnosticCodes.CfgTensorTooLarge.Exception(layer.Section.Location,
+                ModelLimits.ElementLimitReason($"layer {layer.Index} [{layer.Section.Type}] {role}", shape));
+        }
+
         var name = $"layer{layer.Index}/{role}";
         _graph.Initializers[name] = new Initializer(name, shape, data: null);
         _shapes[name] = shape;
@@ -543,12 +594,19 @@ internal sealed class DarknetGraphBuilder
         var outputs = kind.InferShapes(new OpContext(node, inputShapes));
         for (var i = 0; i < node.Outputs.Count; i++)
         {
-            // Refuse sizes that overflow 64 bits here, at the section that produces them.
-            _ = outputs[i].ElementCount;
+            // Refused here, at the section that makes it, before anything downstream sizes a buffer from it.
+            if (!ModelLimits.FitsElementLimit(outputs[i]))
+            {
+                throw DiagnosticCodes.CfgTensorTooLarge.Exception(node.Origin.Location,
+                    ModelLimits.ElementLimitReason($"layer {node.Origin.Index} [{node.Origin.Kind}] output", outputs[i]));
+            }
+
             _shapes[node.Outputs[i]] = outputs[i];
         }
 
         _graph.Nodes.Add(node);
         return node.Outputs[0];
     }
+
+    private sealed record ConvParameters(string Weights, string Biases, string? Scales = null, string? Mean = null, string? Variance = null);
 }

@@ -44,6 +44,14 @@ public sealed record DarknetWeightsHeader(int Major, int Minor, int Revision, ul
                 $"'{path}' header has version {major}.{minor}.{revision}; negative numbers mean this is not a Darknet weights file.");
         }
 
+        // Darknet decides the width of seen from major*10 + minor in a C int; where that overflows
+        // its answer is undefined, and no darknet release has such a version.
+        if ((major * 10L) + minor > int.MaxValue)
+        {
+            throw DiagnosticCodes.WeightsBadHeader.Exception(where,
+                $"'{path}' header has version {major}.{minor}.{revision}; darknet reads the header's layout from major*10 + minor, which overflows 32 bits here. This is not a Darknet weights file.");
+        }
+
         var header = new DarknetWeightsHeader(major, minor, revision, 0) { SeenIs64Bit = SeenIs64BitIn(dialect, major, minor) };
         if (header.SeenIs64Bit)
         {

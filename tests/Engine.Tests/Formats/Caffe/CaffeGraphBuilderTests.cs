@@ -42,7 +42,7 @@ public sealed class CaffeGraphBuilderTests
 
     [TestMethod]
     [DataRow("input: \"data\"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 5\n", 2, 12, "NM0111")]
-    [DataRow("input: \"data\"\ninput_shape { dim: 1 dim: 0 dim: 5 dim: 7 }\n", 1, 8, "NM0111")]
+    [DataRow("input: \"data\"\ninput_shape { dim: 1 dim: 0 dim: 5 dim: 7 }\n", 2, 27, "NM0111")] // at the zero dim
     [DataRow("input: \"data\"\n", 1, 8, "NM0111")]
     [DataRow("input_dim: 1\n", 1, 12, "NM0111")]
     public void Bad_input_declarations_are_coded(string declaration, int line, int column, string code)

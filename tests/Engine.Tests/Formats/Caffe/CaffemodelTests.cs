@@ -229,6 +229,41 @@ public sealed class CaffemodelTests
     }
 
     [TestMethod]
+    public void A_layer_record_claiming_a_terabyte_is_truncated_without_allocating_it()
+    {
+        // NetParameter field 100 (layer), wire type 2: tag (100 << 3) | 2 = 802 = varint A2 06; then
+        // the length 2^40 as a varint (41 bits: 6 bytes) and a 3-byte name field. The record would
+        // end at byte 2 + 6 + 2^40 = 1,099,511,627,784; the file has 11.
+        byte[] bytes = [0xA2, 0x06, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0x0A, 0x01, (byte)'a'];
+        using var fixture = new CaffeFixture();
+        var prototxt = fixture.Write("tiny.prototxt", CaffeFixture.Tiny);
+        var weights = fixture.Write("hostile.caffemodel", bytes);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = CaffeFixture.Throws(() => CaffeFixture.Read(prototxt, weights));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.AreEqual(DiagnosticCodes.CaffemodelTruncated.Code, e.Code, e.ToString());
+        StringAssert.Contains(e.Message, "expected at least 1,099,511,627,784 bytes, actual 11");
+        StringAssert.Contains(e.Message, "layer record 1 'a'");
+        Assert.IsLessThan(16L << 20, allocated, $"{allocated:N0} bytes allocated");
+    }
+
+    [TestMethod]
+    public void A_blob_claiming_more_bytes_than_its_layer_holds_is_malformed_before_anything_is_read()
+    {
+        // A layer record of 7 bytes: name "a" (0A 01 61), then blob field 7 (3A) claiming 2^20
+        // bytes (varint 80 80 40) where the record has none left; then the net's name "n".
+        byte[] bytes = [0xA2, 0x06, 0x07, 0x0A, 0x01, (byte)'a', 0x3A, 0x80, 0x80, 0x40, 0x0A, 0x01, (byte)'n'];
+        using var fixture = new CaffeFixture();
+
+        var e = CaffeFixture.Throws(() => CaffeFixture.Read(fixture.Write("tiny.prototxt", CaffeFixture.Tiny), fixture.Write("hostile.caffemodel", bytes)));
+
+        Assert.AreEqual(DiagnosticCodes.CaffemodelMalformed.Code, e.Code, e.ToString());
+        StringAssert.Contains(e.Message, "field 7 declares 1,048,576 bytes, more than the 0 left in the record that holds it");
+    }
+
+    [TestMethod]
     public void A_file_that_is_not_a_NetParameter_is_NM0131()
     {
         using var fixture = new CaffeFixture();

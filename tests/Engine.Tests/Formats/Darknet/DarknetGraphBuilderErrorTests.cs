@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Tests.Support;
 
@@ -187,53 +186,6 @@ public sealed class DarknetGraphBuilderErrorTests
     }
 
     [TestMethod]
-    public void Sizes_whose_element_count_overflows_64_bits_are_refused_at_the_layer()
-    {
-        // The input alone is 3 x 4e9 x 4e9 = 4.8e19 elements and the conv output 1024 x 4e9 x 4e9
-        // = 1.6e22; long.MaxValue is 9.2e18. Reading or analysing, the model is refused.
-        const string cfg = """
-            [net]
-            width=4000000000
-            height=4000000000
-            channels=3
-
-            [convolutional]
-            filters=1024
-            size=3
-            pad=1
-            """;
-
-        var error = DiagnosticAssert.Throws(DiagnosticCodes.SizeOverflow, () => CostModel.Analyze(DarknetCfg.Read(cfg)));
-
-        DiagnosticAssert.At(error, 6, 1); // the [convolutional] that reads and writes those sizes
-        Assert.Contains("overflow 64-bit integers", error.Diagnostic.Message);
-    }
-
-    [TestMethod]
-    public void A_cost_that_overflows_64_bits_is_refused_at_the_layer_even_when_its_shape_fits()
-    {
-        // Output 1,000,000 x 2^20 x 2^20 = 1,099,511,627,776,000,000 elements fits in 64 bits;
-        // MACC = 3 x 3 x 1 channel x that = 9.9e18 does not (long.MaxValue is 9.22e18).
-        const string cfg = """
-            [net]
-            width=1048576
-            height=1048576
-            channels=1
-
-            [convolutional]
-            filters=1000000
-            size=3
-            pad=1
-            activation=linear
-            """;
-        var model = DarknetCfg.Read(cfg);
-
-        var error = DiagnosticAssert.Throws(DiagnosticCodes.SizeOverflow, () => CostModel.Analyze(model));
-
-        DiagnosticAssert.At(error, 6, 1);
-    }
-
-    [TestMethod]
     public void A_yolo_head_whose_filters_do_not_match_classes_and_mask_is_refused()
     {
         // 3 anchors in the mask x (80 classes + 5) = 255 channels needed; the conv gives 16.
@@ -339,5 +291,128 @@ public sealed class DarknetGraphBuilderErrorTests
         DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "[route]"), 1);
         Assert.Contains("32x32", error.Diagnostic.Message);
         Assert.Contains("16x16", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    public void Conv_groups_that_do_not_divide_the_filters_are_refused_at_the_groups_value()
+    {
+        // 3 input channels split in 3 groups of 1, but 8 filters cannot split into 3 equal groups.
+        const string cfg = Net + "[convolutional]\nfilters=8\nsize=3\ngroups=3\n";
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "groups=3"), 8);
+        Assert.Contains("groups=3 does not divide filters=8", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    public void Route_groups_that_do_not_divide_an_inputs_channels_are_refused_at_the_groups_value()
+    {
+        const string cfg = Net + """
+            [convolutional]
+            filters=6
+            size=1
+
+            [route]
+            layers=-1
+            groups=4
+            group_id=1
+            """;
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "groups=4"), 8);
+        Assert.Contains("groups=4 does not divide the 6 channels of 1x6x32x32", error.Diagnostic.Message);
+    }
+
+    private const string ConvThenMaxpool = Net + """
+        [convolutional]
+        filters=8
+        size=3
+        pad=1
+
+        [maxpool]
+        size=2
+        stride=2
+
+        """;
+
+    [TestMethod]
+    public void A_share_index_naming_a_layer_without_conv_weights_is_refused_at_the_value()
+    {
+        // Darknet would copy the maxpool's null weight pointers into the conv.
+        const string cfg = ConvThenMaxpool + "[convolutional]\nfilters=8\nsize=3\npad=1\nshare_index=1\n";
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "share_index=1"), 13);
+        Assert.Contains("shares the weights of layer 1 [maxpool], which has no convolution weights; this layer needs 8x8x3x3", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    [DataRow("filters=8\nsize=1", "8x8x1x1")] // another kernel
+    [DataRow("filters=4\nsize=3", "4x8x3x3")] // other filters
+    public void A_share_index_naming_weights_of_another_shape_is_refused_at_the_value(string options, string needed)
+    {
+        // Layer 0 holds 8 filters x 3 channels x 3 x 3; layer 2 reads 8 channels.
+        var cfg = ConvThenMaxpool + "[convolutional]\n" + options + "\nshare_index=0\n";
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "share_index=0"), 13);
+        Assert.Contains($"which holds 8x3x3x3; this layer needs {needed}", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    public void A_batch_normalized_conv_cannot_share_a_layer_without_statistics()
+    {
+        const string cfg = Net + """
+            [convolutional]
+            filters=3
+            size=1
+
+            [convolutional]
+            batch_normalize=1
+            filters=3
+            size=1
+            share_index=-1
+            """;
+
+        var error = Refused(DiagnosticCodes.ShapeMismatch, cfg);
+
+        DiagnosticAssert.At(error, DarknetCfg.LineOf(cfg, "share_index=-1"), 13);
+        Assert.Contains("needs 3x3x1x1 and batch-normalization statistics", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    public void A_share_of_a_layer_that_shares_in_turn_reaches_the_stored_weights()
+    {
+        // Darknet copies pointers, so layer 2 ends up with layer 0's tensors through layer 1.
+        const string cfg = Net + """
+            [convolutional]
+            batch_normalize=1
+            filters=3
+            size=1
+
+            [convolutional]
+            batch_normalize=1
+            filters=3
+            size=1
+            share_index=0
+
+            [convolutional]
+            batch_normalize=1
+            filters=3
+            size=1
+            share_index=1
+            """;
+
+        var model = DarknetCfg.Read(cfg);
+
+        var conv = model.Graph.Nodes.Single(n => n.Name == "layer2/conv");
+        var bn = model.Graph.Nodes.Single(n => n.Name == "layer2/bn");
+        CollectionAssert.AreEqual(new[] { "layer1/act", "layer0/weights" }, conv.Inputs);
+        CollectionAssert.AreEqual(new[] { "layer2/conv", "layer0/scales", "layer0/biases", "layer0/rolling_mean", "layer0/rolling_variance" }, bn.Inputs);
+        Assert.IsEmpty(((NeuralBuild.Engine.Formats.Darknet.DarknetModel)model.SourceDocument!).Layers[2].StoredTensors);
     }
 }

@@ -341,6 +341,41 @@ public sealed class DarknetWeightsReaderTests
     }
 
     [TestMethod]
+    [DataRow(214748365, 0)] // 2,147,483,650 > 2^31 - 1
+    [DataRow(214748364, 8)] // 2,147,483,640 + 8 = 2,147,483,648
+    [DataRow(int.MaxValue, int.MaxValue)]
+    public void A_version_whose_major_times_10_plus_minor_overflows_darknets_int_is_a_bad_header(int major, int minor)
+    {
+        // Darknet picks the width of seen from major*10 + minor as a C int: undefined past 2^31 - 1.
+        using var temp = new TempDirectory();
+        var weights = temp.Write("v.weights", WeightsFile.With(WeightsFile.Header64(major, minor, 5, 0), WeightsFile.Counting(32)));
+
+        var error = Assert.ThrowsExactly<NeuralException>(() => DarknetCfg.Read(TwoConvs, new ModelReadOptions { WeightsPath = weights }));
+
+        Assert.AreEqual(DiagnosticCodes.WeightsBadHeader.Code, error.Code);
+        Assert.Contains($"version {major}.{minor}.5", error.Diagnostic.Message);
+        Assert.Contains("overflows 32 bits", error.Diagnostic.Message);
+    }
+
+    [TestMethod]
+    [DataRow(214748364, 7, DarknetDialect.AlexeyAB, true)] // 2,147,483,640 + 7 = 2^31 - 1 exactly
+    [DataRow(0, int.MaxValue, DarknetDialect.AlexeyAB, true)]
+    [DataRow(0, int.MaxValue, DarknetDialect.Pjreddie, false)] // minor >= 1000
+    public void Extreme_header_fields_within_darknets_int_are_read_and_kept_without_sizing_anything(int major, int minor, DarknetDialect dialect, bool seen64)
+    {
+        // TwoConvs needs 32 floats whatever the header says; revision and seen are kept verbatim.
+        using var temp = new TempDirectory();
+        var header = seen64 ? WeightsFile.Header64(major, minor, int.MaxValue, ulong.MaxValue) : WeightsFile.Header32(major, minor, int.MaxValue, uint.MaxValue);
+        var weights = temp.Write("v.weights", WeightsFile.With(header, WeightsFile.Counting(32)));
+
+        var model = DarknetCfg.Read(TwoConvs, new ModelReadOptions { WeightsPath = weights, DarknetDialect = dialect });
+
+        var read = ((DarknetModel)model.SourceDocument!).Header!;
+        Assert.AreEqual((major, minor, int.MaxValue, seen64 ? ulong.MaxValue : uint.MaxValue), (read.Major, read.Minor, read.Revision, read.Seen));
+        Assert.AreEqual(31f, model.Graph.Initializers["layer1/weights"].Data!.ToArray()[^1]);
+    }
+
+    [TestMethod]
     public void A_missing_weights_file_is_file_not_found()
     {
         using var temp = new TempDirectory();
@@ -355,17 +390,18 @@ public sealed class DarknetWeightsReaderTests
     [TestMethod]
     public void A_tiny_file_for_an_enormous_cfg_is_truncated_without_allocating_what_the_cfg_declares()
     {
-        // 3 x 65536 x 65536 = 12,884,901,888 inputs into a connected layer of 1,000,000 outputs:
-        // 12,884,901,888,000,000 weights + 1,000,000 biases = 12,884,901,889,000,000 floats,
-        // x 4 bytes + 20 header = 51,539,607,556,000,020 bytes (51 PB). The file has 100 bytes.
+        // The largest layer the reader accepts: 2 x 1024 x 1024 = 2,097,152 inputs into a connected
+        // layer of 1000 outputs: 2,097,152,000 weights (one tensor holds at most 2^31 - 1 =
+        // 2,147,483,647) + 1000 biases = 2,097,153,000 floats, x 4 bytes + 20 header =
+        // 8,388,612,020 bytes (8.4 GB). The file has 100 bytes.
         const string cfg = """
             [net]
-            width=65536
-            height=65536
-            channels=3
+            width=1024
+            height=1024
+            channels=2
 
             [connected]
-            output=1000000
+            output=1000
             activation=linear
             """;
         using var temp = new TempDirectory();
@@ -376,11 +412,11 @@ public sealed class DarknetWeightsReaderTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.AreEqual(DiagnosticCodes.WeightsTruncated.Code, error.Code);
-        Assert.Contains("expected 51,539,607,556,000,020", error.Diagnostic.Message);
+        Assert.Contains("expected 8,388,612,020", error.Diagnostic.Message);
         Assert.Contains("actual 100", error.Diagnostic.Message);
         Assert.Contains("Layer 0 [connected]", error.Diagnostic.Message);
 
-        // Reading a cfg and a header costs kilobytes; anything sized by the cfg would be petabytes.
+        // Reading a cfg and a header costs kilobytes; anything sized by the cfg would be gigabytes.
         Assert.IsLessThan(16L << 20, allocated, $"{allocated:N0} bytes allocated");
     }
 }
