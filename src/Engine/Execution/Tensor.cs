@@ -35,10 +35,10 @@ public sealed class Tensor
     public static void RequireExecutable(Shape shape, SourceLocation location, string what)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        if (shape.ElementCount > Array.MaxLength)
+        if (!ModelLimits.FitsElementLimit(shape))
         {
             throw DiagnosticCodes.TensorTooLarge.Exception(location,
-                $"{what} of shape {shape} has {shape.ElementCount:N0} elements; the reference executor holds a tensor in one array of at most {Array.MaxLength:N0}, so the model cannot be run or verified at this size.");
+                $"{ModelLimits.ElementLimitReason(what, shape)} The model cannot be run or verified at this size.");
         }
     }
 

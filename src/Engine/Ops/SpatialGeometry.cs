@@ -6,13 +6,6 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>Window attributes shared by convolution and pooling: kernel, strides, pads (begin…end), dilations.</summary>
 internal readonly record struct SpatialGeometry(long KernelH, long KernelW, long StrideH, long StrideW, long PadTop, long PadLeft, long PadBottom, long PadRight, long DilationH, long DilationW)
 {
-    /// <summary>
-    /// Largest kernel, stride, dilation or pad accepted (2^24). Real networks stay far below it; a
-    /// larger value is a damaged file, and refusing it keeps every window computation far from
-    /// 64-bit overflow and every index the executor derives from it within 32 bits.
-    /// </summary>
-    public const long MaxWindowAttribute = 1 << 24;
-
     public static SpatialGeometry From(OpContext context)
     {
         var a = context.Attributes;
@@ -37,10 +30,10 @@ internal readonly record struct SpatialGeometry(long KernelH, long KernelW, long
             throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"padding [{string.Join(", ", p)}] must not be negative.");
         }
 
-        if (k.Concat(s).Concat(p).Concat(d).Any(v => v > MaxWindowAttribute))
+        if (k.Concat(s).Concat(p).Concat(d).Any(v => v > ModelLimits.MaxExtent))
         {
             throw context.Error(DiagnosticCodes.AttributeOutOfRange,
-                $"kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW} or padding [{string.Join(", ", p)}] exceeds {MaxWindowAttribute}.");
+                $"kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW} or padding [{string.Join(", ", p)}] is too large: each must be {ModelLimits.ExtentLimitReason}.");
         }
 
         return g;

@@ -59,9 +59,9 @@ public sealed class WindowAttributeTests
     [TestMethod]
     public void The_largest_accepted_window_attribute_still_reads()
     {
-        // 2^24 = 16,777,216 is accepted: a stride that large over an 8-pixel input gives one output
-        // row, floor((8 - 3) / 2^24) + 1 = 1.
-        var model = Read(Conv(13, Ints("strides", 1L << 24, 1)));
+        // 2^20 = 1,048,576 (docs/diagnostics.md, NM0025) is accepted: a stride that large over an
+        // 8-pixel input gives one output row, floor((8 - 3) / 2^20) + 1 = 1.
+        var model = Read(Conv(13, Ints("strides", 1L << 20, 1)));
 
         Assert.AreEqual("1x4x1x6", ShapeInference.Run(model.Graph)["y"].ToString());
     }

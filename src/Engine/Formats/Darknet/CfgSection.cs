@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Formats.Darknet;
 

@@ -1244,10 +1244,10 @@ internal sealed class OnnxGraphBuilder
             throw Invalid(node, $"strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must be two numbers each");
         }
 
-        if (strides.Concat(dilations).Concat(kernel).Any(v => v <= 0 || v > SpatialGeometry.MaxWindowAttribute))
+        if (strides.Concat(dilations).Concat(kernel).Any(v => v <= 0 || v > ModelLimits.MaxExtent))
         {
             // Checked before auto_pad divides by the strides; the same range as the ops' own check.
-            throw OutOfRange(node, $"kernel [{string.Join(", ", kernel)}], strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must lie in [1, {SpatialGeometry.MaxWindowAttribute}]");
+            throw OutOfRange(node, $"kernel [{string.Join(", ", kernel)}], strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must lie in [1, {ModelLimits.MaxExtent}]");
         }
 
         var pads = AutoPads(node, [x.H, x.W], kernel, strides, dilations);

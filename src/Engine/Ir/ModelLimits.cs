@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Numerics;
-using NeuralBuild.Engine.Ir;
 
-namespace NeuralBuild.Engine.Formats;
+namespace NeuralBuild.Engine.Ir;
 
 /// <summary>
 /// The largest sizes a model file may ask for. A reader refuses a size option above
