@@ -134,7 +134,7 @@ internal static class AffineIntoProducer
             // (Cin, Cout/g, kh, kw): block (i, j) belongs to output channel group(i) * Cout/g + j.
             _ => DeconvScaled(weights, producer.Attributes.Int("group", 1), a),
         };
-        var newWeights = new Initializer(UniqueName(graph, producer.Name + "/folded_weights"), w, scaled);
+        var newWeights = new Initializer(editor.UniqueValueName(producer.Name + "/folded_weights"), w, scaled);
 
         var oldBias = producer.Inputs.Count > 2 && producer.Inputs[2].Length > 0 ? graph.Initializers[producer.Inputs[2]].Data!.ToArray() : null;
         var bias = new float[a.Length];
@@ -143,7 +143,7 @@ internal static class AffineIntoProducer
             bias[c] = (float)((a[c] * (oldBias?[c] ?? 0.0)) + affine.Shift[c]);
         }
 
-        var newBias = new Initializer(UniqueName(graph, producer.Name + "/folded_bias"), new Shape(a.Length), new ArrayData(bias));
+        var newBias = new Initializer(editor.UniqueValueName(producer.Name + "/folded_bias"), new Shape(a.Length), new ArrayData(bias));
         editor.AddInitializer(newWeights);
         editor.AddInitializer(newBias);
         editor.SetInput(producer, 1, newWeights.Name);
@@ -191,15 +191,4 @@ internal static class AffineIntoProducer
         "FullyConnected" when producer.Attributes.Int("transpose", 0) != 0 => weights[1],
         _ => weights[0],
     };
-
-    internal static string UniqueName(Graph graph, string name)
-    {
-        var candidate = name;
-        for (var i = 2; graph.Initializers.ContainsKey(candidate); i++)
-        {
-            candidate = $"{name}.{i}";
-        }
-
-        return candidate;
-    }
 }

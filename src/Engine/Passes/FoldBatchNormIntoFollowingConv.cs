@@ -94,9 +94,9 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
             bias[co] = (float)sum;
         }
 
-        var newWeights = new Initializer(AffineIntoProducer.UniqueName(graph, conv.Name + "/folded_weights"), w,
+        var newWeights = new Initializer(editor.UniqueValueName(conv.Name + "/folded_weights"), w,
             new BlockScaledData(weights.Data!, area, block => affine.A[InputChannel(block / cinPerGroup, block % cinPerGroup)]));
-        var newBias = new Initializer(AffineIntoProducer.UniqueName(graph, conv.Name + "/folded_bias"), new Shape(cout), new ArrayData(bias));
+        var newBias = new Initializer(editor.UniqueValueName(conv.Name + "/folded_bias"), new Shape(cout), new ArrayData(bias));
         editor.AddInitializer(newWeights);
         editor.AddInitializer(newBias);
         editor.SetInput(conv, 1, newWeights.Name);

@@ -118,6 +118,22 @@ public sealed class GraphEditor
         _rewired.Add(node);
     }
 
+    /// <summary>
+    /// <paramref name="name"/>, or <c>name.2</c>, <c>name.3</c>, … : the first that names no value of
+    /// the graph (initializer, graph input or node output), so a new initializer never shadows a value
+    /// the file already uses (a Relu output may well be called "conv/folded_weights").
+    /// </summary>
+    public string UniqueValueName(string name)
+    {
+        var candidate = name;
+        for (var i = 2; Graph.Initializers.ContainsKey(candidate) || Graph.Inputs.ContainsKey(candidate) || _producers.ContainsKey(candidate); i++)
+        {
+            candidate = $"{name}.{i}";
+        }
+
+        return candidate;
+    }
+
     /// <summary>Adds an initializer (a name not taken yet) to the graph.</summary>
     public void AddInitializer(Initializer initializer)
     {
