@@ -99,6 +99,31 @@ public sealed class EpilogueFusionTests
     }
 
     [TestMethod]
+    public void An_onnx_depthwise_conv_batchnorm_relu_gives_the_same_bits_fused_and_unfused()
+    {
+        // Depthwise convolutions (MobileNet) take their own path, which applies the epilogue per channel plane.
+        var proto = Model(
+            13,
+            [
+                Node("Conv", "dw", ["x", "w"], ["c"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2), Int("group", 8)),
+                Node("BatchNormalization", "bn", ["c", "gamma", "beta", "mean", "var"], ["n"]),
+                Node("Relu", "relu", ["n"], ["y"]),
+            ],
+            [
+                Random("w", 11, -0.5, 0.5, 8, 1, 3, 3),
+                Random("gamma", 12, 0.5, 1.5, 8),
+                Random("beta", 13, -0.2, 0.2, 8),
+                Random("mean", 14, -0.3, 0.3, 8),
+                Random("var", 15, 0.01, 2, 8),
+            ],
+            inputDims: [1, 8, 25, 22]);
+        var graph = Read(proto).Graph;
+
+        AssertFusedChains(graph, expectedChains: 1);
+        AssertSameBits(graph, RandomInput(graph, seed: 8));
+    }
+
+    [TestMethod]
     public void A_caffe_conv_batchnorm_scale_relu_gives_the_same_bits_fused_and_unfused()
     {
         // Caffe's own pattern: BatchNorm (statistics only) and Scale in place on the conv's top,
