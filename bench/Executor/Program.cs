@@ -9,7 +9,9 @@ using NeuralBuild.SyntheticWeights;
 
 // Executor throughput against libdarknet's own forward pass on the same cfg, weights and input,
 // in the same run. Darknet is timed inside C around network_predict (bench harness =
-// tests/Engine.Tests/Execution/darknet-harness.c); the executor around ReferenceExecutor.Run.
+// tests/Engine.Tests/Execution/darknet-harness.c); the executor around ReferenceExecutor.Run, as
+// given (each node its own kernel, as verification runs an original) and with FuseEpilogues (conv,
+// BatchNorm and activation as one pass, as verification runs an optimised model).
 // Rounds alternate darknet and executor blocks so that load from other processes hits both alike.
 //
 // usage: NeuralBuild.Bench.Executor [--cfg PATH] [--rounds N] [--iterations N]
@@ -40,21 +42,32 @@ try
     var flops = CostModel.Analyze(model).Totals.Flops;
 
     var inputs = new Dictionary<string, Tensor> { [model.Graph.Inputs.Keys.Single()] = new Tensor(shape, input) };
-    var parallel = new ReferenceExecutor(model.Graph);
-    var single = new ReferenceExecutor(model.Graph, new ExecutionOptions { MaxDegreeOfParallelism = 1 });
+    var fused = new ExecutionOptions { FuseEpilogues = true };
+    var one = new ExecutionOptions { MaxDegreeOfParallelism = 1 };
+    var executors = new (string Name, ReferenceExecutor Executor, List<double> Times)[]
+    {
+        ($"ReferenceExecutor.Run ({Environment.ProcessorCount} threads, as given)", new ReferenceExecutor(model.Graph), []),
+        ($"ReferenceExecutor.Run ({Environment.ProcessorCount} threads, FuseEpilogues)", new ReferenceExecutor(model.Graph, fused), []),
+        ("ReferenceExecutor.Run (1 thread, as given)", new ReferenceExecutor(model.Graph, one), []),
+        ("ReferenceExecutor.Run (1 thread, FuseEpilogues)", new ReferenceExecutor(model.Graph, one with { FuseEpilogues = true }), []),
+    };
     for (var i = 0; i < 3; i++)
     {
         // Warm-up: JIT, weight loading and packing, buffer pool.
-        parallel.Run(inputs);
-        single.Run(inputs);
+        foreach (var (_, executor, _) in executors)
+        {
+            executor.Run(inputs);
+        }
     }
 
-    List<double> darknet = [], ours = [], oursSingle = [];
+    List<double> darknet = [];
     for (var round = 0; round < rounds; round++)
     {
         darknet.AddRange(TimeDarknet(harness, cfg, weights, inputPath, work, iterations));
-        ours.AddRange(Time(parallel, inputs, iterations));
-        oursSingle.AddRange(Time(single, inputs, iterations));
+        foreach (var (_, executor, times) in executors)
+        {
+            times.AddRange(Time(executor, inputs, iterations));
+        }
     }
 
     Console.WriteLine($"model: {Path.GetFileName(cfg)} at {shape}, {flops / 1e9:0.###} GFLOP per forward pass (darknet's count)");
@@ -65,8 +78,11 @@ try
     Console.WriteLine("|---|---:|---:|---:|---:|---:|");
     var darknetMedian = Median(darknet);
     Row("libdarknet network_predict (1 thread)", darknet, flops, darknetMedian);
-    Row($"ReferenceExecutor.Run ({Environment.ProcessorCount} threads)", ours, flops, darknetMedian);
-    Row("ReferenceExecutor.Run (1 thread)", oursSingle, flops, darknetMedian);
+    foreach (var (name, _, times) in executors)
+    {
+        Row(name, times, flops, darknetMedian);
+    }
+
     return 0;
 }
 finally

@@ -6,7 +6,8 @@ namespace NeuralBuild.Engine.Analysis;
 /// Peak live activation memory over the execution order. A buffer lives from the node that
 /// writes it to its last reader (graph inputs from the start, graph outputs to the end); an
 /// in-place node writes into its input's buffer instead of a new one (all of its outputs: Caffe's
-/// Split hands the same buffer to every top). Weights are not activations.
+/// Split hands the same buffer to every top). Weights are not activations. Value lifetimes come
+/// from <see cref="Liveness"/>, as the executor's do.
 /// </summary>
 public static class PeakMemory
 {
@@ -14,56 +15,46 @@ public static class PeakMemory
 
     public static Result Compute(Graph graph, IReadOnlyDictionary<string, Shape> shapes, Func<string, long> bytesOf)
     {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(bytesOf);
+        var liveness = new Liveness(graph.Nodes.Select(n => n.Inputs), graph.Outputs);
         var bufferOf = new Dictionary<string, int>(StringComparer.Ordinal);
         var size = new List<long>();
         var born = new List<int>();
         var lastUse = new List<int>();
-        var end = Math.Max(graph.Nodes.Count - 1, 0);
 
-        int NewBuffer(string value, int step)
+        void Write(string value, int step, int? alias)
         {
-            size.Add(bytesOf(value));
-            born.Add(step);
-            lastUse.Add(step);
-            return size.Count - 1;
+            int buffer;
+            if (alias is { } shared)
+            {
+                buffer = shared;
+                size[buffer] = Math.Max(size[buffer], bytesOf(value));
+            }
+            else
+            {
+                buffer = size.Count;
+                size.Add(bytesOf(value));
+                born.Add(step);
+                lastUse.Add(step);
+            }
+
+            bufferOf[value] = buffer;
+            lastUse[buffer] = Math.Max(lastUse[buffer], liveness.AliveUntil(value, step));
         }
 
         foreach (var input in graph.Inputs.Keys)
         {
-            bufferOf[input] = NewBuffer(input, 0);
+            Write(input, 0, alias: null);
         }
 
         for (var step = 0; step < graph.Nodes.Count; step++)
         {
             var node = graph.Nodes[step];
-            foreach (var input in node.Inputs)
+            int? alias = node.InPlace && node.Inputs.Count > 0 && bufferOf.TryGetValue(node.Inputs[0], out var b) ? b : null;
+            foreach (var output in node.Outputs)
             {
-                if (bufferOf.TryGetValue(input, out var b))
-                {
-                    lastUse[b] = Math.Max(lastUse[b], step);
-                }
-            }
-
-            for (var o = 0; o < node.Outputs.Count; o++)
-            {
-                var output = node.Outputs[o];
-                if (node.InPlace && node.Inputs.Count > 0 && bufferOf.TryGetValue(node.Inputs[0], out var alias))
-                {
-                    bufferOf[output] = alias;
-                    size[alias] = Math.Max(size[alias], bytesOf(output));
-                }
-                else
-                {
-                    bufferOf[output] = NewBuffer(output, step);
-                }
-            }
-        }
-
-        foreach (var output in graph.Outputs)
-        {
-            if (bufferOf.TryGetValue(output, out var b))
-            {
-                lastUse[b] = end;
+                Write(output, step, alias);
             }
         }
 

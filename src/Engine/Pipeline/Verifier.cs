@@ -15,6 +15,15 @@ public static class Verifier
 {
     private const ulong Seed = 0x5EED;
 
+    /// <summary>The original runs as it is, each node with its own kernel: that is what the optimised model is compared against.</summary>
+    private static readonly ExecutionOptions AsGiven = new() { FuseEpilogues = false };
+
+    /// <summary>
+    /// The optimised model may run its conv epilogues fused: the same bits as its kernels one by one
+    /// (tests/Engine.Tests/Execution/EpilogueFusionTests.cs), only faster.
+    /// </summary>
+    private static readonly ExecutionOptions Fused = new() { FuseEpilogues = true };
+
     public static VerificationReport VerifyFolds(PassReport passes, double atol, double rtol)
     {
         var comparisons = new List<OutputComparison>();
@@ -22,8 +31,8 @@ public static class Verifier
         {
             var patch = PatchShape(fold);
             var input = RandomTensor(patch, Seed + (ulong)fold.Origin.Index);
-            var original = RunSubgraph(fold.OriginalNodes, fold.OriginalInitializers, fold.Input, input);
-            var replaced = RunSubgraph(fold.ReplacementNodes, fold.ReplacementInitializers, fold.Input, input);
+            var original = RunSubgraph(fold.OriginalNodes, fold.OriginalInitializers, fold.Input, input, AsGiven);
+            var replaced = RunSubgraph(fold.ReplacementNodes, fold.ReplacementInitializers, fold.Input, input, Fused);
             var subject = $"layer {fold.Origin.Index} [{fold.Origin.Kind}] {fold.Pass} ({fold.Origin.Location})";
             comparisons.Add(VerificationReport.Compare(subject, $"patch {patch}", original.Shape, replaced.Data, original.Data, atol, rtol));
         }
@@ -73,8 +82,8 @@ public static class Verifier
             .ToList();
         var wanted = layerOutputs.Select(l => l.Value).Union(original.Graph.Outputs, StringComparer.Ordinal).ToList();
 
-        var expected = new ReferenceExecutor(original.Graph).Run(input, wanted);
-        var actual = new ReferenceExecutor(optimised.Graph).Run(input, wanted.Where(optimisedValues.Contains).ToList());
+        var expected = new ReferenceExecutor(original.Graph, AsGiven).Run(input, wanted);
+        var actual = new ReferenceExecutor(optimised.Graph, Fused).Run(input, wanted.Where(optimisedValues.Contains).ToList());
         var compared = original.Graph.Outputs
             .Where(actual.ContainsKey)
             .Select(o => (Subject: "model output", Value: o))
@@ -87,7 +96,7 @@ public static class Verifier
         if (floorFactor > 0 && comparisons.Any(c => !c.Passed))
         {
             var overTolerance = comparisons.Where(c => !c.Passed).Select(c => c.Output).ToHashSet(StringComparer.Ordinal);
-            var rounded = new ReferenceExecutor(WithRoundedWeights(original.Graph)).Run(input, [.. overTolerance]);
+            var rounded = new ReferenceExecutor(WithRoundedWeights(original.Graph), AsGiven).Run(input, [.. overTolerance]);
             comparisons = comparisons.Select(c => c.Passed ? c : c with
             {
                 RoundingFloor = VerificationReport.Compare(c.Subject, c.Output, expected[c.Output].Shape, rounded[c.Output].Data, expected[c.Output].Data, atol, rtol).MaxAbsoluteError,
@@ -148,7 +157,7 @@ public static class Verifier
         return patch.ElementCount <= int.MaxValue ? patch : s.WithDim(0, 1);
     }
 
-    private static Tensor RunSubgraph(IReadOnlyList<Node> nodes, IReadOnlyDictionary<string, Initializer> initializers, string input, Tensor value)
+    private static Tensor RunSubgraph(IReadOnlyList<Node> nodes, IReadOnlyDictionary<string, Initializer> initializers, string input, Tensor value, ExecutionOptions options)
     {
         var graph = new Graph();
         graph.Inputs[input] = value.Shape;
@@ -164,7 +173,7 @@ public static class Verifier
 
         var output = nodes[^1].Outputs[0];
         graph.Outputs.Add(output);
-        return new ReferenceExecutor(graph).Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [input] = value })[output];
+        return new ReferenceExecutor(graph, options).Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [input] = value })[output];
     }
 
     /// <summary>Deterministic inputs in [-1, 1) (SplitMix64: no dependence on System.Random's algorithm).</summary>
