@@ -40,7 +40,10 @@ internal sealed class WeightStore
 
     private static TensorData Validate(Initializer initializer)
     {
-        if (initializer.DataType != DataType.Float32)
+        // Every TensorData is a float32 view; widening float16 to float32 is exact, so a float16
+        // model runs as it is (in float32 arithmetic). Integer weights never reach a float kernel:
+        // the readers refuse them (NM0215).
+        if (initializer.DataType is not (DataType.Float32 or DataType.Float16))
         {
             throw new NotSupportedException($"Initializer '{initializer.Name}' is {initializer.DataType}; the reference executor runs float32 models.");
         }

@@ -80,17 +80,23 @@ public static class Verifier
             .Select(g => (Layer: g.Last().Origin, Value: g.Last().Outputs[0]))
             .Where(l => optimisedValues.Contains(l.Value) && !absorbed.Contains(l.Value))
             .ToList();
+        // The model's outputs are compared by position: once a fold removes the node that produced
+        // an output (an ONNX BatchNormalization after a conv), the optimised graph carries it in the
+        // producer's value, and the writer gives it the model's output name again.
+        var outputs = original.Graph.Outputs.Count == optimised.Graph.Outputs.Count
+            ? original.Graph.Outputs.Zip(optimised.Graph.Outputs, (o, a) => (Original: o, Optimised: a)).ToList()
+            : [.. original.Graph.Outputs.Where(optimisedValues.Contains).Select(o => (Original: o, Optimised: o))];
         var wanted = layerOutputs.Select(l => l.Value).Union(original.Graph.Outputs, StringComparer.Ordinal).ToList();
 
         var expected = new ReferenceExecutor(original.Graph, AsGiven).Run(input, wanted);
-        var actual = new ReferenceExecutor(optimised.Graph, Fused).Run(input, wanted.Where(optimisedValues.Contains).ToList());
-        var compared = original.Graph.Outputs
-            .Where(actual.ContainsKey)
-            .Select(o => (Subject: "model output", Value: o))
-            .Concat(layerOutputs.Select(l => (Subject: $"layer {l.Layer.Index} [{l.Layer.Kind}] ({l.Layer.Location})", l.Value)))
+        var actual = new ReferenceExecutor(optimised.Graph, Fused).Run(input,
+            wanted.Where(optimisedValues.Contains).Union(outputs.Select(o => o.Optimised), StringComparer.Ordinal).ToList());
+        var compared = outputs
+            .Select(o => (Subject: "model output", Value: o.Original, Actual: o.Optimised))
+            .Concat(layerOutputs.Select(l => (Subject: $"layer {l.Layer.Index} [{l.Layer.Kind}] ({l.Layer.Location})", l.Value, Actual: l.Value)))
             .ToList();
         var comparisons = compared
-            .Select(c => VerificationReport.Compare(c.Subject, c.Value, expected[c.Value].Shape, actual[c.Value].Data, expected[c.Value].Data, atol, rtol))
+            .Select(c => VerificationReport.Compare(c.Subject, c.Value, expected[c.Value].Shape, actual[c.Actual].Data, expected[c.Value].Data, atol, rtol))
             .ToList();
 
         if (floorFactor > 0 && comparisons.Any(c => !c.Passed))
