@@ -5,6 +5,7 @@ using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.SyntheticWeights;
+using static NeuralBuild.Engine.Tests.Formats.Onnx.OnnxFoldHarness;
 using static NeuralBuild.Engine.Tests.Formats.Onnx.TinyOnnx;
 
 namespace NeuralBuild.Engine.Tests.Execution;
@@ -156,24 +157,20 @@ public sealed class EpilogueFusionTests
     [TestMethod]
     public void Without_the_option_every_node_runs_its_own_kernel()
     {
-        // A BatchNorm whose mean has the wrong length: the BatchNormalization kernel names its own
-        // node; the fused epilogue would have named the chain's convolution step instead.
-        var origin = new LayerOrigin(0, "test", "0", SourceLocation.None);
-        var graph = new Graph();
-        graph.Inputs["x"] = Shape.Nchw(1, 1, 2, 2);
-        graph.Initializers["w"] = new Initializer("w", new Shape(2, 1, 1, 1), new ArrayData([1, 2]));
-        graph.Initializers["mean"] = new Initializer("mean", new Shape(1), new ArrayData([0]));
-        graph.Initializers["var"] = new Initializer("var", new Shape(2), new ArrayData([1, 1]));
-        var conv = new Node("conv", "Conv", ["x", "w"], ["c"], origin);
-        conv.Attributes.Set("kernel_shape", [1L, 1L]);
-        graph.Nodes.AddRange([conv, new Node("bn", "BatchNormalization", ["c", string.Empty, string.Empty, "mean", "var"], ["y"], origin)]);
-        graph.Outputs.Add("y");
-        var inputs = new Dictionary<string, Tensor> { ["x"] = SingleNode.Iota(1, 1, 2, 2) };
+        // The executor's default plan (ExecutionOptions as a caller leaves them) keeps the
+        // BatchNormalization and the Relu as steps of their own; only the opt-in fuses them.
+        var graph = Read(Model(
+            13,
+            [Node("Conv", "conv", ["x", "w"], ["c"], Ints("kernel_shape", 1, 1)), BatchNorm("bn", "c", "b", "bn"), Node("Relu", "relu", ["b"], ["y"])],
+            [Random("w", 1, -1, 1, 2, 3, 1, 1), .. BatchNormParameters("bn", 2, 5)])).Graph;
+        var requested = new HashSet<string>(graph.Outputs, StringComparer.Ordinal);
 
-        var unfused = Assert.ThrowsExactly<InvalidOperationException>(() => new ReferenceExecutor(graph).Run(inputs));
-        StringAssert.Contains(unfused.Message, "(BatchNormalization): statistics of length");
-        var fused = Assert.ThrowsExactly<InvalidOperationException>(() => new ReferenceExecutor(graph, new ExecutionOptions { FuseEpilogues = true }).Run(inputs));
-        StringAssert.Contains(fused.Message, "BatchNorm statistics do not match");
+        var byDefault = ExecutionPlan.Create(graph, requested, new ExecutionOptions().FuseEpilogues, graph.Initializers.ContainsKey);
+        var optedIn = ExecutionPlan.Create(graph, requested, fuseEpilogues: true, graph.Initializers.ContainsKey);
+
+        CollectionAssert.AreEqual(new[] { "conv", "bn", "relu" }, byDefault.Steps.Select(s => s.Node.Name).ToArray());
+        Assert.IsTrue(byDefault.Steps.All(s => s.Chain is null));
+        Assert.AreEqual(1, optedIn.Steps.Count(s => s.Chain is not null));
     }
 
     [TestMethod]
