@@ -15,6 +15,9 @@ internal static class ModelItem
     public const string LogicalName = "LogicalName";
     public const string Verify = "Verify";
     public const string Dialect = "Dialect";
+
+    /// <summary>The model format's own options, <c>name=value;…</c> (<c>Dialect</c> is the documented spelling of one).</summary>
+    public const string FormatOptions = "FormatOptions";
     public const string Name = "Name";
 
     // Resolved metadata.
@@ -26,6 +29,9 @@ internal static class ModelItem
     public const string MetricsFile = "MetricsFile";
     public const string StampFile = "StampFile";
     public const string Settings = "Settings";
+
+    /// <summary>The format options as the format spelled them back (<c>dialect=AlexeyAB</c>), after checking them.</summary>
+    public const string ResolvedFormatOptions = "ResolvedFormatOptions";
     public const string ClassName = "ClassName";
     public const string DefinitionResource = "DefinitionResource";
     public const string WeightsResource = "WeightsResource";

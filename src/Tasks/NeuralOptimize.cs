@@ -4,7 +4,6 @@ using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
-using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 
@@ -49,7 +48,7 @@ public sealed class NeuralOptimize : NeuralTask
             DeleteAll(outputs);
             using var set = OutputSet.Begin(outputDirectory);
             var inputShape = model.GetMetadata(ModelItem.InputShape);
-            var dialect = Enum.Parse<DarknetDialect>(model.GetMetadata(ModelItem.Dialect));
+            var formatOptions = FormatOptions.Parse([model.GetMetadata(ModelItem.ResolvedFormatOptions)], new SourceLocation(definition));
             var verify = Enum.Parse<VerifyMode>(model.GetMetadata(ModelItem.Verify));
             var result = ModelOptimizer.Optimize(
                 new OptimizeRequest
@@ -57,7 +56,7 @@ public sealed class NeuralOptimize : NeuralTask
                     DefinitionPath = definition,
                     WeightsPath = weights.Length > 0 ? weights : null,
                     InputShape = inputShape.Length > 0 ? Shape.Parse(inputShape) : null,
-                    Dialect = dialect,
+                    FormatOptions = formatOptions,
                     Verify = verify,
                     OutputDirectory = outputDirectory,
                 },
@@ -98,9 +97,8 @@ public sealed class NeuralOptimize : NeuralTask
                     ["definition"] = definitionHash,
                     ["weights"] = string.Equals(weights, definition, StringComparison.Ordinal) ? definitionHash : FileHash.Sha256(weights),
                 },
-                new Dictionary<string, string>
+                new Dictionary<string, string>(result.FormatOptions, StringComparer.Ordinal)
                 {
-                    ["dialect"] = dialect.ToString(),
                     ["inputShape"] = result.After.InputShape,
                     ["verify"] = verify.ToString(),
                 },

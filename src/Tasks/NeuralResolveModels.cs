@@ -3,7 +3,6 @@ using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
-using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 using NuGet.Versioning;
@@ -98,7 +97,7 @@ public sealed class NeuralResolveModels : NeuralTask
             }
         }
 
-        var dialect = Choice<DarknetDialect>(model, ModelItem.Dialect, DarknetDialect.AlexeyAB, where);
+        var formatOptions = ResolveFormatOptions(model, format, where);
         var verify = Choice<VerifyMode>(model, ModelItem.Verify, VerifyMode.Layers, where);
         var version = model.GetMetadata(ModelItem.ModelVersion).Trim();
         if (version.Length > 0)
@@ -132,7 +131,8 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.DefinitionPath, definition);
         Set(ModelItem.WeightsPath, weights);
         Set(ModelItem.InputShape, inputShape);
-        Set(ModelItem.Dialect, dialect.ToString());
+        Set(ModelItem.Dialect, formatOptions.GetValueOrDefault(DialectOption, string.Empty));
+        Set(ModelItem.ResolvedFormatOptions, FormatOptionsText(formatOptions));
         Set(ModelItem.Verify, verify.ToString());
         Set(ModelItem.ModelVersion, version);
         Set(ModelItem.Embed, embed ? "true" : "false");
@@ -155,11 +155,40 @@ public sealed class NeuralResolveModels : NeuralTask
             "definition=" + definition,
             "weights=" + weights,
             "inputShape=" + inputShape,
-            "dialect=" + dialect,
+            "formatOptions=" + FormatOptionsText(formatOptions).Replace(";", ",", StringComparison.Ordinal),
             "verify=" + verify,
             "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version));
         return item;
     }
+
+    /// <summary><c>Dialect</c> is the documented spelling of the format option "dialect".</summary>
+    private const string DialectOption = "dialect";
+
+    /// <summary>
+    /// The model's format options (<c>FormatOptions="name=value;…"</c> and <c>Dialect</c>), checked
+    /// by the format itself now, so a wrong value fails at the project line, not in the optimiser.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> ResolveFormatOptions(ITaskItem model, IModelFormat format, SourceLocation where)
+    {
+        var texts = new List<string> { model.GetMetadata(ModelItem.FormatOptions) };
+        var dialect = model.GetMetadata(ModelItem.Dialect).Trim();
+        if (dialect.Length > 0)
+        {
+            texts.Add($"{DialectOption}={dialect}");
+        }
+
+        try
+        {
+            return format.WithFormatOptions(new ModelReadOptions(), FormatOptions.Parse(texts, where), where).FormatOptions;
+        }
+        catch (NeuralException e) when (e.Code == DiagnosticCodes.InvalidFormatOption.Code)
+        {
+            throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}': {e.Message}");
+        }
+    }
+
+    internal static string FormatOptionsText(IReadOnlyDictionary<string, string> options) =>
+        string.Join(';', options.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}={o.Value}"));
 
     private T Choice<T>(ITaskItem model, string metadata, T fallback, SourceLocation where)
         where T : struct, Enum

@@ -2,9 +2,9 @@ using System.CommandLine;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
-using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.Tool.Commands;
 
 namespace NeuralBuild.Tool;
 
@@ -21,7 +21,9 @@ internal sealed class ModelMeasurement
 
     public Option<string?> Input { get; } = new("--input") { Description = "Input shape N x C x H x W, e.g. 1x3x416x416 (default: the model's own)." };
 
-    public Option<DarknetDialect> Dialect { get; } = new("--dialect") { Description = "Darknet only: whose BatchNorm arithmetic is the original, AlexeyAB or Pjreddie.", DefaultValueFactory = _ => DarknetDialect.AlexeyAB };
+    public Option<string?> Dialect { get; } = CommonOptions.Dialect();
+
+    public Option<string[]> FormatOption { get; } = CommonOptions.FormatOption();
 
     public Option<VerifyMode> Verify { get; } = new("--verify") { Description = "None, Layers or Model.", DefaultValueFactory = _ => VerifyMode.Layers };
 
@@ -30,7 +32,7 @@ internal sealed class ModelMeasurement
     public void AddTo(Command command)
     {
         command.Arguments.Add(Model);
-        foreach (var option in new Option[] { Weights, Input, Dialect, Verify, ModelVersion })
+        foreach (var option in new Option[] { Weights, Input, Dialect, FormatOption, Verify, ModelVersion })
         {
             command.Options.Add(option);
         }
@@ -54,7 +56,6 @@ internal sealed class ModelMeasurement
         var definition = parse.GetValue(Model)!.FullName;
         var weights = parse.GetValue(Weights)?.FullName;
         var input = parse.GetValue(Input);
-        var dialect = parse.GetValue(Dialect);
         var verify = parse.GetValue(Verify);
         // Never committed: disposing the set deletes everything the measurement wrote.
         using var scratch = OutputSet.Begin(Path.Combine(Path.GetTempPath(), "dotnet-neural-" + Guid.NewGuid().ToString("N")[..12]));
@@ -64,7 +65,7 @@ internal sealed class ModelMeasurement
                 DefinitionPath = definition,
                 WeightsPath = weights,
                 InputShape = string.IsNullOrWhiteSpace(input) ? null : Shape.Parse(input),
-                Dialect = dialect,
+                FormatOptions = CommonOptions.FormatOptions(parse, Dialect, FormatOption),
                 Verify = verify,
                 OutputDirectory = scratch.TargetDirectory,
             },
@@ -74,7 +75,7 @@ internal sealed class ModelMeasurement
             result.After,
             definition,
             new Dictionary<string, string> { ["definition"] = FileHash.Sha256(definition), ["weights"] = FileHash.Sha256(usedWeights) },
-            new Dictionary<string, string> { ["dialect"] = dialect.ToString(), ["inputShape"] = result.After.InputShape, ["verify"] = verify.ToString() },
+            new Dictionary<string, string>(result.FormatOptions, StringComparer.Ordinal) { ["inputShape"] = result.After.InputShape, ["verify"] = verify.ToString() },
             result.Before);
     }
 }

@@ -77,6 +77,11 @@ internal static class Layering
             return $"{fromLayer} is format-neutral and uses no format";
         }
 
+        if (fromLayer == "Pipeline" && toLayer.StartsWith("Formats.", StringComparison.Ordinal))
+        {
+            return "the pipeline reaches formats only through IModelFormat and ModelFormats";
+        }
+
         if (IsFormat(fromLayer) && fromLayer != "Formats" && IsFormat(toLayer) && toLayer != "Formats" && toLayer != fromLayer)
         {
             return "formats are independent of each other";

@@ -41,6 +41,7 @@ public sealed class LayeringTests
                 "Ir.Node uses Formats.Onnx.OnnxNode: the IR uses only Ir, Diagnostics, Numerics",
                 "Ops.Conv uses System.Console: the engine uses no MSBuild or console library (Tasks and Tool are its hosts)",
                 "Passes.FoldBatchNorm uses Formats.Darknet.DarknetLayer: Passes is format-neutral and uses no format",
+                "Pipeline.Optimizer uses Formats.Darknet.DarknetLayer: the pipeline reaches formats only through IModelFormat and ModelFormats",
             },
             violations.ToArray(),
             string.Join("\n", violations));
@@ -57,6 +58,28 @@ public sealed class LayeringTests
         CollectionAssert.DoesNotContain(tool, "NeuralBuild.Tasks");
         CollectionAssert.DoesNotContain(References("NeuralBuild.Engine.dll"), "NeuralBuild.Tasks");
         CollectionAssert.DoesNotContain(References("NeuralBuild.Engine.dll"), "dotnet-neural");
+    }
+
+    [TestMethod]
+    [DataRow("NeuralBuild.Tasks.dll")]
+    [DataRow("dotnet-neural.dll")]
+    public void The_hosts_name_no_format(string assembly)
+    {
+        // The build and the tool reach every format through ModelFormats / IModelFormat and pass
+        // format options as name=value: a type from a format's own namespace would tie them to it.
+        var formatTypes = TypeReferences(assembly).Where(t => t.Namespace.StartsWith("NeuralBuild.Engine.Formats.", StringComparison.Ordinal)).ToList();
+        Assert.IsEmpty(formatTypes, string.Join("\n", formatTypes));
+        // Guard: the scan does see the engine types the host uses.
+        CollectionAssert.Contains(TypeReferences(assembly), ("NeuralBuild.Engine.Formats", "ModelFormats"));
+    }
+
+    /// <summary>Namespaces and names of the types a built assembly references from other assemblies, read from its metadata.</summary>
+    private static List<(string Namespace, string Name)> TypeReferences(string fileName)
+    {
+        using var stream = File.OpenRead(Path.Combine(AppContext.BaseDirectory, fileName));
+        using var pe = new PEReader(stream);
+        var metadata = pe.GetMetadataReader();
+        return [.. metadata.TypeReferences.Select(h => metadata.GetTypeReference(h)).Select(t => (metadata.GetString(t.Namespace), metadata.GetString(t.Name)))];
     }
 
     /// <summary>Assembly names a built assembly references, read from its metadata (nothing is loaded).</summary>

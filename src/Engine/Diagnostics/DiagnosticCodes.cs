@@ -19,6 +19,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor UnknownFormat = Error("NM0002", "Unrecognised model format");
     public static readonly DiagnosticDescriptor InvalidInputShape = Error("NM0003", "Invalid input shape");
     public static readonly DiagnosticDescriptor UnknownConvention = Error("NM0004", "Unknown counting convention");
+    public static readonly DiagnosticDescriptor InvalidFormatOption = Error("NM0005", "Format option unknown or invalid");
 
     // Darknet cfg.
     public static readonly DiagnosticDescriptor CfgMissingNet = Error("NM0010", "Darknet cfg does not start with [net]");

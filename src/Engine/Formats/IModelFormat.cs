@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Formats;
@@ -15,6 +16,14 @@ public interface IModelFormat
     string DefaultWeightsPath(string definitionPath);
 
     Model Read(string definitionPath, ModelReadOptions options);
+
+    /// <summary>
+    /// Applies options only this format understands, given as generic <c>name=value</c> pairs by the
+    /// build (item metadata) and the tool (<c>--option</c>), so neither needs to know the format: returns
+    /// <paramref name="options"/> with them parsed into their typed form and their canonical spelling in
+    /// <see cref="ModelReadOptions.FormatOptions"/>. An unknown name or value is NM0005 at <paramref name="where"/>.
+    /// </summary>
+    ModelReadOptions WithFormatOptions(ModelReadOptions options, IReadOnlyDictionary<string, string> formatOptions, SourceLocation where);
 
     /// <summary>Writes a model read by this format (after passes) as a definition and a weights file.</summary>
     void Write(Model model, string definitionPath, string weightsPath);

@@ -13,4 +13,11 @@ public sealed record ModelReadOptions
     public Shape? InputShape { get; init; }
 
     public DarknetDialect DarknetDialect { get; init; } = DarknetDialect.AlexeyAB;
+
+    /// <summary>
+    /// The format's own options in their canonical spelling ("dialect" → "AlexeyAB"), as
+    /// <see cref="IModelFormat.WithFormatOptions"/> applied them: what the build records with a
+    /// model's metrics. Empty for a format without options.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -44,7 +44,7 @@ public static class ModelOptimizer
             clock.Restart();
         }
 
-        var readOptions = new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape, DarknetDialect = request.Dialect };
+        var readOptions = format.WithFormatOptions(new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape }, request.FormatOptions, new SourceLocation(request.DefinitionPath));
         var model = FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
         Lap("read and analyse");
@@ -76,6 +76,7 @@ public static class ModelOptimizer
         Lap("re-read and analyse");
         return new OptimizeResult
         {
+            FormatOptions = readOptions.FormatOptions,
             OptimizedDefinitionPath = output.Final(outDefinition),
             OptimizedWeightsPath = output.Final(outWeights),
             Before = before,

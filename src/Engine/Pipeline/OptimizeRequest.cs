@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Pipeline;
@@ -25,7 +24,8 @@ public sealed record OptimizeRequest
 
     public Shape? InputShape { get; init; }
 
-    public DarknetDialect Dialect { get; init; } = DarknetDialect.AlexeyAB;
+    /// <summary>Options of the model's format as <c>name=value</c> (Darknet: <c>dialect</c>); the format parses and checks them.</summary>
+    public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = Formats.FormatOptions.None;
 
     public VerifyMode Verify { get; init; } = VerifyMode.Layers;
 

@@ -10,6 +10,9 @@ public sealed record OptimizeResult
 
     public required string OptimizedWeightsPath { get; init; }
 
+    /// <summary>The format options the model was read with, in their canonical spelling (recorded with its metrics).</summary>
+    public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = Formats.FormatOptions.None;
+
     /// <summary>Costs of the model as given.</summary>
     public required ModelReport Before { get; init; }
 

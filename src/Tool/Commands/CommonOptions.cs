@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NeuralBuild.Engine.Formats.Darknet;
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 
@@ -14,8 +14,25 @@ internal static class CommonOptions
     public static Option<string?> Input() =>
         new("--input") { Description = "Input shape N x C x H x W, e.g. 1x3x416x416 (default: the model's own, batch 1)." };
 
-    public static Option<DarknetDialect> Dialect() =>
-        new("--dialect") { Description = "Darknet BatchNorm arithmetic that counts as the original: alexeyab or pjreddie.", DefaultValueFactory = _ => DarknetDialect.AlexeyAB };
+    /// <summary>The documented spelling of the format option <c>dialect</c> (Darknet: alexeyab or pjreddie).</summary>
+    public static Option<string?> Dialect() =>
+        new("--dialect") { Description = "Darknet: whose BatchNorm arithmetic counts as the original, alexeyab (default) or pjreddie. Same as --option dialect=…" };
+
+    public static Option<string[]> FormatOption() =>
+        new("--option") { Description = "An option of the model's format, name=value (repeatable), e.g. --option dialect=pjreddie.", Arity = ArgumentArity.ZeroOrMore };
+
+    /// <summary>The format options given with <c>--option</c> and <c>--dialect</c>, for the model's format to check.</summary>
+    public static IReadOnlyDictionary<string, string> FormatOptions(ParseResult parse, Option<string?> dialect, Option<string[]> option)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var pairs = (parse.GetValue(option) ?? []).ToList();
+        if (parse.GetValue(dialect) is { Length: > 0 } text)
+        {
+            pairs.Add("dialect=" + text);
+        }
+
+        return Engine.Formats.FormatOptions.Parse(pairs, SourceLocation.None);
+    }
 
     public static Option<VerifyMode> Verify(VerifyMode fallback) =>
         new("--verify") { Description = "none, layers (each fold on a random patch) or model (whole model).", DefaultValueFactory = _ => fallback };

@@ -8,7 +8,7 @@ using NeuralBuild.Engine.Pipeline;
 namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet neural fuse MODEL --output DIR [--weights FILE] [--dialect …] [--verify none|layers|model]</c>:
+/// <c>dotnet neural fuse MODEL --output DIR [--weights FILE] [--dialect …] [--option name=value] [--verify none|layers|model]</c>:
 /// writes the optimised definition and weights (for ONNX one .onnx file, plus NAME.onnx.data when the
 /// source kept its weights as external data), and a report of folds applied and refused, layers
 /// removed, and the figures before and after.
@@ -24,13 +24,14 @@ internal static class FuseCommand
         var weights = CommonOptions.Weights();
         var input = CommonOptions.Input();
         var dialect = CommonOptions.Dialect();
+        var formatOption = CommonOptions.FormatOption();
         var verify = CommonOptions.Verify(VerifyMode.Layers);
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for --verify model (fully convolutional models), e.g. 1x3x160x160." };
         var command = new Command("fuse", "Fold BatchNorm/Scale into conv and FC layers, remove Dropout, verify, and write the optimised model.")
         {
-            model, output, weights, input, dialect, verify, atol, rtol, verifyInput,
+            model, output, weights, input, dialect, formatOption, verify, atol, rtol, verifyInput,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -43,7 +44,7 @@ internal static class FuseCommand
                     DefinitionPath = parse.GetValue(model)!.FullName,
                     WeightsPath = parse.GetValue(weights)?.FullName,
                     InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
-                    Dialect = parse.GetValue(dialect),
+                    FormatOptions = CommonOptions.FormatOptions(parse, dialect, formatOption),
                     Verify = parse.GetValue(verify),
                     AbsoluteTolerance = parse.GetValue(atol),
                     RelativeTolerance = parse.GetValue(rtol),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Pipeline;
 
@@ -21,21 +22,27 @@ internal static class VerifyCommand
         var optimisedWeights = CommonOptions.Weights("--optimised-weights", "Weights of the optimised model (default: next to it, same base name).");
         var input = CommonOptions.Input();
         var dialect = CommonOptions.Dialect();
+        var formatOption = CommonOptions.FormatOption();
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var all = new Option<bool>("--all") { Description = "List every comparison, not only the outputs and the five worst layers." };
         var command = new Command("verify", "Run the original and the optimised model on the same input and compare their outputs.")
         {
-            original, optimised, weights, optimisedWeights, input, dialect, atol, rtol, all,
+            original, optimised, weights, optimisedWeights, input, dialect, formatOption, atol, rtol, all,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            ModelReadOptions Options(FileInfo definition, FileInfo? explicitWeights) => new()
+            ModelReadOptions Options(FileInfo definition, FileInfo? explicitWeights)
             {
-                WeightsPath = explicitWeights?.FullName ?? ModelFormats.ForPath(definition.FullName).DefaultWeightsPath(definition.FullName),
-                InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
-                DarknetDialect = parse.GetValue(dialect),
-            };
+                var format = ModelFormats.ForPath(definition.FullName);
+                var options = new ModelReadOptions
+                {
+                    WeightsPath = explicitWeights?.FullName ?? format.DefaultWeightsPath(definition.FullName),
+                    InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
+                };
+                return format.WithFormatOptions(options, CommonOptions.FormatOptions(parse, dialect, formatOption), new SourceLocation(definition.FullName));
+            }
+
             var a = parse.GetValue(original)!;
             var b = parse.GetValue(optimised)!;
             var report = Verifier.VerifyModels(

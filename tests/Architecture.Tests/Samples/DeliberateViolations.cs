@@ -30,6 +30,17 @@ namespace NeuralBuild.Architecture.Tests.Samples.Passes
     }
 }
 
+namespace NeuralBuild.Architecture.Tests.Samples.Pipeline
+{
+    internal sealed class Optimizer
+    {
+        // Broken: the pipeline names a format's own type instead of going through the format list.
+        public object Read() => new Formats.Darknet.DarknetLayer();
+
+        public string List() => nameof(Formats); // allowed: what the formats share
+    }
+}
+
 namespace NeuralBuild.Architecture.Tests.Samples.Formats.Onnx
 {
     internal sealed class OnnxNode

@@ -41,7 +41,7 @@ public sealed class DarknetDenormalizeComparisonTests
             {
                 DefinitionPath = model.Cfg,
                 WeightsPath = model.Weights,
-                Dialect = DarknetDialect.Pjreddie,
+                FormatOptions = new Dictionary<string, string> { ["dialect"] = "pjreddie" },
                 Verify = VerifyMode.None,
                 OutputDirectory = Path.Combine(work, "ours"),
             });

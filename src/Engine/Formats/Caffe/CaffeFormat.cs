@@ -20,6 +20,13 @@ public sealed class CaffeFormat : IModelFormat
         return Path.ChangeExtension(definitionPath, ".caffemodel");
     }
 
+    /// <summary>Caffe and ONNX files say everything about themselves: no format options.</summary>
+    public ModelReadOptions WithFormatOptions(ModelReadOptions options, IReadOnlyDictionary<string, string> formatOptions, SourceLocation where)
+    {
+        FormatOptions.RequireKnown(this, formatOptions, [], where);
+        return options;
+    }
+
     public Model Read(string definitionPath, ModelReadOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

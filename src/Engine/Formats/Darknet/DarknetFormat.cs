@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Formats.Darknet;
@@ -16,6 +17,32 @@ public sealed class DarknetFormat : IModelFormat
         var cfg = CfgDocument.Load(definitionPath);
         return Read(cfg, options);
     }
+
+    /// <summary>
+    /// <c>dialect</c>: whose Darknet is the original, <c>alexeyab</c> (default) or <c>pjreddie</c>;
+    /// they differ in BatchNorm arithmetic and in a standalone [batchnorm] layer's weights layout.
+    /// </summary>
+    public ModelReadOptions WithFormatOptions(ModelReadOptions options, IReadOnlyDictionary<string, string> formatOptions, SourceLocation where)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(formatOptions);
+        FormatOptions.RequireKnown(this, formatOptions, [DialectOption], where);
+        var dialect = options.DarknetDialect;
+        if (formatOptions.TryGetValue(DialectOption, out var text))
+        {
+            dialect = Enum.GetValues<DarknetDialect>().Cast<DarknetDialect?>().FirstOrDefault(d => d.ToString()!.Equals(text, StringComparison.OrdinalIgnoreCase))
+                ?? throw DiagnosticCodes.InvalidFormatOption.Exception(where,
+                    $"dialect '{text}' is not a Darknet dialect: use one of {string.Join(", ", Enum.GetNames<DarknetDialect>())}.");
+        }
+
+        return options with
+        {
+            DarknetDialect = dialect,
+            FormatOptions = new Dictionary<string, string>(StringComparer.Ordinal) { [DialectOption] = dialect.ToString() },
+        };
+    }
+
+    private const string DialectOption = "dialect";
 
     public void Write(Model model, string definitionPath, string weightsPath) => DarknetWriter.Write(model, definitionPath, weightsPath);
 

@@ -18,6 +18,13 @@ public sealed class OnnxFormat : IModelFormat
         return definitionPath;
     }
 
+    /// <summary>Caffe and ONNX files say everything about themselves: no format options.</summary>
+    public ModelReadOptions WithFormatOptions(ModelReadOptions options, IReadOnlyDictionary<string, string> formatOptions, SourceLocation where)
+    {
+        FormatOptions.RequireKnown(this, formatOptions, [], where);
+        return options;
+    }
+
     public Model Read(string definitionPath, ModelReadOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
