@@ -87,22 +87,7 @@ public sealed class NeuralOptimize : NeuralTask
                 File.SetLastWriteTimeUtc(staged, now);
             }
 
-            // ONNX: one file is both; hashed once.
-            var definitionHash = FileHash.Sha256(definition);
-            var metrics = ModelMetrics.FromReport(
-                result.After,
-                definition,
-                new Dictionary<string, string>
-                {
-                    ["definition"] = definitionHash,
-                    ["weights"] = string.Equals(weights, definition, StringComparison.Ordinal) ? definitionHash : FileHash.Sha256(weights),
-                },
-                new Dictionary<string, string>(result.FormatOptions, StringComparer.Ordinal)
-                {
-                    ["inputShape"] = result.After.InputShape,
-                    ["verify"] = verify.ToString(),
-                },
-                result.Before) with { Warnings = result.Warnings };
+            var metrics = result.ToMetrics() with { Warnings = result.Warnings };
             // Written last: the newest output, which the target's up-to-date check compares.
             set.WriteText(Path.GetFileName(outputs[0]), metrics.ToJson());
             BeforeCommit?.Invoke(set);

@@ -70,12 +70,6 @@ internal sealed class ModelMeasurement
                 OutputDirectory = scratch.TargetDirectory,
             },
             scratch);
-        var usedWeights = weights ?? ModelFormats.ForPath(definition).DefaultWeightsPath(definition);
-        return ModelMetrics.FromReport(
-            result.After,
-            definition,
-            new Dictionary<string, string> { ["definition"] = FileHash.Sha256(definition), ["weights"] = FileHash.Sha256(usedWeights) },
-            new Dictionary<string, string>(result.FormatOptions, StringComparer.Ordinal) { ["inputShape"] = result.After.InputShape, ["verify"] = verify.ToString() },
-            result.Before);
+        return result.ToMetrics();
     }
 }

@@ -77,6 +77,9 @@ public static class ModelOptimizer
         return new OptimizeResult
         {
             FormatOptions = readOptions.FormatOptions,
+            DefinitionPath = request.DefinitionPath,
+            WeightsPath = weights,
+            Verify = request.Verify,
             OptimizedDefinitionPath = output.Final(outDefinition),
             OptimizedWeightsPath = output.Final(outWeights),
             Before = before,

@@ -1,4 +1,5 @@
 using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Pipeline;
@@ -9,6 +10,14 @@ public sealed record OptimizeResult
     public required string OptimizedDefinitionPath { get; init; }
 
     public required string OptimizedWeightsPath { get; init; }
+
+    /// <summary>The source definition that was optimised.</summary>
+    public string DefinitionPath { get; init; } = string.Empty;
+
+    /// <summary>The source weights that were read (the definition itself for a single-file format).</summary>
+    public string WeightsPath { get; init; } = string.Empty;
+
+    public VerifyMode Verify { get; init; }
 
     /// <summary>The format options the model was read with, in their canonical spelling (recorded with its metrics).</summary>
     public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = Formats.FormatOptions.None;
@@ -36,4 +45,21 @@ public sealed record OptimizeResult
 
     /// <summary>One line per pass application or refusal, for reports and build logs.</summary>
     public IReadOnlyList<string> PassLog { get; init; } = [];
+
+    /// <summary>
+    /// The optimised model's metrics as the build keeps them and the tool checks them: the figures
+    /// after optimisation (and before, for reports), the sources' hashes (a single-file model hashed
+    /// once) and the settings that produced them.
+    /// </summary>
+    public ModelMetrics ToMetrics()
+    {
+        var definitionHash = FileHash.Sha256(DefinitionPath);
+        var weightsHash = string.Equals(WeightsPath, DefinitionPath, StringComparison.Ordinal) ? definitionHash : FileHash.Sha256(WeightsPath);
+        return ModelMetrics.FromReport(
+            After,
+            DefinitionPath,
+            new Dictionary<string, string> { ["definition"] = definitionHash, ["weights"] = weightsHash },
+            new Dictionary<string, string>(FormatOptions, StringComparer.Ordinal) { ["inputShape"] = After.InputShape, ["verify"] = Verify.ToString() },
+            Before);
+    }
 }
