@@ -2,14 +2,11 @@ namespace NeuralBuild.Engine.Execution;
 
 /// <summary>
 /// Computes one op kind exactly as the framework it came from does (Darknet's CPU forward pass
-/// for Darknet ops). One subclass per file in <c>Kernels/</c>, listed in <see cref="KernelRegistry"/>.
+/// for Darknet ops). One subclass per op, in the op's folder beside it (<see cref="Ops.OpKind.Kernel"/>).
 /// A kernel writes every element of its outputs: buffers come from a pool and are not zeroed.
 /// </summary>
 internal abstract class Kernel
 {
-    /// <summary>The <see cref="Ir.Node.OpType"/> it computes.</summary>
-    public abstract string OpType { get; }
-
     /// <summary>
     /// True when output 0 may be input 0's buffer (element-wise ops). The executor then hands the
     /// kernel the same array for both whenever input 0 is dead after the node.

@@ -1,5 +1,6 @@
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Execution;
 
@@ -120,7 +121,7 @@ public sealed class ReferenceExecutor
     private void Execute(PlanStep step, int index, Dictionary<string, Shape> shapes, RunMemory memory)
     {
         var node = step.Node;
-        var kernel = KernelRegistry.Get(node);
+        var kernel = OpRegistry.Get(node).Kernel;
         // Computed values are at hand; weights (other than input 0) load when the kernel asks.
         var inputs = new Tensor?[node.Inputs.Count];
         for (var i = 0; i < inputs.Length; i++)

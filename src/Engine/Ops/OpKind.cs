@@ -1,10 +1,11 @@
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Ops;
 
 /// <summary>
-/// One kind of operation: its shape rule and its cost. One subclass per file; registered in
+/// One kind of operation: its shape rule and its cost. One folder per op (the op and its kernel); registered once, in
 /// <see cref="OpRegistry"/>. Costs follow docs/metrics.md: <see cref="OpCost.Macc"/> counts only
 /// conv / deconv / fully-connected multiply-accumulates, everything else is a labelled secondary term.
 /// </summary>
@@ -37,6 +38,9 @@ public abstract class OpKind
 
     /// <summary>Cost of the node for the already inferred shapes.</summary>
     public abstract OpCost Cost(OpContext context);
+
+    /// <summary>How the reference executor computes the op; it lives beside the op, in the op's folder.</summary>
+    internal abstract Kernel Kernel { get; }
 }
 
 /// <summary>What a shape rule or cost formula may look at: the node and the shapes around it.</summary>

@@ -1,0 +1,50 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Binary element-wise arithmetic with numpy (ONNX multidirectional) broadcasting: attribute
+/// <c>operation</c> is <c>add</c>, <c>sub</c>, <c>mul</c> or <c>div</c> (ONNX Add, Sub, Mul, Div).
+/// One FLOP per output element, whatever the operation.
+/// </summary>
+public sealed class Arithmetic : OpKind
+{
+    public override string Name => "Arithmetic";
+
+    internal override Kernel Kernel { get; } = new ArithmeticKernel();
+
+    protected override Shape[] Infer(OpContext context)
+    {
+        var operation = context.Attributes.String("operation");
+        if (operation is not ("add" or "sub" or "mul" or "div"))
+        {
+            throw context.Error(DiagnosticCodes.ShapeMismatch, $"operation '{operation}' is not one of add, sub, mul, div.");
+        }
+
+        return [Broadcast(context, context.Input(0), context.Input(1))];
+    }
+
+    public override OpCost Cost(OpContext context) =>
+        new() { Flops = new FlopTerms(Elementwise: context.Output.ElementCount) };
+
+    /// <summary>The numpy broadcast of two shapes: axes aligned from the end, a 1 stretches to the other size.</summary>
+    public static Shape Broadcast(OpContext context, Shape a, Shape b)
+    {
+        var rank = Math.Max(a.Rank, b.Rank);
+        var dims = new long[rank];
+        for (var i = 0; i < rank; i++)
+        {
+            var ia = i - (rank - a.Rank);
+            var ib = i - (rank - b.Rank);
+            var da = ia >= 0 ? a[ia] : 1;
+            var db = ib >= 0 ? b[ib] : 1;
+            dims[i] = da == db || db == 1 ? da
+                : da == 1 ? db
+                : throw context.Error(DiagnosticCodes.ShapeMismatch, $"cannot broadcast {a} with {b}: axis {i} is {da} and {db}.");
+        }
+
+        return new Shape(dims);
+    }
+}

@@ -1,0 +1,19 @@
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Average pooling over windows (Darknet [local_avgpool] divides by the number of in-image
+/// elements: attribute count_include_pad = 0). Cost: one add per window element.
+/// </summary>
+public sealed class AveragePool : OpKind
+{
+    public override string Name => "AveragePool";
+
+    internal override Kernel Kernel { get; } = new AveragePoolKernel();
+
+    protected override Shape[] Infer(OpContext context) => [Pooling.OutputShape(context)];
+
+    public override OpCost Cost(OpContext context) => Pooling.WindowCost(context);
+}

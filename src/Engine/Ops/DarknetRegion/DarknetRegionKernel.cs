@@ -1,0 +1,113 @@
+using NeuralBuild.Engine.Execution.Primitives;
+using NeuralBuild.Engine.Execution;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Darknet [region] at inference (forward_region_layer, CPU path), in the fork's output layout
+/// (attribute <c>layout</c>):
+/// <list type="bullet">
+/// <item>"planes" (pjreddie): per anchor map of (coords + classes + 1) channel planes, the logistic
+/// of x, y and the objectness (entry coords); the classes get a softmax across the class planes of
+/// each cell when softmax=1 (computed from the raw input), a logistic otherwise.</item>
+/// <item>"boxes" (AlexeyAB): the map is first flattened to one record per cell and anchor
+/// (darknet's flatten: value c of cell i moves to i*C + c), then the logistic of record entry 4
+/// and, with softmax=1, a softmax over entries 5 … 5+classes. x and y stay raw (its box decoder
+/// applies their logistic).</item>
+/// </list>
+/// </summary>
+internal sealed class DarknetRegionKernel : Kernel
+{
+    public override bool SupportsInPlace => true;
+
+    public override void Run(KernelContext context)
+    {
+        var layout = context.Attributes.String("layout", "planes");
+        switch (layout)
+        {
+            case "planes":
+                Planes(context);
+                break;
+            case "boxes":
+                Boxes(context);
+                break;
+            default:
+                throw context.Unsupported($"region layout '{layout}'");
+        }
+    }
+
+    private static void Planes(KernelContext context)
+    {
+        HeadMath.CopyIfNeeded(context);
+        var y = context.Output;
+        var anchors = checked((int)context.Attributes.Int("num"));
+        var classes = checked((int)context.Attributes.Int("classes"));
+        var coords = checked((int)context.Attributes.Int("coords"));
+        var softmax = context.Attributes.Int("softmax", 0) != 0;
+        var cells = HeadMath.Cells(y.Shape);
+        var outputs = checked((int)y.Shape.ElementsPerItem);
+        var batch = checked((int)y.Shape[0]);
+        var perAnchor = cells * (coords + classes + 1);
+        for (var b = 0; b < batch; b++)
+        {
+            for (var n = 0; n < anchors; n++)
+            {
+                var entry = (b * outputs) + (n * perAnchor);
+                HeadMath.Logistic(y.Data.AsSpan(entry, 2 * cells));
+                HeadMath.Logistic(y.Data.AsSpan(entry + (coords * cells), cells));
+                var classStart = entry + ((coords + 1) * cells);
+                if (!softmax)
+                {
+                    HeadMath.Logistic(y.Data.AsSpan(classStart, classes * cells));
+                    continue;
+                }
+
+                // The class entries are still the raw input here (nothing above touched them), so
+                // the in-place softmax reads what darknet's softmax_cpu(net.input, ...) reads.
+                for (var cell = 0; cell < cells; cell++)
+                {
+                    DarknetSoftmax.Apply(y.Data, classStart + cell, classes, cells, 1f, y.Data);
+                }
+            }
+        }
+    }
+
+    private static void Boxes(KernelContext context)
+    {
+        var x = context.Input(0);
+        var y = context.Output;
+        var anchors = checked((int)context.Attributes.Int("num"));
+        var classes = checked((int)context.Attributes.Int("classes"));
+        var coords = checked((int)context.Attributes.Int("coords"));
+        var softmax = context.Attributes.Int("softmax", 0) != 0;
+        var cells = HeadMath.Cells(y.Shape);
+        var outputs = checked((int)y.Shape.ElementsPerItem);
+        var batch = checked((int)y.Shape[0]);
+        var size = coords + classes + 1;
+        var channels = size * anchors;
+
+        // The transposition cannot run in place: read from a copy when the buffers are shared.
+        var source = context.InPlace ? (float[])x.Data.Clone() : x.Data;
+        for (var b = 0; b < batch; b++)
+        {
+            var item = b * outputs;
+            for (var c = 0; c < channels; c++)
+            {
+                for (var i = 0; i < cells; i++)
+                {
+                    y.Data[item + (i * channels) + c] = source[item + (c * cells) + i];
+                }
+            }
+
+            for (var i = 0; i < cells * anchors; i++)
+            {
+                var box = item + (size * i);
+                HeadMath.Logistic(y.Data.AsSpan(box + 4, 1));
+                if (softmax)
+                {
+                    DarknetSoftmax.Apply(y.Data, box + 5, classes, 1, 1f, y.Data);
+                }
+            }
+        }
+    }
+}

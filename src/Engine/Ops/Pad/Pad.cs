@@ -1,0 +1,37 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Pads every axis (ONNX Pad): attribute <c>pads</c> holds the begin amounts of all axes, then
+/// the end amounts; <c>mode</c> is constant (with <c>value</c>, default 0), reflect or edge.
+/// Data movement only.
+/// </summary>
+public sealed class Pad : OpKind
+{
+    public override string Name => "Pad";
+
+    internal override Kernel Kernel { get; } = new PadKernel();
+
+    protected override Shape[] Infer(OpContext context)
+    {
+        var x = context.Input(0);
+        var pads = context.Attributes.Ints("pads");
+        if (pads.Length != 2 * x.Rank)
+        {
+            throw context.Error(DiagnosticCodes.ShapeMismatch, $"{pads.Length} pad amounts for {x} (rank {x.Rank}); give a begin and an end for every axis.");
+        }
+
+        var dims = new long[x.Rank];
+        for (var i = 0; i < x.Rank; i++)
+        {
+            dims[i] = Checked.Add(Checked.Add(x[i], pads[i]), pads[i + x.Rank]);
+        }
+
+        return [context.Positive(new Shape(dims))];
+    }
+
+    public override OpCost Cost(OpContext context) => OpCost.Zero;
+}

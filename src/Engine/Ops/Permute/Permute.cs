@@ -1,0 +1,43 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Ops;
+
+/// <summary>
+/// Reorders axes (SSD's Permute): output axis i is input axis <c>order[i]</c>. Axes not named keep
+/// their order after the named ones, as in SSD. Pure data movement.
+/// </summary>
+public sealed class Permute : OpKind
+{
+    public override string Name => "Permute";
+
+    internal override Kernel Kernel { get; } = new PermuteKernel();
+
+    protected override Shape[] Infer(OpContext context)
+    {
+        var x = context.Input(0);
+        var order = new List<long>();
+        foreach (var axis in context.Attributes.Ints("order", []))
+        {
+            if (axis < 0 || axis >= x.Rank || order.Contains(axis))
+            {
+                throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"order names axis {axis}, which is out of range for {x} or repeated.");
+            }
+
+            order.Add(axis);
+        }
+
+        for (long axis = 0; axis < x.Rank; axis++)
+        {
+            if (!order.Contains(axis))
+            {
+                order.Add(axis);
+            }
+        }
+
+        return [new Shape([.. order.Select(a => x[(int)a])])];
+    }
+
+    public override OpCost Cost(OpContext context) => OpCost.Zero;
+}
