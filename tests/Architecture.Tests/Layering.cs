@@ -57,6 +57,31 @@ internal static class Layering
         return [.. violations];
     }
 
+    /// <summary>The reads of <c>Ir.Attributes</c> by name; writing them (<c>Set</c>) is what readers do.</summary>
+    private static readonly string[] s_attributeReads = ["Has", "Int", "Ints", "Float", "Floats", "String"];
+
+    /// <summary>
+    /// One line per read of a node attribute by name outside the operators: "Passes.FoldBatchNorm reads
+    /// Ir.Attributes.Int by name …". Only an operator parses its attributes; every other part reads its
+    /// typed record, so an attribute's name, type and default live in one place.
+    /// </summary>
+    public static IReadOnlyList<string> AttributeReadsOutsideOperators(IEnumerable<(Type From, System.Reflection.MethodBase Called)> calls, string root)
+    {
+        var violations = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (from, called) in calls)
+        {
+            var layer = LayerOf(from, root);
+            if (layer is null or "Ops" or "Ir" || called.DeclaringType?.FullName != root + ".Ir.Attributes" || !s_attributeReads.Contains(called.Name))
+            {
+                continue;
+            }
+
+            violations.Add($"{Name(from, root)} reads Ir.Attributes.{called.Name} by name: only an operator reads its attributes by name; others use its typed record");
+        }
+
+        return [.. violations];
+    }
+
     private static string? Rule(string fromLayer, string? toLayer, Type to)
     {
         if (toLayer is null)

@@ -30,6 +30,26 @@ public sealed class LayeringTests
     }
 
     [TestMethod]
+    public void Only_operators_read_attributes_by_name()
+    {
+        var engine = typeof(Graph).Assembly;
+        var calls = TypeDependencies.Calls(engine, EngineRoot);
+        // The operators themselves do read by name: a scan that misses them would pass vacuously.
+        Assert.IsTrue(calls.Any(c => c.From.Namespace == EngineRoot + ".Ops" && c.Called.DeclaringType == typeof(Attributes) && c.Called.Name == "Int"));
+        var violations = Layering.AttributeReadsOutsideOperators(calls, EngineRoot);
+        Assert.IsEmpty(violations, string.Join("\n", violations));
+    }
+
+    [TestMethod]
+    public void Reading_an_attribute_by_name_outside_its_operator_fails()
+    {
+        var calls = TypeDependencies.Calls(typeof(LayeringTests).Assembly, SampleRoot);
+        CollectionAssert.AreEqual(
+            new[] { "Passes.FoldBatchNorm reads Ir.Attributes.Int by name: only an operator reads its attributes by name; others use its typed record" },
+            Layering.AttributeReadsOutsideOperators(calls, SampleRoot).ToArray());
+    }
+
+    [TestMethod]
     public void Each_rule_fails_on_a_deliberate_violation()
     {
         var edges = TypeDependencies.Of(typeof(LayeringTests).Assembly, SampleRoot);

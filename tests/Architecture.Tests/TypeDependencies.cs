@@ -44,6 +44,30 @@ internal static class TypeDependencies
         return [.. edges];
     }
 
+    /// <summary>Methods (and constructors) called by the method bodies of every type under <paramref name="namespacePrefix"/>, by written-in type.</summary>
+    public static IReadOnlyList<(Type From, MethodBase Called)> Calls(Assembly assembly, string namespacePrefix)
+    {
+        var calls = new HashSet<(Type, MethodBase)>();
+        foreach (var type in assembly.GetTypes())
+        {
+            var owner = Outermost(type);
+            if (owner.Namespace is not { } ns || !(ns == namespacePrefix || ns.StartsWith(namespacePrefix + ".", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            foreach (var method in type.GetMethods(Everything).Cast<MethodBase>().Concat(type.GetConstructors(Everything)))
+            {
+                foreach (var called in MembersIn(method).OfType<MethodBase>())
+                {
+                    calls.Add((owner, called));
+                }
+            }
+        }
+
+        return [.. calls];
+    }
+
     private static Type Outermost(Type type)
     {
         while (type.DeclaringType is { } outer)
@@ -130,6 +154,29 @@ internal static class TypeDependencies
     /// <summary>Types named by the tokens of a method body (newobj, call, ldfld, castclass, ldtoken, …).</summary>
     private static IEnumerable<Type> InBody(MethodBase method)
     {
+        foreach (var member in MembersIn(method))
+        {
+            if (member is Type t)
+            {
+                yield return t;
+            }
+            else if (member.DeclaringType is { } declaring)
+            {
+                yield return declaring;
+                if (member is MethodInfo { IsGenericMethod: true } generic)
+                {
+                    foreach (var argument in generic.GetGenericArguments())
+                    {
+                        yield return argument;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The types, methods and fields a method body's tokens name.</summary>
+    private static IEnumerable<MemberInfo> MembersIn(MethodBase method)
+    {
         var il = method.GetMethodBody()?.GetILAsByteArray();
         if (il is null)
         {
@@ -150,21 +197,9 @@ internal static class TypeDependencies
                 case OperandType.InlineTok:
                 case OperandType.InlineMethod:
                 case OperandType.InlineField:
-                    var member = method.Module.ResolveMember(BitConverter.ToInt32(il, at), typeArguments, methodArguments);
-                    if (member is Type t)
+                    if (method.Module.ResolveMember(BitConverter.ToInt32(il, at), typeArguments, methodArguments) is { } member)
                     {
-                        yield return t;
-                    }
-                    else if (member?.DeclaringType is { } declaring)
-                    {
-                        yield return declaring;
-                        if (member is MethodInfo { IsGenericMethod: true } generic)
-                        {
-                            foreach (var argument in generic.GetGenericArguments())
-                            {
-                                yield return argument;
-                            }
-                        }
+                        yield return member;
                     }
 
                     at += 4;

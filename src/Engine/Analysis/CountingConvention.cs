@@ -55,10 +55,10 @@ public sealed class CountingConvention
 
     private static long AlexeyAbFlops(Node node, OpCost cost) => node.OpType switch
     {
-        "Conv" => node.Attributes.Int("xnor", 0) != 0 ? 2 * cost.Macc / 32 : 2 * cost.Macc,
+        "Conv" => node.AttributesAs<ConvAttributes>().Xnor ? 2 * cost.Macc / 32 : 2 * cost.Macc,
         "FullyConnected" => 2 * cost.Macc,
         "MaxPool" or "AveragePool" => cost.Flops.Pooling,
-        "Shortcut" => cost.Flops.Elementwise / (node.Inputs.Count > node.Attributes.Int("from_count") + 1 ? 2 : 1),
+        "Shortcut" => cost.Flops.Elementwise / (node.AttributesAs<ShortcutAttributes>().IsWeighted(node.Inputs.Count) ? 2 : 1),
         _ => 0,
     };
 }

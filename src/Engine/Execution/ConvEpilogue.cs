@@ -1,5 +1,6 @@
 using NeuralBuild.Engine.Execution.Primitives;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Execution;
 
@@ -32,12 +33,12 @@ internal sealed class ConvEpilogue(float[]? mean, float[]? denominator, float[]?
                 throw new InvalidOperationException($"layer {bn.Origin.Index} [{bn.Origin.Kind}] '{bn.Name}': BatchNorm statistics do not match {channels} channels.");
             }
 
-            var (epsilon, outside) = ChannelNormalization.Epsilon(bn.Attributes);
+            var (epsilon, outside, _) = bn.AttributesAs<BatchNormAttributes>();
             denominator = ChannelNormalization.Denominators(variance, epsilon, outside);
         }
 
         var activation = chain.Activation is { } act
-            ? ActivationFunctions.Create(act.Attributes, what => new NotSupportedException(
+            ? ActivationFunctions.Create(act.AttributesAs<ActivationAttributes>(), what => new NotSupportedException(
                 $"layer {act.Origin.Index} [{act.Origin.Kind}] '{act.Name}' (Activation): the reference executor does not support {what}."))
             : null;
         return new ConvEpilogue(mean, denominator, gamma, beta, activation);

@@ -1,5 +1,6 @@
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Execution;
 
@@ -51,7 +52,7 @@ internal static class EpilogueFusion
             }
 
             if (SoleReader(output) is { } a && steps[a].Node is { OpType: "Activation" } act && act.Inputs.Count == 1 && act.Outputs.Count == 1
-                && act.Attributes.String("function", string.Empty) != "prelu")
+                && act.AttributesAs<ActivationAttributes>().Function != "prelu")
             {
                 (activation, output) = (act, act.Outputs[0]);
                 fused.Add(a);

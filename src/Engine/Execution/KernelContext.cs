@@ -1,4 +1,5 @@
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Execution;
 
@@ -12,7 +13,9 @@ internal sealed class KernelContext(Node node, Tensor?[] inputs, Tensor[] output
 {
     public Node Node { get; } = node;
 
-    public Ir.Attributes Attributes => Node.Attributes;
+    /// <summary>The node's typed attribute record (its operator's, parsed once).</summary>
+    public T AttributesAs<T>()
+        where T : class => Node.AttributesAs<T>();
 
     public int InputCount => inputs.Length;
 

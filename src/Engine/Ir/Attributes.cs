@@ -3,15 +3,20 @@ using System.Globalization;
 namespace NeuralBuild.Engine.Ir;
 
 /// <summary>
-/// Typed node attributes: integers, floats, strings and lists of integers or floats. Reading an
-/// attribute with the wrong type is a programming error (readers decide the types), so it throws
-/// <see cref="InvalidOperationException"/> rather than a coded diagnostic.
+/// A node's attributes as readers write them: integers, floats, strings and lists of integers or
+/// floats by name. Only the node's operator reads them by name: it parses them once into its typed
+/// record (<c>Ops.OpKind&lt;TAttributes&gt;</c>), which is kept here until an attribute changes.
+/// Reading an attribute with the wrong type is a programming error (readers decide the types), so it
+/// throws <see cref="InvalidOperationException"/> rather than a coded diagnostic.
 /// </summary>
 public sealed class Attributes
 {
     // A Dictionary (precompiled for reference types) rather than a SortedDictionary, whose generic
     // code every short process had to JIT-compile; the names are sorted where order shows.
     private readonly Dictionary<string, object> _values = new(StringComparer.Ordinal);
+
+    /// <summary>The operator's typed record of these values; dropped by every <see cref="Set(string, long)"/>.</summary>
+    private object? _parsed;
 
     public IEnumerable<string> Names => _values.Keys.Order(StringComparer.Ordinal);
 
@@ -66,9 +71,24 @@ public sealed class Attributes
         _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? string.Empty,
     };
 
+    /// <summary>The typed record <paramref name="parse"/> makes of these values, made once while they do not change.</summary>
+    internal T Parsed<T>(Func<T> parse)
+        where T : class
+    {
+        if (_parsed is T parsed)
+        {
+            return parsed;
+        }
+
+        parsed = parse();
+        _parsed = parsed;
+        return parsed;
+    }
+
     private Attributes Put(string name, object value)
     {
         _values[name] = value;
+        _parsed = null;
         return this;
     }
 

@@ -48,8 +48,6 @@ public sealed class OpContext(Node node, IReadOnlyList<Shape?> inputShapes, IRea
 {
     public Node Node { get; } = node;
 
-    public Attributes Attributes => Node.Attributes;
-
     public IReadOnlyList<Shape?> InputShapes { get; } = inputShapes;
 
     public IReadOnlyList<Shape> OutputShapes => outputShapes ?? throw new InvalidOperationException("Output shapes are not inferred yet.");

@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Ops;
@@ -12,27 +11,49 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 internal static class Pooling
 {
-    public static Shape OutputShape(OpContext context)
+    private static readonly Dictionary<string, PoolRounding> s_roundings = new(StringComparer.Ordinal)
     {
-        var x = context.Image(0);
-        var depthChannels = context.Attributes.Int("depth_channels", 0);
+        ["floor"] = PoolRounding.Floor,
+        ["ceil"] = PoolRounding.Ceil,
+        ["ceil_caffe"] = PoolRounding.CeilCaffe,
+    };
+
+    /// <summary>
+    /// The attributes of either pooling: a depth pool (<c>depth_channels</c> &gt; 0) has no window;
+    /// otherwise the window, the rounding and (average pooling) <c>count_include_pad</c>.
+    /// </summary>
+    public static PoolAttributes Parse(AttributeReader a)
+    {
+        var depthChannels = a.Int("depth_channels", 0, min: 0);
         if (depthChannels > 0)
         {
-            return context.Positive(Shape.Nchw(x.N, depthChannels, x.H, x.W));
+            return new PoolAttributes(null, depthChannels, PoolRounding.Floor, CountIncludePad: false);
         }
 
-        var g = SpatialGeometry.From(context);
-        var rounding = context.Attributes.String("rounding", "floor");
-        return rounding switch
+        var window = SpatialGeometry.Parse(a);
+        var rounding = a.Has("rounding") && !s_roundings.ContainsKey(a.String("rounding"))
+            ? throw a.OutOfRange($"pooling rounding '{a.String("rounding")}' is not one of floor, ceil, ceil_caffe.")
+            : a.Choice("rounding", "floor", s_roundings);
+        return new PoolAttributes(window, 0, rounding, a.Flag("count_include_pad"));
+    }
+
+    public static Shape OutputShape(OpContext context, PoolAttributes attributes)
+    {
+        var x = context.Image(0);
+        if (attributes.Window is not { } g)
         {
-            "floor" => context.Positive(Shape.Nchw(x.N, x.C, g.OutH(x.H), g.OutW(x.W))),
-            "ceil_caffe" => context.Positive(Shape.Nchw(x.N, x.C,
+            return context.Positive(Shape.Nchw(x.N, attributes.DepthChannels, x.H, x.W));
+        }
+
+        return attributes.Rounding switch
+        {
+            PoolRounding.CeilCaffe => context.Positive(Shape.Nchw(x.N, x.C,
                 CaffeCeil(x.H, g.KernelH, g.StrideH, g.PadTop, g.PadBottom),
                 CaffeCeil(x.W, g.KernelW, g.StrideW, g.PadLeft, g.PadRight))),
-            "ceil" => context.Positive(Shape.Nchw(x.N, x.C,
+            PoolRounding.Ceil => context.Positive(Shape.Nchw(x.N, x.C,
                 Ceil(x.H, g.KernelH, g.StrideH, g.PadTop, g.PadBottom, g.DilationH),
                 Ceil(x.W, g.KernelW, g.StrideW, g.PadLeft, g.PadRight, g.DilationW))),
-            _ => throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"pooling rounding '{rounding}' is not one of floor, ceil, ceil_caffe."),
+            _ => context.Positive(Shape.Nchw(x.N, x.C, g.OutH(x.H), g.OutW(x.W))),
         };
     }
 
@@ -67,14 +88,27 @@ internal static class Pooling
     }
 
     /// <summary>Every output element looks at its whole window: <c>Hout*Wout*C*kh*kw</c> reads and compares.</summary>
-    public static OpCost WindowCost(OpContext context)
+    public static OpCost WindowCost(OpContext context, PoolAttributes attributes)
     {
         var y = context.Output;
         var x = context.Input(0);
-        var window = context.Attributes.Int("depth_channels", 0) > 0
-            ? x.C / Math.Max(1, y.C)
-            : SpatialGeometry.From(context).KernelArea;
+        var window = attributes.Window is { } g ? g.KernelArea : x.C / Math.Max(1, y.C);
         var work = Checked.Mul(window, y.ElementCount);
         return new OpCost { NaiveInputReads = work, Flops = new FlopTerms(Pooling: work) };
     }
 }
+
+/// <summary>How a pooling's output size rounds (see <see cref="Pooling"/>).</summary>
+public enum PoolRounding
+{
+    Floor,
+    Ceil,
+    CeilCaffe,
+}
+
+/// <summary>
+/// Attributes of <see cref="MaxPool"/> and <see cref="AveragePool"/>: a window (null for darknet's
+/// depth max pool, which has <see cref="DepthChannels"/> output channels instead), its rounding, and
+/// whether an average counts the padding.
+/// </summary>
+public sealed record PoolAttributes(SpatialGeometry? Window, long DepthChannels, PoolRounding Rounding, bool CountIncludePad);

@@ -3,36 +3,38 @@ using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Ops;
 
-/// <summary>Window attributes shared by convolution and pooling: kernel, strides, pads (begin…end), dilations.</summary>
-internal readonly record struct SpatialGeometry(long KernelH, long KernelW, long StrideH, long StrideW, long PadTop, long PadLeft, long PadBottom, long PadRight, long DilationH, long DilationW)
+/// <summary>
+/// Window attributes shared by convolution and pooling: <c>kernel_shape</c>, <c>strides</c>, <c>pads</c>
+/// (top, left, bottom, right) and <c>dilations</c>, parsed and range-checked once for all of them.
+/// </summary>
+public readonly record struct SpatialGeometry(long KernelH, long KernelW, long StrideH, long StrideW, long PadTop, long PadLeft, long PadBottom, long PadRight, long DilationH, long DilationW)
 {
-    public static SpatialGeometry From(OpContext context)
+    internal static SpatialGeometry Parse(AttributeReader a)
     {
-        var a = context.Attributes;
         var k = a.Ints("kernel_shape");
         var s = a.Ints("strides", [1, 1]);
         var p = a.Ints("pads", [0, 0, 0, 0]);
         var d = a.Ints("dilations", [1, 1]);
         if (k.Length != 2 || s.Length != 2 || p.Length != 4 || d.Length != 2)
         {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange,
+            throw a.OutOfRange(
                 $"kernel [{string.Join(", ", k)}], strides [{string.Join(", ", s)}], dilations [{string.Join(", ", d)}] need two values each and pads [{string.Join(", ", p)}] four.");
         }
 
         var g = new SpatialGeometry(k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1]);
         if (g.KernelH <= 0 || g.KernelW <= 0 || g.StrideH <= 0 || g.StrideW <= 0 || g.DilationH <= 0 || g.DilationW <= 0)
         {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW} and dilation {g.DilationH}x{g.DilationW} must be positive.");
+            throw a.OutOfRange($"kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW} and dilation {g.DilationH}x{g.DilationW} must be positive.");
         }
 
         if (g.PadTop < 0 || g.PadLeft < 0 || g.PadBottom < 0 || g.PadRight < 0)
         {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"padding [{string.Join(", ", p)}] must not be negative.");
+            throw a.OutOfRange($"padding [{string.Join(", ", p)}] must not be negative.");
         }
 
         if (k.Concat(s).Concat(p).Concat(d).Any(v => v > ModelLimits.MaxExtent))
         {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange,
+            throw a.OutOfRange(
                 $"kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW} or padding [{string.Join(", ", p)}] is too large: each must be {ModelLimits.ExtentLimitReason}.");
         }
 
@@ -41,8 +43,10 @@ internal readonly record struct SpatialGeometry(long KernelH, long KernelW, long
 
     public long KernelArea => Checked.Mul(KernelH, KernelW);
 
+    public bool HasPadding => PadTop != 0 || PadLeft != 0 || PadBottom != 0 || PadRight != 0;
+
     /// <summary>The weights' spatial axes (2 and 3) are the kernel: a kernel_shape that disagrees with them is NM0024.</summary>
-    public void RequireKernelOf(OpContext context, Shape weights)
+    internal void RequireKernelOf(OpContext context, Shape weights)
     {
         if (weights.Rank != 4 || weights[2] != KernelH || weights[3] != KernelW)
         {

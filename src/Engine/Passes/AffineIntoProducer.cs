@@ -1,4 +1,5 @@
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Passes;
 
@@ -90,7 +91,8 @@ internal static class AffineIntoProducer
     /// </summary>
     private static bool IsPlainFullyConnected(Graph graph, Node producer, Initializer weights, out string reason)
     {
-        if (producer.Attributes.Float("alpha", 1) != 1 || producer.Attributes.Float("beta", 1) != 1)
+        var attributes = producer.AttributesAs<FullyConnectedAttributes>();
+        if (attributes.Alpha != 1 || attributes.Beta != 1)
         {
             reason = $"'{producer.Name}' scales its product or its bias (Gemm alpha/beta); the fold assumes y = W x + b";
             return false;
@@ -98,7 +100,7 @@ internal static class AffineIntoProducer
 
         if (producer.Inputs.Count > 2 && producer.Inputs[2].Length > 0)
         {
-            var outputs = weights.Shape[producer.Attributes.Int("transpose", 0) != 0 ? 1 : 0];
+            var outputs = weights.Shape[attributes.Transposed ? 1 : 0];
             var bias = graph.Initializers[producer.Inputs[2]].Shape;
             var perOutput = (bias.Rank == 1 && bias[0] == outputs) || (bias.Rank == 2 && bias[0] == 1 && bias[1] == outputs);
             if (!perOutput)
@@ -126,13 +128,13 @@ internal static class AffineIntoProducer
         var scaled = producer.OpType switch
         {
             // Caffe InnerProduct with transpose: weights (I, J), output channel j is column j.
-            "FullyConnected" when producer.Attributes.Int("transpose", 0) != 0 => new BlockScaledData(weights.Data!, 1, b => a[b % w[1]]),
+            "FullyConnected" when producer.AttributesAs<FullyConnectedAttributes>().Transposed => new BlockScaledData(weights.Data!, 1, b => a[b % w[1]]),
 
             // (Cout, Cin/g, kh, kw) and (J, I): one contiguous block per output channel.
             "Conv" or "FullyConnected" => new BlockScaledData(weights.Data!, w.ElementCount / w[0], b => a[b]),
 
             // (Cin, Cout/g, kh, kw): block (i, j) belongs to output channel group(i) * Cout/g + j.
-            _ => DeconvScaled(weights, producer.Attributes.Int("group", 1), a),
+            _ => DeconvScaled(weights, producer.AttributesAs<ConvAttributes>().Group, a),
         };
         var newWeights = new Initializer(editor.UniqueValueName(producer.Name + "/folded_weights"), w, scaled);
 
@@ -187,8 +189,8 @@ internal static class AffineIntoProducer
     /// <summary>Output channels of a foldable producer from its weights' shape.</summary>
     public static long OutputChannels(Node producer, Shape weights) => producer.OpType switch
     {
-        "ConvTranspose" => weights[1] * producer.Attributes.Int("group", 1),
-        "FullyConnected" when producer.Attributes.Int("transpose", 0) != 0 => weights[1],
+        "ConvTranspose" => weights[1] * producer.AttributesAs<ConvAttributes>().Group,
+        "FullyConnected" when producer.AttributesAs<FullyConnectedAttributes>().Transposed => weights[1],
         _ => weights[0],
     };
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Passes;
 
@@ -27,8 +28,7 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
         var variance = Values(graph, bn, 4, files);
         var gamma = bn.Inputs[1].Length > 0 ? Values(graph, bn, 1, files) : null;
         var beta = bn.Inputs.Count > 2 && bn.Inputs[2].Length > 0 ? Values(graph, bn, 2, files) : null;
-        var epsilon = bn.Attributes.Float("epsilon", 1e-5);
-        var outside = bn.Attributes.String("epsilon_placement", "inside") == "outside";
+        var (epsilon, outside, _) = bn.AttributesAs<BatchNormAttributes>();
 
         RequireFinite(bn, gamma ?? [], "scale (gamma)");
         RequireFinite(bn, beta ?? [], "bias (beta)");

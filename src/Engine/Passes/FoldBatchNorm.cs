@@ -1,3 +1,5 @@
+using NeuralBuild.Engine.Ops;
+
 namespace NeuralBuild.Engine.Passes;
 
 /// <summary>
@@ -23,7 +25,7 @@ public sealed class FoldBatchNorm : GraphPass
     {
         foreach (var bn in graph.Graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
         {
-            if (bn.Attributes.Int("use_global_stats", 1) == 0)
+            if (!bn.AttributesAs<BatchNormAttributes>().UseGlobalStats)
             {
                 NotApplied(report, bn, "use_global_stats is false: Caffe normalises with the batch's own statistics even at test time, so the stored ones do not describe what the layer computes");
                 continue;

@@ -1,4 +1,5 @@
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Passes;
 
@@ -30,13 +31,13 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
             }
 
             var consumers = graph.Readers(bn.Outputs[0]);
-            if (consumers.Count != 1 || consumers[0].OpType != "Conv" || graph.Graph.Outputs.Contains(bn.Outputs[0]) || bn.Attributes.Int("use_global_stats", 1) == 0)
+            if (consumers.Count != 1 || consumers[0].OpType != "Conv" || graph.Graph.Outputs.Contains(bn.Outputs[0]) || !bn.AttributesAs<BatchNormAttributes>().UseGlobalStats)
             {
                 continue; // Not the forward pattern; FoldBatchNorm reports on this BN.
             }
 
             var conv = consumers[0];
-            if (conv.Attributes.Ints("pads", [0, 0, 0, 0]).Any(p => p != 0))
+            if (conv.AttributesAs<ConvAttributes>().Window.HasPadding)
             {
                 NotApplied(report, bn, $"the conv that reads it ('{conv.Name}') pads with zeros; folding the shift would change its border outputs, so nothing is folded");
                 continue;
@@ -69,7 +70,7 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
         var w = weights.Shape;
         var cout = w[0];
         var cinPerGroup = w[1];
-        var coutPerGroup = cout / conv.Attributes.Int("group", 1);
+        var coutPerGroup = cout / conv.AttributesAs<ConvAttributes>().Group;
         var area = w[2] * w[3];
         long InputChannel(long co, long ci) => ((co / coutPerGroup) * cinPerGroup) + ci;
 

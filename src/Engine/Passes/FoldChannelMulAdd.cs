@@ -1,4 +1,5 @@
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Passes;
 
@@ -34,7 +35,7 @@ public sealed class FoldChannelMulAdd : GraphPass
         var initializers = graph.Graph.Initializers;
         foreach (var node in graph.Graph.Nodes.Where(n => n.OpType == "Arithmetic").ToList())
         {
-            var operation = node.Attributes.String("operation");
+            var operation = node.AttributesAs<ArithmeticAttributes>().Operation;
 
             // The side that comes from a conv / deconv / FC is x; the other is the constant k.
             var xSide = IsLinearLayer(graph.Producer(node.Inputs[0])) ? 0 : IsLinearLayer(graph.Producer(node.Inputs[1])) ? 1 : -1;
@@ -69,7 +70,7 @@ public sealed class FoldChannelMulAdd : GraphPass
                 continue;
             }
 
-            if (operation == "div" && xSide == 1)
+            if (operation == ArithmeticOperation.Div && xSide == 1)
             {
                 NotApplied(report, node, $"it divides the constant '{k}' by the output of '{producer.Name}', which is not an affine map");
                 continue;
@@ -83,7 +84,7 @@ public sealed class FoldChannelMulAdd : GraphPass
 
             var channels = output[1];
             var values = constant.Data.ToArray();
-            if (operation == "div" && Array.IndexOf(values, 0f) >= 0)
+            if (operation == ArithmeticOperation.Div && Array.IndexOf(values, 0f) >= 0)
             {
                 NotApplied(report, node, $"the divisor '{k}' has a zero");
                 continue;
@@ -102,17 +103,17 @@ public sealed class FoldChannelMulAdd : GraphPass
                 double value = values.Length == 1 ? values[0] : values[c];
                 (a[c], shift[c]) = operation switch
                 {
-                    "mul" => (value, 0.0),
-                    "add" => (1.0, value),
-                    "sub" when xSide == 0 => (1.0, -value),
-                    "sub" => (-1.0, value),
+                    ArithmeticOperation.Mul => (value, 0.0),
+                    ArithmeticOperation.Add => (1.0, value),
+                    ArithmeticOperation.Sub when xSide == 0 => (1.0, -value),
+                    ArithmeticOperation.Sub => (-1.0, value),
                     _ => (1.0 / value, 0.0),
                 };
             }
 
             var affine = new ChannelAffine(a, shift);
             report.Folds.Add(AffineIntoProducer.Fold(graph, producer, node, affine, Name));
-            Applied(report, node, $"{operation} by '{k}' folded into {producer.OpType} '{producer.Name}' ({channels} channels)");
+            Applied(report, node, $"{operation.ToString().ToLowerInvariant()} by '{k}' folded into {producer.OpType} '{producer.Name}' ({channels} channels)");
         }
 
         graph.RemoveUnusedInitializers();

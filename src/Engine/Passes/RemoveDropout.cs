@@ -1,3 +1,5 @@
+using NeuralBuild.Engine.Ops;
+
 namespace NeuralBuild.Engine.Passes;
 
 /// <summary>
@@ -15,7 +17,7 @@ public sealed class RemoveDropout : GraphPass
     {
         foreach (var node in graph.Graph.Nodes.Where(n => n.OpType is "Dropout" or "Identity").ToList())
         {
-            if (node.Attributes.Has("to"))
+            if (node.AttributesAs<IdentityAttributes>().ChangesElementType)
             {
                 NotApplied(report, node, "a Cast changes the element type of its input; removing it would change what its readers receive");
                 continue;

@@ -2,6 +2,7 @@ using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Numerics;
+using NeuralBuild.Engine.Ops;
 using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Pipeline;
@@ -153,9 +154,8 @@ public static class Verifier
         }
 
         var conv = fold.OriginalNodes.First(n => n.OpType is "Conv" or "ConvTranspose");
-        var k = conv.Attributes.Ints("kernel_shape");
-        var d = conv.Attributes.Ints("dilations", [1, 1]);
-        var st = conv.Attributes.Ints("strides", [1, 1]);
+        var g = conv.AttributesAs<ConvAttributes>().Window;
+        long[] k = [g.KernelH, g.KernelW], d = [g.DilationH, g.DilationW], st = [g.StrideH, g.StrideW];
         // A window or stride reaching past the layer's own input (darknet accepts stride=65536 on a
         // 32x32 image) is exercised as well by that input: the patch is never larger than it.
         long Side(int axis) => Math.Min(Math.Max(6, (d[axis] * (k[axis] - 1)) + 1 + (2 * st[axis])), Math.Max(6, s[2 + axis]));

@@ -8,6 +8,13 @@ namespace NeuralBuild.Architecture.Tests.Samples.Ir
         // Broken: the IR reaches into a format.
         public Formats.Onnx.OnnxNode? Source { get; set; }
     }
+
+    internal sealed class Attributes
+    {
+        public long Int(string name) => name.Length;
+
+        public Attributes Set(string name, long value) => this;
+    }
 }
 
 namespace NeuralBuild.Architecture.Tests.Samples.Ops
@@ -15,6 +22,8 @@ namespace NeuralBuild.Architecture.Tests.Samples.Ops
     internal sealed class Conv
     {
         public Ir.Node Infer(Ir.Node node) => node; // allowed: an operator works on the IR
+
+        public long Group(Ir.Attributes attributes) => attributes.Int("group"); // allowed: the operator parses its attributes
 
         // Broken: the engine writes to the console.
         public void Trace() => System.Console.WriteLine("conv");
@@ -27,6 +36,9 @@ namespace NeuralBuild.Architecture.Tests.Samples.Passes
     {
         // Broken: a pass asks which format the model came from; the use is in a lambda.
         public Func<object, bool> IsDarknet { get; } = model => model is Formats.Darknet.DarknetLayer;
+
+        // Broken: a pass reads an operator's attribute by name instead of the operator's typed record.
+        public bool IsGrouped(Ir.Attributes attributes) => attributes.Int("group") > 1;
     }
 }
 
@@ -46,6 +58,8 @@ namespace NeuralBuild.Architecture.Tests.Samples.Formats.Onnx
     internal sealed class OnnxNode
     {
         public Ir.Node ToIr() => new(); // allowed: a format maps into the IR
+
+        public Ir.Attributes Attributes() => new Ir.Attributes().Set("group", 2); // allowed: a reader writes attributes
 
         // Broken: one format uses another.
         public object Convert() => new Darknet.DarknetLayer();

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Execution.Primitives;
 
@@ -14,11 +15,11 @@ internal static class ActivationFunctions
     /// <summary>Darknet's softplus threshold inside mish (MISH_THRESHOLD).</summary>
     private const double MishThreshold = 20;
 
-    /// <summary>The function named by the node's <c>function</c> attribute (<c>alpha</c>: leaky's slope).</summary>
-    public static Action<ReadOnlySpan<float>, Span<float>> Create(Ir.Attributes attributes, Func<string, Exception> unsupported)
+    /// <summary>The activation's function (<c>alpha</c>: leaky's slope).</summary>
+    public static Action<ReadOnlySpan<float>, Span<float>> Create(ActivationAttributes attributes, Func<string, Exception> unsupported)
     {
-        var function = attributes.String("function");
-        var alpha = (float)attributes.Float("alpha", 0);
+        var function = attributes.Function;
+        var alpha = (float)attributes.Alpha;
         return function switch
         {
             "linear" => static (a, b) => a.CopyTo(b),
@@ -48,10 +49,10 @@ internal static class ActivationFunctions
         };
     }
 
-    private static Action<ReadOnlySpan<float>, Span<float>> HardSigmoid(Ir.Attributes attributes)
+    private static Action<ReadOnlySpan<float>, Span<float>> HardSigmoid(ActivationAttributes attributes)
     {
-        var slope = (float)attributes.Float("alpha", 0.2);
-        var offset = (float)attributes.Float("beta", 0.5);
+        var slope = (float)attributes.Alpha;
+        var offset = (float)attributes.Beta;
         return (a, b) =>
         {
             for (var i = 0; i < a.Length; i++)
@@ -65,10 +66,10 @@ internal static class ActivationFunctions
     /// ONNX Clip: <c>min(max(x, min), max)</c> in that order, so bounds with min &gt; max give max
     /// everywhere, as ONNX Runtime does; NaN stays NaN.
     /// </summary>
-    private static Action<ReadOnlySpan<float>, Span<float>> Clip(Ir.Attributes attributes)
+    private static Action<ReadOnlySpan<float>, Span<float>> Clip(ActivationAttributes attributes)
     {
-        var low = (float)attributes.Float("min", double.NegativeInfinity);
-        var high = (float)attributes.Float("max", double.PositiveInfinity);
+        var low = (float)attributes.Min;
+        var high = (float)attributes.Max;
         return (a, b) =>
         {
             for (var i = 0; i < a.Length; i++)

@@ -8,10 +8,6 @@ namespace NeuralBuild.Engine.Execution.Primitives;
 /// </summary>
 internal static class ChannelNormalization
 {
-    /// <summary>The node's epsilon and whether it sits outside the square root (pjreddie) or inside.</summary>
-    public static (double Epsilon, bool Outside) Epsilon(Ir.Attributes attributes) =>
-        (attributes.Float("epsilon", 1e-5), attributes.String("epsilon_placement", "inside") == "outside");
-
     /// <summary>The gamma of a BatchNorm that has none.</summary>
     public static float[] Ones(int channels) => Enumerable.Repeat(1f, channels).ToArray();
 

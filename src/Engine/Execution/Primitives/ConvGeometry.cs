@@ -1,21 +1,16 @@
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Execution.Primitives;
 
-/// <summary>Window attributes of a Conv / pooling node as plain integers (kernel, strides, pads, dilations).</summary>
+/// <summary>The window of a Conv / pooling node (<see cref="SpatialGeometry"/>) as plain integers for the kernels' loops.</summary>
 internal readonly record struct ConvGeometry(int KernelH, int KernelW, int StrideH, int StrideW, int PadTop, int PadLeft, int PadBottom, int PadRight, int DilationH, int DilationW)
 {
-    public static ConvGeometry From(Ir.Attributes a)
-    {
-        var k = a.Ints("kernel_shape");
-        var s = a.Ints("strides", [1, 1]);
-        var p = a.Ints("pads", [0, 0, 0, 0]);
-        var d = a.Ints("dilations", [1, 1]);
-        return new ConvGeometry(
-            checked((int)k[0]), checked((int)k[1]), checked((int)s[0]), checked((int)s[1]),
-            checked((int)p[0]), checked((int)p[1]), checked((int)p[2]), checked((int)p[3]),
-            checked((int)d[0]), checked((int)d[1]));
-    }
+    /// <summary>The op's window as ints: the shape rule has bounded every value by <see cref="ModelLimits.MaxExtent"/>.</summary>
+    public static ConvGeometry From(SpatialGeometry g) => new(
+        checked((int)g.KernelH), checked((int)g.KernelW), checked((int)g.StrideH), checked((int)g.StrideW),
+        checked((int)g.PadTop), checked((int)g.PadLeft), checked((int)g.PadBottom), checked((int)g.PadRight),
+        checked((int)g.DilationH), checked((int)g.DilationW));
 
     public int KernelArea => KernelH * KernelW;
 

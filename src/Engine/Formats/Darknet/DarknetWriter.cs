@@ -1,6 +1,7 @@
 using System.Globalization;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Formats.Darknet;
 
@@ -197,7 +198,7 @@ public static class DarknetWriter
             case "shortcut":
             {
                 var shortcut = Op("Shortcut");
-                if (shortcut.Inputs.Count > shortcut.Attributes.Int("from_count") + 1)
+                if (shortcut.AttributesAs<ShortcutAttributes>().IsWeighted(shortcut.Inputs.Count))
                 {
                     yield return shortcut.Inputs[^1];
                 }

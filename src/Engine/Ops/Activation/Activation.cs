@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
 
@@ -8,7 +7,7 @@ namespace NeuralBuild.Engine.Ops;
 /// Element-wise activation. Attribute <c>function</c> names it (Darknet's spellings: linear,
 /// leaky, relu, logistic, tanh, swish, mish, …); <c>alpha</c> is the leaky slope.
 /// </summary>
-public sealed class Activation : OpKind
+public sealed class Activation : OpKind<ActivationAttributes>
 {
     /// <summary>
     /// FLOPs per element, written once here. Conventions of the field: a compare/select counts 1;
@@ -54,19 +53,36 @@ public sealed class Activation : OpKind
 
     public static IEnumerable<string> KnownFunctions => s_flopsPerElement.Keys;
 
-    protected override Shape[] Infer(OpContext context)
+    /// <remarks>
+    /// <c>alpha</c> and <c>beta</c> default per function: ONNX HardSigmoid's 0.2 and 0.5, leaky's 0 (a
+    /// reader always states darknet's 0.1). Clip's bounds default to no bound.
+    /// </remarks>
+    protected override ActivationAttributes Parse(AttributeReader attributes)
     {
-        var function = context.Attributes.String("function");
+        var function = attributes.String("function");
         if (!IsKnown(function))
         {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"activation '{function}' is not known; known: {string.Join(", ", KnownFunctions)}.");
+            throw attributes.OutOfRange($"activation '{function}' is not known; known: {string.Join(", ", KnownFunctions)}.");
         }
 
+        var hardSigmoid = function == "hardsigmoid";
+        return new ActivationAttributes(
+            function,
+            attributes.Float("alpha", hardSigmoid ? 0.2 : 0),
+            attributes.Float("beta", hardSigmoid ? 0.5 : 0),
+            attributes.Float("min", double.NegativeInfinity),
+            attributes.Float("max", double.PositiveInfinity),
+            attributes.Has("channel_shared"));
+    }
+
+    protected override Shape[] Infer(OpContext context)
+    {
+        var attributes = AttributesOf(context.Node);
         var x = context.Input(0);
-        if (function == "prelu" && context.HasInput(1) && context.Input(1).ElementCount != 1)
+        if (attributes.Function == "prelu" && context.HasInput(1) && context.Input(1).ElementCount != 1)
         {
             // Caffe's per-channel slope (channel_shared marks the form), ONNX's broadcast one.
-            if (context.Attributes.Has("channel_shared"))
+            if (attributes.PerChannelSlope)
             {
                 PerChannel.RequireCount(context, 1, "slope", PerChannel.Channels(x), "channels");
             }
@@ -80,5 +96,13 @@ public sealed class Activation : OpKind
     }
 
     public override OpCost Cost(OpContext context) =>
-        new() { Flops = new FlopTerms(Activation: Checked.Mul(s_flopsPerElement[context.Attributes.String("function")], context.Output.ElementCount)) };
+        new() { Flops = new FlopTerms(Activation: Checked.Mul(s_flopsPerElement[AttributesOf(context.Node).Function], context.Output.ElementCount)) };
 }
+
+/// <summary>
+/// Attributes of <see cref="Activation"/>: the function (darknet's spelling where darknet has it),
+/// its parameters (<c>alpha</c>: leaky's and PRelu's slope, HardSigmoid's slope; <c>beta</c>:
+/// HardSigmoid's offset; Clip's <c>min</c>/<c>max</c>), and for PRelu whether the slope input is
+/// Caffe's one-per-channel form (attribute <c>channel_shared</c> present) rather than ONNX's broadcast one.
+/// </summary>
+public sealed record ActivationAttributes(string Function, double Alpha, double Beta, double Min, double Max, bool PerChannelSlope);

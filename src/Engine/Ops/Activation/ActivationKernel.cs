@@ -15,13 +15,14 @@ internal sealed class ActivationKernel : Kernel
     {
         var x = context.Input(0).Data;
         var y = context.Output.Data;
-        if (context.Attributes.String("function") == "prelu")
+        var attributes = context.AttributesAs<ActivationAttributes>();
+        if (attributes.Function == "prelu")
         {
-            RunPrelu(context, (float)context.Attributes.Float("alpha", 0));
+            RunPrelu(context, attributes);
             return;
         }
 
-        var apply = ActivationFunctions.Create(context.Attributes, context.Unsupported);
+        var apply = ActivationFunctions.Create(attributes, context.Unsupported);
 
         ParallelWork.For(context, x.Length, 1 << 16, (start, end) =>
             apply(x.AsSpan((int)start, (int)(end - start)), y.AsSpan((int)start, (int)(end - start))));
@@ -33,18 +34,18 @@ internal sealed class ActivationKernel : Kernel
     /// from the last axis: a (C, 1, 1) slope is per channel, a (W) slope varies along the last axis);
     /// without a slope input the <c>alpha</c> attribute is the slope.
     /// </summary>
-    private static void RunPrelu(KernelContext context, float alpha)
+    private static void RunPrelu(KernelContext context, ActivationAttributes attributes)
     {
         var x = context.Input(0);
         var y = context.Output.Data;
         var slope = context.OptionalInput(1);
         if (slope is null || slope.Data.Length == 1)
         {
-            ActivationFunctions.Leaky(x.Data, y, slope?.Data[0] ?? alpha);
+            ActivationFunctions.Leaky(x.Data, y, slope?.Data[0] ?? (float)attributes.Alpha);
             return;
         }
 
-        if (context.Attributes.Has("channel_shared"))
+        if (attributes.PerChannelSlope)
         {
             var layout = TensorLayout.Of(x.Shape);
             if (slope.Data.Length != layout.Channels)

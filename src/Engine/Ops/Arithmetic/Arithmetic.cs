@@ -9,20 +9,25 @@ namespace NeuralBuild.Engine.Ops;
 /// <c>operation</c> is <c>add</c>, <c>sub</c>, <c>mul</c> or <c>div</c> (ONNX Add, Sub, Mul, Div).
 /// One FLOP per output element, whatever the operation.
 /// </summary>
-public sealed class Arithmetic : OpKind
+public sealed class Arithmetic : OpKind<ArithmeticAttributes>
 {
     public override string Name => "Arithmetic";
 
     internal override Kernel Kernel { get; } = new ArithmeticKernel();
 
+    private static readonly Dictionary<string, ArithmeticOperation> s_operations = new(StringComparer.Ordinal)
+    {
+        ["add"] = ArithmeticOperation.Add,
+        ["sub"] = ArithmeticOperation.Sub,
+        ["mul"] = ArithmeticOperation.Mul,
+        ["div"] = ArithmeticOperation.Div,
+    };
+
+    protected override ArithmeticAttributes Parse(AttributeReader attributes) => new(attributes.Choice("operation", string.Empty, s_operations));
+
     protected override Shape[] Infer(OpContext context)
     {
-        var operation = context.Attributes.String("operation");
-        if (operation is not ("add" or "sub" or "mul" or "div"))
-        {
-            throw context.Error(DiagnosticCodes.ShapeMismatch, $"operation '{operation}' is not one of add, sub, mul, div.");
-        }
-
+        _ = AttributesOf(context.Node);
         return [Broadcast(context, context.Input(0), context.Input(1))];
     }
 
@@ -48,3 +53,15 @@ public sealed class Arithmetic : OpKind
         return new Shape(dims);
     }
 }
+
+/// <summary>A binary arithmetic operation, computed as <c>input0 op input1</c>.</summary>
+public enum ArithmeticOperation
+{
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// <summary>Attributes of <see cref="Arithmetic"/>: which operation (ONNX Add, Sub, Mul, Div).</summary>
+public sealed record ArithmeticAttributes(ArithmeticOperation Operation);

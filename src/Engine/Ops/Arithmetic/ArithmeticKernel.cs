@@ -14,31 +14,15 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 internal sealed class ArithmeticKernel : Kernel
 {
-    internal enum Operation
-    {
-        Add,
-        Sub,
-        Mul,
-        Div,
-    }
-
     public override bool SupportsInPlace => true;
 
     public override void Run(KernelContext context)
     {
-        var operation = context.Attributes.String("operation") switch
-        {
-            "add" => Operation.Add,
-            "sub" => Operation.Sub,
-            "mul" => Operation.Mul,
-            "div" => Operation.Div,
-            var other => throw context.Unsupported($"operation '{other}'"),
-        };
-        Compute(context, operation);
+        Compute(context, context.AttributesAs<ArithmeticAttributes>().Operation);
     }
 
     /// <summary>Output 0 = input 0 (op) input 1, numpy-broadcast.</summary>
-    internal static void Compute(KernelContext context, Operation operation)
+    internal static void Compute(KernelContext context, ArithmeticOperation operation)
     {
         var a = context.Input(0);
         var b = context.Input(1);
@@ -79,15 +63,15 @@ internal sealed class ArithmeticKernel : Kernel
         });
     }
 
-    private static float Apply(Operation operation, float x, float y) => operation switch
+    private static float Apply(ArithmeticOperation operation, float x, float y) => operation switch
     {
-        Operation.Add => x + y,
-        Operation.Sub => x - y,
-        Operation.Mul => x * y,
+        ArithmeticOperation.Add => x + y,
+        ArithmeticOperation.Sub => x - y,
+        ArithmeticOperation.Mul => x * y,
         _ => x / y,
     };
 
-    private static void Combine(Operation operation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z)
+    private static void Combine(ArithmeticOperation operation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z)
     {
         var i = 0;
         if (Vector.IsHardwareAccelerated)
@@ -98,9 +82,9 @@ internal sealed class ArithmeticKernel : Kernel
                 var v = new Vector<float>(y[i..]);
                 var r = operation switch
                 {
-                    Operation.Add => u + v,
-                    Operation.Sub => u - v,
-                    Operation.Mul => u * v,
+                    ArithmeticOperation.Add => u + v,
+                    ArithmeticOperation.Sub => u - v,
+                    ArithmeticOperation.Mul => u * v,
                     _ => u / v,
                 };
                 r.CopyTo(z[i..]);
@@ -113,7 +97,7 @@ internal sealed class ArithmeticKernel : Kernel
         }
     }
 
-    private static void CombineScalarRight(Operation operation, ReadOnlySpan<float> x, float y, Span<float> z)
+    private static void CombineScalarRight(ArithmeticOperation operation, ReadOnlySpan<float> x, float y, Span<float> z)
     {
         for (var i = 0; i < z.Length; i++)
         {
@@ -121,7 +105,7 @@ internal sealed class ArithmeticKernel : Kernel
         }
     }
 
-    private static void CombineScalarLeft(Operation operation, float x, ReadOnlySpan<float> y, Span<float> z)
+    private static void CombineScalarLeft(ArithmeticOperation operation, float x, ReadOnlySpan<float> y, Span<float> z)
     {
         for (var i = 0; i < z.Length; i++)
         {

@@ -7,13 +7,15 @@ namespace NeuralBuild.Engine.Ops;
 /// Average pooling over windows (Darknet [local_avgpool] divides by the number of in-image
 /// elements: attribute count_include_pad = 0). Cost: one add per window element.
 /// </summary>
-public sealed class AveragePool : OpKind
+public sealed class AveragePool : OpKind<PoolAttributes>
 {
     public override string Name => "AveragePool";
 
     internal override Kernel Kernel { get; } = new AveragePoolKernel();
 
-    protected override Shape[] Infer(OpContext context) => [Pooling.OutputShape(context)];
+    protected override PoolAttributes Parse(AttributeReader attributes) => Pooling.Parse(attributes);
 
-    public override OpCost Cost(OpContext context) => Pooling.WindowCost(context);
+    protected override Shape[] Infer(OpContext context) => [Pooling.OutputShape(context, AttributesOf(context.Node))];
+
+    public override OpCost Cost(OpContext context) => Pooling.WindowCost(context, AttributesOf(context.Node));
 }

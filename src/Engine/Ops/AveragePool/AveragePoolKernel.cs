@@ -16,9 +16,10 @@ internal sealed class AveragePoolKernel : Kernel
     {
         var x = context.Input(0);
         var y = context.Output;
-        var g = ConvGeometry.From(context.Attributes);
-        var includePad = context.Attributes.Int("count_include_pad", 0) != 0;
-        var caffe = context.Attributes.String("rounding", "floor") == "ceil_caffe";
+        var attributes = context.AttributesAs<PoolAttributes>();
+        var g = ConvGeometry.From(attributes.Window ?? throw context.Unsupported("average pooling across channels"));
+        var includePad = attributes.CountIncludePad;
+        var caffe = attributes.Rounding == PoolRounding.CeilCaffe;
         int height = ConvGeometry.Dim(x.Shape, 2), width = ConvGeometry.Dim(x.Shape, 3);
         int outH = ConvGeometry.Dim(y.Shape, 2), outW = ConvGeometry.Dim(y.Shape, 3);
         var output = TensorLayout.Of(y.Shape);

@@ -10,11 +10,20 @@ namespace NeuralBuild.Engine.Ops;
 /// "outside" (<c>D = sqrt(var) + eps</c>, pjreddie Darknet's CPU forward).
 /// Secondary cost: 2 FLOPs per element (the folded scale and shift).
 /// </summary>
-public sealed class BatchNormalization : OpKind
+public sealed class BatchNormalization : OpKind<BatchNormAttributes>
 {
     public override string Name => "BatchNormalization";
 
     internal override Kernel Kernel { get; } = new BatchNormalizationKernel();
+
+    protected override BatchNormAttributes Parse(AttributeReader attributes)
+    {
+        var epsilon = attributes.Float("epsilon", 1e-5);
+        var placement = attributes.String("epsilon_placement", "inside");
+        return epsilon >= 0 && placement is "inside" or "outside"
+            ? new BatchNormAttributes(epsilon, placement == "outside", attributes.Flag("use_global_stats", fallback: true))
+            : throw attributes.OutOfRange($"epsilon {epsilon} must not be negative and its placement '{placement}' must be inside or outside.");
+    }
 
     protected override Shape[] Infer(OpContext context)
     {
@@ -32,3 +41,10 @@ public sealed class BatchNormalization : OpKind
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Normalization: Checked.Mul(2, context.Output.ElementCount)) };
 }
+
+/// <summary>
+/// Attributes of <see cref="BatchNormalization"/>: epsilon, whether it sits outside the square root
+/// (pjreddie) rather than inside, and Caffe's <c>use_global_stats</c> (false: the layer normalises
+/// with the batch's own statistics, so it cannot be folded).
+/// </summary>
+public sealed record BatchNormAttributes(double Epsilon, bool EpsilonOutside, bool UseGlobalStats);

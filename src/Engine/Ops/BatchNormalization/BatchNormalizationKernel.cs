@@ -21,7 +21,7 @@ internal sealed class BatchNormalizationKernel : Kernel
         var gamma = context.OptionalInput(1)?.Data ?? ChannelNormalization.Ones(mean.Length);
         var beta = context.OptionalInput(2)?.Data;
         var variance = context.Input(4).Data;
-        var (epsilon, outside) = ChannelNormalization.Epsilon(context.Attributes);
+        var (epsilon, outside, _) = context.AttributesAs<BatchNormAttributes>();
         var layout = TensorLayout.Of(x.Shape);
         if (gamma.Length != layout.Channels || mean.Length != layout.Channels || variance.Length != layout.Channels || (beta is not null && beta.Length != layout.Channels))
         {

@@ -10,22 +10,24 @@ namespace NeuralBuild.Engine.Ops;
 /// concatenating. Attribute <c>axis</c> (Caffe): any axis of inputs of any rank (default 1). No
 /// arithmetic; memory traffic only.
 /// </summary>
-public sealed class Concat : OpKind
+public sealed class Concat : OpKind<ConcatAttributes>
 {
     public override string Name => "Concat";
 
     internal override Kernel Kernel { get; } = new ConcatKernel();
 
+    protected override ConcatAttributes Parse(AttributeReader attributes)
+    {
+        var groups = attributes.Int("groups", 1);
+        var groupId = attributes.Int("group_id", 0);
+        return groups > 0 && groupId >= 0 && groupId < groups
+            ? new ConcatAttributes(attributes.Int("axis", 1), groups, groupId)
+            : throw attributes.OutOfRange($"group_id={groupId} must lie in [0, groups={groups}).");
+    }
+
     protected override Shape[] Infer(OpContext context)
     {
-        var groups = context.Attributes.Int("groups", 1);
-        var groupId = context.Attributes.Int("group_id", 0);
-        if (groups <= 0 || groupId < 0 || groupId >= groups)
-        {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"group_id={groupId} must lie in [0, groups={groups}).");
-        }
-
-        var axis = context.Attributes.Int("axis", 1);
+        var (axis, groups, _) = AttributesOf(context.Node);
         if (groups == 1 && (axis != 1 || context.Input(0).Rank != 4))
         {
             return [AlongAxis(context, axis)];
@@ -81,7 +83,7 @@ public sealed class Concat : OpKind
     public override OpCost Cost(OpContext context)
     {
         // Only the selected slice of each input is read.
-        var groups = context.Attributes.Int("groups", 1);
+        var groups = AttributesOf(context.Node).Groups;
         long reads = 0;
         for (var i = 0; i < context.InputCount; i++)
         {
@@ -91,3 +93,9 @@ public sealed class Concat : OpKind
         return new OpCost { NaiveInputReads = reads, IdealInputReads = reads };
     }
 }
+
+/// <summary>
+/// Attributes of <see cref="Concat"/>: the axis (negative counts from the end), and darknet's route
+/// groups: of each input only channel group <see cref="GroupId"/> of <see cref="Groups"/> is taken.
+/// </summary>
+public sealed record ConcatAttributes(long Axis, long Groups, long GroupId);

@@ -13,11 +13,12 @@ internal sealed class ConcatKernel : Kernel
 {
     public override void Run(KernelContext context)
     {
-        var groups = checked((int)context.Attributes.Int("groups", 1));
-        var groupId = checked((int)context.Attributes.Int("group_id", 0));
+        var attributes = context.AttributesAs<ConcatAttributes>();
+        var groups = checked((int)attributes.Groups);
+        var groupId = checked((int)attributes.GroupId);
         var y = context.Output;
         var rank = y.Shape.Rank;
-        var axisAttribute = context.Attributes.Int("axis", 1);
+        var axisAttribute = attributes.Axis;
         var axis = checked((int)(axisAttribute < 0 ? axisAttribute + rank : axisAttribute));
         long outer = 1;
         for (var a = 0; a < axis; a++)

@@ -9,18 +9,20 @@ namespace NeuralBuild.Engine.Ops;
 /// Attributes: kernel_shape, strides, pads (top, left, bottom, right), dilations, group.
 /// MACC = kh*kw*(Cin/group)*Hout*Wout*Cout per image; bias adds are a secondary term.
 /// </summary>
-public sealed class Conv : OpKind
+public sealed class Conv : OpKind<ConvAttributes>
 {
     public override string Name => "Conv";
 
     internal override Kernel Kernel { get; } = new ConvKernel();
 
+    protected override ConvAttributes Parse(AttributeReader attributes) =>
+        new(SpatialGeometry.Parse(attributes), attributes.Int("group", 1), attributes.Flag("xnor"));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var w = context.Input(1);
-        var g = SpatialGeometry.From(context);
-        var group = context.Attributes.Int("group", 1);
+        var (g, group, _) = AttributesOf(context.Node);
         if (group <= 0 || x.C % group != 0 || w[0] % group != 0)
         {
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"groups={group} must divide the input channels ({x.C}) and the filters ({w[0]}).");
@@ -41,8 +43,7 @@ public sealed class Conv : OpKind
     {
         var x = context.Input(0);
         var y = context.Output;
-        var g = SpatialGeometry.From(context);
-        var group = context.Attributes.Int("group", 1);
+        var (g, group, _) = AttributesOf(context.Node);
         var reduction = Checked.Mul(g.KernelArea, x.C / group);
         var outputs = y.ElementCount;
         var macc = Checked.Mul(reduction, outputs);
@@ -55,3 +56,9 @@ public sealed class Conv : OpKind
         };
     }
 }
+
+/// <summary>
+/// Attributes of <see cref="Conv"/> and <see cref="ConvTranspose"/>: the window, the group count
+/// (checked against the channels by the shape rule) and darknet's <c>xnor</c> (binary weights and inputs).
+/// </summary>
+public sealed record ConvAttributes(SpatialGeometry Window, long Group, bool Xnor);

@@ -23,12 +23,13 @@ internal sealed unsafe class ConvKernel : Kernel
 
     public override void Run(KernelContext context)
     {
-        var xnor = context.Attributes.Int("xnor", 0) != 0;
+        var attributes = context.AttributesAs<ConvAttributes>();
+        var xnor = attributes.Xnor;
         var x = context.Input(0);
         var bias = context.OptionalInput(2);
         var y = context.Output;
-        var g = ConvGeometry.From(context.Attributes);
-        var groups = checked((int)context.Attributes.Int("group", 1));
+        var g = ConvGeometry.From(attributes.Window);
+        var groups = checked((int)attributes.Group);
 
         var batch = ConvGeometry.Dim(x.Shape, 0);
         var cin = ConvGeometry.Dim(x.Shape, 1);

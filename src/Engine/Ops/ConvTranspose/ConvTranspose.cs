@@ -9,18 +9,20 @@ namespace NeuralBuild.Engine.Ops;
 /// Output: <c>stride*(in-1) + dilation*(k-1) + 1 - pad_begin - pad_end</c>.
 /// MACC = kh*kw*(Cout/group)*Hin*Win*Cin per image.
 /// </summary>
-public sealed class ConvTranspose : OpKind
+public sealed class ConvTranspose : OpKind<ConvAttributes>
 {
     public override string Name => "ConvTranspose";
 
     internal override Kernel Kernel { get; } = new ConvTransposeKernel();
 
+    protected override ConvAttributes Parse(AttributeReader attributes) =>
+        new(SpatialGeometry.Parse(attributes), attributes.Int("group", 1), Xnor: false);
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var w = context.Input(1);
-        var g = SpatialGeometry.From(context);
-        var group = context.Attributes.Int("group", 1);
+        var (g, group, _) = AttributesOf(context.Node);
         if (w.Rank != 4 || w[0] != x.C || group <= 0 || x.C % group != 0)
         {
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"weights {w} do not fit an input of {x.C} channels.");

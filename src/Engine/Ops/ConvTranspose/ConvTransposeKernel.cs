@@ -18,8 +18,9 @@ internal sealed class ConvTransposeKernel : Kernel
         var w = context.Input(1);
         var bias = context.OptionalInput(2)?.Data;
         var y = context.Output;
-        var g = ConvGeometry.From(context.Attributes);
-        var groups = checked((int)context.Attributes.Int("group", 1));
+        var attributes = context.AttributesAs<ConvAttributes>();
+        var g = ConvGeometry.From(attributes.Window);
+        var groups = checked((int)attributes.Group);
         int batch = ConvGeometry.Dim(x.Shape, 0), cin = ConvGeometry.Dim(x.Shape, 1), height = ConvGeometry.Dim(x.Shape, 2), width = ConvGeometry.Dim(x.Shape, 3);
         int cout = ConvGeometry.Dim(y.Shape, 1), outH = ConvGeometry.Dim(y.Shape, 2), outW = ConvGeometry.Dim(y.Shape, 3);
         var inPerGroup = cin / groups;

@@ -14,7 +14,7 @@ internal sealed class DarknetCropKernel : Kernel
     {
         var x = context.Input(0);
         var y = context.Output;
-        var noAdjust = context.Attributes.Int("noadjust", 0) != 0;
+        var noAdjust = context.AttributesAs<DarknetCropAttributes>().NoAdjust;
         var scale = noAdjust ? 1f : 2f;
         var shift = noAdjust ? 0f : -1f;
         int height = ConvGeometry.Dim(x.Shape, 2), width = ConvGeometry.Dim(x.Shape, 3);

@@ -8,21 +8,23 @@ namespace NeuralBuild.Engine.Ops;
 /// probabilities, then <c>num</c> confidences, then <c>num * coords</c> box values:
 /// <c>side² * ((1 + coords) * num + classes)</c> values in all.
 /// </summary>
-public sealed class DarknetDetection : DetectionHead
+public sealed class DarknetDetection : DetectionHead<DarknetDetectionAttributes>
 {
     public override string Name => "DarknetDetection";
 
     internal override Kernel Kernel { get; } = new DarknetDetectionKernel();
 
-    protected override long ExpectedElementsPerItem(OpContext context, Shape input)
-    {
-        var a = context.Attributes;
-        var side = a.Int("side");
-        return Checked.Mul(side * side, ((1 + a.Int("coords")) * a.Int("num")) + a.Int("classes"));
-    }
+    protected override DarknetDetectionAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Int("side", 0, min: 0), attributes.Int("num", 0, min: 0), attributes.Int("classes", 0, min: 0), attributes.Int("coords", 4, min: 0), attributes.Flag("softmax"));
 
-    protected override string Explain(OpContext context, Shape input) =>
+    protected override long ExpectedElementsPerItem(DarknetDetectionAttributes attributes, Shape input) =>
+        Checked.Mul(attributes.Side * attributes.Side, ((1 + attributes.Coords) * attributes.Num) + attributes.Classes);
+
+    protected override string Explain(DarknetDetectionAttributes attributes) =>
         "side² x ((1 + coords) x num + classes) must equal the outputs of the layer before.";
 
-    protected override long LogisticElements(OpContext context) => 0;
+    protected override long LogisticElements(DarknetDetectionAttributes attributes, Shape input) => 0;
 }
+
+/// <summary>Attributes of <see cref="DarknetDetection"/> (YOLOv1's [detection]): grid side, boxes per cell (num), classes, box coordinates, whether the classes get a softmax.</summary>
+public sealed record DarknetDetectionAttributes(long Side, long Num, long Classes, long Coords, bool Softmax);

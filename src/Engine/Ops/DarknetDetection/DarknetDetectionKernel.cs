@@ -15,14 +15,15 @@ internal sealed class DarknetDetectionKernel : Kernel
     public override void Run(KernelContext context)
     {
         HeadMath.CopyIfNeeded(context);
-        if (context.Attributes.Int("softmax", 0) == 0)
+        var attributes = context.AttributesAs<DarknetDetectionAttributes>();
+        if (!attributes.Softmax)
         {
             return;
         }
 
         var y = context.Output;
-        var side = checked((int)context.Attributes.Int("side"));
-        var classes = checked((int)context.Attributes.Int("classes"));
+        var side = checked((int)attributes.Side);
+        var classes = checked((int)attributes.Classes);
         var inputs = checked((int)y.Shape.ElementsPerItem);
         var batch = checked((int)y.Shape[0]);
         for (var b = 0; b < batch; b++)

@@ -7,18 +7,20 @@ namespace NeuralBuild.Engine.Ops;
 /// Darknet [Gaussian_yolo]: per anchor 4 box values, 4 uncertainties, objectness and classes:
 /// input channels must be <c>anchors * (classes + 9)</c>. Logistic on all but w and h.
 /// </summary>
-public sealed class DarknetGaussianYolo : DetectionHead
+public sealed class DarknetGaussianYolo : DetectionHead<DarknetYoloAttributes>
 {
     public override string Name => "DarknetGaussianYolo";
 
     internal override Kernel Kernel { get; } = new DarknetGaussianYoloKernel();
 
-    protected override long ExpectedElementsPerItem(OpContext context, Shape input) =>
-        Checked.Mul(context.Attributes.Int("anchors"), context.Attributes.Int("classes") + 9, DarknetYolo.SpatialSize(input));
+    protected override DarknetYoloAttributes Parse(AttributeReader attributes) => DarknetYoloAttributes.Parse(attributes);
 
-    protected override string Explain(OpContext context, Shape input) =>
-        $"filters of the layer before must be {context.Attributes.Int("anchors")} anchors x ({context.Attributes.Int("classes")} classes + 9).";
+    protected override long ExpectedElementsPerItem(DarknetYoloAttributes attributes, Shape input) =>
+        Checked.Mul(attributes.Anchors, attributes.Classes + 9, SpatialSize(input));
 
-    protected override long LogisticElements(OpContext context) =>
-        Checked.Mul(context.Attributes.Int("anchors"), context.Attributes.Int("classes") + 7, DarknetYolo.SpatialSize(context.Input(0)) * context.Input(0)[0]);
+    protected override string Explain(DarknetYoloAttributes attributes) =>
+        $"filters of the layer before must be {attributes.Anchors} anchors x ({attributes.Classes} classes + 9).";
+
+    protected override long LogisticElements(DarknetYoloAttributes attributes, Shape input) =>
+        Checked.Mul(attributes.Anchors, attributes.Classes + 7, SpatialSize(input) * input[0]);
 }

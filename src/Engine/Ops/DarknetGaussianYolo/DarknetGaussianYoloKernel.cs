@@ -16,9 +16,10 @@ internal sealed class DarknetGaussianYoloKernel : Kernel
     {
         HeadMath.CopyIfNeeded(context);
         var y = context.Output;
-        var anchors = checked((int)context.Attributes.Int("anchors"));
-        var classes = checked((int)context.Attributes.Int("classes"));
-        var scaleXY = context.Attributes.Float("scale_x_y", 1);
+        var attributes = context.AttributesAs<DarknetYoloAttributes>();
+        var anchors = checked((int)attributes.Anchors);
+        var classes = checked((int)attributes.Classes);
+        var scaleXY = attributes.ScaleXY;
         var cells = HeadMath.Cells(y.Shape);
         var outputs = checked((int)y.Shape.ElementsPerItem);
         var batch = checked((int)y.Shape[0]);

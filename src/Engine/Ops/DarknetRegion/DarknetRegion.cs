@@ -11,29 +11,43 @@ namespace NeuralBuild.Engine.Ops;
 /// "boxes" (AlexeyAB) transposes to one record of coords + 1 + classes values per cell and anchor
 /// and activates only the objectness (x, y are left for the box decoder).
 /// </summary>
-public sealed class DarknetRegion : DetectionHead
+public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
 {
     public override string Name => "DarknetRegion";
 
     internal override Kernel Kernel { get; } = new DarknetRegionKernel();
 
+    protected override DarknetRegionAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Int("num", 0, min: 0), attributes.Int("classes", 0, min: 0), attributes.Int("coords", 4, min: 0), attributes.Flag("softmax"),
+            attributes.Choice("layout", "planes", s_layouts));
+
+    private static readonly Dictionary<string, bool> s_layouts = new(StringComparer.Ordinal) { ["planes"] = false, ["boxes"] = true };
+
     public override OpCost Cost(OpContext context)
     {
         var x = context.Input(0);
-        var cells = Checked.Mul(DarknetYolo.SpatialSize(x), x[0], context.Attributes.Int("num"));
+        var attributes = AttributesOf(context.Node);
+        var cells = Checked.Mul(SpatialSize(x), x[0], attributes.Num);
         return new OpCost
         {
             Flops = new FlopTerms(
                 Activation: Checked.Mul(4 * 3, cells),
-                Softmax: Checked.Mul(4 * context.Attributes.Int("classes"), cells)),
+                Softmax: Checked.Mul(4 * attributes.Classes, cells)),
         };
     }
 
-    protected override long ExpectedElementsPerItem(OpContext context, Shape input) =>
-        Checked.Mul(context.Attributes.Int("num"), context.Attributes.Int("coords") + context.Attributes.Int("classes") + 1, DarknetYolo.SpatialSize(input));
+    protected override long ExpectedElementsPerItem(DarknetRegionAttributes attributes, Shape input) =>
+        Checked.Mul(attributes.Num, attributes.Coords + attributes.Classes + 1, SpatialSize(input));
 
-    protected override string Explain(OpContext context, Shape input) =>
-        $"filters of the layer before must be num={context.Attributes.Int("num")} x (coords={context.Attributes.Int("coords")} + classes={context.Attributes.Int("classes")} + 1).";
+    protected override string Explain(DarknetRegionAttributes attributes) =>
+        $"filters of the layer before must be num={attributes.Num} x (coords={attributes.Coords} + classes={attributes.Classes} + 1).";
 
-    protected override long LogisticElements(OpContext context) => 0;
+    protected override long LogisticElements(DarknetRegionAttributes attributes, Shape input) => 0;
 }
+
+/// <summary>
+/// Attributes of <see cref="DarknetRegion"/>: anchors (num), classes, box coordinates, whether the
+/// classes get a softmax, and the fork's output layout (<see cref="BoxesLayout"/>: values of one box
+/// side by side, as pjreddie's first region layer; otherwise planes per entry).
+/// </summary>
+public sealed record DarknetRegionAttributes(long Num, long Classes, long Coords, bool Softmax, bool BoxesLayout);

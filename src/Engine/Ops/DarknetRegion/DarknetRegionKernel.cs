@@ -22,28 +22,25 @@ internal sealed class DarknetRegionKernel : Kernel
 
     public override void Run(KernelContext context)
     {
-        var layout = context.Attributes.String("layout", "planes");
-        switch (layout)
+        var attributes = context.AttributesAs<DarknetRegionAttributes>();
+        if (attributes.BoxesLayout)
         {
-            case "planes":
-                Planes(context);
-                break;
-            case "boxes":
-                Boxes(context);
-                break;
-            default:
-                throw context.Unsupported($"region layout '{layout}'");
+            Boxes(context, attributes);
+        }
+        else
+        {
+            Planes(context, attributes);
         }
     }
 
-    private static void Planes(KernelContext context)
+    private static void Planes(KernelContext context, DarknetRegionAttributes attributes)
     {
         HeadMath.CopyIfNeeded(context);
         var y = context.Output;
-        var anchors = checked((int)context.Attributes.Int("num"));
-        var classes = checked((int)context.Attributes.Int("classes"));
-        var coords = checked((int)context.Attributes.Int("coords"));
-        var softmax = context.Attributes.Int("softmax", 0) != 0;
+        var anchors = checked((int)attributes.Num);
+        var classes = checked((int)attributes.Classes);
+        var coords = checked((int)attributes.Coords);
+        var softmax = attributes.Softmax;
         var cells = HeadMath.Cells(y.Shape);
         var outputs = checked((int)y.Shape.ElementsPerItem);
         var batch = checked((int)y.Shape[0]);
@@ -72,14 +69,14 @@ internal sealed class DarknetRegionKernel : Kernel
         }
     }
 
-    private static void Boxes(KernelContext context)
+    private static void Boxes(KernelContext context, DarknetRegionAttributes attributes)
     {
         var x = context.Input(0);
         var y = context.Output;
-        var anchors = checked((int)context.Attributes.Int("num"));
-        var classes = checked((int)context.Attributes.Int("classes"));
-        var coords = checked((int)context.Attributes.Int("coords"));
-        var softmax = context.Attributes.Int("softmax", 0) != 0;
+        var anchors = checked((int)attributes.Num);
+        var classes = checked((int)attributes.Classes);
+        var coords = checked((int)attributes.Coords);
+        var softmax = attributes.Softmax;
         var cells = HeadMath.Cells(y.Shape);
         var outputs = checked((int)y.Shape.ElementsPerItem);
         var batch = checked((int)y.Shape[0]);

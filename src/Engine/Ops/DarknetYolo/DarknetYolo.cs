@@ -8,21 +8,30 @@ namespace NeuralBuild.Engine.Ops;
 /// objectness and classes (not on w, h; not at all with new_coords=1). Input channels must be
 /// <c>anchors * (classes + 5)</c>.
 /// </summary>
-public sealed class DarknetYolo : DetectionHead
+public sealed class DarknetYolo : DetectionHead<DarknetYoloAttributes>
 {
     public override string Name => "DarknetYolo";
 
     internal override Kernel Kernel { get; } = new DarknetYoloKernel();
 
-    protected override long ExpectedElementsPerItem(OpContext context, Shape input) =>
-        Checked.Mul(context.Attributes.Int("anchors"), context.Attributes.Int("classes") + 5, SpatialSize(input));
+    protected override DarknetYoloAttributes Parse(AttributeReader attributes) => DarknetYoloAttributes.Parse(attributes);
 
-    protected override string Explain(OpContext context, Shape input) =>
-        $"filters of the layer before must be {context.Attributes.Int("anchors")} anchors x ({context.Attributes.Int("classes")} classes + 5) = {context.Attributes.Int("anchors") * (context.Attributes.Int("classes") + 5)}.";
+    protected override long ExpectedElementsPerItem(DarknetYoloAttributes attributes, Shape input) =>
+        Checked.Mul(attributes.Anchors, attributes.Classes + 5, SpatialSize(input));
 
-    protected override long LogisticElements(OpContext context) =>
-        context.Attributes.Int("new_coords", 0) != 0 ? 0
-        : Checked.Mul(context.Attributes.Int("anchors"), context.Attributes.Int("classes") + 3, SpatialSize(context.Input(0)) * context.Input(0)[0]);
+    protected override string Explain(DarknetYoloAttributes attributes) =>
+        $"filters of the layer before must be {attributes.Anchors} anchors x ({attributes.Classes} classes + 5) = {attributes.Anchors * (attributes.Classes + 5)}.";
 
-    internal static long SpatialSize(Shape x) => x.Rank == 4 ? Checked.Mul(x.H, x.W) : 1;
+    protected override long LogisticElements(DarknetYoloAttributes attributes, Shape input) =>
+        attributes.NewCoords ? 0 : Checked.Mul(attributes.Anchors, attributes.Classes + 3, SpatialSize(input) * input[0]);
+}
+
+/// <summary>
+/// Attributes of <see cref="DarknetYolo"/> and <see cref="DarknetGaussianYolo"/>: anchors used by the
+/// head (its mask), classes, <c>new_coords</c> (scaled-YOLOv4's decoding: no logistic here) and <c>scale_x_y</c>.
+/// </summary>
+public sealed record DarknetYoloAttributes(long Anchors, long Classes, bool NewCoords, double ScaleXY)
+{
+    internal static DarknetYoloAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Int("anchors", 0, min: 0), attributes.Int("classes", 0, min: 0), attributes.Flag("new_coords"), attributes.Float("scale_x_y", 1));
 }

@@ -17,10 +17,11 @@ internal sealed class DarknetYoloKernel : Kernel
     {
         HeadMath.CopyIfNeeded(context);
         var y = context.Output;
-        var anchors = checked((int)context.Attributes.Int("anchors"));
-        var classes = checked((int)context.Attributes.Int("classes"));
-        var newCoords = context.Attributes.Int("new_coords", 0) != 0;
-        var scaleXY = context.Attributes.Float("scale_x_y", 1);
+        var attributes = context.AttributesAs<DarknetYoloAttributes>();
+        var anchors = checked((int)attributes.Anchors);
+        var classes = checked((int)attributes.Classes);
+        var newCoords = attributes.NewCoords;
+        var scaleXY = attributes.ScaleXY;
         var cells = HeadMath.Cells(y.Shape);
         var outputs = checked((int)y.Shape.ElementsPerItem);
         var batch = checked((int)y.Shape[0]);

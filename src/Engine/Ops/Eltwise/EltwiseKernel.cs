@@ -11,8 +11,7 @@ internal sealed class EltwiseKernel : Kernel
 {
     public override void Run(KernelContext context)
     {
-        var operation = context.Attributes.String("operation", "sum");
-        var coeffs = context.Attributes.Has("coeffs") ? context.Attributes.Floats("coeffs") : [];
+        var (operation, coeffs) = context.AttributesAs<EltwiseAttributes>();
         var y = context.Output.Data;
         var inputs = new float[context.InputCount][];
         for (var i = 0; i < inputs.Length; i++)
@@ -26,7 +25,7 @@ internal sealed class EltwiseKernel : Kernel
 
         switch (operation)
         {
-            case "sum":
+            case EltwiseOperation.Sum:
                 Array.Clear(y);
                 for (var i = 0; i < inputs.Length; i++)
                 {
@@ -39,7 +38,7 @@ internal sealed class EltwiseKernel : Kernel
                 }
 
                 break;
-            case "prod":
+            case EltwiseOperation.Prod:
                 inputs[0].AsSpan().CopyTo(y);
                 for (var i = 1; i < inputs.Length; i++)
                 {
@@ -51,7 +50,7 @@ internal sealed class EltwiseKernel : Kernel
                 }
 
                 break;
-            case "max":
+            case EltwiseOperation.Max:
                 inputs[0].AsSpan().CopyTo(y);
                 for (var i = 1; i < inputs.Length; i++)
                 {

@@ -8,17 +8,20 @@ namespace NeuralBuild.Engine.Ops;
 /// Merges axes <c>axis</c>..<c>end_axis</c> (negative counts from the end) into one (Caffe Flatten,
 /// default 1..-1: (N, C, H, W) → (N, C*H*W)). A view: Caffe shares the buffer, so it moves no memory.
 /// </summary>
-public sealed class Flatten : OpKind
+public sealed class Flatten : OpKind<FlattenAttributes>
 {
     public override string Name => "Flatten";
 
     internal override Kernel Kernel { get; } = new ViewKernel();
 
+    protected override FlattenAttributes Parse(AttributeReader attributes) => new(attributes.Int("axis", 1), attributes.Int("end_axis", -1));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
-        var start = Axis(context, x, context.Attributes.Int("axis", 1));
-        var end = Axis(context, x, context.Attributes.Int("end_axis", -1));
+        var attributes = AttributesOf(context.Node);
+        var start = Axis(context, x, attributes.Axis);
+        var end = Axis(context, x, attributes.EndAxis);
         if (end < start)
         {
             throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"end_axis ({end}) comes before axis ({start}).");
@@ -39,3 +42,6 @@ public sealed class Flatten : OpKind
         return a >= 0 && a < x.Rank ? (int)a : throw context.Error(DiagnosticCodes.ShapeMismatch, $"axis {axis} does not exist in {x}.");
     }
 }
+
+/// <summary>Attributes of <see cref="Flatten"/> (Caffe Flatten): the first and last axis merged (negative counts from the end).</summary>
+public sealed record FlattenAttributes(long Axis, long EndAxis);

@@ -23,12 +23,13 @@ internal sealed class FullyConnectedKernel : Kernel
         var w = context.Input(1);
         var biasTensor = context.OptionalInput(2);
         var bias = biasTensor?.Data;
-        var alpha = (float)context.Attributes.Float("alpha", 1);
-        var beta = (float)context.Attributes.Float("beta", 1);
+        var attributes = context.AttributesAs<FullyConnectedAttributes>();
+        var alpha = (float)attributes.Alpha;
+        var beta = (float)attributes.Beta;
         var y = context.Output;
         var batch = checked((int)x.Shape[0]);
         var inputs = checked((int)x.Shape.ElementsPerItem);
-        var transposed = context.Attributes.Int("transpose", 0) != 0;
+        var transposed = attributes.Transposed;
         var outputs = checked((int)w.Shape[transposed ? 1 : 0]);
         if (w.Shape[transposed ? 0 : 1] != inputs)
         {

@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
 
@@ -10,23 +9,24 @@ namespace NeuralBuild.Engine.Ops;
 /// darknet: with pad the output is <c>(in-1)/stride+1</c>, without <c>(in-k)/stride+1</c>).
 /// MACC = k*k*Cin*Hout*Wout*Cout per image, like a convolution.
 /// </summary>
-public sealed class LocallyConnected : OpKind
+public sealed class LocallyConnected : OpKind<LocallyConnectedAttributes>
 {
     public override string Name => "LocallyConnected";
 
     internal override Kernel Kernel { get; } = new LocallyConnectedKernel();
 
+    protected override LocallyConnectedAttributes Parse(AttributeReader attributes)
+    {
+        var (k, s, filters) = (attributes.Int("kernel"), attributes.Int("stride"), attributes.Int("filters"));
+        return k > 0 && s > 0 && filters > 0
+            ? new LocallyConnectedAttributes(k, s, attributes.Flag("pad"), filters)
+            : throw attributes.OutOfRange("size, stride and filters must be positive.");
+    }
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
-        var k = context.Attributes.Int("kernel");
-        var s = context.Attributes.Int("stride");
-        var pad = context.Attributes.Int("pad", 0) != 0;
-        var filters = context.Attributes.Int("filters");
-        if (k <= 0 || s <= 0 || filters <= 0)
-        {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange, "size, stride and filters must be positive.");
-        }
+        var (k, s, pad, filters) = AttributesOf(context.Node);
 
         var outH = ((pad ? x.H - 1 : x.H - k) / s) + 1;
         var outW = ((pad ? x.W - 1 : x.W - k) / s) + 1;
@@ -40,7 +40,7 @@ public sealed class LocallyConnected : OpKind
     public override OpCost Cost(OpContext context)
     {
         var x = context.Input(0);
-        var k = context.Attributes.Int("kernel");
+        var k = AttributesOf(context.Node).Kernel;
         var outputs = context.Output.ElementCount;
         var macc = Checked.Mul(k * k, x.C, outputs);
         return new OpCost
@@ -52,3 +52,6 @@ public sealed class LocallyConnected : OpKind
         };
     }
 }
+
+/// <summary>Attributes of <see cref="LocallyConnected"/> (darknet [local]): square kernel size, stride, darknet's pad flag (pad = size/2), filters.</summary>
+public sealed record LocallyConnectedAttributes(long Kernel, long Stride, bool Pad, long Filters);

@@ -18,9 +18,10 @@ internal sealed class LocallyConnectedKernel : Kernel
         var w = context.Input(1).Data;
         var bias = context.Input(2).Data;
         var y = context.Output;
-        var size = checked((int)context.Attributes.Int("kernel"));
-        var stride = checked((int)context.Attributes.Int("stride"));
-        var pad = checked((int)context.Attributes.Int("pad", 0));
+        var attributes = context.AttributesAs<LocallyConnectedAttributes>();
+        var size = checked((int)attributes.Kernel);
+        var stride = checked((int)attributes.Stride);
+        var pad = attributes.Pad ? 1 : 0;
         int batch = ConvGeometry.Dim(x.Shape, 0), channels = ConvGeometry.Dim(x.Shape, 1), height = ConvGeometry.Dim(x.Shape, 2), width = ConvGeometry.Dim(x.Shape, 3);
         int filters = ConvGeometry.Dim(y.Shape, 1), outH = ConvGeometry.Dim(y.Shape, 2), outW = ConvGeometry.Dim(y.Shape, 3);
         var locations = outH * outW;

@@ -17,16 +17,16 @@ internal sealed class LrnKernel : Kernel
     public override void Run(KernelContext context)
     {
         var x = context.Input(0);
-        var size = checked((int)context.Attributes.Int("size"));
-        var alpha = (float)context.Attributes.Float("alpha", 0.0001);
-        var beta = (float)context.Attributes.Float("beta", 0.75);
-        var kappa = (float)context.Attributes.Float("kappa", 1);
+        var attributes = context.AttributesAs<LrnAttributes>();
+        var size = checked((int)attributes.Size);
+        var alpha = (float)attributes.Alpha;
+        var beta = (float)attributes.Beta;
+        var kappa = (float)attributes.Kappa;
         var layout = TensorLayout.Of(x.Shape);
-        if (context.Attributes.Has("region"))
+        if (attributes.CaffeWithinChannel is { } withinChannel)
         {
             CaffeLrn.Apply(x.Data, context.Output.Data, layout, ConvGeometry.Dim(x.Shape, 2), ConvGeometry.Dim(x.Shape, 3), size,
-                context.Attributes.Float("alpha", 1), context.Attributes.Float("beta", 0.75), context.Attributes.Float("kappa", 1),
-                context.Attributes.String("region") == "within_channel");
+                attributes.Alpha, attributes.Beta, attributes.Kappa, withinChannel);
             return;
         }
 

@@ -8,13 +8,15 @@ namespace NeuralBuild.Engine.Ops;
 /// Darknet's <c>maxpool_depth</c> (attribute <c>depth_channels</c>) instead takes the max across
 /// channel groups, keeping H and W. Cost: one comparison per window element.
 /// </summary>
-public sealed class MaxPool : OpKind
+public sealed class MaxPool : OpKind<PoolAttributes>
 {
     public override string Name => "MaxPool";
 
     internal override Kernel Kernel { get; } = new MaxPoolKernel();
 
-    protected override Shape[] Infer(OpContext context) => [Pooling.OutputShape(context)];
+    protected override PoolAttributes Parse(AttributeReader attributes) => Pooling.Parse(attributes);
 
-    public override OpCost Cost(OpContext context) => Pooling.WindowCost(context);
+    protected override Shape[] Infer(OpContext context) => [Pooling.OutputShape(context, AttributesOf(context.Node))];
+
+    public override OpCost Cost(OpContext context) => Pooling.WindowCost(context, AttributesOf(context.Node));
 }

@@ -17,13 +17,13 @@ internal sealed class MaxPoolKernel : Kernel
         var y = context.Output;
         var input = TensorLayout.Of(x.Shape);
         var output = TensorLayout.Of(y.Shape);
-        if (context.Attributes.Int("depth_channels", 0) > 0)
+        if (context.AttributesAs<PoolAttributes>().Window is not { } window)
         {
             DepthMax(x.Data, y.Data, input, output.Channels);
             return;
         }
 
-        var g = ConvGeometry.From(context.Attributes);
+        var g = ConvGeometry.From(window);
         int height = ConvGeometry.Dim(x.Shape, 2), width = ConvGeometry.Dim(x.Shape, 3);
         int outH = ConvGeometry.Dim(y.Shape, 2), outW = ConvGeometry.Dim(y.Shape, 3);
         var src = x.Data;

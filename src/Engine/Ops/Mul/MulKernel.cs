@@ -11,5 +11,5 @@ internal sealed class MulKernel : Kernel
 {
     public override bool SupportsInPlace => true;
 
-    public override void Run(KernelContext context) => ArithmeticKernel.Compute(context, ArithmeticKernel.Operation.Mul);
+    public override void Run(KernelContext context) => ArithmeticKernel.Compute(context, ArithmeticOperation.Mul);
 }

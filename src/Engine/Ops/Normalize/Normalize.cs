@@ -10,17 +10,20 @@ namespace NeuralBuild.Engine.Ops;
 /// one per channel). Inputs: X, scale. Cost: 4 FLOPs per element (square, add, multiply by the
 /// inverse norm, scale); the square roots are one per norm and not counted.
 /// </summary>
-public sealed class Normalize : OpKind
+public sealed class Normalize : OpKind<NormalizeAttributes>
 {
     public override string Name => "Normalize";
 
     internal override Kernel Kernel { get; } = new NormalizeKernel();
 
+    protected override NormalizeAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Flag("across_spatial", fallback: true), attributes.Flag("channel_shared", fallback: true), attributes.Float("epsilon", 1e-10));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
         var scale = context.Input(1);
-        var expected = context.Attributes.Int("channel_shared", 1) != 0 ? 1 : x.C;
+        var expected = AttributesOf(context.Node).ChannelShared ? 1 : x.C;
         return scale.ElementCount == expected
             ? [x]
             : throw context.Error(DiagnosticCodes.ParameterShapeMismatch, $"scale has {scale.ElementCount} values but {expected} are needed.");
@@ -29,3 +32,6 @@ public sealed class Normalize : OpKind
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Normalization: Checked.Mul(4, context.Output.ElementCount)) };
 }
+
+/// <summary>Attributes of <see cref="Normalize"/> (Caffe SSD's NormalizeParameter): one norm over the whole image or per position, one scale for all channels or one each, epsilon.</summary>
+public sealed record NormalizeAttributes(bool AcrossSpatial, bool ChannelShared, double Epsilon);

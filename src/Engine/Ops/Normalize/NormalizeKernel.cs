@@ -14,9 +14,8 @@ internal sealed class NormalizeKernel : Kernel
     {
         var x = context.Input(0);
         var scale = context.Input(1).Data;
-        var acrossSpatial = context.Attributes.Int("across_spatial", 1) != 0;
-        var shared = context.Attributes.Int("channel_shared", 1) != 0;
-        var eps = (float)context.Attributes.Float("epsilon", 1e-10);
+        var (acrossSpatial, shared, epsilon) = context.AttributesAs<NormalizeAttributes>();
+        var eps = (float)epsilon;
         var layout = TensorLayout.Of(x.Shape);
         if (scale.Length != (shared ? 1 : layout.Channels))
         {

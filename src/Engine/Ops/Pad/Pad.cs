@@ -9,16 +9,19 @@ namespace NeuralBuild.Engine.Ops;
 /// the end amounts; <c>mode</c> is constant (with <c>value</c>, default 0), reflect or edge.
 /// Data movement only.
 /// </summary>
-public sealed class Pad : OpKind
+public sealed class Pad : OpKind<PadAttributes>
 {
     public override string Name => "Pad";
 
     internal override Kernel Kernel { get; } = new PadKernel();
 
+    protected override PadAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Ints("pads"), attributes.String("mode", "constant"), attributes.Float("value", 0));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
-        var pads = context.Attributes.Ints("pads");
+        var pads = AttributesOf(context.Node).Pads;
         if (pads.Length != 2 * x.Rank)
         {
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"{pads.Length} pad amounts for {x} (rank {x.Rank}); give a begin and an end for every axis.");
@@ -35,3 +38,6 @@ public sealed class Pad : OpKind
 
     public override OpCost Cost(OpContext context) => OpCost.Zero;
 }
+
+/// <summary>Attributes of <see cref="Pad"/>: begin amounts for every axis then end amounts (ONNX order), the mode (constant, edge, reflect) and the constant.</summary>
+public sealed record PadAttributes(long[] Pads, string Mode, double Value);

@@ -17,9 +17,10 @@ internal sealed class PadKernel : Kernel
         var x = context.Input(0);
         var y = context.Output;
         var rank = x.Shape.Rank;
-        var pads = context.Attributes.Ints("pads");
-        var mode = context.Attributes.String("mode", "constant");
-        var value = (float)context.Attributes.Float("value", 0);
+        var attributes = context.AttributesAs<PadAttributes>();
+        var pads = attributes.Pads;
+        var mode = attributes.Mode;
+        var value = (float)attributes.Value;
         if (mode is not ("constant" or "edge" or "reflect"))
         {
             throw context.Unsupported($"pad mode '{mode}'");

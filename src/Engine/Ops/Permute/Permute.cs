@@ -8,17 +8,19 @@ namespace NeuralBuild.Engine.Ops;
 /// Reorders axes (SSD's Permute): output axis i is input axis <c>order[i]</c>. Axes not named keep
 /// their order after the named ones, as in SSD. Pure data movement.
 /// </summary>
-public sealed class Permute : OpKind
+public sealed class Permute : OpKind<PermuteAttributes>
 {
     public override string Name => "Permute";
 
     internal override Kernel Kernel { get; } = new PermuteKernel();
 
+    protected override PermuteAttributes Parse(AttributeReader attributes) => new(attributes.Ints("order", []));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
         var order = new List<long>();
-        foreach (var axis in context.Attributes.Ints("order", []))
+        foreach (var axis in AttributesOf(context.Node).Order)
         {
             if (axis < 0 || axis >= x.Rank || order.Contains(axis))
             {
@@ -41,3 +43,6 @@ public sealed class Permute : OpKind
 
     public override OpCost Cost(OpContext context) => OpCost.Zero;
 }
+
+/// <summary>Attributes of <see cref="Permute"/>: the leading axes of the output in input numbering (Caffe's order); the axes not named follow in their order.</summary>
+public sealed record PermuteAttributes(long[] Order);

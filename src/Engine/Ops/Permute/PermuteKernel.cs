@@ -12,7 +12,7 @@ internal sealed class PermuteKernel : Kernel
         var x = context.Input(0);
         var rank = x.Shape.Rank;
         var order = new List<int>();
-        foreach (var a in context.Attributes.Ints("order", []))
+        foreach (var a in context.AttributesAs<PermuteAttributes>().Order)
         {
             order.Add(checked((int)a));
         }

@@ -7,18 +7,24 @@ namespace NeuralBuild.Engine.Ops;
 /// <c>y = (shift + scale * x) ^ power</c> per element (Caffe Power). Cost: one FLOP per element for
 /// each term that does something (scale != 1, shift != 0, power != 1).
 /// </summary>
-public sealed class Power : OpKind
+public sealed class Power : OpKind<PowerAttributes>
 {
     public override string Name => "Power";
 
     internal override Kernel Kernel { get; } = new PowerKernel();
 
+    protected override PowerAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Float("power", 1), attributes.Float("scale", 1), attributes.Float("shift", 0));
+
     protected override Shape[] Infer(OpContext context) => [context.Input(0)];
 
     public override OpCost Cost(OpContext context)
     {
-        var a = context.Attributes;
-        var terms = (a.Float("scale", 1) != 1 ? 1 : 0) + (a.Float("shift", 0) != 0 ? 1 : 0) + (a.Float("power", 1) != 1 ? 1 : 0);
+        var a = AttributesOf(context.Node);
+        var terms = (a.Scale != 1 ? 1 : 0) + (a.Shift != 0 ? 1 : 0) + (a.Power != 1 ? 1 : 0);
         return new OpCost { Flops = new FlopTerms(Elementwise: Checked.Mul(terms, context.Output.ElementCount)) };
     }
 }
+
+/// <summary>Attributes of <see cref="Power"/>: <c>y = (shift + scale * x) ^ power</c>.</summary>
+public sealed record PowerAttributes(double Power, double Scale, double Shift);

@@ -12,9 +12,10 @@ internal sealed class PowerKernel : Kernel
 
     public override void Run(KernelContext context)
     {
-        var power = context.Attributes.Float("power", 1);
-        var scale = (float)context.Attributes.Float("scale", 1);
-        var shift = (float)context.Attributes.Float("shift", 0);
+        var attributes = context.AttributesAs<PowerAttributes>();
+        var power = attributes.Power;
+        var scale = (float)attributes.Scale;
+        var shift = (float)attributes.Shift;
         var x = context.Input(0).Data;
         var y = context.Output.Data;
         for (var i = 0; i < x.Length; i++)

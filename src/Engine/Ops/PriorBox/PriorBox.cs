@@ -1,4 +1,3 @@
-using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
 
@@ -11,7 +10,7 @@ namespace NeuralBuild.Engine.Ops;
 /// number of <c>min_sizes</c>, plus one per <c>max_sizes</c> entry. Output (1, 2, H*W*boxes*4): the
 /// box corners and their variances, the same for every image. A constant: no arithmetic counted.
 /// </summary>
-public sealed class PriorBox : OpKind
+public sealed class PriorBox : OpKind<PriorBoxAttributes>
 {
     public override string Name => "PriorBox";
 
@@ -37,23 +36,42 @@ public sealed class PriorBox : OpKind
         return (ratios.Count * (long)minSizes) + maxSizes;
     }
 
+    protected override PriorBoxAttributes Parse(AttributeReader attributes)
+    {
+        var minSizes = attributes.Floats("min_sizes", []);
+        var maxSizes = attributes.Floats("max_sizes", []);
+        if (minSizes.Length == 0 || (maxSizes.Length > 0 && maxSizes.Length != minSizes.Length))
+        {
+            throw attributes.OutOfRange($"needs at least one min_size and, when max_size is given, as many max_size as min_size ({minSizes.Length} min, {maxSizes.Length} max).");
+        }
+
+        return new PriorBoxAttributes(
+            minSizes,
+            maxSizes,
+            attributes.Floats("aspect_ratios", []),
+            attributes.Flag("flip", fallback: true),
+            attributes.Flag("clip"),
+            attributes.Float("offset", 0.5),
+            attributes.Floats("variances", [0.1]),
+            attributes.Has("steps") ? attributes.Floats("steps") : null);
+    }
+
     protected override Shape[] Infer(OpContext context)
     {
         var feature = context.Image(0);
         context.Image(1);
-        var a = context.Attributes;
-        var minSizes = a.Has("min_sizes") ? a.Floats("min_sizes") : [];
-        var maxSizes = a.Has("max_sizes") ? a.Floats("max_sizes") : [];
-        if (minSizes.Length == 0 || (maxSizes.Length > 0 && maxSizes.Length != minSizes.Length))
-        {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"needs at least one min_size and, when max_size is given, as many max_size as min_size ({minSizes.Length} min, {maxSizes.Length} max).");
-        }
-
-        var ratios = a.Has("aspect_ratios") ? a.Floats("aspect_ratios") : [];
-        var priors = PriorsPerPosition(ratios, a.Int("flip", 1) != 0, minSizes.Length, maxSizes.Length);
+        var a = AttributesOf(context.Node);
+        var priors = PriorsPerPosition(a.AspectRatios, a.Flip, a.MinSizes.Length, a.MaxSizes.Length);
         return [new Shape(1, 2, Checked.Mul(Checked.Mul(feature.H, feature.W), priors, 4))];
     }
 
     // Only the input shapes are read, never their values.
     public override OpCost Cost(OpContext context) => new() { NaiveInputReads = 0, IdealInputReads = 0 };
 }
+
+/// <summary>
+/// Attributes of <see cref="PriorBox"/> (Caffe SSD's PriorBoxParameter): box sizes, aspect ratios
+/// (with their inverses when flipped), clipping to the image, the centre offset, the variances
+/// written beside the boxes, and the step between positions (null: image size / feature size).
+/// </summary>
+public sealed record PriorBoxAttributes(double[] MinSizes, double[] MaxSizes, double[] AspectRatios, bool Flip, bool Clip, double Offset, double[] Variances, double[]? Steps);

@@ -16,15 +16,15 @@ internal sealed class PriorBoxKernel : Kernel
     {
         var feature = context.Input(0).Shape;
         var image = context.Input(1).Shape;
-        var a = context.Attributes;
-        var minSizes = a.Floats("min_sizes");
-        var maxSizes = a.Has("max_sizes") ? a.Floats("max_sizes") : [];
-        var flip = a.Int("flip", 1) != 0;
-        var clip = a.Int("clip", 0) != 0;
-        var offset = (float)a.Float("offset", 0.5);
-        var variances = a.Has("variances") ? a.Floats("variances") : [0.1];
+        var a = context.AttributesAs<PriorBoxAttributes>();
+        var minSizes = a.MinSizes;
+        var maxSizes = a.MaxSizes;
+        var flip = a.Flip;
+        var clip = a.Clip;
+        var offset = (float)a.Offset;
+        var variances = a.Variances;
         var ratios = new List<float> { 1f };
-        foreach (var r in a.Has("aspect_ratios") ? a.Floats("aspect_ratios") : [])
+        foreach (var r in a.AspectRatios)
         {
             if (ratios.Any(existing => Math.Abs(r - existing) < 1e-6))
             {
@@ -41,9 +41,8 @@ internal sealed class PriorBoxKernel : Kernel
         int layerH = checked((int)feature[2]), layerW = checked((int)feature[3]);
         float imageH = image[2], imageW = image[3];
         float stepH, stepW;
-        if (a.Has("steps"))
+        if (a.Steps is { } steps)
         {
-            var steps = a.Floats("steps");
             (stepH, stepW) = ((float)steps[0], (float)steps[1]);
         }
         else

@@ -9,16 +9,20 @@ namespace NeuralBuild.Engine.Ops;
 /// keeps reduced axes as size 1 (ONNX ReduceMean). Cost: one add per input element, as
 /// <see cref="GlobalAveragePool"/> (the final divide per output is negligible and not counted).
 /// </summary>
-public sealed class ReduceMean : OpKind
+public sealed class ReduceMean : OpKind<ReduceMeanAttributes>
 {
     public override string Name => "ReduceMean";
 
     internal override Kernel Kernel { get; } = new ReduceMeanKernel();
 
+    protected override ReduceMeanAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Has("axes") ? attributes.Ints("axes") : null, attributes.Flag("keepdims", fallback: true));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
-        var axes = context.Attributes.Ints("axes", [.. Enumerable.Range(0, x.Rank).Select(i => (long)i)]);
+        var attributes = AttributesOf(context.Node);
+        var axes = attributes.Axes ?? [.. Enumerable.Range(0, x.Rank).Select(i => (long)i)];
         var reduced = new HashSet<long>();
         foreach (var axis in axes)
         {
@@ -29,7 +33,7 @@ public sealed class ReduceMean : OpKind
             }
         }
 
-        var keep = context.Attributes.Int("keepdims", 1) != 0;
+        var keep = attributes.KeepDims;
         var dims = new List<long>();
         for (var i = 0; i < x.Rank; i++)
         {
@@ -49,3 +53,6 @@ public sealed class ReduceMean : OpKind
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Pooling: context.Input(0).ElementCount) };
 }
+
+/// <summary>Attributes of <see cref="ReduceMean"/>: the axes to average over (null: all) and whether they stay as axes of length 1.</summary>
+public sealed record ReduceMeanAttributes(long[]? Axes, bool KeepDims);

@@ -18,9 +18,9 @@ internal sealed class ReduceMeanKernel : Kernel
         var y = context.Output;
         var rank = x.Shape.Rank;
         var reduced = new bool[rank];
-        if (context.Attributes.Has("axes"))
+        if (context.AttributesAs<ReduceMeanAttributes>().Axes is { } axes)
         {
-            foreach (var axis in context.Attributes.Ints("axes"))
+            foreach (var axis in axes)
             {
                 reduced[checked((int)(axis < 0 ? axis + rank : axis))] = true;
             }

@@ -9,29 +9,33 @@ namespace NeuralBuild.Engine.Ops;
 /// (<c>reverse=1</c> moves them back). pjreddie's <c>extra=N</c> flattens the output and appends
 /// N elements. Pure data movement.
 /// </summary>
-public sealed class Reorg : OpKind
+public sealed class Reorg : OpKind<ReorgAttributes>
 {
     public override string Name => "Reorg";
 
     internal override Kernel Kernel { get; } = new ReorgKernel();
 
+    private static readonly Dictionary<string, bool> s_flavors = new(StringComparer.Ordinal) { ["reorg"] = false, ["reorg3d"] = true };
+
+    protected override ReorgAttributes Parse(AttributeReader attributes)
+    {
+        var stride = attributes.Int("stride");
+        return stride > 0
+            ? new ReorgAttributes(stride, attributes.Flag("reverse"), attributes.Int("extra", 0), attributes.Choice("flavor", "reorg", s_flavors))
+            : throw attributes.OutOfRange("stride must be positive.");
+    }
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Image(0);
-        var s = context.Attributes.Int("stride");
-        var extra = context.Attributes.Int("extra", 0);
-        if (s <= 0)
-        {
-            throw context.Error(DiagnosticCodes.AttributeOutOfRange, "stride must be positive.");
-        }
-
+        var (s, reverse, extra, _) = AttributesOf(context.Node);
         var block = Checked.Mul(s, s);
         if (extra > 0)
         {
             return [Shape.Nchw(x.N, Checked.Add(x.ElementsPerItem, extra), 1, 1)];
         }
 
-        if (context.Attributes.Int("reverse", 0) != 0)
+        if (reverse)
         {
             return x.C % block == 0
                 ? [Shape.Nchw(x.N, x.C / block, Checked.Mul(x.H, s), Checked.Mul(x.W, s))]
@@ -45,3 +49,10 @@ public sealed class Reorg : OpKind
 
     public override OpCost Cost(OpContext context) => OpCost.Zero;
 }
+
+/// <summary>
+/// Attributes of <see cref="Reorg"/>: the block stride, the direction (<see cref="Reverse"/>: depth to
+/// space), darknet's <c>extra</c> (flatten and append that many zeros instead) and which of darknet's
+/// two index pairings: [reorg] (false) or [reorg3d] (true).
+/// </summary>
+public sealed record ReorgAttributes(long Stride, bool Reverse, long Extra, bool Reorg3d);

@@ -25,10 +25,11 @@ internal sealed class ReorgKernel : Kernel
     {
         var x = context.Input(0);
         var y = context.Output;
-        var stride = checked((int)context.Attributes.Int("stride"));
-        var reverse = context.Attributes.Int("reverse", 0) != 0;
+        var attributes = context.AttributesAs<ReorgAttributes>();
+        var stride = checked((int)attributes.Stride);
+        var reverse = attributes.Reverse;
         var batch = ConvGeometry.Dim(x.Shape, 0);
-        if (context.Attributes.Int("extra", 0) > 0)
+        if (attributes.Extra > 0)
         {
             var inputs = checked((int)x.Shape.ElementsPerItem);
             var outputs = checked((int)y.Shape.ElementsPerItem);
@@ -41,13 +42,7 @@ internal sealed class ReorgKernel : Kernel
             return;
         }
 
-        var flavor = context.Attributes.String("flavor", "reorg");
-        var grid = flavor switch
-        {
-            "reorg" => x.Shape,
-            "reorg3d" => y.Shape,
-            _ => throw context.Unsupported($"reorg flavor '{flavor}'"),
-        };
+        var grid = attributes.Reorg3d ? y.Shape : x.Shape;
         int c = ConvGeometry.Dim(grid, 1), h = ConvGeometry.Dim(grid, 2), w = ConvGeometry.Dim(grid, 3);
         if (c / (stride * stride) == 0)
         {

@@ -9,18 +9,19 @@ namespace NeuralBuild.Engine.Ops;
 /// by <c>shape</c>, where 0 copies the input dimension at that position and one -1 is inferred
 /// from the element count. A view: no memory moves.
 /// </summary>
-public sealed class Reshape : OpKind
+public sealed class Reshape : OpKind<ReshapeAttributes>
 {
     public override string Name => "Reshape";
 
     internal override Kernel Kernel { get; } = new ViewKernel();
 
+    protected override ReshapeAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Ints("shape"), attributes.Int("axis", 0), attributes.Int("num_axes", -1));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
-        var spec = context.Attributes.Ints("shape");
-        var axisAttribute = context.Attributes.Int("axis", 0);
-        var numAxes = context.Attributes.Int("num_axes", -1);
+        var (spec, axisAttribute, numAxes) = AttributesOf(context.Node);
         var start = axisAttribute < 0 ? axisAttribute + x.Rank + 1 : axisAttribute;
         var end = numAxes == -1 ? x.Rank : start + numAxes;
         if (start < 0 || start > x.Rank || numAxes < -1 || end > x.Rank)
@@ -84,3 +85,6 @@ public sealed class Reshape : OpKind
 
     public override OpCost Cost(OpContext context) => new() { NoMemoryTraffic = true };
 }
+
+/// <summary>Attributes of <see cref="Reshape"/> (Caffe ReshapeParameter): the new dims (0 copies, one -1 is inferred) and the input axes they replace.</summary>
+public sealed record ReshapeAttributes(long[] Shape, long Axis, long NumAxes);

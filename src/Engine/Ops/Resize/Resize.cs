@@ -13,24 +13,35 @@ namespace NeuralBuild.Engine.Ops;
 /// element: nearest 0 (a copy); linear 3 per spatial axis (two multiplies and an add of the
 /// interpolation along that axis: 6 for bilinear); cubic 7 per spatial axis (four multiplies, three adds).
 /// </summary>
-public sealed class Resize : OpKind
+public sealed class Resize : OpKind<ResizeAttributes>
 {
     public override string Name => "Resize";
 
     internal override Kernel Kernel { get; } = new ResizeKernel();
 
+    protected override ResizeAttributes Parse(AttributeReader attributes) => new(
+        attributes.Has("sizes") ? attributes.Ints("sizes") : null,
+        attributes.Has("sizes") ? null : attributes.Floats("scales"),
+        attributes.String("mode", "nearest"),
+        attributes.String("coordinate_transformation_mode", "half_pixel"),
+        attributes.String("nearest_mode", "round_prefer_floor"),
+        attributes.Float("cubic_coeff_a", -0.75),
+        attributes.Flag("exclude_outside"),
+        attributes.Float("extrapolation_value", 0),
+        attributes.Has("roi") ? attributes.Floats("roi") : null);
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
-        if (context.Attributes.Has("sizes"))
+        var attributes = AttributesOf(context.Node);
+        if (attributes.Sizes is { } sizes)
         {
-            var sizes = context.Attributes.Ints("sizes");
             return sizes.Length == x.Rank
                 ? [context.Positive(new Shape(sizes))]
                 : throw context.Error(DiagnosticCodes.ShapeMismatch, $"{sizes.Length} sizes for {x}; give one per axis.");
         }
 
-        var scales = context.Attributes.Floats("scales");
+        var scales = attributes.Scales!;
         if (scales.Length != x.Rank)
         {
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"{scales.Length} scales for {x}; give one per axis.");
@@ -53,7 +64,7 @@ public sealed class Resize : OpKind
         var x = context.Input(0);
         var y = context.Output;
         var spatial = Enumerable.Range(0, x.Rank).Count(i => x[i] != y[i] || i >= 2);
-        var perElement = context.Attributes.String("mode", "nearest") switch
+        var perElement = AttributesOf(context.Node).Mode switch
         {
             "linear" => 3L * spatial,
             "cubic" => 7L * spatial,
@@ -62,3 +73,19 @@ public sealed class Resize : OpKind
         return new OpCost { Flops = new FlopTerms(Elementwise: Checked.Mul(perElement, y.ElementCount)) };
     }
 }
+
+/// <summary>
+/// Attributes of <see cref="Resize"/> (ONNX Resize, normalised by the reader): the output sizes or the
+/// scales per axis, and ONNX's mode, coordinate transformation, nearest rounding, cubic coefficient,
+/// exclude_outside, extrapolation value and region of interest (tf_crop_and_resize).
+/// </summary>
+public sealed record ResizeAttributes(
+    long[]? Sizes,
+    double[]? Scales,
+    string Mode,
+    string CoordinateTransformation,
+    string NearestMode,
+    double CubicCoefficient,
+    bool ExcludeOutside,
+    double ExtrapolationValue,
+    double[]? Roi);

@@ -26,15 +26,15 @@ internal sealed class ResizeKernel : Kernel
         var x = context.Input(0);
         var y = context.Output;
         var rank = x.Shape.Rank;
-        var a = context.Attributes;
-        var mode = a.String("mode", "nearest");
-        var transform = a.String("coordinate_transformation_mode", "half_pixel");
-        var nearest = a.String("nearest_mode", "round_prefer_floor");
-        var cubicA = a.Float("cubic_coeff_a", -0.75);
-        var excludeOutside = a.Int("exclude_outside", 0) != 0;
-        var extrapolation = a.Float("extrapolation_value", 0);
-        var roi = a.Has("roi") ? a.Floats("roi") : null;
-        double[]? scales = a.Has("scales") ? a.Floats("scales") : null;
+        var a = context.AttributesAs<ResizeAttributes>();
+        var mode = a.Mode;
+        var transform = a.CoordinateTransformation;
+        var nearest = a.NearestMode;
+        var cubicA = a.CubicCoefficient;
+        var excludeOutside = a.ExcludeOutside;
+        var extrapolation = a.ExtrapolationValue;
+        var roi = a.Roi;
+        var scales = a.Scales;
         if (mode is not ("nearest" or "linear" or "cubic"))
         {
             throw context.Unsupported($"resize mode '{mode}'");

@@ -12,15 +12,23 @@ namespace NeuralBuild.Engine.Ops;
 /// first elements of each item are added in flat order). Cost: one add per output element and added layer (the
 /// term AlexeyAB's "Total BFLOPS" includes), plus one multiply per element and layer when weighted.
 /// </summary>
-public sealed class Shortcut : OpKind
+public sealed class Shortcut : OpKind<ShortcutAttributes>
 {
     public override string Name => "Shortcut";
 
     internal override Kernel Kernel { get; } = new ShortcutKernel();
 
+    protected override ShortcutAttributes Parse(AttributeReader attributes)
+    {
+        var normalization = attributes.String("weights_normalization", "none");
+        return normalization is "none" or "relu" or "softmax"
+            ? new ShortcutAttributes(attributes.Int("from_count", 1, min: 0), attributes.String("size_mismatch", "strided") == "flat", normalization)
+            : throw attributes.OutOfRange($"weights_normalization={normalization} is not one of none, relu, softmax.");
+    }
+
     protected override Shape[] Infer(OpContext context)
     {
-        var fromCount = context.Attributes.Int("from_count");
+        var fromCount = AttributesOf(context.Node).FromCount;
         for (var i = 1; i <= fromCount; i++)
         {
             context.Image(i);
@@ -31,8 +39,20 @@ public sealed class Shortcut : OpKind
 
     public override OpCost Cost(OpContext context)
     {
-        var fromCount = context.Attributes.Int("from_count");
-        var weighted = context.InputCount > fromCount + 1 ? 2 : 1;
+        var attributes = AttributesOf(context.Node);
+        var fromCount = attributes.FromCount;
+        var weighted = attributes.IsWeighted(context.InputCount) ? 2 : 1;
         return new OpCost { Flops = new FlopTerms(Elementwise: Checked.Mul(context.Output.ElementCount, fromCount, weighted)) };
     }
+}
+
+/// <summary>
+/// Attributes of <see cref="Shortcut"/>: how many layers are added to input 0 (inputs 1…n; a further
+/// input holds AlexeyAB's per-layer weights), whether inputs of another size are added flat
+/// (AlexeyAB's multilayer form) rather than strided (pjreddie's), and how the weights are normalised.
+/// </summary>
+public sealed record ShortcutAttributes(long FromCount, bool FlatSizeMismatch, string WeightsNormalization)
+{
+    /// <summary>True when the node has the weights input after its <see cref="FromCount"/> added layers.</summary>
+    public bool IsWeighted(int inputCount) => inputCount > FromCount + 1;
 }

@@ -25,7 +25,8 @@ internal sealed class ShortcutKernel : Kernel
     {
         var x = context.Input(0);
         var y = context.Output;
-        var fromCount = checked((int)context.Attributes.Int("from_count"));
+        var attributes = context.AttributesAs<ShortcutAttributes>();
+        var fromCount = checked((int)attributes.FromCount);
         var from = new Tensor[fromCount];
         for (var i = 0; i < fromCount; i++)
         {
@@ -33,10 +34,10 @@ internal sealed class ShortcutKernel : Kernel
         }
 
         var weights = context.OptionalInput(fromCount + 1)?.Data;
-        var flat = context.Attributes.String("size_mismatch", "strided") == "flat";
+        var flat = attributes.FlatSizeMismatch;
         if (weights is not null || (flat && from.Any(f => !f.Shape.Equals(x.Shape))))
         {
-            MultiLayer(context, x, from, weights, y);
+            MultiLayer(context, attributes.WeightsNormalization, x, from, weights, y);
             return;
         }
 
@@ -95,14 +96,8 @@ internal sealed class ShortcutKernel : Kernel
     }
 
     /// <summary>AlexeyAB's shortcut_multilayer_cpu.</summary>
-    private static void MultiLayer(KernelContext context, Tensor x, Tensor[] from, float[]? weights, Tensor output)
+    private static void MultiLayer(KernelContext context, string normalization, Tensor x, Tensor[] from, float[]? weights, Tensor output)
     {
-        var normalization = context.Attributes.String("weights_normalization", "none");
-        if (normalization is not ("none" or "relu" or "softmax"))
-        {
-            throw context.Unsupported($"weights_normalization={normalization}");
-        }
-
         var outputs = checked((int)output.Shape.ElementsPerItem);
         var size = output.Data.Length;
         var layerStep = weights is null ? 0 : weights.Length / (from.Length + 1);

@@ -9,16 +9,18 @@ namespace NeuralBuild.Engine.Ops;
 /// (ascending, one fewer than the outputs) give the cut positions; without them the axis is split
 /// into equal parts. Pure data movement.
 /// </summary>
-public sealed class Slice : OpKind
+public sealed class Slice : OpKind<SliceAttributes>
 {
     public override string Name => "Slice";
 
     internal override Kernel Kernel { get; } = new SliceKernel();
 
+    protected override SliceAttributes Parse(AttributeReader attributes) => new(attributes.Int("axis", 1), attributes.Ints("slice_points", []));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
-        var axisAttribute = context.Attributes.Int("axis", 1);
+        var (axisAttribute, points) = AttributesOf(context.Node);
         var axis = (int)(axisAttribute < 0 ? axisAttribute + x.Rank : axisAttribute);
         if (axis < 0 || axis >= x.Rank)
         {
@@ -26,7 +28,6 @@ public sealed class Slice : OpKind
         }
 
         var outputs = context.Node.Outputs.Count;
-        var points = context.Attributes.Ints("slice_points", []);
         var length = x[axis];
         var bounds = new List<long> { 0 };
         if (points.Length > 0)
@@ -68,3 +69,6 @@ public sealed class Slice : OpKind
 
     public override OpCost Cost(OpContext context) => OpCost.Zero;
 }
+
+/// <summary>Attributes of <see cref="Slice"/> (Caffe Slice): the axis and the points where one output ends and the next begins (none: equal parts).</summary>
+public sealed record SliceAttributes(long Axis, long[] SlicePoints);

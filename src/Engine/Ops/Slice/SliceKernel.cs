@@ -12,7 +12,7 @@ internal sealed class SliceKernel : Kernel
     {
         var x = context.Input(0);
         var rank = x.Shape.Rank;
-        var axisAttribute = context.Attributes.Int("axis", 1);
+        var axisAttribute = context.AttributesAs<SliceAttributes>().Axis;
         var axis = checked((int)(axisAttribute < 0 ? axisAttribute + rank : axisAttribute));
         long outer = 1, inner = 1;
         for (var a = 0; a < axis; a++)

@@ -10,18 +10,21 @@ namespace NeuralBuild.Engine.Ops;
 /// <c>coerce_2d</c> (ONNX before opset 13): over all axes from <c>axis</c> on together. Cost: 4 FLOPs per element (subtract the max, exp,
 /// add to the sum, divide).
 /// </summary>
-public sealed class Softmax : OpKind
+public sealed class Softmax : OpKind<SoftmaxAttributes>
 {
     public override string Name => "Softmax";
 
     internal override Kernel Kernel { get; } = new SoftmaxKernel();
 
+    protected override SoftmaxAttributes Parse(AttributeReader attributes) =>
+        new(attributes.Has("axis") ? attributes.Int("axis") : null, attributes.Flag("coerce_2d"), attributes.Int("groups", 1), attributes.Float("temperature", 1));
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
-        if (context.Attributes.Has("axis"))
+        var attributes = AttributesOf(context.Node);
+        if (attributes.Axis is { } axis)
         {
-            var axis = context.Attributes.Int("axis");
             if (axis < -x.Rank || axis >= x.Rank)
             {
                 throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"axis {axis} is not an axis of {x} (rank {x.Rank}).");
@@ -30,7 +33,7 @@ public sealed class Softmax : OpKind
             return [x];
         }
 
-        var groups = context.Attributes.Int("groups", 1);
+        var groups = attributes.Groups;
         if (x.Rank == 0 || groups <= 0 || x.ElementsPerItem % groups != 0)
         {
             throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"groups={groups} must be positive and divide the {(x.Rank == 0 ? 0 : x.ElementsPerItem)} values of each item of {x}.");
@@ -42,3 +45,10 @@ public sealed class Softmax : OpKind
     public override OpCost Cost(OpContext context) =>
         new() { Flops = new FlopTerms(Softmax: Checked.Mul(4, context.Output.ElementCount)) };
 }
+
+/// <summary>
+/// Attributes of <see cref="Softmax"/>: along an <see cref="Axis"/> (Caffe, ONNX; with
+/// <see cref="Coerce2D"/> ONNX before opset 13 flattens to 2-D at the axis), or when there is none
+/// darknet's per-item softmax in <see cref="Groups"/> groups with a temperature.
+/// </summary>
+public sealed record SoftmaxAttributes(long? Axis, bool Coerce2D, long Groups, double Temperature);

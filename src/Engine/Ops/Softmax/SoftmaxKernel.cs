@@ -19,11 +19,11 @@ internal sealed class SoftmaxKernel : Kernel
     {
         var x = context.Input(0);
         var y = context.Output;
-        if (context.Attributes.Has("axis"))
+        var attributes = context.AttributesAs<SoftmaxAttributes>();
+        if (attributes.Axis is { } axisAttribute)
         {
-            var axisAttribute = context.Attributes.Int("axis");
             var axis = checked((int)(axisAttribute < 0 ? axisAttribute + x.Shape.Rank : axisAttribute));
-            if (context.Attributes.Int("coerce_2d", 0) != 0)
+            if (attributes.Coerce2D)
             {
                 var rows = Ir.Checked.Product(x.Shape.Dims.Take(axis).ToArray());
                 AxisSoftmax.Apply(x.Data, y.Data, new Ir.Shape(rows, x.Shape.ElementCount / rows), 1);
@@ -34,8 +34,8 @@ internal sealed class SoftmaxKernel : Kernel
             return;
         }
 
-        var groups = checked((int)context.Attributes.Int("groups", 1));
-        var temperature = (float)context.Attributes.Float("temperature", 1);
+        var groups = checked((int)attributes.Groups);
+        var temperature = (float)attributes.Temperature;
         var batch = ConvGeometry.Dim(x.Shape, 0);
         var inputs = checked((int)x.Shape.ElementsPerItem);
         var n = inputs / groups;

@@ -9,19 +9,26 @@ namespace NeuralBuild.Engine.Ops;
 /// negative positions count from the end, out-of-range ones are clamped). Pure data movement:
 /// the output is written and as many input elements are read.
 /// </summary>
-public sealed class StridedSlice : OpKind
+public sealed class StridedSlice : OpKind<StridedSliceAttributes>
 {
     public override string Name => "StridedSlice";
 
     internal override Kernel Kernel { get; } = new StridedSliceKernel();
 
+    protected override StridedSliceAttributes Parse(AttributeReader attributes)
+    {
+        var starts = attributes.Ints("starts");
+        return new StridedSliceAttributes(
+            starts,
+            attributes.Ints("ends"),
+            attributes.Ints("axes", [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)]),
+            attributes.Ints("steps", [.. Enumerable.Repeat(1L, starts.Length)]));
+    }
+
     protected override Shape[] Infer(OpContext context)
     {
         var x = context.Input(0);
-        var starts = context.Attributes.Ints("starts");
-        var ends = context.Attributes.Ints("ends");
-        var axes = context.Attributes.Ints("axes", [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)]);
-        var steps = context.Attributes.Ints("steps", [.. Enumerable.Repeat(1L, starts.Length)]);
+        var (starts, ends, axes, steps) = AttributesOf(context.Node);
         if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
         {
             throw context.Error(DiagnosticCodes.ShapeMismatch, $"starts, ends, axes and steps have {starts.Length}, {ends.Length}, {axes.Length} and {steps.Length} entries; they must agree.");
@@ -63,3 +70,6 @@ public sealed class StridedSlice : OpKind
         return s > e ? ((s - e - 1) / -step) + 1 : 0;
     }
 }
+
+/// <summary>Attributes of <see cref="StridedSlice"/> (ONNX Slice): per sliced axis its start, end and step (numpy rules, clamped); axes default to 0…n-1, steps to 1.</summary>
+public sealed record StridedSliceAttributes(long[] Starts, long[] Ends, long[] Axes, long[] Steps);

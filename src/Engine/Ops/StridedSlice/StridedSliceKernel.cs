@@ -18,10 +18,7 @@ internal sealed class StridedSliceKernel : Kernel
         var x = context.Input(0);
         var y = context.Output;
         var rank = x.Shape.Rank;
-        var starts = context.Attributes.Ints("starts");
-        var ends = context.Attributes.Ints("ends");
-        var axes = context.Attributes.Ints("axes", [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)]);
-        var steps = context.Attributes.Ints("steps", [.. Enumerable.Repeat(1L, starts.Length)]);
+        var (starts, ends, axes, steps) = context.AttributesAs<StridedSliceAttributes>();
 
         // Per input axis: first position and step (whole axes: 0 and 1).
         var first = new long[rank];

@@ -15,8 +15,9 @@ internal sealed class UpsampleKernel : Kernel
     {
         var x = context.Input(0);
         var y = context.Output;
-        var stride = checked((int)context.Attributes.Int("stride"));
-        var scale = (float)context.Attributes.Float("scale", 1);
+        var attributes = context.AttributesAs<UpsampleAttributes>();
+        var stride = checked((int)attributes.Stride);
+        var scale = (float)attributes.Scale;
         int height = ConvGeometry.Dim(x.Shape, 2), width = ConvGeometry.Dim(x.Shape, 3);
         int outH = ConvGeometry.Dim(y.Shape, 2), outW = ConvGeometry.Dim(y.Shape, 3);
         var planes = TensorLayout.Of(y.Shape);
