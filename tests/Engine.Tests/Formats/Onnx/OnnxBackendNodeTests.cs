@@ -13,8 +13,8 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx;
 /// <summary>
 /// ONNX's own backend node tests (Debian package libonnx-testdata: one model per operator case with
 /// its inputs and the outputs ONNX's reference computes). Every test whose nodes all use operators
-/// the reader knows (<see cref="OnnxGraphBuilder.MappedOperators"/> and
-/// <see cref="OnnxGraphBuilder.FoldedOperators"/>) is read through the normal reader, run by the
+/// the reader knows (<see cref="OnnxOperatorMap.MappedOperators"/> and
+/// <see cref="OnnxOperatorMap.FoldedOperators"/>) is read through the normal reader, run by the
 /// <see cref="ReferenceExecutor"/> and compared with ONNX's expected outputs:
 /// <c>|actual - expected| &lt;= AbsoluteTolerance + RelativeTolerance * |expected|</c> element by
 /// element, shapes exactly. A test that cannot run must be listed in
@@ -183,7 +183,7 @@ public sealed partial class OnnxBackendNodeTests
 
     private static List<string> FindInScope()
     {
-        var known = OnnxGraphBuilder.MappedOperators.Concat(OnnxGraphBuilder.FoldedOperators).ToHashSet(StringComparer.Ordinal);
+        var known = OnnxOperatorMap.MappedOperators.Concat(OnnxOperatorMap.FoldedOperators).ToHashSet(StringComparer.Ordinal);
         var names = new List<string>();
         foreach (var directory in Directory.GetDirectories(DataRoot, "test_*").Order(StringComparer.Ordinal))
         {
