@@ -10,7 +10,7 @@ namespace NeuralBuild.Engine.Formats.Onnx;
 internal static class OnnxConvMapping
 {
     public static void Conv(OnnxNode n) =>
-        n.Emit("Conv", [n.X, n.Weight(1, "W"), .. n.Optional(2)], ConvAttributes(n, isPool: false));
+        n.Emit("Conv", [n.X, n.Weight(1, "W"), .. n.Optional(2)], ConvAttributes(n));
 
     public static void ConvTranspose(OnnxNode n) =>
         n.Emit("ConvTranspose", [n.X, n.Weight(1, "W"), .. n.Optional(2)], ConvTransposeAttributes(n));
@@ -26,7 +26,17 @@ internal static class OnnxConvMapping
         n.Emit(n.OpType, [n.X], PoolAttributes(n));
     }
 
-    private static Attributes ConvAttributes(OnnxNode n, bool isPool)
+    /// <summary>A 2-D window as ONNX states it, auto_pad resolved: each array is (H, W), pads (top, left, bottom, right).</summary>
+    private sealed record Window(long[] Kernel, long[] Strides, long[] Pads, long[] Dilations)
+    {
+        public Attributes ToAttributes() =>
+            new Attributes().Set("kernel_shape", Kernel).Set("strides", Strides).Set("pads", Pads).Set("dilations", Dilations);
+    }
+
+    private static Attributes ConvAttributes(OnnxNode n) =>
+        ReadWindow(n, isPool: false).ToAttributes().Set("group", n.Attr.Int("group", 1));
+
+    private static Window ReadWindow(OnnxNode n, bool isPool)
     {
         var x = n.ShapeOf(n.Value(0));
         long[] kernel;
@@ -58,14 +68,7 @@ internal static class OnnxConvMapping
             throw n.OutOfRange($"kernel [{string.Join(", ", kernel)}], strides [{string.Join(", ", strides)}] and dilations [{string.Join(", ", dilations)}] must lie in [1, {ModelLimits.MaxExtent}]");
         }
 
-        var pads = AutoPads(n, [x.H, x.W], kernel, strides, dilations);
-        var attributes = new Attributes().Set("kernel_shape", kernel).Set("strides", strides).Set("pads", pads).Set("dilations", dilations);
-        if (!isPool)
-        {
-            attributes.Set("group", n.Attr.Int("group", 1));
-        }
-
-        return attributes;
+        return new Window(kernel, strides, AutoPads(n, [x.H, x.W], kernel, strides, dilations), dilations);
     }
 
     /// <summary>
@@ -120,12 +123,13 @@ internal static class OnnxConvMapping
             throw n.Invalid("output_padding and output_shape are not supported");
         }
 
-        return ConvAttributes(n, isPool: false);
+        return ConvAttributes(n);
     }
 
     private static Attributes PoolAttributes(OnnxNode n)
     {
-        var attributes = ConvAttributes(n, isPool: true);
+        var window = ReadWindow(n, isPool: true);
+        var attributes = window.ToAttributes();
         if (n.Attr.Flag("ceil_mode", 0) != 0)
         {
             attributes.Set("rounding", "ceil");
@@ -135,7 +139,7 @@ internal static class OnnxConvMapping
         {
             var includePad = n.Attr.Flag("count_include_pad", 0);
             attributes.Set("count_include_pad", includePad);
-            if (includePad != 0 && n.Attr.Flag("ceil_mode", 0) != 0 && ExtraCeilWindow(n, attributes))
+            if (includePad != 0 && n.Attr.Flag("ceil_mode", 0) != 0 && ExtraCeilWindow(n, window))
             {
                 // The window ceil_mode adds reaches past the end padding; whether the part beyond it
                 // counts in the divisor differs between ONNX's reference, ONNX Runtime and PyTorch.
@@ -147,13 +151,10 @@ internal static class OnnxConvMapping
     }
 
     /// <summary>True when ceil_mode gives a pooled axis one more window than floor, i.e. a window that ends past the end padding.</summary>
-    private static bool ExtraCeilWindow(OnnxNode n, Attributes attributes)
+    private static bool ExtraCeilWindow(OnnxNode n, Window window)
     {
         var x = n.ShapeOf(n.Proto.Input[0]);
-        var k = attributes.Ints("kernel_shape");
-        var s = attributes.Ints("strides");
-        var p = attributes.Ints("pads");
-        var d = attributes.Ints("dilations");
+        var (k, s, p, d) = (window.Kernel, window.Strides, window.Pads, window.Dilations);
         for (var i = 0; i < 2; i++)
         {
             var input = x[2 + i];
