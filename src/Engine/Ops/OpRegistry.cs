@@ -13,6 +13,7 @@ public static class OpRegistry
         new FullyConnected(),
         new LocallyConnected(),
         new BatchNormalization(),
+        new InstanceNormalization(),
         new Scale(),
         new Activation(),
         new MaxPool(),

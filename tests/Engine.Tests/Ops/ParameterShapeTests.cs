@@ -33,6 +33,15 @@ public sealed class ParameterShapeTests
     }
 
     [TestMethod]
+    [DataRow(4, 3)]
+    [DataRow(3, 1)]
+    public void Instance_norm_scale_and_bias_without_one_value_per_channel_are_NM0024(int scale, int bias)
+    {
+        Refused(DiagnosticCodes.ParameterShapeMismatch,
+            Model(13, [Node("InstanceNormalization", "in", ["x", "s", "b"], ["y"])], [Floats("s", scale), Floats("b", bias)]));
+    }
+
+    [TestMethod]
     public void Mismatched_batch_norm_statistics_are_refused_by_fuse_before_anything_runs()
     {
         // The case that used to pass `inspect` and crash inside the executor during `fuse`.

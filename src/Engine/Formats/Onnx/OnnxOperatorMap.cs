@@ -64,6 +64,7 @@ internal static class OnnxOperatorMap
         new("GlobalAveragePool", In(1), Map: n => n.Emit(n.OpType, [n.X], new Attributes())),
         new("GlobalMaxPool", In(1), Map: n => n.Emit(n.OpType, [n.X], new Attributes())),
         new("BatchNormalization", In(5), Map: OnnxLayerMapping.BatchNormalization),
+        new("InstanceNormalization", In(3), Map: n => n.Emit("InstanceNormalization", [n.X, n.Weight(1, "scale"), n.Weight(2, "B")], new Attributes().Set("epsilon", (double)n.Attr.Float("epsilon", 1e-5f)))),
         new("Gemm", In(2, 3), Map: OnnxLayerMapping.Gemm),
         new("MatMul", In(2), Map: n => n.Emit("MatMul", [n.Value(0), n.Value(1)], new Attributes())),
 

@@ -39,6 +39,29 @@ public sealed class NormalizationKernelTests
     }
 
     [TestMethod]
+    public void Instance_normalization_uses_each_planes_own_statistics()
+    {
+        // Channel 0 = [1, 2, 3, 4]: mean 2.5, biased variance 1.25, so (x - 2.5) / sqrt(1.25) * 2 + 1.
+        // Channel 1 = [-1, 1, -1, 1]: mean 0, variance 1, epsilon 3 added: x / sqrt(4) * 1 + 0.
+        var y = Run("InstanceNormalization", T([1, 2, 2, 2], 1, 2, 3, 4, -1, 1, -1, 1), a => a.Set("epsilon", 0.0),
+            T([2], 2, 1), T([2], 1, 0));
+        var d = Math.Sqrt(1.25);
+        AssertValues([(float)((-1.5 / d * 2) + 1), (float)((-0.5 / d * 2) + 1), (float)((0.5 / d * 2) + 1), (float)((1.5 / d * 2) + 1), -1, 1, -1, 1], y);
+
+        var withEpsilon = Run("InstanceNormalization", T([1, 1, 1, 4], -1, 1, -1, 1), a => a.Set("epsilon", 3.0), T([1], 1), T([1], 0));
+        AssertValues([-0.5f, 0.5f, -0.5f, 0.5f], withEpsilon);
+    }
+
+    [TestMethod]
+    public void Instance_normalization_keeps_the_variance_of_a_plane_far_from_zero()
+    {
+        // 10001 and 9999 in float32 are exact; the mean 10000 and variance 1 must not be lost to
+        // cancellation, so the outputs are -1 and 1 after the plane's own normalisation.
+        var y = Run("InstanceNormalization", T([1, 1, 1, 2], 9999, 10001), a => a.Set("epsilon", 0.0), T([1], 1), T([1], 0));
+        AssertValues([-1, 1], y);
+    }
+
+    [TestMethod]
     public void Lrn_keeps_darknets_window_that_skips_channel_size_over_2()
     {
         // x = [1, 2, 3] over channels at one pixel, size 3, alpha 1, beta 1, kappa 1:

@@ -90,7 +90,8 @@ public sealed partial class OnnxBackendNodeTests
 
     /// <summary>
     /// Node tests saved at an opset below 7 whose operators have had no other version up to opset 18
-    /// (GlobalAveragePool, GlobalMaxPool and Softplus since opset 1, HardSigmoid since 6): the same
+    /// (GlobalAveragePool, GlobalMaxPool and Softplus since opset 1, HardSigmoid and
+    /// InstanceNormalization since 6): the same
     /// model read at opset 7 means the same, so its expected outputs hold there. They are listed as
     /// NM0201 in the exclusions; this runs their operators all the same.
     /// </summary>
@@ -102,6 +103,8 @@ public sealed partial class OnnxBackendNodeTests
     [DataRow("test_hardsigmoid")]
     [DataRow("test_hardsigmoid_default")]
     [DataRow("test_hardsigmoid_example")]
+    [DataRow("test_instancenorm_epsilon")]
+    [DataRow("test_instancenorm_example")]
     [DataRow("test_softplus")]
     [DataRow("test_softplus_example")]
     public void Unchanged_operators_run_at_opset_7(string name)
