@@ -77,7 +77,7 @@ public sealed class NeuralOptimize : NeuralTask
             if (sidecars.Count > 0)
             {
                 throw DiagnosticCodes.ExternalDataNotBuildable.Exception(new SourceLocation(definition),
-                    $"'{Path.GetFileName(definition)}' keeps its weights in external data: optimised, it is the model plus {string.Join(", ", sidecars)}, which the build cannot embed or copy. Run `dotnet neural fuse` and ship its output folder, or save the model with its weights inside the .onnx file.");
+                    $"'{Path.GetFileName(definition)}' keeps its weights in external data: optimised, it is the model plus {string.Join(", ", sidecars)}, which the build cannot embed or copy. Run `dotnet neural fuse` and ship its output folder, or save the model with its weights inside the model file.");
             }
 
             // Outputs must be newer than every input to be up to date, whatever a writer did with times.

@@ -15,9 +15,9 @@ namespace NeuralBuild.Tool;
 /// </summary>
 internal sealed class ModelMeasurement
 {
-    public Argument<FileInfo> Model { get; } = new("model") { Description = "Model definition: Darknet .cfg, Caffe .prototxt or ONNX .onnx." };
+    public Argument<FileInfo> Model { get; } = CommonOptions.Model();
 
-    public Option<FileInfo?> Weights { get; } = new("--weights") { Description = "Weights file (default: beside the definition, same base name: .weights, .caffemodel; an .onnx holds its own)." };
+    public Option<FileInfo?> Weights { get; } = CommonOptions.Weights();
 
     public Option<string?> Input { get; } = new("--input") { Description = "Input shape N x C x H x W, e.g. 1x3x416x416 (default: the model's own)." };
 

@@ -93,6 +93,75 @@ public sealed class LayeringTests
         CollectionAssert.Contains(TypeReferences(assembly), ("NeuralBuild.Engine.Formats", "ModelFormats"));
     }
 
+    [TestMethod]
+    public void The_hosts_the_pipeline_and_the_targets_name_no_format_in_their_code()
+    {
+        // Type references are not all: a format's name in a string or a condition would tie a host
+        // to it just as well. Comments may give a format as an example.
+        var root = RepositoryRoot();
+        var sources = new[] { "src/Tasks", "src/Tool", "src/Engine/Pipeline", "build" }
+            .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*", SearchOption.AllDirectories))
+            .Where(path => Path.GetExtension(path) is ".cs" or ".targets" or ".props")
+            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(path => (Path.GetRelativePath(root, path), File.ReadAllText(path)))
+            .ToList();
+
+        Assert.IsGreaterThan(20, sources.Count, "the scan sees the hosts' sources");
+        var mentions = FormatMentions(sources, FormatNames());
+        Assert.IsEmpty(mentions, string.Join("\n", mentions));
+    }
+
+    [TestMethod]
+    public void A_format_named_in_host_code_fails()
+    {
+        var mentions = FormatMentions(
+            [("Sample.cs", "// Darknet: a comment may name it\nvar dialect = \"darknet\";"),
+             ("Sample.targets", "<!-- Caffe in a comment -->\n<Target Condition=\"'%(Extension)' == '.onnx'\" />")],
+            FormatNames());
+        CollectionAssert.AreEqual(new[] { "Sample.cs:2: darknet", "Sample.targets:2: onnx" }, mentions);
+    }
+
+    private static string[] FormatNames() => [.. Engine.Formats.ModelFormats.All.Select(f => f.DisplayName)];
+
+    /// <summary>"file:line: name" for each code line (comments left out) that names a format, as a word, in any case.</summary>
+    private static List<string> FormatMentions(IEnumerable<(string Path, string Text)> sources, IReadOnlyList<string> names)
+    {
+        var word = new System.Text.RegularExpressions.Regex($@"\b({string.Join("|", names)})\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        var xmlComment = new System.Text.RegularExpressions.Regex("<!--.*?-->", System.Text.RegularExpressions.RegexOptions.Singleline);
+        var mentions = new List<string>();
+        foreach (var (path, text) in sources)
+        {
+            // XML comments are blanked line for line, so line numbers still point into the file.
+            var code = xmlComment.Replace(text, m => new string('\n', m.Value.Count(c => c == '\n')));
+            var lines = code.Split('\n');
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].TrimStart().StartsWith("//", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                mentions.AddRange(word.Matches(lines[i]).Select(m => $"{path}:{i + 1}: {m.Value}"));
+            }
+        }
+
+        return mentions;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "NeuralBuild.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"NeuralBuild.slnx not found above {AppContext.BaseDirectory}.");
+    }
+
     /// <summary>Namespaces and names of the types a built assembly references from other assemblies, read from its metadata.</summary>
     private static List<(string Namespace, string Name)> TypeReferences(string fileName)
     {

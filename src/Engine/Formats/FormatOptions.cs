@@ -3,6 +3,9 @@ using NeuralBuild.Engine.Diagnostics;
 
 namespace NeuralBuild.Engine.Formats;
 
+/// <summary>One option a format takes: its name and what its values mean, for help text.</summary>
+public sealed record FormatOptionInfo(string Name, string Description);
+
 /// <summary>
 /// Generic <c>name=value</c> format options: parsing the text the build and the tool take
 /// (<c>dialect=pjreddie;x=y</c>), and the check every format makes of the names it is given.

@@ -9,6 +9,12 @@ public interface IModelFormat
     /// <summary>Short key ("darknet"), also <see cref="Model.Format"/>.</summary>
     string Name { get; }
 
+    /// <summary>How people name the format ("Darknet"), for help and messages.</summary>
+    string DisplayName { get; }
+
+    /// <summary>The options only this format takes (<see cref="WithFormatOptions"/>), described for help.</summary>
+    IReadOnlyList<FormatOptionInfo> Options { get; }
+
     /// <summary>Definition file extensions this format reads, with the dot (".cfg").</summary>
     IReadOnlyList<string> Extensions { get; }
 

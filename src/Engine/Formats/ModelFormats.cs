@@ -16,6 +16,20 @@ public static class ModelFormats
         new OnnxFormat(),
     ];
 
+    /// <summary>The definition files NeuralBuild reads, for help text: "Darknet .cfg, Caffe .prototxt or ONNX .onnx".</summary>
+    public static string DefinitionKinds
+    {
+        get
+        {
+            var kinds = All.Select(f => $"{f.DisplayName} {string.Join("/", f.Extensions)}").ToList();
+            return kinds.Count == 1 ? kinds[0] : $"{string.Join(", ", kinds.SkipLast(1))} or {kinds[^1]}";
+        }
+    }
+
+    /// <summary>The format that takes the option <paramref name="name"/>, and the option; null when none does.</summary>
+    public static (IModelFormat Format, FormatOptionInfo Option)? FindOption(string name) =>
+        All.SelectMany(f => f.Options.Select(o => (f, o))).Where(p => p.o.Name == name).Select(p => ((IModelFormat, FormatOptionInfo)?)p).FirstOrDefault();
+
     public static IModelFormat ForPath(string definitionPath)
     {
         var extension = Path.GetExtension(definitionPath);

@@ -24,7 +24,7 @@ public sealed record OptimizeRequest
 
     public Shape? InputShape { get; init; }
 
-    /// <summary>Options of the model's format as <c>name=value</c> (Darknet: <c>dialect</c>); the format parses and checks them.</summary>
+    /// <summary>Options of the model's format as <c>name=value</c> (<see cref="Formats.IModelFormat.Options"/>); the format parses and checks them.</summary>
     public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = Formats.FormatOptions.None;
 
     public VerifyMode Verify { get; init; } = VerifyMode.Layers;

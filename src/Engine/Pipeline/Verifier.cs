@@ -156,7 +156,7 @@ public static class Verifier
         var conv = fold.OriginalNodes.First(n => n.OpType is "Conv" or "ConvTranspose");
         var g = conv.AttributesAs<ConvAttributes>().Window;
         long[] k = [g.KernelH, g.KernelW], d = [g.DilationH, g.DilationW], st = [g.StrideH, g.StrideW];
-        // A window or stride reaching past the layer's own input (darknet accepts stride=65536 on a
+        // A window or stride reaching past the layer's own input (a cfg may say stride=65536 for a
         // 32x32 image) is exercised as well by that input: the patch is never larger than it.
         long Side(int axis) => Math.Min(Math.Max(6, (d[axis] * (k[axis] - 1)) + 1 + (2 * st[axis])), Math.Max(6, s[2 + axis]));
         var patch = Shape.Nchw(1, s.C, Side(0), Side(1));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 
@@ -14,9 +15,17 @@ internal static class CommonOptions
     public static Option<string?> Input() =>
         new("--input") { Description = "Input shape N x C x H x W, e.g. 1x3x416x416 (default: the model's own, batch 1)." };
 
-    /// <summary>The documented spelling of the format option <c>dialect</c> (Darknet: alexeyab or pjreddie).</summary>
-    public static Option<string?> Dialect() =>
-        new("--dialect") { Description = "Darknet: whose BatchNorm arithmetic counts as the original, alexeyab (default) or pjreddie. Same as --option dialect=…" };
+    public static Argument<FileInfo> Model() =>
+        new("model") { Description = $"Model definition: {ModelFormats.DefinitionKinds}." };
+
+    /// <summary>The documented spelling of the format option <c>dialect</c>, described by the format that takes it.</summary>
+    public static Option<string?> Dialect()
+    {
+        var (format, option) = ModelFormats.FindOption(DialectOption) ?? throw new InvalidOperationException("No format takes the dialect option.");
+        return new("--dialect") { Description = $"{format.DisplayName}: {option.Description}. Same as --option {DialectOption}=…" };
+    }
+
+    private const string DialectOption = "dialect";
 
     public static Option<string[]> FormatOption() =>
         new("--option") { Description = "An option of the model's format, name=value (repeatable), e.g. --option dialect=pjreddie.", Arity = ArgumentArity.ZeroOrMore };
@@ -28,7 +37,7 @@ internal static class CommonOptions
         var pairs = (parse.GetValue(option) ?? []).ToList();
         if (parse.GetValue(dialect) is { Length: > 0 } text)
         {
-            pairs.Add("dialect=" + text);
+            pairs.Add($"{DialectOption}={text}");
         }
 
         return Engine.Formats.FormatOptions.Parse(pairs, SourceLocation.None);

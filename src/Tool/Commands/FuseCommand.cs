@@ -19,7 +19,7 @@ internal static class FuseCommand
 
     public static Command Create()
     {
-        var model = new Argument<FileInfo>("model") { Description = "Model definition (.cfg, .prototxt or .onnx)." };
+        var model = CommonOptions.Model();
         var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Folder for the optimised model and fuse-report.md.", Required = true };
         var weights = CommonOptions.Weights();
         var input = CommonOptions.Input();
@@ -71,7 +71,7 @@ internal static class FuseCommand
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"# fuse {Path.GetFileName(result.Before.ModelPath)}\n\n");
         var written = result.OptimizedWeightsPath == result.OptimizedDefinitionPath
-            ? result.OptimizedDefinitionPath // ONNX: weights inside the model file
+            ? result.OptimizedDefinitionPath // a single-file format: the weights are inside the model file
             : $"{result.OptimizedDefinitionPath}, {result.OptimizedWeightsPath}";
         sb.Append(CultureInfo.InvariantCulture, $"written: {written}\n\n");
         var applied = result.Passes.Applied.ToList();

@@ -10,7 +10,7 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var model = new Argument<FileInfo>("model") { Description = "Model definition: Darknet .cfg, Caffe .prototxt or ONNX .onnx." };
+        var model = CommonOptions.Model();
         var weights = new Option<FileInfo?>("--weights") { Description = "Weights file; checked against the definition when given. Not needed for analysis." };
         var input = new Option<string?>("--input") { Description = "Input shape N x C x H x W, e.g. 1x3x416x416 (default: the model's own, batch 1)." };
         var format = new Option<string>("--format") { Description = "table, json, csv or md.", DefaultValueFactory = _ => "table" };

@@ -9,6 +9,10 @@ public sealed class CaffeFormat : IModelFormat
 {
     public string Name => "caffe";
 
+    public string DisplayName => "Caffe";
+
+    public IReadOnlyList<FormatOptionInfo> Options { get; } = [];
+
     public IReadOnlyList<string> Extensions { get; } = [".prototxt"];
 
     public string DefaultWeightsPath(string definitionPath)

@@ -8,6 +8,11 @@ public sealed class DarknetFormat : IModelFormat
 {
     public string Name => "darknet";
 
+    public string DisplayName => "Darknet";
+
+    public IReadOnlyList<FormatOptionInfo> Options { get; } =
+        [new(DialectOption, "whose BatchNorm arithmetic counts as the original, alexeyab (default) or pjreddie")];
+
     public IReadOnlyList<string> Extensions { get; } = [".cfg"];
 
     public string DefaultWeightsPath(string definitionPath) => Path.ChangeExtension(definitionPath, ".weights");

@@ -9,6 +9,10 @@ public sealed class OnnxFormat : IModelFormat
 {
     public string Name => "onnx";
 
+    public string DisplayName => "ONNX";
+
+    public IReadOnlyList<FormatOptionInfo> Options { get; } = [];
+
     public IReadOnlyList<string> Extensions { get; } = [".onnx"];
 
     /// <summary>The weights are inside the model file.</summary>
