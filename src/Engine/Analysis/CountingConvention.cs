@@ -34,7 +34,7 @@ public sealed class CountingConvention
             "what pjreddie's `darknet ops` prints: 2 x MACC of [convolutional] and [connected] only",
             (n, c) => n.OpType is "Conv" or "FullyConnected" ? 2 * c.Macc : 0),
         new("alexeyab",
-            "AlexeyAB's \"Total BFLOPS\": 2 x MACC of conv (divided by 32 for xnor=1) and connected, plus one op per maxpool window element and per shortcut add",
+            "AlexeyAB's \"Total BFLOPS\": 2 x MACC of conv (divided by 32 for xnor=1) and connected, plus one op per maxpool window element and per shortcut add (an element-wise Add, or darknet's Shortcut of mismatched shapes)",
             AlexeyAbFlops),
         new("torchvision",
             "torchvision's \"GFLOPS\" column: MACs of conv and linear layers",
@@ -59,6 +59,7 @@ public sealed class CountingConvention
         "FullyConnected" => 2 * cost.Macc,
         "MaxPool" or "AveragePool" => cost.Flops.Pooling,
         "Shortcut" => cost.Flops.Elementwise / (node.AttributesAs<ShortcutAttributes>().IsWeighted(node.Inputs.Count) ? 2 : 1),
+        "Arithmetic" => node.AttributesAs<ArithmeticAttributes>().Operation == ArithmeticOperation.Add ? cost.Flops.Elementwise : 0,
         _ => 0,
     };
 }

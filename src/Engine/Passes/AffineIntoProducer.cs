@@ -115,7 +115,7 @@ internal static class AffineIntoProducer
     }
 
     /// <summary>Rewrites <paramref name="producer"/> to absorb <paramref name="affine"/> and removes the affine node.</summary>
-    public static FoldRecord Fold(GraphEditor editor, Node producer, Node affineNode, ChannelAffine affine, string pass)
+    public static FoldRecord Fold(GraphEditor editor, Node producer, Node affineNode, AffineCoefficients affine, string pass)
     {
         var graph = editor.Graph;
         var producerInputShape = editor.Shapes[producer.Inputs[0]];

@@ -38,13 +38,13 @@ public sealed class FoldBatchNorm : GraphPass
                 continue;
             }
 
-            if (!ChannelAffine.HasConstantParameters(graph.Graph, bn))
+            if (!AffineCoefficients.HasConstantParameters(graph.Graph, bn))
             {
                 NotApplied(report, bn, "its statistics are not constant or not loaded");
                 continue;
             }
 
-            var affine = ChannelAffine.FromBatchNorm(graph.Graph, bn, report, Name);
+            var affine = AffineCoefficients.FromBatchNorm(graph.Graph, bn, report, Name);
             report.Folds.Add(AffineIntoProducer.Fold(graph, producer, bn, affine, Name));
             Applied(report, bn, $"folded into {producer.OpType} '{producer.Name}' ({affine.Channels} channels)");
         }

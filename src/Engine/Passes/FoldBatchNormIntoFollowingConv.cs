@@ -45,14 +45,14 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
 
             if (!initializers.TryGetValue(conv.Inputs[1], out var weights) || weights.Data is null
                 || graph.ReadingNodeCount(conv.Inputs[1]) != 1
-                || !ChannelAffine.HasConstantParameters(graph.Graph, bn)
+                || !AffineCoefficients.HasConstantParameters(graph.Graph, bn)
                 || (conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0 && initializers.GetValueOrDefault(conv.Inputs[2])?.Data is null))
             {
                 NotApplied(report, bn, $"the weights of '{conv.Name}' or the BN statistics are not constant, not loaded or shared");
                 continue;
             }
 
-            var affine = ChannelAffine.FromBatchNorm(graph.Graph, bn, report, Name);
+            var affine = AffineCoefficients.FromBatchNorm(graph.Graph, bn, report, Name);
             report.Folds.Add(Fold(graph, bn, conv, weights, affine));
             Applied(report, bn, $"folded forward into Conv '{conv.Name}' ({affine.Channels} input channels)");
         }
@@ -60,7 +60,7 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
         graph.RemoveUnusedInitializers();
     }
 
-    private FoldRecord Fold(GraphEditor editor, Node bn, Node conv, Initializer weights, ChannelAffine affine)
+    private FoldRecord Fold(GraphEditor editor, Node bn, Node conv, Initializer weights, AffineCoefficients affine)
     {
         var graph = editor.Graph;
         var inputShape = editor.Shapes[bn.Inputs[0]];

@@ -111,7 +111,7 @@ public sealed class FoldChannelMulAdd : GraphPass
                 };
             }
 
-            var affine = new ChannelAffine(a, shift);
+            var affine = new AffineCoefficients(a, shift);
             report.Folds.Add(AffineIntoProducer.Fold(graph, producer, node, affine, Name));
             Applied(report, node, $"{operation.ToString().ToLowerInvariant()} by '{k}' folded into {producer.OpType} '{producer.Name}' ({channels} channels)");
         }

@@ -1,10 +1,10 @@
 namespace NeuralBuild.Engine.Passes;
 
 /// <summary>
-/// Folds a lone per-channel Scale (Caffe Scale without a BatchNorm before it, or a constant
-/// per-channel Mul/Add) into the conv, deconv or FC layer that produces its input.
-/// <para>Before: <c>X → Conv(W, b?) → Scale(s, t?) → Y</c>; After: <c>X → Conv(W', b') → Y</c>.</para>
-/// <para>Preconditions: as <see cref="FoldBatchNorm"/>; s and t constant and finite.</para>
+/// Folds a lone per-channel affine map (Caffe Scale without a BatchNorm before it, Caffe Bias) into
+/// the conv, deconv or FC layer that produces its input.
+/// <para>Before: <c>X → Conv(W, b?) → ChannelAffine(s?, t?) → Y</c>; After: <c>X → Conv(W', b') → Y</c>.</para>
+/// <para>Preconditions: as <see cref="FoldBatchNorm"/>; s and t constant and finite (an absent s is 1, an absent t 0).</para>
 /// <para>Formula: <c>W'[c,…] = s_c W[c,…]</c>, <c>b'_c = s_c b_c + t_c</c>.</para>
 /// </summary>
 public sealed class FoldScale : GraphPass
@@ -13,7 +13,7 @@ public sealed class FoldScale : GraphPass
 
     public override void Run(GraphEditor graph, PassReport report)
     {
-        foreach (var scale in graph.Graph.Nodes.Where(n => n.OpType == "Scale").ToList())
+        foreach (var scale in graph.Graph.Nodes.Where(n => n.OpType == "ChannelAffine").ToList())
         {
             var producer = AffineIntoProducer.FindProducer(graph, scale, out var reason);
             if (producer is null)
@@ -22,13 +22,13 @@ public sealed class FoldScale : GraphPass
                 continue;
             }
 
-            if (!ChannelAffine.HasConstantParameters(graph.Graph, scale))
+            if (!AffineCoefficients.HasConstantParameters(graph.Graph, scale))
             {
                 NotApplied(report, scale, "its scale or bias is not constant or not loaded");
                 continue;
             }
 
-            var affine = ChannelAffine.FromScale(graph.Graph, scale);
+            var affine = AffineCoefficients.FromChannelAffine(graph.Graph, scale);
             report.Folds.Add(AffineIntoProducer.Fold(graph, producer, scale, affine, Name));
             Applied(report, scale, $"folded into {producer.OpType} '{producer.Name}' ({affine.Channels} channels)");
         }

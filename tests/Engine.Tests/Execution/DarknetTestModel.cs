@@ -66,7 +66,8 @@ internal sealed class DarknetTestModel
         var model = ModelFormats.Read(cfg, new ModelReadOptions { WeightsPath = weights, DarknetDialect = DarknetDialect.Pjreddie });
         var producers = model.Graph.BuildProducers();
         using var file = new FileStream(weights, FileMode.Open, FileAccess.ReadWrite);
-        foreach (var shortcut in model.Graph.Nodes.Where(n => n.OpType == "Shortcut"))
+        // The [shortcut] layers' adds (an Add of equal shapes, a Shortcut otherwise), not their activations.
+        foreach (var shortcut in model.Graph.Nodes.Where(n => n.Origin.Kind == "shortcut" && n.OpType != "Activation"))
         {
             var layer = producers[shortcut.Inputs[0]].Origin.Index;
             foreach (var role in new[] { "scales", "biases" })

@@ -21,7 +21,7 @@ public sealed class FoldScaleTests
         var conv = new Node("conv", "Conv", ["x", "w", "b"], ["y"], Origin);
         conv.Attributes.Set("kernel_shape", [1L, 1L]);
         graph.Nodes.Add(conv);
-        graph.Nodes.Add(new Node("scale", "Scale", ["y", "s", "t"], ["z"], Origin));
+        graph.Nodes.Add(new Node("scale", "ChannelAffine", ["y", "s", "t"], ["z"], Origin));
         graph.Outputs.Add("z");
 
         var report = PassManager.Run(graph);

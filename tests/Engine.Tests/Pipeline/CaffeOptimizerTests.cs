@@ -37,7 +37,7 @@ public sealed class CaffeOptimizerTests
         var written = File.ReadAllText(result.OptimizedDefinitionPath);
         Assert.DoesNotContain("\"BatchNorm\"", written);
         Assert.DoesNotContain("\"Scale\"", written);
-        Assert.IsFalse(result.After.Layers.Any(l => l.Ops.Contains("BatchNormalization") || l.Ops.Contains("Scale")));
+        Assert.IsFalse(result.After.Layers.Any(l => l.Ops.Contains("BatchNormalization") || l.Ops.Contains("ChannelAffine")));
         Assert.AreEqual(result.Before.Totals.Macc, result.After.Totals.Macc);
 
         // BN's mean and variance and Scale's gamma and beta go (4 values per channel); a conv without

@@ -579,7 +579,7 @@ internal sealed class CaffeGraphBuilder
             inputs.Add(Param(layer, 1, "bias", new Shape(channels)));
         }
 
-        Emit(layer, "Scale", inputs, 1);
+        Emit(layer, "ChannelAffine", inputs, 1);
     }
 
     private void BiasLayer(CaffeLayer layer)
@@ -593,7 +593,7 @@ internal sealed class CaffeGraphBuilder
         }
 
         var channels = PerChannel(layer, b, b.Axis, b.NumAxes, input);
-        Emit(layer, "Bias", [input, Param(layer, 0, "bias", new Shape(channels))], 1);
+        Emit(layer, "ChannelAffine", [input, string.Empty, Param(layer, 0, "bias", new Shape(channels))], 1);
     }
 
     private long PerChannel(CaffeLayer layer, IMessage parameters, int axis, int numAxes, string input)
@@ -739,12 +739,19 @@ internal sealed class CaffeGraphBuilder
             throw Invalid(layer, e, "coeff", $"{e.Coeff.Count} coefficient(s) for {inputs.Count} bottoms: coeff applies to SUM only, one per bottom.");
         }
 
-        var operation = e.Operation switch
+        var (operation, arithmetic) = e.Operation switch
         {
-            EltwiseParameter.Types.EltwiseOp.Prod => "prod",
-            EltwiseParameter.Types.EltwiseOp.Max => "max",
-            _ => "sum",
+            EltwiseParameter.Types.EltwiseOp.Prod => ("prod", "mul"),
+            EltwiseParameter.Types.EltwiseOp.Max => ("max", "max"),
+            _ => ("sum", "add"),
         };
+        if (inputs.Count == 2 && e.Coeff.All(c => c == 1) && _shapes[inputs[0]].Equals(_shapes[inputs[1]]))
+        {
+            // Two blobs of one shape, unweighted (ResNet's residual sums): the canonical element-wise op.
+            Emit(layer, "Arithmetic", inputs, 1, configure: a => a.Set("operation", arithmetic));
+            return;
+        }
+
         Emit(layer, "Eltwise", inputs, 1, configure: a =>
         {
             a.Set("operation", operation);

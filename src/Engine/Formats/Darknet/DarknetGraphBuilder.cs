@@ -128,7 +128,7 @@ internal sealed class DarknetGraphBuilder
             "shortcut" => ShortcutLayer(layer, input),
             "scale_channels" => FromMul(layer, input),
             "sam" => FromMul(layer, input),
-            "upsample" => Simple(layer, "Upsample", [input], a => a.Set("stride", UpsampleStride(s)).Set("scale", s.Float("scale", 1))),
+            "upsample" => Upsample(layer, input),
             "reorg" or "reorg3d" => Simple(layer, "Reorg", [input], a => a
                 .Set("stride", s.Positive("stride", 1))
                 .Set("reverse", s.Int("reverse", 0))
@@ -456,11 +456,42 @@ internal sealed class DarknetGraphBuilder
         }
 
         var prefix = $"layer{layer.Index}";
-        var node = new Node($"{prefix}/shortcut", "Shortcut", inputs, [$"{prefix}/shortcut"], layer.Origin);
-        node.Attributes.Set("from_count", (long)from.Count).Set("weights_type", weightsType)
-            .Set("weights_normalization", s.String("weights_normalization", "none"))
-            .Set("size_mismatch", _dialect == DarknetDialect.Pjreddie ? "strided" : "flat");
+        Node node;
+        if (from.Count == 1 && weightCount == 0 && _shapes[input].Equals(_shapes[from[0].Output]))
+        {
+            // The common residual: one unweighted layer of the same shape, added as darknet adds
+            // (output = input, then += from): the canonical element-wise Add.
+            node = new Node($"{prefix}/shortcut", "Arithmetic", inputs, [$"{prefix}/shortcut"], layer.Origin);
+            node.Attributes.Set("operation", "add");
+        }
+        else
+        {
+            node = new Node($"{prefix}/shortcut", "Shortcut", inputs, [$"{prefix}/shortcut"], layer.Origin);
+            node.Attributes.Set("from_count", (long)from.Count).Set("weights_type", weightsType)
+                .Set("weights_normalization", s.String("weights_normalization", "none"))
+                .Set("size_mismatch", _dialect == DarknetDialect.Pjreddie ? "strided" : "flat");
+        }
+
         return AddActivation(layer, AddNode(node), s.String("activation", "linear"));
+    }
+
+    /// <summary>
+    /// [upsample] with a positive stride and scale 1 copies each pixel stride x stride times: exactly
+    /// a nearest Resize with asymmetric coordinates rounded down. Darknet's reverse (a negative
+    /// stride, which sums each block) and a scale other than 1 stay darknet's own Upsample.
+    /// </summary>
+    private string Upsample(DarknetLayer layer, string input)
+    {
+        var s = layer.Section;
+        var stride = UpsampleStride(s);
+        var scale = s.Float("scale", 1);
+        return stride > 0 && scale == 1
+            ? Simple(layer, "Resize", [input], a => a
+                .Set("scales", new double[] { 1, 1, stride, stride })
+                .Set("mode", "nearest")
+                .Set("coordinate_transformation_mode", "asymmetric")
+                .Set("nearest_mode", "floor"))
+            : Simple(layer, "Upsample", [input], a => a.Set("stride", stride).Set("scale", scale));
     }
 
     /// <summary>[upsample] stride: positive enlarges, negative shrinks by that factor (darknet's reverse), 0 means nothing.</summary>
@@ -480,8 +511,10 @@ internal sealed class DarknetGraphBuilder
         var index = s.IntList("from")![0];
         var from = ResolveLayer(layer, index < 0 ? layer.Index + index : index, option);
         var prefix = $"layer{layer.Index}";
-        var node = new Node($"{prefix}/mul", "Mul", [from.Output, input], [$"{prefix}/mul"], layer.Origin);
-        node.Attributes.Set("darknet_kind", s.Type).Set("scale_wh", s.Int("scale_wh", 0));
+        // [sam] multiplies equal shapes, [scale_channels] a (N, C, 1, 1) or, with scale_wh, a
+        // (N, 1, H, W) scale: both are the broadcasting product.
+        var node = new Node($"{prefix}/mul", "Arithmetic", [from.Output, input], [$"{prefix}/mul"], layer.Origin);
+        node.Attributes.Set("operation", "mul");
         return AddActivation(layer, AddNode(node), s.String("activation", "linear"));
     }
 

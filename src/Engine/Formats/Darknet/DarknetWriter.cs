@@ -1,7 +1,6 @@
 using System.Globalization;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
-using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Formats.Darknet;
 
@@ -195,16 +194,10 @@ public static class DarknetWriter
                 yield return Op("LocallyConnected").Inputs[1];
                 break;
 
-            case "shortcut":
-            {
-                var shortcut = Op("Shortcut");
-                if (shortcut.AttributesAs<ShortcutAttributes>().IsWeighted(shortcut.Inputs.Count))
-                {
-                    yield return shortcut.Inputs[^1];
-                }
-
+            case "shortcut" when layer.StoredTensors.Count > 0:
+                // Weighted (an unweighted shortcut stores nothing; of equal shapes it is read as an Add).
+                yield return Op("Shortcut").Inputs[^1];
                 break;
-            }
 
             default:
                 if (layer.StoredTensors.Count > 0)

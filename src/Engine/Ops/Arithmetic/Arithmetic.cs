@@ -6,7 +6,9 @@ namespace NeuralBuild.Engine.Ops;
 
 /// <summary>
 /// Binary element-wise arithmetic with numpy (ONNX multidirectional) broadcasting: attribute
-/// <c>operation</c> is <c>add</c>, <c>sub</c>, <c>mul</c> or <c>div</c> (ONNX Add, Sub, Mul, Div).
+/// <c>operation</c> is <c>add</c>, <c>sub</c>, <c>mul</c>, <c>div</c> or <c>max</c> (ONNX Add, Sub,
+/// Mul, Div, Max of two inputs). The one canonical element-wise operator: ONNX's arithmetic, Caffe's
+/// Eltwise, Darknet's [shortcut] of equal shapes, [sam] and [scale_channels] all lower to it.
 /// One FLOP per output element, whatever the operation.
 /// </summary>
 public sealed class Arithmetic : OpKind<ArithmeticAttributes>
@@ -21,6 +23,7 @@ public sealed class Arithmetic : OpKind<ArithmeticAttributes>
         ["sub"] = ArithmeticOperation.Sub,
         ["mul"] = ArithmeticOperation.Mul,
         ["div"] = ArithmeticOperation.Div,
+        ["max"] = ArithmeticOperation.Max,
     };
 
     protected override ArithmeticAttributes Parse(AttributeReader attributes) => new(attributes.Choice("operation", string.Empty, s_operations));
@@ -61,7 +64,10 @@ public enum ArithmeticOperation
     Sub,
     Mul,
     Div,
+
+    /// <summary>The larger of the two; NaN when either is NaN (ONNX Max).</summary>
+    Max,
 }
 
-/// <summary>Attributes of <see cref="Arithmetic"/>: which operation (ONNX Add, Sub, Mul, Div).</summary>
+/// <summary>Attributes of <see cref="Arithmetic"/>: which operation (ONNX Add, Sub, Mul, Div, Max).</summary>
 public sealed record ArithmeticAttributes(ArithmeticOperation Operation);

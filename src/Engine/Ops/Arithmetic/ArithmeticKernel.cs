@@ -5,25 +5,21 @@ using NeuralBuild.Engine.Execution;
 namespace NeuralBuild.Engine.Ops;
 
 /// <summary>
-/// ONNX Add, Sub, Mul and Div on float32 (attribute <c>operation</c>) with numpy broadcasting: each
+/// ONNX Add, Sub, Mul, Div and Max on float32 (attribute <c>operation</c>) with numpy broadcasting: each
 /// output element combines the operands' elements at its index, an operand of size 1 on an axis
 /// (or without the axis) repeating along it. Equal shapes run as one vectorised pass; otherwise the
 /// output is walked row by row (<see cref="Broadcasting"/>), each operand either advancing along the
-/// row or repeating one value. Division is IEEE: x/0 is ±∞ or NaN, as in ONNX Runtime.
-/// <see cref="MulKernel"/> (Darknet's products) runs the same code.
+/// row or repeating one value. Division is IEEE: x/0 is ±∞ or NaN, as in ONNX Runtime; Max of a NaN
+/// is NaN (numpy's maximum, ONNX's reference).
 /// </summary>
 internal sealed class ArithmeticKernel : Kernel
 {
     public override bool SupportsInPlace => true;
 
+    /// <summary>Output 0 = input 0 (op) input 1, numpy-broadcast.</summary>
     public override void Run(KernelContext context)
     {
-        Compute(context, context.AttributesAs<ArithmeticAttributes>().Operation);
-    }
-
-    /// <summary>Output 0 = input 0 (op) input 1, numpy-broadcast.</summary>
-    internal static void Compute(KernelContext context, ArithmeticOperation operation)
-    {
+        var operation = context.AttributesAs<ArithmeticAttributes>().Operation;
         var a = context.Input(0);
         var b = context.Input(1);
         var y = context.Output;
@@ -68,13 +64,14 @@ internal sealed class ArithmeticKernel : Kernel
         ArithmeticOperation.Add => x + y,
         ArithmeticOperation.Sub => x - y,
         ArithmeticOperation.Mul => x * y,
-        _ => x / y,
+        ArithmeticOperation.Div => x / y,
+        _ => Math.Max(x, y), // NaN when either is NaN
     };
 
     private static void Combine(ArithmeticOperation operation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z)
     {
         var i = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated && operation != ArithmeticOperation.Max)
         {
             for (; i <= z.Length - Vector<float>.Count; i += Vector<float>.Count)
             {

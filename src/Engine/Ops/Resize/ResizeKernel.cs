@@ -51,6 +51,21 @@ internal sealed class ResizeKernel : Kernel
         }
 
         var dims = x.Shape.Dims.Select(d => checked((int)d)).ToArray();
+        var axisTaps = new AxisTaps[rank];
+        for (var axis = 0; axis < rank; axis++)
+        {
+            var n = dims[axis];
+            var m = checked((int)y.Shape[axis]);
+            var scale = scales is not null ? scales[axis] : (double)m / n;
+            axisTaps[axis] = Taps(context, n, m, scale, mode, transform, nearest, cubicA, excludeOutside, roi is null ? null : (roi[axis], roi[axis + rank]));
+        }
+
+        if (axisTaps.All(t => t.IsSelection))
+        {
+            GatherSelected(context, x.Data, dims, y.Data, [.. y.Shape.Dims.Select(d => checked((int)d))], axisTaps);
+            return;
+        }
+
         var current = new double[x.Data.Length];
         for (var i = 0; i < current.Length; i++)
         {
@@ -59,10 +74,8 @@ internal sealed class ResizeKernel : Kernel
 
         for (var axis = rank - 1; axis >= 0; axis--)
         {
-            var n = dims[axis];
             var m = checked((int)y.Shape[axis]);
-            var scale = scales is not null ? scales[axis] : (double)m / n;
-            var taps = Taps(context, n, m, scale, mode, transform, nearest, cubicA, excludeOutside, roi is null ? null : (roi[axis], roi[axis + rank]));
+            var taps = axisTaps[axis];
             if (taps.IsIdentity)
             {
                 continue;
@@ -83,9 +96,53 @@ internal sealed class ResizeKernel : Kernel
         }
     }
 
+    /// <summary>
+    /// A resize in which every output element copies one input element (nearest neighbour, Darknet's
+    /// [upsample]) gathers float32 directly, row by row along the last axis: the separable double
+    /// passes would compute the same values, slower and through two full-size double buffers.
+    /// </summary>
+    private static void GatherSelected(KernelContext context, float[] source, int[] inDims, float[] destination, int[] outDims, AxisTaps[] taps)
+    {
+        var rank = inDims.Length;
+        var inStrides = new long[rank];
+        var stride = 1L;
+        for (var axis = rank - 1; axis >= 0; axis--)
+        {
+            inStrides[axis] = stride;
+            stride *= inDims[axis];
+        }
+
+        var inner = rank == 0 ? 1 : outDims[^1];
+        var lastIndex = rank == 0 ? [0] : taps[^1].Index;
+        var rows = destination.Length / Math.Max(1, inner);
+        ParallelWork.For(context, rows, Math.Max(1, (1 << 14) / Math.Max(1, inner)), (start, end) =>
+        {
+            for (var row = start; row < end; row++)
+            {
+                var rest = row;
+                var inBase = 0L;
+                for (var axis = rank - 2; axis >= 0; axis--)
+                {
+                    var o = (int)(rest % outDims[axis]);
+                    rest /= outDims[axis];
+                    inBase += taps[axis].Index[o] * inStrides[axis];
+                }
+
+                var dst = destination.AsSpan(checked((int)(row * inner)), inner);
+                for (var o = 0; o < dst.Length; o++)
+                {
+                    dst[o] = source[inBase + lastIndex[o]];
+                }
+            }
+        });
+    }
+
     /// <summary>For each output position of one axis: <see cref="AxisTaps.Count"/> input positions and weights, or extrapolation.</summary>
     private sealed record AxisTaps(int InputLength, int Count, int[] Index, double[] Weight, bool[] Outside)
     {
+        /// <summary>True when every output position copies one input element (nearest, nothing extrapolated): no arithmetic at all.</summary>
+        public bool IsSelection => Count == 1 && !Outside.Contains(true) && Weight.All(w => w == 1);
+
         /// <summary>True when every output position reads the input at the same position alone: the axis keeps its values.</summary>
         public bool IsIdentity
         {

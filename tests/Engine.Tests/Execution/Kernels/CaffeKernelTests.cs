@@ -33,10 +33,21 @@ public sealed class CaffeKernelTests
     }
 
     [TestMethod]
-    public void Bias_adds_one_value_per_channel()
+    public void Channel_affine_with_a_bias_only_adds_one_value_per_channel()
     {
-        var y = Run("Bias", Iota(1, 2, 1, 2), null, T([2], 10, 20));
+        // Caffe Bias: x + b_c.
+        var y = Run("ChannelAffine", Iota(1, 2, 1, 2), null, (Tensor?)null, T([2], 10, 20));
         AssertValues([10, 11, 22, 23], y);
+    }
+
+    [TestMethod]
+    public void Channel_affine_scales_then_shifts_each_channel()
+    {
+        // Caffe Scale: x * s_c (+ t_c). Channels [0, 1] and [2, 3]; s = (2, -1), t = (0.5, 4).
+        var scaled = Run("ChannelAffine", Iota(1, 2, 1, 2), null, T([2], 2, -1));
+        AssertValues([0, 2, -2, -3], scaled);
+        var both = Run("ChannelAffine", Iota(1, 2, 1, 2), null, T([2], 2, -1), T([2], 0.5f, 4));
+        AssertValues([0.5f, 2.5f, 2, 1], both);
     }
 
     [TestMethod]

@@ -82,8 +82,21 @@ public sealed class DataMovementKernelTests
     public void Mul_broadcasts_a_channel_scale_over_the_map()
     {
         // [scale_channels]: from-layer map (input 0) times a (1, 2, 1, 1) scale.
-        var y = Run("Mul", Iota(1, 2, 1, 2), null, T([1, 2, 1, 1], 10, 100));
+        var y = Run("Arithmetic", Iota(1, 2, 1, 2), a => a.Set("operation", "mul"), T([1, 2, 1, 1], 10, 100));
         AssertValues([0, 10, 200, 300], y);
+    }
+
+    [TestMethod]
+    public void Max_takes_the_larger_element_broadcast_and_keeps_NaN()
+    {
+        // Caffe's Eltwise MAX and ONNX Max of two: elementwise larger value; a NaN on either side is NaN.
+        var y = Run("Arithmetic", T([1, 1, 1, 4], -1, 5, float.NaN, 2), a => a.Set("operation", "max"), T([1, 1, 1, 4], 3, 4, 0, float.NaN));
+        Assert.AreEqual(3f, y.Data[0]);
+        Assert.AreEqual(5f, y.Data[1]);
+        Assert.IsTrue(float.IsNaN(y.Data[2]) && float.IsNaN(y.Data[3]));
+
+        var broadcast = Run("Arithmetic", Iota(1, 1, 2, 2), a => a.Set("operation", "max"), T([1], 1.5f));
+        AssertValues([1.5f, 1.5f, 2, 3], broadcast);
     }
 
     [TestMethod]

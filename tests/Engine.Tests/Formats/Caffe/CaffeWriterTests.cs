@@ -56,7 +56,7 @@ public sealed class CaffeWriterTests
         Assert.AreEqual(TinyWeights().Layer.Single(l => l.Name == "fc"), written.Layer.Single(l => l.Name == "fc"), "untouched layers are kept as they were");
 
         var reread = Read(Path.Combine(dir, "tiny.prototxt"), Path.Combine(dir, "tiny.caffemodel"));
-        Assert.IsFalse(reread.Graph.Nodes.Any(n => n.OpType is "BatchNormalization" or "Scale"));
+        Assert.IsFalse(reread.Graph.Nodes.Any(n => n.OpType is "BatchNormalization" or "ChannelAffine"));
     }
 
     [TestMethod]

@@ -11,14 +11,14 @@ namespace NeuralBuild.Engine.Passes;
 /// with D from the node's epsilon placement (docs/fusion.md). An omitted gamma is 1 and an omitted
 /// beta 0 (Caffe's BatchNorm carries neither; its Scale layer folds separately).
 /// </summary>
-internal sealed record ChannelAffine(double[] A, double[] Shift)
+internal sealed record AffineCoefficients(double[] A, double[] Shift)
 {
     /// <summary>Variance below this many epsilons: the dialects' D disagree by more than ~5 %.</summary>
     private const double NearZeroVarianceEpsilons = 10;
 
     public int Channels => A.Length;
 
-    public static ChannelAffine FromBatchNorm(Graph graph, Node bn, PassReport report, string pass)
+    public static AffineCoefficients FromBatchNorm(Graph graph, Node bn, PassReport report, string pass)
     {
         // Caffe's BatchNorm has no gamma or beta (inputs 1 and 2 are empty): they are 1 and 0.
         // The four vectors usually sit side by side in one weights file: opened once for all.
@@ -65,17 +65,21 @@ internal sealed record ChannelAffine(double[] A, double[] Shift)
                 $"Folded with this model's arithmetic ({(outside ? "sqrt(var) + eps" : "sqrt(var + eps)")}); frameworks that use the other one disagree there ({pass})."));
         }
 
-        return new ChannelAffine(a, shift);
+        return new AffineCoefficients(a, shift);
     }
 
-    public static ChannelAffine FromScale(Graph graph, Node scale)
+    /// <summary>The coefficients of a <see cref="Ops.ChannelAffine"/> node: an absent scale is 1, an absent bias 0.</summary>
+    public static AffineCoefficients FromChannelAffine(Graph graph, Node affine)
     {
         using var files = new OpenFiles();
-        var s = Values(graph, scale, 1, files);
-        var t = scale.Inputs.Count > 2 && scale.Inputs[2].Length > 0 ? Values(graph, scale, 2, files) : new float[s.Length];
-        RequireFinite(scale, s, "scale");
-        RequireFinite(scale, t, "bias");
-        return new ChannelAffine(Widen(s), Widen(t));
+        var hasScale = affine.Inputs.Count > 1 && affine.Inputs[1].Length > 0;
+        var hasBias = affine.Inputs.Count > 2 && affine.Inputs[2].Length > 0;
+        var t = hasBias ? Values(graph, affine, 2, files) : null;
+        var s = hasScale ? Values(graph, affine, 1, files) : Enumerable.Repeat(1f, t!.Length).ToArray();
+        t ??= new float[s.Length];
+        RequireFinite(affine, s, "scale");
+        RequireFinite(affine, t, "bias");
+        return new AffineCoefficients(Widen(s), Widen(t));
     }
 
     /// <summary>True when every parameter input of the node is an initializer with loaded data.</summary>
