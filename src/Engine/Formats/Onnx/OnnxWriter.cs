@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Google.Protobuf;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
@@ -35,15 +33,13 @@ namespace NeuralBuild.Engine.Formats.Onnx;
 /// deleted and an existing output is left as it was.</item>
 /// </list>
 /// </summary>
-internal sealed class OnnxWriter
+internal sealed partial class OnnxWriter
 {
-    /// <summary>New tensors this large go to the external data file of a model that has one (onnx's own default threshold).</summary>
-    private const long ExternalThreshold = 1024;
-
     private readonly Model _model;
     private readonly OnnxModel _document;
     private readonly GraphProto _source;
     private readonly string _dataFileName;
+    private readonly OnnxWriterTensors _tensors;
 
     /// <summary>Every value and node name of the source graph, and every name given out since.</summary>
     private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
@@ -57,11 +53,6 @@ internal sealed class OnnxWriter
     /// <summary>IR initializer name → the new ONNX tensor written for it.</summary>
     private readonly Dictionary<string, TensorProto> _newTensors = new(StringComparer.Ordinal);
 
-    /// <summary>The lazy data of each new tensor.</summary>
-    private readonly Dictionary<TensorProto, TensorData> _lazy = new(ReferenceEqualityComparer.Instance);
-
-    private readonly Scratch _scratch = new();
-
     /// <summary>Values the IR still computes (or takes as graph inputs); built when first needed.</summary>
     private HashSet<string>? _produced;
 
@@ -71,6 +62,7 @@ internal sealed class OnnxWriter
         _document = document;
         _source = document.Proto.Graph;
         _dataFileName = Path.GetFileName(definitionPath) + ".data";
+        _tensors = new OnnxWriterTensors(_source, document.Path, _dataFileName);
         foreach (var node in _source.Node)
         {
             _taken.UnionWith(node.Input);
@@ -179,7 +171,7 @@ internal sealed class OnnxWriter
         graph.Node.Clear();
         graph.Node.AddRange(nodes);
         graph.Initializer.Clear();
-        graph.Initializer.AddRange(initializers.Select(External));
+        graph.Initializer.AddRange(initializers.Select(_tensors.External));
         graph.Input.Clear();
         graph.Input.AddRange(_source.Input.Where(i => !dropped.Contains(i.Name)));
         if (_document.Proto.IrVersion < 4)
@@ -202,152 +194,6 @@ internal sealed class OnnxWriter
         }
 
         return new ValueInfoProto { Name = tensor.Name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = tensor.DataType, Shape = shape } } };
-    }
-
-    /// <summary>Source node index → the IR node that stands for it; refuses nodes a pass made.</summary>
-    private Dictionary<int, Node> KeptNodes()
-    {
-        var kept = new Dictionary<int, Node>();
-        foreach (var node in _model.Graph.Nodes)
-        {
-            var index = node.Origin.Index;
-            if (index < 0 || index >= _source.Node.Count || !_document.NodeInputs.ContainsKey(index) || !kept.TryAdd(index, node)
-                || !node.Outputs.SequenceEqual(_source.Node[index].Output.Where(o => o.Length > 0), StringComparer.Ordinal))
-            {
-                throw new NotSupportedException(
-                    $"IR node '{node.Name}' ({node.OpType}) does not stand for one node of '{Path.GetFileName(_document.Path)}' with its outputs; the ONNX writer writes the file's own nodes, edited, not nodes a pass made.");
-            }
-        }
-
-        // What replaced each value the passes rewired (for Shape nodes folded at read time that read it).
-        foreach (var (index, node) in kept)
-        {
-            var before = _document.NodeInputs[index];
-            for (var i = 0; i < before.Count && i < node.Inputs.Count; i++)
-            {
-                if (before[i] != node.Inputs[i] && before[i].Length > 0 && !_document.InitializerData.ContainsKey(before[i]))
-                {
-                    _replaced.TryAdd(before[i], node.Inputs[i]);
-                }
-            }
-        }
-
-        return kept;
-    }
-
-    /// <summary>
-    /// Keeps every model output's name: where the IR now delivers another value (the removed node's
-    /// input, the conv a BatchNorm folded into), that value's producer is renamed to the output's
-    /// name; where that is impossible (a graph input, a constant, a value that is itself another
-    /// output or already renamed), an Identity is planned. Returns the planned Identities.
-    /// </summary>
-    private List<(string Value, string Name)> PlanModelOutputs(Dictionary<int, Node> kept)
-    {
-        if (_model.Graph.Outputs.Count != _source.Output.Count)
-        {
-            throw new NotSupportedException($"the passes changed the number of model outputs from {_source.Output.Count} to {_model.Graph.Outputs.Count}; the ONNX writer keeps the model's outputs.");
-        }
-
-        var produced = new HashSet<string>(kept.Values.SelectMany(n => n.Outputs), StringComparer.Ordinal);
-        var outputNames = new HashSet<string>(_source.Output.Select(o => o.Name), StringComparer.Ordinal);
-        var identities = new List<(string, string)>();
-        for (var i = 0; i < _source.Output.Count; i++)
-        {
-            var name = _source.Output[i].Name;
-            var value = _model.Graph.Outputs[i];
-            if (value == name)
-            {
-                continue;
-            }
-
-            _replaced.TryAdd(name, value);
-            if (produced.Contains(value) && !outputNames.Contains(value) && !_renamed.ContainsKey(value))
-            {
-                _renamed[value] = name;
-            }
-            else
-            {
-                identities.Add((value, name));
-            }
-        }
-
-        return identities;
-    }
-
-    /// <summary>A node folded at read time: kept as it was, except that it follows renames and rewired values.</summary>
-    private NodeProto Folded(NodeProto node)
-    {
-        var inputs = node.Input.Select(Follow).ToList();
-        var outputs = node.Output.Select(Renamed).ToList();
-        return Replace(node, inputs, outputs);
-    }
-
-    /// <summary>The ONNX name of a computed value that a folded node reads, after renames and rewiring.</summary>
-    private string Follow(string value)
-    {
-        if (value.Length == 0 || _document.InitializerIndex.ContainsKey(value))
-        {
-            return value;
-        }
-
-        _produced ??= new HashSet<string>(_model.Graph.Nodes.SelectMany(n => n.Outputs).Concat(_model.Graph.Inputs.Keys), StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var current = value;
-        while (!_produced.Contains(current) && _replaced.TryGetValue(current, out var next) && seen.Add(current))
-        {
-            current = next;
-        }
-
-        return Renamed(current);
-    }
-
-    private string Renamed(string value) => _renamed.GetValueOrDefault(value, value);
-
-    /// <summary>A node the IR kept, with the inputs the passes gave it.</summary>
-    private NodeProto Kept(int index, Node ir)
-    {
-        var source = _source.Node[index];
-        var before = _document.NodeInputs[index];
-        var inputs = source.Input.Select(Renamed).ToList();
-        for (var i = 0; i < Math.Max(before.Count, ir.Inputs.Count); i++)
-        {
-            var now = i < ir.Inputs.Count ? ir.Inputs[i] : string.Empty;
-            var was = i < before.Count ? before[i] : null;
-            if (now == was && !Changed(now))
-            {
-                continue; // the file's own spelling (an alias through Identity stays an alias)
-            }
-
-            var name = Resolve(now, TypeOf(was ?? (before.Count > 1 ? before[1] : string.Empty)));
-            while (inputs.Count <= i)
-            {
-                inputs.Add(string.Empty);
-            }
-
-            inputs[i] = name;
-        }
-
-        while (inputs.Count > 0 && inputs[^1].Length == 0)
-        {
-            inputs.RemoveAt(inputs.Count - 1);
-        }
-
-        return Replace(source, inputs, source.Output.Select(Renamed).ToList());
-    }
-
-    private static NodeProto Replace(NodeProto node, List<string> inputs, List<string> outputs)
-    {
-        if (inputs.SequenceEqual(node.Input, StringComparer.Ordinal) && outputs.SequenceEqual(node.Output, StringComparer.Ordinal))
-        {
-            return node;
-        }
-
-        var copy = node.Clone();
-        copy.Input.Clear();
-        copy.Input.AddRange(inputs);
-        copy.Output.Clear();
-        copy.Output.AddRange(outputs);
-        return copy;
     }
 
     /// <summary>True when <paramref name="value"/> is an IR initializer that a pass made or whose data it replaced.</summary>
@@ -394,7 +240,7 @@ internal sealed class OnnxWriter
         var tensor = new TensorProto { Name = Unique(initializer.Name), DataType = (int)type };
         tensor.Dims.AddRange(initializer.Shape.Dims);
         _newTensors[initializer.Name] = tensor;
-        _lazy[tensor] = data;
+        _tensors.AddNew(tensor, data);
         return tensor;
     }
 
@@ -433,107 +279,6 @@ internal sealed class OnnxWriter
         }
     }
 
-    // ------------------------------------------------------------------------------------------
-    // Tensor storage.
-
-    /// <summary>Data to put in the external file: a slice of a source file, or a new tensor.</summary>
-    private sealed record ExternalPiece(TensorProto Tensor, long Offset, long Length, string? SourcePath, long SourceOffset, TensorData? Data, DT Type);
-
-    private readonly List<ExternalPiece> _external = [];
-    private long _externalLength;
-
-    private bool SourceHasExternalData => _source.Initializer.Any(t => t.DataLocation == TensorProto.Types.DataLocation.External);
-
-    /// <summary>The tensor as written: external ones point into the output's data file; new ones get their (lazy) bytes.</summary>
-    private TensorProto External(TensorProto tensor)
-    {
-        if (_lazy.TryGetValue(tensor, out var data))
-        {
-            var type = (DT)tensor.DataType;
-            var bytes = data.ElementCount * ElementSize(type);
-            if (SourceHasExternalData && bytes >= ExternalThreshold)
-            {
-                return Point(tensor, bytes, null, 0, data, type);
-            }
-
-            tensor.RawData = UnsafeByteOperations.UnsafeWrap(new LazyBytes(data, type, checked((int)bytes), _scratch).Memory);
-            return tensor;
-        }
-
-        if (tensor.DataLocation != TensorProto.Types.DataLocation.External)
-        {
-            return tensor;
-        }
-
-        var opened = OnnxTensor.Open(tensor, tensor.Name, _document.Path);
-        return Point(tensor.Clone(), opened.ElementCount * opened.ElementSize, opened.ExternalPath, opened.ExternalOffset, null, (DT)tensor.DataType);
-    }
-
-    private TensorProto Point(TensorProto tensor, long length, string? sourcePath, long sourceOffset, TensorData? data, DT type)
-    {
-        var offset = _externalLength;
-        var others = tensor.ExternalData.Where(e => e.Key is not ("location" or "offset" or "length")).ToList();
-        tensor.ExternalData.Clear();
-        tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = _dataFileName });
-        tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
-        tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(CultureInfo.InvariantCulture) });
-        tensor.ExternalData.AddRange(others);
-        tensor.DataLocation = TensorProto.Types.DataLocation.External;
-        _external.Add(new ExternalPiece(tensor, offset, length, sourcePath, sourceOffset, data, type));
-        _externalLength += length;
-        return tensor;
-    }
-
-    private static int ElementSize(DT type) => type switch
-    {
-        DT.Float => 4,
-        DT.Float16 => 2,
-        DT.Double => 8,
-        _ => throw new NotSupportedException($"new tensors of type {type} are not written."),
-    };
-
-    /// <summary>Writes <paramref name="data"/> as little-endian values of <paramref name="type"/> into <paramref name="destination"/>.</summary>
-    private static void Encode(TensorData data, DT type, Span<byte> destination)
-    {
-        var count = checked((int)data.ElementCount);
-        if (type == DT.Float)
-        {
-            var floats = MemoryMarshal.Cast<byte, float>(destination);
-            data.CopyTo(floats);
-            if (!BitConverter.IsLittleEndian)
-            {
-                var ints = MemoryMarshal.Cast<byte, int>(destination);
-                BinaryPrimitives.ReverseEndianness(ints, ints);
-            }
-
-            return;
-        }
-
-        var values = ArrayPool<float>.Shared.Rent(count);
-        try
-        {
-            data.CopyTo(values.AsSpan(0, count));
-            for (var i = 0; i < count; i++)
-            {
-                if (type == DT.Float16)
-                {
-                    BinaryPrimitives.WriteHalfLittleEndian(destination[(i * 2)..], (Half)values[i]);
-                }
-                else
-                {
-                    BinaryPrimitives.WriteDoubleLittleEndian(destination[(i * 8)..], values[i]);
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(values);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Files.
-
     private void Save(ModelProto output, string definitionPath)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(definitionPath)) ?? ".";
@@ -544,86 +289,13 @@ internal sealed class OnnxWriter
             output.WriteTo(stream);
         }
 
-        if (_external.Count > 0)
+        if (_tensors.HasExternalData)
         {
-            AtomicFiles.Write((dataPath, WriteExternal), (definitionPath, WriteModel));
+            AtomicFiles.Write((dataPath, _tensors.WriteExternal), (definitionPath, WriteModel));
         }
         else
         {
             AtomicFiles.Write((definitionPath, WriteModel));
-        }
-    }
-
-    private void WriteExternal(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        var buffer = new byte[1 << 20];
-        foreach (var piece in _external)
-        {
-            if (piece.SourcePath is not null)
-            {
-                using var source = File.OpenHandle(piece.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read);
-                for (long done = 0; done < piece.Length;)
-                {
-                    var n = RandomAccess.Read(source, buffer.AsSpan(0, (int)Math.Min(buffer.Length, piece.Length - done)), piece.SourceOffset + done);
-                    if (n == 0)
-                    {
-                        throw new EndOfStreamException($"'{piece.SourcePath}' ended while copying tensor '{piece.Tensor.Name}'.");
-                    }
-
-                    stream.Write(buffer, 0, n);
-                    done += n;
-                }
-            }
-            else
-            {
-                var bytes = _scratch.Get(checked((int)piece.Length));
-                Encode(piece.Data!, piece.Type, bytes.AsSpan(0, (int)piece.Length));
-                stream.Write(bytes, 0, (int)piece.Length);
-            }
-        }
-    }
-
-    /// <summary>One buffer, grown to the largest new tensor, that every lazy tensor computes into in turn.</summary>
-    private sealed class Scratch
-    {
-        private byte[] _buffer = [];
-
-        public byte[] Get(int length)
-        {
-            if (_buffer.Length < length)
-            {
-                _buffer = new byte[length];
-            }
-
-            return _buffer;
-        }
-    }
-
-    /// <summary>
-    /// The bytes of a new tensor, computed when the serialiser asks for them (the span is valid until
-    /// the next lazy tensor is asked for; Google.Protobuf copies it out at once). Its length is known
-    /// without computing anything, so message sizes are computed for free.
-    /// </summary>
-    private sealed class LazyBytes(TensorData data, DT type, int length, Scratch scratch) : MemoryManager<byte>
-    {
-        public override Memory<byte> Memory => CreateMemory(length);
-
-        public override Span<byte> GetSpan()
-        {
-            var span = scratch.Get(length).AsSpan(0, length);
-            Encode(data, type, span);
-            return span;
-        }
-
-        public override MemoryHandle Pin(int elementIndex = 0) => throw new NotSupportedException("lazy tensor bytes are not pinned.");
-
-        public override void Unpin()
-        {
-        }
-
-        protected override void Dispose(bool disposing)
-        {
         }
     }
 }
