@@ -12,6 +12,7 @@ namespace NeuralBuild.Engine.Formats.Caffe;
 /// new version of the blob: the IR value is renamed so the graph stays single-assignment, the node
 /// is marked <see cref="Node.InPlace"/>, and <see cref="CaffeModel.BlobOfValue"/> maps the version
 /// back to the blob name. Shapes are inferred while building (weight shapes depend on the input).
+/// Each layer is translated by its type's mapper in <see cref="CaffeLayerMap"/>.
 /// Inputs come from <c>input</c> + <c>input_dim</c>, <c>input</c> + <c>input_shape</c> or Input layers;
 /// their batch is set to 1 (docs/metrics.md: costs are per image) unless an input shape is given.
 /// </summary>
@@ -95,5 +96,4 @@ internal sealed class CaffeGraphBuilder
             }
         }
     }
-
 }

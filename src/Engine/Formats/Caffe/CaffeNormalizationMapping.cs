@@ -31,15 +31,9 @@ internal static class CaffeNormalizationMapping
 
     public static void ScaleLayer(CaffeLayerContext layer)
     {
-        var p = layer.P;
-        var s = p.ScaleParam ?? new ScaleParameter();
-        var input = layer.Bottoms(1, 2)[0];
-        if (p.Bottom.Count == 2)
-        {
-            throw layer.UnsupportedOption(layer.Layer.Source, "bottom", 1, "a Scale layer with two bottoms (the scale comes from a second blob) is not supported yet; only the learned per-channel scale is.");
-        }
-
-        var channels = PerChannel(layer, s, s.Axis, s.NumAxes, input);
+        var s = layer.P.ScaleParam ?? new ScaleParameter();
+        var (input, channels) = PerChannel(layer, s, s.Axis, s.NumAxes,
+            "a Scale layer with two bottoms (the scale comes from a second blob) is not supported yet; only the learned per-channel scale is.");
         var inputs = new List<string> { input, layer.Param(0, "scale", new Shape(channels)) };
         if (s.BiasTerm)
         {
@@ -51,20 +45,24 @@ internal static class CaffeNormalizationMapping
 
     public static void BiasLayer(CaffeLayerContext layer)
     {
-        var p = layer.P;
-        var b = p.BiasParam ?? new BiasParameter();
-        var input = layer.Bottoms(1, 2)[0];
-        if (p.Bottom.Count == 2)
-        {
-            throw layer.UnsupportedOption(layer.Layer.Source, "bottom", 1, "a Bias layer with two bottoms is not supported yet; only the learned per-channel bias is.");
-        }
-
-        var channels = PerChannel(layer, b, b.Axis, b.NumAxes, input);
+        var b = layer.P.BiasParam ?? new BiasParameter();
+        var (input, channels) = PerChannel(layer, b, b.Axis, b.NumAxes,
+            "a Bias layer with two bottoms is not supported yet; only the learned per-channel bias is.");
         layer.Emit("Bias", [input, layer.Param(0, "bias", new Shape(channels))], 1);
     }
 
-    private static long PerChannel(CaffeLayerContext layer, IMessage parameters, int axis, int numAxes, string input)
+    /// <summary>
+    /// The bottom of a Scale or Bias layer and its channel count: one learned value per channel is
+    /// supported, not a factor read from a second bottom nor other axes.
+    /// </summary>
+    private static (string Input, long Channels) PerChannel(CaffeLayerContext layer, IMessage parameters, int axis, int numAxes, string twoBottomsRefusal)
     {
+        var input = layer.Bottoms(1, 2)[0];
+        if (layer.P.Bottom.Count == 2)
+        {
+            throw layer.UnsupportedOption(layer.Layer.Source, "bottom", 1, twoBottomsRefusal);
+        }
+
         var x = layer.ShapeOf(input);
         if (axis != 1 || numAxes != 1 || x.Rank < 2)
         {
@@ -72,7 +70,7 @@ internal static class CaffeNormalizationMapping
                 $"axis {axis} with num_axes {numAxes} on {x}: only one value per channel (axis 1, num_axes 1) is supported.");
         }
 
-        return x[1];
+        return (input, x[1]);
     }
 
     public static void Lrn(CaffeLayerContext layer)
