@@ -1,0 +1,58 @@
+using NeuralBuild.Engine.Diagnostics;
+
+namespace NeuralBuild.Engine.Formats.Darknet;
+
+/// <summary>Detection heads: [yolo], [Gaussian_yolo], [region], [detection] and [contrastive].</summary>
+internal static class DarknetDetectionMapping
+{
+    public static string Yolo(DarknetSection layer) => YoloHead(layer, "DarknetYolo");
+
+    public static string GaussianYolo(DarknetSection layer) => YoloHead(layer, "DarknetGaussianYolo");
+
+    public static string Region(DarknetSection layer)
+    {
+        var s = layer.Section;
+        return layer.Emit("DarknetRegion", [layer.Input], a => a
+            .Set("num", s.Positive("num", 1))
+            .Set("classes", s.NonNegative("classes", 20))
+            .Set("coords", s.Positive("coords", 4))
+            .Set("softmax", s.Int("softmax", 0))
+            .Set("layout", layer.Dialect == DarknetDialect.AlexeyAB ? "boxes" : "planes"));
+    }
+
+    public static string Detection(DarknetSection layer)
+    {
+        var s = layer.Section;
+        return layer.Emit("DarknetDetection", [layer.Input], a => a
+            .Set("num", s.Positive("num", 1))
+            .Set("classes", s.NonNegative("classes", 1))
+            .Set("coords", s.Positive("coords", 1))
+            .Set("side", s.Positive("side", 7))
+            .Set("sqrt", s.Int("sqrt", 0))
+            .Set("softmax", s.Int("softmax", 0)));
+    }
+
+    public static string Contrastive(DarknetSection layer) => layer.Emit("DarknetContrastive", [layer.Input]);
+
+    private static string YoloHead(DarknetSection layer, string op)
+    {
+        var s = layer.Section;
+        var total = s.Positive("num", 1);
+        var mask = s.IntList("mask");
+
+        // Darknet indexes the anchors list with the mask without checking num (cspx-p7-mish.cfg
+        // has num=16 with 20 anchors and mask=16,17,18,19), so the bound is the anchors given.
+        var anchorPairs = s.Find("anchors") is { } anchors ? (anchors.Value.Split(',', StringSplitOptions.RemoveEmptyEntries).Length / 2) : total;
+        if (mask is not null && mask.Any(m => m < 0 || m >= Math.Max(anchorPairs, total)))
+        {
+            throw DiagnosticCodes.CfgInvalidValue.Exception(s.Find("mask")!.Location,
+                $"layer {layer.Index} [{s.Type}] mask={s.Find("mask")!.Value} selects anchors beyond the {Math.Max(anchorPairs, total)} anchors given.");
+        }
+
+        return layer.Emit(op, [layer.Input], a => a
+            .Set("anchors", mask?.Length ?? total)
+            .Set("classes", s.NonNegative("classes", 20))
+            .Set("new_coords", s.Int("new_coords", 0))
+            .Set("scale_x_y", s.Float("scale_x_y", 1)));
+    }
+}
