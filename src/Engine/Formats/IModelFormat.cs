@@ -31,6 +31,9 @@ public interface IModelFormat
     /// </summary>
     ModelReadOptions WithFormatOptions(ModelReadOptions options, IReadOnlyDictionary<string, string> formatOptions, SourceLocation where);
 
+    /// <summary>What <see cref="Write"/> can express of a graph the passes changed; passes consult it before they edit.</summary>
+    Passes.WriterContract WriterContract { get; }
+
     /// <summary>Writes a model read by this format (after passes) as a definition and a weights file.</summary>
     void Write(Model model, string definitionPath, string weightsPath);
 }

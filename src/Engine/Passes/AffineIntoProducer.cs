@@ -81,6 +81,12 @@ internal static class AffineIntoProducer
             return null;
         }
 
+        if ((graph.CannotExpress(producer, NodeEdit.ParametersReplaced) ?? graph.CannotExpress(affine, NodeEdit.Removed)) is { } unwritable)
+        {
+            reason = unwritable;
+            return null;
+        }
+
         reason = string.Empty;
         return producer;
     }

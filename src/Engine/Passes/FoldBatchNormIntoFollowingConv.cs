@@ -52,6 +52,12 @@ public sealed class FoldBatchNormIntoFollowingConv : GraphPass
                 continue;
             }
 
+            if ((graph.CannotExpress(conv, NodeEdit.ParametersReplaced) ?? graph.CannotExpress(bn, NodeEdit.Removed)) is { } unwritable)
+            {
+                NotApplied(report, bn, unwritable);
+                continue;
+            }
+
             var affine = AffineCoefficients.FromBatchNorm(graph.Graph, bn, report, Name);
             report.Folds.Add(Fold(graph, bn, conv, weights, affine));
             Applied(report, bn, $"folded forward into Conv '{conv.Name}' ({affine.Channels} input channels)");

@@ -31,14 +31,22 @@ public sealed class GraphEditor
     private bool _nodesToCompact;
     private Dictionary<string, Shape>? _shapes;
 
-    internal GraphEditor(Graph graph)
+    internal GraphEditor(Graph graph, WriterContract? writer = null)
     {
         Graph = graph;
+        Writer = writer ?? WriterContract.Any;
         _producers = graph.BuildProducers();
         _readers = graph.BuildConsumers();
     }
 
     public Graph Graph { get; }
+
+    /// <summary>What the writer of the result can express; passes ask <see cref="CannotExpress"/> before they edit.</summary>
+    public WriterContract Writer { get; }
+
+    /// <summary>Null when the writer can write <paramref name="node"/> after <paramref name="edit"/>; otherwise the reason a pass reports as "not applied".</summary>
+    public string? CannotExpress(Node node, NodeEdit edit) =>
+        Writer.CannotExpress(node, edit) is { } what ? $"the {Writer.WriterName} writer cannot express {what}" : null;
 
     /// <summary>The shape of every value of the graph as it is now.</summary>
     public IReadOnlyDictionary<string, Shape> Shapes

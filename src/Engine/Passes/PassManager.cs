@@ -27,11 +27,14 @@ public static class PassManager
     /// nothing. Everything applied (and warned) in any round is reported, and "not applied" only
     /// from the last round, for the nodes that are still there.
     /// </remarks>
-    public static PassReport Run(Graph graph, IEnumerable<GraphPass>? passes = null)
+    /// <param name="graph">The graph, rewritten in place.</param>
+    /// <param name="passes">The passes to run (<see cref="Default"/> when null).</param>
+    /// <param name="writer">What the writer of the result can express (<see cref="WriterContract.Any"/> when null): an edit it cannot is "not applied".</param>
+    public static PassReport Run(Graph graph, IEnumerable<GraphPass>? passes = null, WriterContract? writer = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var list = (passes ?? Default).ToList();
-        var editor = new GraphEditor(graph);
+        var editor = new GraphEditor(graph, writer);
         var report = new PassReport();
         List<PassEvent> lastRefusals = [];
         for (var round = 0; round < MaxRounds; round++)

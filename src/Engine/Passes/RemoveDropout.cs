@@ -23,6 +23,12 @@ public sealed class RemoveDropout : GraphPass
                 continue;
             }
 
+            if (graph.CannotExpress(node, NodeEdit.Removed) is { } unwritable)
+            {
+                NotApplied(report, node, unwritable);
+                continue;
+            }
+
             graph.ReplaceUses(node.Outputs[0], node.Inputs[0]);
             graph.Remove(node);
             Applied(report, node, $"removed {node.OpType}; its readers now read '{node.Inputs[0]}'");

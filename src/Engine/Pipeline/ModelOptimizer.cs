@@ -48,7 +48,7 @@ public static class ModelOptimizer
         var model = FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
         Lap("read and analyse");
-        var passes = PassManager.Run(model.Graph);
+        var passes = PassManager.Run(model.Graph, writer: format.WriterContract);
         var remaining = model.Graph.Nodes.Select(n => n.Origin.Index).ToHashSet();
         var removed = before.Layers.Select(l => l.Index).Where(i => !remaining.Contains(i)).ToList();
         Lap("passes");

@@ -122,7 +122,7 @@ public sealed class PassManagerTests
     /// beta 1, mean 2, var 3, epsilon 1) -> relu on a 1-channel 2x2 image (the relu keeps each BN
     /// from folding forward into the next block's unpadded conv).
     /// </summary>
-    private static Graph ChainOfConvMulBatchNorm(int blocks)
+    internal static Graph ChainOfConvMulBatchNorm(int blocks)
     {
         var graph = new Graph();
         graph.Inputs["x"] = Shape.Nchw(1, 1, 2, 2);

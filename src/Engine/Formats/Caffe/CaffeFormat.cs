@@ -1,6 +1,7 @@
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Formats.Caffe;
 
@@ -60,6 +61,8 @@ public sealed class CaffeFormat : IModelFormat
             LayerCount = document.Layers.Count,
         };
     }
+
+    public WriterContract WriterContract => CaffeWriterContract.Instance;
 
     public void Write(Model model, string definitionPath, string weightsPath) => CaffeWriter.Write(model, definitionPath, weightsPath);
 }

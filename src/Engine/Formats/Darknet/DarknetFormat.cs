@@ -1,5 +1,6 @@
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Formats.Darknet;
 
@@ -48,6 +49,8 @@ public sealed class DarknetFormat : IModelFormat
     }
 
     private const string DialectOption = "dialect";
+
+    public WriterContract WriterContract => DarknetWriterContract.Instance;
 
     public void Write(Model model, string definitionPath, string weightsPath) => DarknetWriter.Write(model, definitionPath, weightsPath);
 

@@ -1,6 +1,7 @@
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Formats.Onnx;
 
@@ -71,6 +72,8 @@ public sealed class OnnxFormat : IModelFormat
             LayerCount = proto.Graph.Node.Count,
         };
     }
+
+    public WriterContract WriterContract => OnnxWriterContract.Instance;
 
     /// <summary>
     /// Writes the model read from an ONNX file, after passes, as one .onnx file (weights inside, or in

@@ -1,0 +1,24 @@
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
+
+namespace NeuralBuild.Engine.Formats.Caffe;
+
+/// <summary>
+/// What <see cref="CaffeWriter"/> can write: it edits the prototxt's and the caffemodel's own layers,
+/// so it can drop a layer and give a convolution, deconvolution or InnerProduct new blobs (and a
+/// bias), but it has no layer for a node a pass made, and no blob layout for other layers' new parameters.
+/// </summary>
+internal sealed class CaffeWriterContract : WriterContract
+{
+    public static CaffeWriterContract Instance { get; } = new();
+
+    public override string WriterName => "Caffe";
+
+    public override string? CannotExpress(Node node, NodeEdit edit) => edit switch
+    {
+        NodeEdit.Created => $"a new {node.OpType} node: it writes the prototxt's own layers, edited",
+        NodeEdit.ParametersReplaced when node.OpType is not ("Conv" or "ConvTranspose" or "FullyConnected") =>
+            $"new parameters of the {node.Origin.Kind} layer '{node.Origin.Name}': it rewrites the blobs of Convolution, Deconvolution and InnerProduct layers only",
+        _ => null,
+    };
+}
