@@ -100,18 +100,51 @@ public static class Verifier
             .Select(c => VerificationReport.Compare(c.Subject, c.Value, expected[c.Value].Shape, actual[c.Actual].Data, expected[c.Value].Data, atol, rtol))
             .ToList();
 
-        if (floorFactor > 0 && comparisons.Any(c => !c.Passed))
+        comparisons = WithRoundingFloors(comparisons, original.Graph, input, expected, floorFactor);
+        return new VerificationReport(VerifyMode.Model, atol, rtol, comparisons);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="reference"/> with the reference executor and <paramref name="runtime"/> on
+    /// the same seeded input and compares each pair of <paramref name="outputs"/> (a value of the
+    /// reference graph, the runtime's output that must equal it), with the rounding floor of
+    /// <see cref="VerifyModels"/>: another runtime sums in another order, and float32 alone makes
+    /// that differ by as much as moving the weights by rounding does.
+    /// </summary>
+    /// <remarks><paramref name="runtimeInput"/> is the runtime's name for the reference graph's (first) input.</remarks>
+    public static VerificationReport VerifyRuntime(Model reference, IModelRuntime runtime, string runtimeInput, IReadOnlyList<(string Value, string RuntimeOutput)> outputs,
+        double atol, double rtol, Shape? inputShape = null, double floorFactor = DefaultFloorFactor)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var (name, declared) = reference.Graph.Inputs.First();
+        var tensor = RandomTensor(inputShape ?? declared, Seed);
+        var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = tensor };
+        var expected = new ReferenceExecutor(reference.Graph, AsGiven).Run(input, [.. outputs.Select(o => o.Value).Distinct(StringComparer.Ordinal)]);
+        var actual = runtime.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [runtimeInput] = tensor }, [.. outputs.Select(o => o.RuntimeOutput)]);
+        var comparisons = outputs
+            .Select(o => VerificationReport.Compare($"{runtime.Name} output '{o.RuntimeOutput}'", o.Value, expected[o.Value].Shape, actual[o.RuntimeOutput].Data, expected[o.Value].Data, atol, rtol))
+            .ToList();
+        comparisons = WithRoundingFloors(comparisons, reference.Graph, input, expected, floorFactor);
+        return new VerificationReport(VerifyMode.Model, atol, rtol, comparisons);
+    }
+
+    /// <summary>Each comparison over tolerance gets its value's rounding floor (see <see cref="VerifyModels"/>); 0 turns the floor off.</summary>
+    private static List<OutputComparison> WithRoundingFloors(List<OutputComparison> comparisons, Graph original, Dictionary<string, Tensor> input, IReadOnlyDictionary<string, Tensor> expected, double floorFactor)
+    {
+        if (floorFactor <= 0 || comparisons.All(c => c.Passed))
         {
-            var overTolerance = comparisons.Where(c => !c.Passed).Select(c => c.Output).ToHashSet(StringComparer.Ordinal);
-            var rounded = new ReferenceExecutor(WithRoundedWeights(original.Graph), AsGiven).Run(input, [.. overTolerance]);
-            comparisons = comparisons.Select(c => c.Passed ? c : c with
-            {
-                RoundingFloor = VerificationReport.Compare(c.Subject, c.Output, expected[c.Output].Shape, rounded[c.Output].Data, expected[c.Output].Data, atol, rtol).MaxAbsoluteError,
-                FloorFactor = floorFactor,
-            }).ToList();
+            return comparisons;
         }
 
-        return new VerificationReport(VerifyMode.Model, atol, rtol, comparisons);
+        var overTolerance = comparisons.Where(c => !c.Passed).Select(c => c.Output).ToHashSet(StringComparer.Ordinal);
+        var rounded = new ReferenceExecutor(WithRoundedWeights(original), AsGiven).Run(input, [.. overTolerance]);
+        return comparisons.Select(c => c.Passed ? c : c with
+        {
+            RoundingFloor = VerificationReport.Compare(c.Subject, c.Output, expected[c.Output].Shape, rounded[c.Output].Data, expected[c.Output].Data, 0, 0).MaxAbsoluteError,
+            FloorFactor = floorFactor,
+        }).ToList();
     }
 
     /// <summary>The same graph (nodes shared, nothing copied) with every weight of a conv / FC layer read through <see cref="RoundingPerturbedData"/>.</summary>
