@@ -11,6 +11,7 @@ public static class Program
         {
             InspectCommand.Create(),
             FuseCommand.Create(),
+            ConvertCommand.Create(),
             VerifyCommand.Create(),
             CheckCommand.Create(),
             BaselineAcceptCommand.Create(),

@@ -34,6 +34,9 @@ public interface IModelFormat
     /// <summary>What <see cref="Write"/> can express of a graph the passes changed; passes consult it before they edit.</summary>
     Passes.WriterContract WriterContract { get; }
 
+    /// <summary>Writes any model of the IR in this format (<c>convert --to</c>); null when the format writes only models it read.</summary>
+    IModelExporter? Exporter => null;
+
     /// <summary>Writes a model read by this format (after passes) as a definition and a weights file.</summary>
     void Write(Model model, string definitionPath, string weightsPath);
 }

@@ -30,6 +30,19 @@ public static class ModelFormats
     public static (IModelFormat Format, FormatOptionInfo Option)? FindOption(string name) =>
         All.SelectMany(f => f.Options.Select(o => (f, o))).Where(p => p.o.Name == name).Select(p => ((IModelFormat, FormatOptionInfo)?)p).FirstOrDefault();
 
+    /// <summary>The formats any model can be exported to (<see cref="IModelFormat.Exporter"/>), by <see cref="IModelFormat.Name"/>.</summary>
+    public static IReadOnlyList<IModelFormat> ExportTargets => [.. All.Where(f => f.Exporter is not null)];
+
+    /// <summary>The export target named <paramref name="name"/> (case-insensitive); NM0002 at <paramref name="where"/> naming the targets when there is none.</summary>
+    public static (IModelFormat Format, IModelExporter Exporter) ExportTarget(string name, SourceLocation where)
+    {
+        var format = All.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
+        return format?.Exporter is { } exporter
+            ? (format, exporter)
+            : throw DiagnosticCodes.UnknownFormat.Exception(where,
+                $"'{name}' is not a format NeuralBuild exports to; export targets: {(ExportTargets.Count == 0 ? "none" : string.Join(", ", ExportTargets.Select(f => f.Name)))}.");
+    }
+
     public static IModelFormat ForPath(string definitionPath)
     {
         var extension = Path.GetExtension(definitionPath);

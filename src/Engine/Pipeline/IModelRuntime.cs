@@ -7,7 +7,7 @@ namespace NeuralBuild.Engine.Pipeline;
 /// model): <see cref="Verifier.VerifyRuntime"/> proves it computes what the IR computes. The engine
 /// names no runtime; the host that can load one (the tool) supplies it.
 /// </summary>
-public interface IModelRuntime
+public interface IModelRuntime : IDisposable
 {
     /// <summary>How people name it ("ONNX Runtime 1.32.0"), for reports.</summary>
     string Name { get; }

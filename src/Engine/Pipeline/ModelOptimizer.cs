@@ -36,22 +36,16 @@ public static class ModelOptimizer
                 $"Weights '{weights}' for '{Path.GetFileName(request.DefinitionPath)}' do not exist; set the Weights metadata or place them next to the definition.");
         }
 
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var timings = new List<(string Phase, TimeSpan Time)>();
-        void Lap(string phase)
-        {
-            timings.Add((phase, clock.Elapsed));
-            clock.Restart();
-        }
+        var clock = PhaseClock.Start();
 
         var readOptions = format.WithFormatOptions(new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape }, request.FormatOptions, new SourceLocation(request.DefinitionPath));
         var model = FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
-        Lap("read and analyse");
+        clock.Lap("read and analyse");
         var passes = PassManager.Run(model.Graph, writer: format.WriterContract);
         var remaining = model.Graph.Nodes.Select(n => n.Origin.Index).ToHashSet();
         var removed = before.Layers.Select(l => l.Index).Where(i => !remaining.Contains(i)).ToList();
-        Lap("passes");
+        clock.Lap("passes");
 
         var verification = request.Verify switch
         {
@@ -59,7 +53,7 @@ public static class ModelOptimizer
             VerifyMode.Model => Verifier.VerifyModels(FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
             _ => null,
         };
-        Lap("verify");
+        clock.Lap("verify");
         if (verification is { Passed: false })
         {
             throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(request.DefinitionPath), verification.Summary());
@@ -69,11 +63,11 @@ public static class ModelOptimizer
         // Named after the definition, so the format's weights-by-convention rule finds them.
         var outWeights = format.DefaultWeightsPath(outDefinition);
         format.Write(model, outDefinition, outWeights);
-        Lap("write");
+        clock.Lap("write");
 
         var written = FileFailures.Reading(outDefinition, () => format.Read(outDefinition, readOptions with { WeightsPath = outWeights }));
         var after = CostModel.Analyze(written);
-        Lap("re-read and analyse");
+        clock.Lap("re-read and analyse");
         return new OptimizeResult
         {
             FormatOptions = readOptions.FormatOptions,
@@ -85,7 +79,7 @@ public static class ModelOptimizer
             Before = before,
             After = after,
             RemovedLayers = removed,
-            Timings = timings,
+            Timings = clock.Phases,
             Passes = passes,
             Verification = verification,
             PassLog = [.. passes.Events.Select(e => e.ToString())],

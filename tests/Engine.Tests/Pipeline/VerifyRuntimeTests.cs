@@ -85,5 +85,10 @@ public sealed class VerifyRuntimeTests
 
             return result;
         }
+
+        public void Dispose()
+        {
+            // Holds nothing.
+        }
     }
 }

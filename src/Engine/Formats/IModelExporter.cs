@@ -1,0 +1,54 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
+
+namespace NeuralBuild.Engine.Formats;
+
+/// <summary>
+/// A format that can write any model of the IR, not only one it read (<see cref="IModelFormat.Write"/>
+/// edits the source file): what <c>convert --to</c> and the build's <c>ExportFormat</c> use.
+/// </summary>
+public interface IModelExporter
+{
+    /// <summary>The file extension written, with the dot (".onnx").</summary>
+    string Extension { get; }
+
+    /// <summary>The options of the export (<c>opset=15</c>), described for help.</summary>
+    IReadOnlyList<FormatOptionInfo> Options { get; }
+
+    /// <summary>What the export can express, for passes run before it.</summary>
+    WriterContract Contract { get; }
+
+    /// <summary>
+    /// Writes <paramref name="model"/> to <paramref name="path"/> (and any files it needs beside it),
+    /// atomically: on a refusal or failure nothing is written and a coded error is thrown. An unknown
+    /// or bad option is NM0005 at <paramref name="where"/>.
+    /// </summary>
+    ModelExport Export(Model model, string path, IReadOnlyDictionary<string, string> options, SourceLocation where);
+}
+
+/// <summary>What one source layer became in an exported file ("Conv 'conv1'", …).</summary>
+public sealed record ExportedLayer(LayerOrigin Origin, IReadOnlyList<string> Nodes);
+
+/// <summary>What <see cref="IModelExporter.Export"/> wrote.</summary>
+public sealed record ModelExport
+{
+    /// <summary>Every file written, the model file first.</summary>
+    public required IReadOnlyList<string> Files { get; init; }
+
+    /// <summary>The exported file's name for the model's input.</summary>
+    public required string InputName { get; init; }
+
+    /// <summary>
+    /// The exported file's outputs and the IR value each carries (the model's outputs, or where the format
+    /// has no operator for a final layer, that layer's inputs).
+    /// </summary>
+    public required IReadOnlyList<(string Value, string Output)> Outputs { get; init; }
+
+    public required IReadOnlyList<ExportedLayer> Layers { get; init; }
+
+    public IReadOnlyList<Diagnostic> Warnings { get; init; } = [];
+
+    /// <summary>Settings as written ("opset 13").</summary>
+    public string Settings { get; init; } = string.Empty;
+}

@@ -1,0 +1,81 @@
+using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Passes;
+
+namespace NeuralBuild.Engine.Pipeline;
+
+/// <summary>
+/// Writes a model in another format: read, fold (unless asked not to, with each fold verified),
+/// export, then read the exported file back with its format's reader and run it against the original
+/// on the seeded input: the export is proven, not assumed. Everything goes into one
+/// <see cref="OutputSet"/>; a refusal or a failed check leaves the previous output as it was.
+/// </summary>
+public static class ModelConverter
+{
+    public static ConvertResult Convert(ConvertRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var output = OutputSet.Begin(request.OutputDirectory);
+        var result = Convert(request, output);
+        output.Commit();
+        return result;
+    }
+
+    /// <summary>Converts into <paramref name="output"/>'s staging folder; the caller adds its own members (a report) and commits.</summary>
+    public static ConvertResult Convert(ConvertRequest request, OutputSet output)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(output);
+        var where = new SourceLocation(request.DefinitionPath);
+        var (target, exporter) = ModelFormats.ExportTarget(request.To, where);
+        var source = ModelFormats.ForPath(request.DefinitionPath);
+        var weights = request.WeightsPath ?? source.DefaultWeightsPath(request.DefinitionPath);
+        var clock = PhaseClock.Start();
+        var readOptions = source.WithFormatOptions(new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape }, request.FormatOptions, where);
+        var model = FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions));
+        var before = CostModel.Analyze(model);
+        clock.Lap("read and analyse");
+
+        var passes = request.Fold ? PassManager.Run(model.Graph, writer: exporter.Contract) : new PassReport();
+        var foldVerification = request.Verify != VerifyMode.None && passes.Folds.Count > 0
+            ? Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance)
+            : null;
+        clock.Lap("passes");
+        if (foldVerification is { Passed: false })
+        {
+            throw DiagnosticCodes.VerificationFailed.Exception(where, foldVerification.Summary());
+        }
+
+        var path = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
+        var export = exporter.Export(model, path, request.ExportOptions, where);
+        clock.Lap("export");
+
+        var exported = FileFailures.Reading(path, () => target.Read(path, new ModelReadOptions { WeightsPath = target.DefaultWeightsPath(path) }));
+        var after = CostModel.Analyze(exported);
+        VerificationReport? exportVerification = null;
+        if (request.Verify != VerifyMode.None)
+        {
+            var original = FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions));
+            exportVerification = Verifier.VerifyRuntime(original, new ReferenceRuntime(exported, $"{target.DisplayName} export read back"), export.InputName, export.Outputs,
+                request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
+            if (!exportVerification.Passed)
+            {
+                throw DiagnosticCodes.VerificationFailed.Exception(where, exportVerification.Summary());
+            }
+        }
+
+        clock.Lap("read back and verify");
+        return new ConvertResult
+        {
+            OutputPath = output.Final(path),
+            Export = export with { Files = [.. export.Files.Select(output.Final)] },
+            Before = before,
+            After = after,
+            Passes = passes,
+            FoldVerification = foldVerification,
+            ExportVerification = exportVerification,
+            Timings = clock.Phases,
+        };
+    }
+}

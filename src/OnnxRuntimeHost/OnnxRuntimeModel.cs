@@ -1,0 +1,51 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Pipeline;
+using Tensor = NeuralBuild.Engine.Execution.Tensor;
+
+namespace NeuralBuild.OnnxRuntimeHost;
+
+/// <summary>
+/// An ONNX file run by ONNX Runtime (CPU, all graph optimisations: what an application gets), as an
+/// <see cref="IModelRuntime"/> the verifier compares with the reference executor.
+/// </summary>
+public sealed class OnnxRuntimeModel : IModelRuntime
+{
+    private readonly InferenceSession _session;
+
+    public OnnxRuntimeModel(string onnxPath, int threads = 0)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
+        _session = new InferenceSession(onnxPath, options);
+        Name = $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}";
+    }
+
+    public string Name { get; }
+
+    /// <summary>The model's input names, in the file's order.</summary>
+    public IReadOnlyList<string> InputNames => [.. _session.InputMetadata.Keys];
+
+    /// <summary>The model's output names, in the file's order.</summary>
+    public IReadOnlyList<string> OutputNames => [.. _session.OutputMetadata.Keys];
+
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var values = inputs
+            .Select(i => NamedOnnxValue.CreateFromTensor(i.Key, new DenseTensor<float>(i.Value.Data, [.. i.Value.Shape.Dims.Select(d => checked((int)d))])))
+            .ToList();
+        using var results = _session.Run(values, outputs);
+        var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var result in results)
+        {
+            var tensor = result.AsTensor<float>();
+            byName[result.Name] = new Tensor(new Shape([.. tensor.Dimensions.ToArray().Select(d => (long)d)]), tensor.ToArray());
+        }
+
+        return byName;
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,174 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using NeuralBuild.Engine.Analysis;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.OnnxRuntimeHost;
+
+namespace NeuralBuild.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet neural convert MODEL --to FORMAT --output DIR [--weights W] [--opset N] [--no-fold] [--symbolic-batch]
+/// [--export-option name=value] [--dialect …] [--verify none|model] [--no-runtime-check]</c>: writes
+/// <c>DIR/NAME.EXT</c> and <c>convert-report.md</c>. The exported file is read back and run against the
+/// original by the reference executor (<see cref="ModelConverter"/>), then run by the target's own
+/// runtime where the tool has one (ONNX Runtime for ONNX) on the same seeded input: a difference beyond
+/// the rounding floor is NM0041, exit 2, and nothing is written.
+/// </summary>
+internal static class ConvertCommand
+{
+    public const string ReportFileName = "convert-report.md";
+
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var to = new Option<string>("--to") { Description = $"The format to write: {string.Join(", ", ModelFormats.ExportTargets.Select(f => f.Name))}.", Required = true };
+        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Folder for the converted model and convert-report.md.", Required = true };
+        var weights = CommonOptions.Weights();
+        var input = CommonOptions.Input();
+        var dialect = CommonOptions.Dialect();
+        var formatOption = CommonOptions.FormatOption();
+        var opset = new Option<int?>("--opset") { Description = "Operator set version of the written model (the export's default when omitted)." };
+        var symbolicBatch = new Option<bool>("--symbolic-batch") { Description = "Write the batch dimension of the input and outputs as a symbolic dimension." };
+        var exportOption = new Option<string[]>("--export-option") { Description = "An option of the export, name=value (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var noFold = new Option<bool>("--no-fold") { Description = "Export the model as given: no BatchNorm/Scale folding, no removal of no-ops." };
+        var verify = new Option<VerifyMode>("--verify") { Description = "None, or Model: run the exported file against the original (default).", DefaultValueFactory = _ => VerifyMode.Model };
+        var noRuntimeCheck = new Option<bool>("--no-runtime-check") { Description = "Do not run the exported file in the target's runtime (ONNX Runtime) to check it." };
+        var atol = CommonOptions.AbsoluteTolerance();
+        var rtol = CommonOptions.RelativeTolerance();
+        var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for the checks (fully convolutional models), e.g. 1x3x160x160." };
+        var command = new Command("convert", "Write a model in another format (folded first), and prove the written file computes what the original computes.")
+        {
+            model, to, output, weights, input, dialect, formatOption, opset, symbolicBatch, exportOption, noFold, verify, noRuntimeCheck, atol, rtol, verifyInput,
+        };
+        command.SetAction(parse => CommandRunner.Run(parse, () =>
+        {
+            var definition = parse.GetValue(model)!.FullName;
+            var exportOptions = FormatOptions.Parse(parse.GetValue(exportOption) ?? [], new SourceLocation(definition));
+            if (parse.GetValue(opset) is { } n)
+            {
+                exportOptions["opset"] = n.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (parse.GetValue(symbolicBatch))
+            {
+                exportOptions["symbolic-batch"] = "true";
+            }
+
+            var request = new ConvertRequest
+            {
+                DefinitionPath = definition,
+                WeightsPath = parse.GetValue(weights)?.FullName,
+                InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
+                FormatOptions = CommonOptions.FormatOptions(parse, dialect, formatOption),
+                To = parse.GetValue(to)!,
+                ExportOptions = exportOptions,
+                Fold = !parse.GetValue(noFold),
+                Verify = parse.GetValue(verify),
+                AbsoluteTolerance = parse.GetValue(atol),
+                RelativeTolerance = parse.GetValue(rtol),
+                VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
+                OutputDirectory = parse.GetValue(output)!.FullName,
+            };
+
+            using var set = OutputSet.Begin(request.OutputDirectory);
+            var result = ModelConverter.Convert(request, set);
+            var runtimeCheck = parse.GetValue(noRuntimeCheck) || request.Verify == VerifyMode.None
+                ? null
+                : RuntimeCheck(request, result, set.Stage(Path.GetFileName(result.OutputPath)));
+            var report = Report(result, runtimeCheck);
+            if (runtimeCheck is { Passed: false })
+            {
+                // Nothing is committed: a file that computes something else must not look converted.
+                throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(definition), runtimeCheck.Summary());
+            }
+
+            set.WriteText(ReportFileName, report);
+            set.Commit();
+            Console.Out.Write(report);
+            foreach (var warning in result.Passes.Warnings.Concat(result.Export.Warnings))
+            {
+                Console.Error.WriteLine(warning.ToString());
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>The staged file run by the target format's runtime against the original; null when the tool has no runtime for the format.</summary>
+    private static VerificationReport? RuntimeCheck(ConvertRequest request, ConvertResult result, string stagedPath)
+    {
+        var (target, _) = ModelFormats.ExportTarget(request.To, new SourceLocation(request.DefinitionPath));
+        using var runtime = ExportRuntimes.Open(target, stagedPath);
+        if (runtime is null)
+        {
+            return null;
+        }
+
+        var source = ModelFormats.ForPath(request.DefinitionPath);
+        var readOptions = source.WithFormatOptions(
+            new ModelReadOptions { WeightsPath = request.WeightsPath ?? source.DefaultWeightsPath(request.DefinitionPath), InputShape = request.InputShape },
+            request.FormatOptions,
+            new SourceLocation(request.DefinitionPath));
+        var original = ModelFormats.Read(request.DefinitionPath, readOptions);
+        return Verifier.VerifyRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
+    }
+
+    internal static string Report(ConvertResult result, VerificationReport? runtimeCheck)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"# convert {Path.GetFileName(result.Before.ModelPath)}\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"written: {string.Join(", ", result.Export.Files)}{(result.Export.Settings.Length > 0 ? $" ({result.Export.Settings})" : string.Empty)}\n\n");
+
+        var applied = result.Passes.Applied.ToList();
+        var refused = result.Passes.NotApplied.ToList();
+        sb.Append(CultureInfo.InvariantCulture, $"## folded ({applied.Count})\n\n");
+        foreach (var e in applied)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] {Where(e.Origin, e.Node)} {e.Pass}: {e.Detail}\n");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"\n## not folded ({refused.Count})\n\n");
+        foreach (var e in refused)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] {Where(e.Origin, e.Node)} {e.Pass}: {e.Detail}\n");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"\n## layers ({result.Export.Layers.Count})\n\n| layer | kind | source | became |\n|---:|---|---|---|\n");
+        foreach (var layer in result.Export.Layers)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"| {layer.Origin.Index} | {layer.Origin.Kind} | {Where(layer.Origin, layer.Origin.Name)} | {(layer.Nodes.Count == 0 ? "(removed)" : string.Join(", ", layer.Nodes))} |\n");
+        }
+
+        if (result.Export.Warnings.Count > 0)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"\n## warnings ({result.Export.Warnings.Count})\n\n");
+            foreach (var warning in result.Export.Warnings)
+            {
+                sb.Append("- ").Append(warning.ToString()).Append('\n');
+            }
+        }
+
+        sb.Append("\n| metric | source | written | change |\n|---|---:|---:|---:|\n");
+        void Row(string name, long before, long after, Func<long, string> format) =>
+            sb.Append(CultureInfo.InvariantCulture, $"| {name} | {format(before)} | {format(after)} | {(after - before).ToString("+#,0;-#,0;0", CultureInfo.InvariantCulture)} |\n");
+        Row("params", result.Before.Totals.Params, result.After.Totals.Params, HumanUnits.CountWithExact);
+        Row("weights bytes", result.Before.Totals.WeightsBytes, result.After.Totals.WeightsBytes, HumanUnits.BytesWithExact);
+        Row("macc", result.Before.Totals.Macc, result.After.Totals.Macc, HumanUnits.CountWithExact);
+        Row("peak activation bytes", result.Before.PeakActivationBytes, result.After.PeakActivationBytes, HumanUnits.BytesWithExact);
+
+        sb.Append("\n## verification\n\n");
+        sb.Append("- folds: ").Append(result.FoldVerification?.Summary() ?? "none checked").Append('\n');
+        sb.Append("- written file read back: ").Append(result.ExportVerification?.Summary() ?? "not checked").Append('\n');
+        sb.Append("- runtime: ").Append(runtimeCheck?.Summary() ?? "not run").Append('\n');
+        sb.Append("\ntime: ").Append(string.Join(", ", result.Timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Phase} {t.Time.TotalMilliseconds:0} ms")))).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>Binary formats have no lines: the node name says where.</summary>
+    private static string Where(Engine.Ir.LayerOrigin origin, string node) =>
+        origin.Location.HasLine ? $"line {origin.Location.Line}" : $"'{node}'";
+}
