@@ -20,6 +20,12 @@ internal static class ModelItem
     public const string FormatOptions = "FormatOptions";
     public const string Name = "Name";
 
+    /// <summary>A format to export the optimised model to as well (an export target's name), embedded beside it.</summary>
+    public const string Export = "Export";
+
+    /// <summary>Options of the export, <c>name=value;…</c> (<c>opset=15</c>).</summary>
+    public const string ExportOptions = "ExportOptions";
+
     // Resolved metadata.
     public const string DefinitionPath = "DefinitionPath";
     public const string WeightsPath = "WeightsPath";
@@ -37,4 +43,9 @@ internal static class ModelItem
     public const string WeightsResource = "WeightsResource";
     public const string DefinitionTargetPath = "DefinitionTargetPath";
     public const string WeightsTargetPath = "WeightsTargetPath";
+
+    /// <summary>The exported file (empty without <see cref="Export"/>; the optimised definition when the model is already in that format).</summary>
+    public const string ExportFile = "ExportFile";
+    public const string ExportResource = "ExportResource";
+    public const string ExportTargetPath = "ExportTargetPath";
 }

@@ -129,6 +129,19 @@ public sealed class NeuralGenerateAccessor : NeuralTask
         line($"{i}public static global::System.IO.Stream OpenDefinition() => {(embed ? "OpenResource" : "OpenFile")}(DefinitionName);");
         line($"{i}/// <summary>Opens the optimised (fused) weights.</summary>");
         line($"{i}public static global::System.IO.Stream OpenWeights() => {(embed ? "OpenResource" : "OpenFile")}(WeightsName);");
+        var exportFile = model.GetMetadata(ModelItem.ExportFile);
+        if (exportFile.Length > 0)
+        {
+            // The optimised definition itself when the model is already in the export's format.
+            var same = exportFile == model.GetMetadata(ModelItem.OptimizedDefinition);
+            line($"{i}/// <summary>The format of the exported model (the Export metadata).</summary>");
+            line($"{i}public const string ExportFormat = {Literal(model.GetMetadata(ModelItem.Export))};");
+            line($"{i}public const string ExportFileName = {Literal(Path.GetFileName(exportFile))};");
+            line($"{i}/// <summary>Manifest resource name (embedded) or path relative to the application folder (copied) of the exported model.</summary>");
+            line($"{i}public const string ExportName = {(same ? "DefinitionName" : Literal(embed ? model.GetMetadata(ModelItem.ExportResource) : model.GetMetadata(ModelItem.ExportTargetPath).Replace('\\', '/')))};");
+            line($"{i}/// <summary>Opens the optimised model as exported ({Xml(model.GetMetadata(ModelItem.Export))}), verified against the original at build time.</summary>");
+            line($"{i}public static global::System.IO.Stream OpenExport() => {(embed ? "OpenResource" : "OpenFile")}(ExportName);");
+        }
         line($"{indent}}}");
 
         void Constant(string doc, string name, string key)

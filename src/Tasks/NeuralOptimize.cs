@@ -40,7 +40,7 @@ public sealed class NeuralOptimize : NeuralTask
         CurrentModel = definition;
         var weights = model.GetMetadata(ModelItem.WeightsPath);
         var outputDirectory = model.GetMetadata(ModelItem.OutputDirectory);
-        string[] outputs = [model.GetMetadata(ModelItem.MetricsFile), model.GetMetadata(ModelItem.OptimizedDefinition), model.GetMetadata(ModelItem.OptimizedWeights)];
+        string[] outputs = [model.GetMetadata(ModelItem.MetricsFile), model.GetMetadata(ModelItem.OptimizedDefinition), model.GetMetadata(ModelItem.OptimizedWeights), model.GetMetadata(ModelItem.ExportFile)];
         var clock = Stopwatch.StartNew();
         try
         {
@@ -58,6 +58,8 @@ public sealed class NeuralOptimize : NeuralTask
                     InputShape = inputShape.Length > 0 ? Shape.Parse(inputShape) : null,
                     FormatOptions = formatOptions,
                     Verify = verify,
+                    ExportFormat = model.GetMetadata(ModelItem.Export) is { Length: > 0 } export ? export : null,
+                    ExportOptions = FormatOptions.Parse([model.GetMetadata(ModelItem.ExportOptions)], new SourceLocation(definition)),
                     OutputDirectory = outputDirectory,
                 },
                 set);
@@ -71,7 +73,7 @@ public sealed class NeuralOptimize : NeuralTask
             // 2 GB limit): refused before anything is moved into place.
             var sidecars = set.Staged()
                 .Select(set.Final)
-                .Where(f => f != result.OptimizedDefinitionPath && f != result.OptimizedWeightsPath)
+                .Where(f => f != result.OptimizedDefinitionPath && f != result.OptimizedWeightsPath && f != result.ExportPath)
                 .Select(Path.GetFileName)
                 .ToList();
             if (sidecars.Count > 0)
@@ -111,7 +113,7 @@ public sealed class NeuralOptimize : NeuralTask
 
     private static void DeleteAll(IEnumerable<string> paths)
     {
-        foreach (var path in paths.Where(File.Exists))
+        foreach (var path in paths.Where(p => p.Length > 0 && File.Exists(p)))
         {
             File.Delete(path);
         }

@@ -125,6 +125,7 @@ public sealed class NeuralResolveModels : NeuralTask
         }
 
         var outputDirectory = Path.Combine(Path.GetFullPath(IntermediateDirectory), className);
+        var (export, exportOptions, exportFile) = ResolveExport(model, format, definition, outputDirectory, where);
         var item = new TaskItem(definition);
         model.CopyMetadataTo(item);
         void Set(string key, string value) => item.SetMetadata(key, value);
@@ -148,6 +149,11 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.WeightsResource, logicalName + "/" + Path.GetFileName(weights));
         Set(ModelItem.DefinitionTargetPath, Path.Combine(logicalName, Path.GetFileName(definition)));
         Set(ModelItem.WeightsTargetPath, Path.Combine(logicalName, Path.GetFileName(weights)));
+        Set(ModelItem.Export, export);
+        Set(ModelItem.ExportOptions, FormatOptionsText(exportOptions));
+        Set(ModelItem.ExportFile, exportFile);
+        Set(ModelItem.ExportResource, exportFile.Length > 0 ? logicalName + "/" + Path.GetFileName(exportFile) : string.Empty);
+        Set(ModelItem.ExportTargetPath, exportFile.Length > 0 ? Path.Combine(logicalName, Path.GetFileName(exportFile)) : string.Empty);
 
         // Every setting that changes the optimised files; the stamp is rewritten only when this changes.
         // MSBuild splits on ';' so each setting becomes one line of the stamp file.
@@ -157,6 +163,8 @@ public sealed class NeuralResolveModels : NeuralTask
             "inputShape=" + inputShape,
             "formatOptions=" + FormatOptionsText(formatOptions).Replace(";", ",", StringComparison.Ordinal),
             "verify=" + verify,
+            "export=" + export,
+            "exportOptions=" + FormatOptionsText(exportOptions).Replace(";", ",", StringComparison.Ordinal),
             "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version));
         return item;
     }
@@ -185,6 +193,37 @@ public sealed class NeuralResolveModels : NeuralTask
         {
             throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}': {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// <c>Export</c> (a format any model can be written in) and its options; the exported file's path,
+    /// which is the optimised definition itself when the model is already in that format.
+    /// </summary>
+    private static (string Export, IReadOnlyDictionary<string, string> Options, string File) ResolveExport(ITaskItem model, IModelFormat format, string definition, string outputDirectory, SourceLocation where)
+    {
+        var name = model.GetMetadata(ModelItem.Export).Trim();
+        var options = FormatOptions.Parse([model.GetMetadata(ModelItem.ExportOptions)], where);
+        if (name.Length == 0)
+        {
+            return options.Count == 0 ? (string.Empty, options, string.Empty)
+                : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' has ExportOptions but no Export; set Export to one of: {string.Join(", ", ModelFormats.ExportTargets.Select(f => f.Name))}.");
+        }
+
+        IModelFormat target;
+        IModelExporter exporter;
+        try
+        {
+            (target, exporter) = ModelFormats.ExportTarget(name, where);
+        }
+        catch (NeuralException e)
+        {
+            throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' Export='{name}': {e.Message}");
+        }
+
+        var file = target.Name == format.Name
+            ? Path.Combine(outputDirectory, Path.GetFileName(definition))
+            : Path.Combine(outputDirectory, Path.GetFileNameWithoutExtension(definition) + exporter.Extension);
+        return (target.Name, options, file);
     }
 
     internal static string FormatOptionsText(IReadOnlyDictionary<string, string> options) =>

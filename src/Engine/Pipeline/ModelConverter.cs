@@ -48,24 +48,11 @@ public static class ModelConverter
         }
 
         var path = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
-        var export = exporter.Export(model, path, request.ExportOptions, where);
-        clock.Lap("export");
-
-        var exported = FileFailures.Reading(path, () => target.Read(path, new ModelReadOptions { WeightsPath = target.DefaultWeightsPath(path) }));
+        var (export, exported, exportVerification) = ExportStep.Run(model, target, exporter, path, request.ExportOptions, where,
+            request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions)),
+            request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
         var after = CostModel.Analyze(exported);
-        VerificationReport? exportVerification = null;
-        if (request.Verify != VerifyMode.None)
-        {
-            var original = FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions));
-            exportVerification = Verifier.VerifyRuntime(original, new ReferenceRuntime(exported, $"{target.DisplayName} export read back"), export.InputName, export.Outputs,
-                request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
-            if (!exportVerification.Passed)
-            {
-                throw DiagnosticCodes.VerificationFailed.Exception(where, exportVerification.Summary());
-            }
-        }
-
-        clock.Lap("read back and verify");
+        clock.Lap("export, read back and verify");
         return new ConvertResult
         {
             OutputPath = output.Final(path),

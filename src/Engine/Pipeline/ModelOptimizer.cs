@@ -68,6 +68,25 @@ public static class ModelOptimizer
         var written = FileFailures.Reading(outDefinition, () => format.Read(outDefinition, readOptions with { WeightsPath = outWeights }));
         var after = CostModel.Analyze(written);
         clock.Lap("re-read and analyse");
+
+        string? exportPath = null;
+        ModelExport? export = null;
+        VerificationReport? exportVerification = null;
+        if (request.ExportFormat is { } exportFormat)
+        {
+            var where = new SourceLocation(request.DefinitionPath);
+            var (target, exporter) = ModelFormats.ExportTarget(exportFormat, where);
+            exportPath = outDefinition;
+            if (target.Name != format.Name)
+            {
+                exportPath = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
+                (export, _, exportVerification) = ExportStep.Run(model, target, exporter, exportPath, request.ExportOptions, where,
+                    request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)),
+                    request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
+                clock.Lap("export, read back and verify");
+            }
+        }
+
         return new OptimizeResult
         {
             FormatOptions = readOptions.FormatOptions,
@@ -76,6 +95,9 @@ public static class ModelOptimizer
             Verify = request.Verify,
             OptimizedDefinitionPath = output.Final(outDefinition),
             OptimizedWeightsPath = output.Final(outWeights),
+            ExportPath = exportPath is null ? null : output.Final(exportPath),
+            Export = export is null ? null : export with { Files = [.. export.Files.Select(output.Final)] },
+            ExportVerification = exportVerification,
             Before = before,
             After = after,
             RemovedLayers = removed,

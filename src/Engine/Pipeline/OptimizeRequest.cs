@@ -38,6 +38,12 @@ public sealed record OptimizeRequest
 
     public double RelativeTolerance { get; init; } = 1e-4;
 
+    /// <summary>An export target's name (<see cref="Formats.ModelFormats.ExportTargets"/>): the optimised model is also written in that format, read back and checked. Null: no export.</summary>
+    public string? ExportFormat { get; init; }
+
+    /// <summary>Options of the export (<c>opset=15</c>).</summary>
+    public IReadOnlyDictionary<string, string> ExportOptions { get; init; } = Formats.FormatOptions.None;
+
     /// <summary>Folder that receives the optimised definition and weights (created if missing), as one
     /// output set that replaces the previous one as a unit (<see cref="Formats.OutputSet"/>).</summary>
     public required string OutputDirectory { get; init; }

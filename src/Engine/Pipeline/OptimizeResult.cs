@@ -11,6 +11,15 @@ public sealed record OptimizeResult
 
     public required string OptimizedWeightsPath { get; init; }
 
+    /// <summary>The exported file (<see cref="OptimizeRequest.ExportFormat"/>): the optimised definition when the model is already in that format; null without export.</summary>
+    public string? ExportPath { get; init; }
+
+    /// <summary>What the export wrote; null without export or when the optimised definition is the export.</summary>
+    public Formats.ModelExport? Export { get; init; }
+
+    /// <summary>The export read back and run against the original; null when not checked.</summary>
+    public VerificationReport? ExportVerification { get; init; }
+
     /// <summary>The source definition that was optimised.</summary>
     public string DefinitionPath { get; init; } = string.Empty;
 
