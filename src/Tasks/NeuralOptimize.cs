@@ -23,6 +23,12 @@ public sealed class NeuralOptimize : NeuralTask
     [Required]
     public ITaskItem[] Models { get; set; } = [];
 
+    /// <summary>The runtime check program (<c>tools/runtime-check/NeuralBuild.RuntimeCheck.dll</c> of the package); empty: exports are not run in their runtime.</summary>
+    public string? RuntimeCheckTool { get; set; }
+
+    /// <summary>Native files of the project's packages: where the runtime check finds the runtime the app ships (the project's own ONNX Runtime package, for example).</summary>
+    public ITaskItem[] RuntimeLibraries { get; set; } = [];
+
     /// <summary>For tests: called with the output set of each model before it is committed.</summary>
     internal Action<OutputSet>? BeforeCommit { get; set; }
 
@@ -50,8 +56,7 @@ public sealed class NeuralOptimize : NeuralTask
             var inputShape = model.GetMetadata(ModelItem.InputShape);
             var formatOptions = FormatOptions.Parse([model.GetMetadata(ModelItem.ResolvedFormatOptions)], new SourceLocation(definition));
             var verify = Enum.Parse<VerifyMode>(model.GetMetadata(ModelItem.Verify));
-            var result = ModelOptimizer.Optimize(
-                new OptimizeRequest
+            var request = new OptimizeRequest
                 {
                     DefinitionPath = definition,
                     WeightsPath = weights.Length > 0 ? weights : null,
@@ -61,8 +66,8 @@ public sealed class NeuralOptimize : NeuralTask
                     ExportFormat = model.GetMetadata(ModelItem.Export) is { Length: > 0 } export ? export : null,
                     ExportOptions = FormatOptions.Parse([model.GetMetadata(ModelItem.ExportOptions)], new SourceLocation(definition)),
                     OutputDirectory = outputDirectory,
-                },
-                set);
+                };
+            var result = ModelOptimizer.Optimize(request, set);
             foreach (var line in result.PassLog)
             {
                 Log.Message(MessageImportance.Low, $"{Path.GetFileName(definition)}: {line}");
@@ -81,6 +86,8 @@ public sealed class NeuralOptimize : NeuralTask
                 throw DiagnosticCodes.ExternalDataNotBuildable.Exception(new SourceLocation(definition),
                     $"'{Path.GetFileName(definition)}' keeps its weights in external data: optimised, it is the model plus {string.Join(", ", sidecars)}, which the build cannot embed or copy. Run `dotnet neural fuse` and ship its output folder, or save the model with its weights inside the model file.");
             }
+
+            CheckInRuntime(request, result, set, definition);
 
             // Outputs must be newer than every input to be up to date, whatever a writer did with times.
             var now = DateTime.UtcNow;
@@ -109,6 +116,38 @@ public sealed class NeuralOptimize : NeuralTask
         }
 
         CurrentModel = null;
+    }
+
+    /// <summary>
+    /// The export run by its runtime (<see cref="RuntimeCheckProcess"/>) against the original, before
+    /// anything is committed: a difference is NM0041 and nothing is written; a runtime the project does
+    /// not reference is NM2005 (the export was still read back and checked by the engine).
+    /// </summary>
+    private void CheckInRuntime(OptimizeRequest request, OptimizeResult result, OutputSet set, string definition)
+    {
+        if (result.Export is null || request.Verify == VerifyMode.None || string.IsNullOrEmpty(RuntimeCheckTool))
+        {
+            return;
+        }
+
+        var staged = set.Stage(Path.GetFileName(result.ExportPath!));
+        var (outcome, line) = RuntimeCheckProcess.Run(RuntimeCheckTool, request, result.WeightsPath, result, staged,
+            RuntimeLibraries.Select(l => l.GetMetadata("FullPath")).Where(p => p.Length > 0));
+        var where = new SourceLocation(definition);
+        switch (outcome)
+        {
+            case RuntimeCheckProcess.Outcome.Passed:
+                Log.Message(MessageImportance.Normal, $"NeuralBuild: {Path.GetFileName(result.ExportPath)} run by its runtime: {line}");
+                break;
+            case RuntimeCheckProcess.Outcome.NoRuntime:
+                Log.Log(DiagnosticCodes.ExportNotRunInRuntime.At(where,
+                    $"'{Path.GetFileName(result.ExportPath)}' was checked by reading it back, but not run in its runtime: {line}. Reference the runtime's package in this project to have the build run it."));
+                break;
+            case RuntimeCheckProcess.Outcome.Differs:
+                throw DiagnosticCodes.VerificationFailed.Exception(where, $"'{Path.GetFileName(result.ExportPath)}' run by its runtime does not compute what the original computes: {line}");
+            default:
+                throw DiagnosticCodes.RuntimeCheckFailed.Exception(where, $"the runtime check of '{Path.GetFileName(result.ExportPath)}' could not run: {line}");
+        }
     }
 
     private static void DeleteAll(IEnumerable<string> paths)

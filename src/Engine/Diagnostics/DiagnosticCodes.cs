@@ -125,6 +125,8 @@ public static class DiagnosticCodes
 
     // Warnings.
     public static readonly DiagnosticDescriptor NearZeroVariance = Warning("NM2003", "BatchNorm channel with near-zero variance");
+    public static readonly DiagnosticDescriptor ExportNotRunInRuntime = Warning("NM2005", "Exported model not run in its runtime");
+    public static readonly DiagnosticDescriptor RuntimeCheckFailed = Error("NM0042", "The runtime check of an exported model could not run");
 
     /// <summary>All descriptors declared above, by reflection so the list cannot drift.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
