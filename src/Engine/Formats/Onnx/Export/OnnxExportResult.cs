@@ -10,10 +10,13 @@ public sealed record OnnxLayerExport(LayerOrigin Origin, IReadOnlyList<string> I
 /// <summary>A node the export could not lower, with the coded reason (at the layer's place in its file).</summary>
 public sealed record OnnxExportRefusal(LayerOrigin Origin, string IrNode, string OpType, Diagnostic Diagnostic);
 
+/// <summary>A graph input or output: the IR value and its name in the ONNX file.</summary>
+public sealed record OnnxExportValue(string IrValue, string OnnxName);
+
 /// <summary>The outcome of <see cref="OnnxExporter.Export"/>: the files written (none when a layer was refused), per layer what it became, the refusals and the warnings.</summary>
 public sealed class OnnxExportResult
 {
-    internal OnnxExportResult(int opset, string? onnxPath, string? dataPath, IReadOnlyList<OnnxLayerExport> layers, IReadOnlyList<OnnxExportRefusal> refusals, IReadOnlyList<Diagnostic> warnings, IReadOnlyList<string> outputs)
+    internal OnnxExportResult(int opset, string? onnxPath, string? dataPath, IReadOnlyList<OnnxLayerExport> layers, IReadOnlyList<OnnxExportRefusal> refusals, IReadOnlyList<Diagnostic> warnings, IReadOnlyList<OnnxExportValue> inputs, IReadOnlyList<OnnxExportValue> outputs)
     {
         Opset = opset;
         OnnxPath = onnxPath;
@@ -21,6 +24,7 @@ public sealed class OnnxExportResult
         Layers = layers;
         Refusals = refusals;
         Warnings = warnings;
+        Inputs = inputs;
         Outputs = outputs;
     }
 
@@ -40,8 +44,11 @@ public sealed class OnnxExportResult
 
     public IReadOnlyList<Diagnostic> Warnings { get; }
 
-    /// <summary>The ONNX graph's output names, in the order of the model's outputs.</summary>
-    public IReadOnlyList<string> Outputs { get; }
+    /// <summary>The graph inputs.</summary>
+    public IReadOnlyList<OnnxExportValue> Inputs { get; }
+
+    /// <summary>The graph outputs, in the order of the model's outputs (a DetectionOutput's replaced by its inputs).</summary>
+    public IReadOnlyList<OnnxExportValue> Outputs { get; }
 
     /// <summary>NM0306 listing every refusal when the export was refused.</summary>
     public void ThrowIfRefused()

@@ -82,10 +82,11 @@ public static class OnnxExporter
         }
 
         var layerExports = layers.Select(l => new OnnxLayerExport(l.Origin, l.IrNodes, l.OnnxNodes)).ToList();
-        var outputNames = outputs.Select(graph.ValueName).ToList();
+        var inputNames = source.Inputs.Keys.Select(i => new OnnxExportValue(i, graph.ValueName(i))).ToList();
+        var outputNames = outputs.Select(o => new OnnxExportValue(o, graph.ValueName(o))).ToList();
         if (refusals.Count > 0)
         {
-            return new OnnxExportResult(options.Opset, null, null, layerExports, refusals, warnings, outputNames);
+            return new OnnxExportResult(options.Opset, null, null, layerExports, refusals, warnings, inputNames, outputNames);
         }
 
         var batch = source.Inputs.Values.First()[0];
@@ -96,7 +97,7 @@ public static class OnnxExporter
         }
 
         var dataPath = Save(model, onnxPath, options, graph, outputs, warnings);
-        return new OnnxExportResult(options.Opset, onnxPath, dataPath, layerExports, refusals, warnings, outputNames);
+        return new OnnxExportResult(options.Opset, onnxPath, dataPath, layerExports, refusals, warnings, inputNames, outputNames);
     }
 
     private const string DetectionOutputOp = "DetectionOutput";
