@@ -119,6 +119,16 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor OnnxExtraInput = Error("NM0214", "ONNX node has more inputs than its operator takes");
     public static readonly DiagnosticDescriptor OnnxTypeMismatch = Error("NM0215", "ONNX node input has an element type its operator does not take");
 
+    // ONNX export (NM0300-NM0319).
+    public static readonly DiagnosticDescriptor ExportOpsetUnsupported = Error("NM0300", "ONNX export opset outside the supported range");
+    public static readonly DiagnosticDescriptor ExportOperatorUnsupported = Error("NM0301", "Layer has no ONNX lowering");
+    public static readonly DiagnosticDescriptor ExportBinaryConvolution = Error("NM0302", "Binary (xnor) convolution is not exported to ONNX");
+    public static readonly DiagnosticDescriptor ExportLocallyConnected = Error("NM0303", "Locally connected layer is not exported to ONNX");
+    public static readonly DiagnosticDescriptor ExportNotExpressible = Error("NM0304", "Layer's parameters cannot be expressed exactly in ONNX");
+    public static readonly DiagnosticDescriptor ExportNoWeights = Error("NM0305", "Model opened without weights cannot be exported");
+    public static readonly DiagnosticDescriptor ExportRefused = Error("NM0306", "Model has layers ONNX export refused");
+    public static readonly DiagnosticDescriptor ExportDetectionOutputRead = Error("NM0307", "DetectionOutput's result is read by another layer");
+
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");
     public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");
@@ -127,6 +137,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor NearZeroVariance = Warning("NM2003", "BatchNorm channel with near-zero variance");
     public static readonly DiagnosticDescriptor ExportNotRunInRuntime = Warning("NM2005", "Exported model not run in its runtime");
     public static readonly DiagnosticDescriptor RuntimeCheckFailed = Error("NM0042", "The runtime check of an exported model could not run");
+    public static readonly DiagnosticDescriptor ExportDetectionOutputDropped = Warning("NM2010", "DetectionOutput left out of the ONNX export; its inputs are the outputs");
+    public static readonly DiagnosticDescriptor ExportExternalData = Warning("NM2011", "ONNX export keeps the weights in an external data file");
+    public static readonly DiagnosticDescriptor ExportFixedBatch = Warning("NM2012", "A layer fixes the batch size of a symbolic-batch ONNX export");
 
     /// <summary>All descriptors declared above, by reflection so the list cannot drift.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

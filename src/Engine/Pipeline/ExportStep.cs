@@ -12,11 +12,24 @@ namespace NeuralBuild.Engine.Pipeline;
 /// </summary>
 internal static class ExportStep
 {
+    /// <param name="model">The model to export, after passes.</param>
+    /// <param name="outputsBeforePasses">The model's outputs before the passes ran: a fold can move an output to another value (a conv's, once its BatchNorm folded), and the export's outputs are compared with the original's by position.</param>
+    /// <param name="target">The export's format.</param>
+    /// <param name="exporter">Its exporter.</param>
+    /// <param name="path">Where the export goes.</param>
+    /// <param name="options">The export's options.</param>
+    /// <param name="where">Where errors point.</param>
+    /// <param name="readOriginal">Reads the original model again; null: the export is not checked.</param>
+    /// <param name="atol">Absolute tolerance.</param>
+    /// <param name="rtol">Relative tolerance.</param>
+    /// <param name="verifyInputShape">The check's input (null: the model's).</param>
+    /// <returns>The export, whose outputs name the original's values; the file read back; the check.</returns>
     public static (ModelExport Export, Model Exported, VerificationReport? Check) Run(
-        Model model, IModelFormat target, IModelExporter exporter, string path, IReadOnlyDictionary<string, string> options, SourceLocation where,
+        Model model, IReadOnlyList<string> outputsBeforePasses, IModelFormat target, IModelExporter exporter, string path, IReadOnlyDictionary<string, string> options, SourceLocation where,
         Func<Model>? readOriginal, double atol, double rtol, Shape? verifyInputShape)
     {
         var export = exporter.Export(model, path, options, where);
+        export = export with { Outputs = [.. export.Outputs.Select(o => (OriginalValue(model.Graph.Outputs, outputsBeforePasses, o.Value), o.Output))] };
         var exported = FileFailures.Reading(path, () => target.Read(path, new ModelReadOptions { WeightsPath = target.DefaultWeightsPath(path) }));
         if (readOriginal is null)
         {
@@ -26,5 +39,11 @@ internal static class ExportStep
         using var readBack = new ReferenceRuntime(exported, $"{target.DisplayName} export read back");
         var check = Verifier.VerifyRuntime(readOriginal(), readBack, export.InputName, export.Outputs, atol, rtol, verifyInputShape);
         return check.Passed ? (export, exported, check) : throw DiagnosticCodes.VerificationFailed.Exception(where, check.Summary());
+    }
+
+    private static string OriginalValue(List<string> outputs, IReadOnlyList<string> outputsBeforePasses, string value)
+    {
+        var position = outputs.Count == outputsBeforePasses.Count ? outputs.IndexOf(value) : -1;
+        return position >= 0 ? outputsBeforePasses[position] : value;
     }
 }

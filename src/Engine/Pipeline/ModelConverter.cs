@@ -37,6 +37,7 @@ public static class ModelConverter
         var before = CostModel.Analyze(model);
         clock.Lap("read and analyse");
 
+        var outputsBeforePasses = model.Graph.Outputs.ToList();
         var passes = request.Fold ? PassManager.Run(model.Graph, writer: exporter.Contract) : new PassReport();
         var foldVerification = request.Verify != VerifyMode.None && passes.Folds.Count > 0
             ? Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance)
@@ -48,7 +49,7 @@ public static class ModelConverter
         }
 
         var path = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
-        var (export, exported, exportVerification) = ExportStep.Run(model, target, exporter, path, request.ExportOptions, where,
+        var (export, exported, exportVerification) = ExportStep.Run(model, outputsBeforePasses, target, exporter, path, request.ExportOptions, where,
             request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions)),
             request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
         var after = CostModel.Analyze(exported);

@@ -42,6 +42,7 @@ public static class ModelOptimizer
         var model = FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
         clock.Lap("read and analyse");
+        var outputsBeforePasses = model.Graph.Outputs.ToList();
         var passes = PassManager.Run(model.Graph, writer: format.WriterContract);
         var remaining = model.Graph.Nodes.Select(n => n.Origin.Index).ToHashSet();
         var removed = before.Layers.Select(l => l.Index).Where(i => !remaining.Contains(i)).ToList();
@@ -80,7 +81,7 @@ public static class ModelOptimizer
             if (target.Name != format.Name)
             {
                 exportPath = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
-                (export, _, exportVerification) = ExportStep.Run(model, target, exporter, exportPath, request.ExportOptions, where,
+                (export, _, exportVerification) = ExportStep.Run(model, outputsBeforePasses, target, exporter, exportPath, request.ExportOptions, where,
                     request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)),
                     request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
                 clock.Lap("export, read back and verify");

@@ -75,6 +75,8 @@ public sealed class OnnxFormat : IModelFormat
 
     public WriterContract WriterContract => OnnxWriterContract.Instance;
 
+    public IModelExporter? Exporter => Export.OnnxModelExporter.Instance;
+
     /// <summary>
     /// Writes the model read from an ONNX file, after passes, as one .onnx file (weights inside, or in
     /// <c>NAME.onnx.data</c> beside it when the source kept weights as external data); see

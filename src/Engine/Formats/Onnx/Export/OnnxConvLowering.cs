@@ -1,0 +1,78 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats.Onnx.Proto;
+using NeuralBuild.Engine.Ops;
+using static NeuralBuild.Engine.Formats.Onnx.Export.OnnxExportGraph;
+
+namespace NeuralBuild.Engine.Formats.Onnx.Export;
+
+/// <summary>Lowerings of the weighted layers: convolution, transposed convolution, fully connected, matrix product.</summary>
+internal static class OnnxConvLowering
+{
+    /// <summary>Conv → Conv (pads top, left, bottom, right are ONNX's begin/end order). Darknet's xnor is refused (NM0302).</summary>
+    public static void Conv(OnnxLoweringContext c)
+    {
+        var attributes = c.Node.AttributesAs<ConvAttributes>();
+        if (attributes.Xnor)
+        {
+            throw c.Refuse(DiagnosticCodes.ExportBinaryConvolution,
+                "xnor=1 binarises the input and the weights inside the layer (sign and per-filter mean of |w|); standard ONNX has no binary convolution, and the float model the export would write is not the one darknet runs. Train without xnor, or export the float layer by removing xnor=1 knowingly.");
+        }
+
+        c.Emit("Conv", Inputs(c), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+    }
+
+    /// <summary>ConvTranspose → ConvTranspose: the same window rule (out = s*(in-1) + d*(k-1) + 1 - pads) and weight layout (Cin, Cout/g, kh, kw).</summary>
+    public static void ConvTranspose(OnnxLoweringContext c)
+    {
+        var attributes = c.Node.AttributesAs<ConvAttributes>();
+        c.Emit("ConvTranspose", Inputs(c), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+    }
+
+    /// <summary>
+    /// FullyConnected → Flatten (axis 1) → Gemm (transB unless the weights are stored inputs x outputs;
+    /// alpha, beta) → Reshape to (N, J, 1, 1) for darknet's rank-4 output.
+    /// </summary>
+    public static void FullyConnected(OnnxLoweringContext c)
+    {
+        var attributes = c.Node.AttributesAs<FullyConnectedAttributes>();
+        var x = c.InputShape(0);
+        var flat = x.Rank == 2 ? c.Input(0) : c.Emit("Flatten", [c.Input(0)], [Int("axis", 1)]);
+        var output = c.OutputShape();
+        List<string> inputs = [flat, c.Input(1)];
+        if (c.HasInput(2))
+        {
+            inputs.Add(c.Input(2));
+        }
+
+        List<AttributeProto> gemm = [Int("transB", attributes.Transposed ? 0 : 1), Float("alpha", attributes.Alpha), Float("beta", attributes.Beta)];
+        if (output.Rank == 2)
+        {
+            c.Emit("Gemm", inputs, gemm, c.Output());
+            return;
+        }
+
+        var product = c.Emit("Gemm", inputs, gemm);
+        c.Reshape(product, new Ir.Shape(output[0], output[1]), output.Dims, c.Output());
+    }
+
+    /// <summary>MatMul → MatMul (numpy semantics on both sides).</summary>
+    public static void MatMul(OnnxLoweringContext c) => c.Emit("MatMul", [c.Input(0), c.Input(1)], null, c.Output());
+
+    /// <summary>Darknet [local] has a different filter at every output position; ONNX has no such operator (NM0303).</summary>
+    public static void LocallyConnected(OnnxLoweringContext c) =>
+        throw c.Refuse(DiagnosticCodes.ExportLocallyConnected,
+            "a locally connected layer has its own filter at every output position; ONNX has no locally connected operator, and unrolling it into one convolution per position would multiply the graph by the output size. Replace the layer by [convolutional] and retrain.");
+
+    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out.</summary>
+    private static IEnumerable<string> Inputs(OnnxLoweringContext c) =>
+        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(c.Input);
+
+    public static IEnumerable<AttributeProto> WindowAttributes(SpatialGeometry g, long group) =>
+    [
+        Ints("kernel_shape", [g.KernelH, g.KernelW]),
+        Ints("strides", [g.StrideH, g.StrideW]),
+        Ints("pads", [g.PadTop, g.PadLeft, g.PadBottom, g.PadRight]),
+        Ints("dilations", [g.DilationH, g.DilationW]),
+        Int("group", group),
+    ];
+}

@@ -1,0 +1,95 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Formats.Darknet;
+using NeuralBuild.Engine.Formats.Onnx.Export;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Numerics;
+using NeuralBuild.Engine.Passes;
+using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.SyntheticWeights;
+using Tensor = NeuralBuild.Engine.Execution.Tensor;
+
+namespace NeuralBuild.Engine.Tests.Formats.Onnx.Export;
+
+/// <summary>
+/// The independent checks of an exported file: onnx.checker (full check, with ONNX's shape
+/// inference) accepts it, and ONNX Runtime, run on a seeded input, computes what the reference
+/// executor computes on the same IR, compared as the verifier compares (|a-b| &lt;= atol + rtol *
+/// max(|b|, channel rms), atol 1e-5, rtol 1e-4).
+/// </summary>
+internal static class OnnxRuntimeComparison
+{
+    private const double AbsoluteTolerance = 1e-5;
+    private const double RelativeTolerance = 1e-4;
+
+    /// <summary>Exports <paramref name="model"/> into <paramref name="folder"/>, checks it and compares every output; returns the export's result.</summary>
+    public static OnnxExportResult ExportAndCompare(Model model, string folder, OnnxExportOptions? options = null, ulong seed = 0x5EED, float low = -1, float high = 1, string name = "model")
+    {
+        var path = Path.Combine(folder, name + ".onnx");
+        var result = OnnxExporter.Export(model, path, options ?? new OnnxExportOptions());
+        result.ThrowIfRefused();
+        OnnxChecker.Check(path);
+        Compare(model, result, seed, low, high);
+        return result;
+    }
+
+    /// <summary>Runs the exported file in ONNX Runtime and the IR in the reference executor on one seeded input; fails on any output over tolerance.</summary>
+    public static void Compare(Model model, OnnxExportResult result, ulong seed = 0x5EED, float low = -1, float high = 1)
+    {
+        var (inputName, shape) = model.Graph.Inputs.First();
+        var random = new SplitMix64(seed);
+        var data = new float[shape.ElementCount];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (float)random.Uniform(low, high);
+        }
+
+        var expected = new ReferenceExecutor(model.Graph).Run(
+            new Dictionary<string, Tensor>(StringComparer.Ordinal) { [inputName] = new Tensor(shape, (float[])data.Clone()) },
+            [.. result.Outputs.Select(o => o.IrValue)]);
+
+        using var sessionOptions = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        using var session = new InferenceSession(result.OnnxPath!, sessionOptions);
+        var input = NamedOnnxValue.CreateFromTensor(result.Inputs[0].OnnxName, new DenseTensor<float>(data, [.. shape.Dims.Select(d => (int)d)]));
+        using var outputs = session.Run([input]);
+        var failures = new List<string>();
+        foreach (var output in result.Outputs)
+        {
+            var actual = outputs.Single(o => o.Name == output.OnnxName).AsTensor<float>().ToArray();
+            var reference = expected[output.IrValue];
+            Assert.HasCount(reference.Data.Length, actual, $"output {output.OnnxName}: element count");
+            var comparison = VerificationReport.Compare("ONNX Runtime", output.OnnxName, reference.Shape, actual, reference.Data, AbsoluteTolerance, RelativeTolerance);
+            if (!comparison.Passed)
+            {
+                failures.Add($"{output.OnnxName}: max abs error {comparison.MaxAbsoluteError:G3}, max rel error {comparison.MaxRelativeError:G3}");
+            }
+        }
+
+        Assert.IsEmpty(failures, "ONNX Runtime differs from the reference executor: " + string.Join("; ", failures));
+    }
+
+    /// <summary>A Darknet cfg (text) with seeded synthetic weights, read at <paramref name="inputShape"/> when given.</summary>
+    public static Model Darknet(string folder, string cfgText, Shape? inputShape = null, string name = "model", DarknetDialect dialect = DarknetDialect.AlexeyAB)
+    {
+        var cfg = Path.Combine(folder, name + ".cfg");
+        File.WriteAllText(cfg, cfgText);
+        return DarknetFile(folder, cfg, inputShape, dialect);
+    }
+
+    /// <summary>A Darknet cfg file with seeded synthetic weights written into <paramref name="folder"/>.</summary>
+    public static Model DarknetFile(string folder, string cfg, Shape? inputShape = null, DarknetDialect dialect = DarknetDialect.AlexeyAB)
+    {
+        var weights = Path.Combine(folder, Path.GetFileNameWithoutExtension(cfg) + ".weights");
+        DarknetSyntheticWeights.Write(ModelFormats.Read(cfg, new ModelReadOptions { InputShape = inputShape, DarknetDialect = dialect }), weights, new SyntheticWeightsOptions { Seed = 3 });
+        return ModelFormats.Read(cfg, new ModelReadOptions { InputShape = inputShape, WeightsPath = weights, DarknetDialect = dialect });
+    }
+
+    /// <summary>The model after the default passes (BatchNorm folded, dropout removed), as the export normally sees it.</summary>
+    public static Model Folded(Model model)
+    {
+        PassManager.Run(model.Graph);
+        return model;
+    }
+}
