@@ -14,7 +14,7 @@ namespace NeuralBuild.RuntimeCheck;
 /// seeded input (<see cref="Verifier.VerifyRuntime"/>). The build's task runs it as its own process, so
 /// the runtime's native library never loads into MSBuild; the library comes from the project's own
 /// package of the runtime (<c>--native</c>: the native files of the project's packages).
-/// Prints one line: the verification summary, or a coded diagnostic. Exit 0 passed, 2 differs,
+/// Prints the runtime and its largest error, then the verification summary (or one line: a coded diagnostic). Exit 0 passed, 2 differs,
 /// 3 the runtime is not available (a warning for the build), 1 anything else.
 /// </summary>
 public static class Program
@@ -54,6 +54,8 @@ public static class Program
             var outputs = options.All("--output").Select(pair => pair.Split('=', 2)).Select(p => (p[0], p[1])).ToList();
             var report = Verifier.VerifyRuntime(original, runtime, options.Single("--input"), outputs,
                 Number(options.Optional("--atol"), 1e-5), Number(options.Optional("--rtol"), 1e-4), Shape(options.Optional("--verify-input")));
+            // First line: the brief the build's summary quotes; second: the whole verification.
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{runtime.Name}: max abs error {report.MaxAbsoluteError:G3}"));
             Console.Out.WriteLine(report.Summary().ReplaceLineEndings(" "));
             return report.Passed ? Passed : Differs;
         }

@@ -87,7 +87,7 @@ public sealed class NeuralOptimize : NeuralTask
                     $"'{Path.GetFileName(definition)}' keeps its weights in external data: optimised, it is the model plus {string.Join(", ", sidecars)}, which the build cannot embed or copy. Run `dotnet neural fuse` and ship its output folder, or save the model with its weights inside the model file.");
             }
 
-            CheckInRuntime(request, result, set, definition);
+            var exported = CheckInRuntime(request, result, set, definition);
 
             // Outputs must be newer than every input to be up to date, whatever a writer did with times.
             var now = DateTime.UtcNow;
@@ -101,7 +101,7 @@ public sealed class NeuralOptimize : NeuralTask
             set.WriteText(Path.GetFileName(outputs[0]), metrics.ToJson());
             BeforeCommit?.Invoke(set);
             set.Commit();
-            Log.Message(MessageImportance.High, $"NeuralBuild: {Path.GetFileName(definition)} -> {outputDirectory} (MACC {BudgetMetric.Macc.Rounded(metrics.Value(BudgetMetric.Macc))}, params {HumanUnits.Count(metrics.Value(BudgetMetric.Params))}, weights {HumanUnits.Bytes(metrics.Value(BudgetMetric.WeightsSize))}, peak activation {HumanUnits.Bytes(metrics.Value(BudgetMetric.PeakActivation))}) in {clock.Elapsed.TotalSeconds:0.0} s{(result.Warnings.Count > 0 ? $", {result.Warnings.Count} warning(s)" : string.Empty)}");
+            Log.Message(MessageImportance.High, $"NeuralBuild: {Path.GetFileName(definition)} -> {outputDirectory} (MACC {BudgetMetric.Macc.Rounded(metrics.Value(BudgetMetric.Macc))}, params {HumanUnits.Count(metrics.Value(BudgetMetric.Params))}, weights {HumanUnits.Bytes(metrics.Value(BudgetMetric.WeightsSize))}, peak activation {HumanUnits.Bytes(metrics.Value(BudgetMetric.PeakActivation))}){exported} in {clock.Elapsed.TotalSeconds:0.0} s{(result.Warnings.Count > 0 ? $", {result.Warnings.Count} warning(s)" : string.Empty)}");
         }
         catch (NeuralException e)
         {
@@ -123,30 +123,44 @@ public sealed class NeuralOptimize : NeuralTask
     /// anything is committed: a difference is NM0041 and nothing is written; a runtime the project does
     /// not reference is NM2005 (the export was still read back and checked by the engine).
     /// </summary>
-    private void CheckInRuntime(OptimizeRequest request, OptimizeResult result, OutputSet set, string definition)
+    /// <returns>What the build summary says about the export ("", or ", exported x.onnx (…)").</returns>
+    private string CheckInRuntime(OptimizeRequest request, OptimizeResult result, OutputSet set, string definition)
     {
-        if (result.Export is null || request.Verify == VerifyMode.None || string.IsNullOrEmpty(RuntimeCheckTool))
+        if (result.Export is null)
         {
-            return;
+            return string.Empty;
+        }
+
+        var exported = $", exported {Path.GetFileName(result.ExportPath)}";
+        if (request.Verify == VerifyMode.None)
+        {
+            return exported + " (not verified)";
+        }
+
+        var readBack = $"read back: max abs error {result.ExportVerification!.MaxAbsoluteError:G3}";
+        if (string.IsNullOrEmpty(RuntimeCheckTool))
+        {
+            return $"{exported} ({readBack})";
         }
 
         var staged = set.Stage(Path.GetFileName(result.ExportPath!));
-        var (outcome, line) = RuntimeCheckProcess.Run(RuntimeCheckTool, request, result.WeightsPath, result, staged,
+        var (outcome, headline, detail) = RuntimeCheckProcess.Run(RuntimeCheckTool, request, result.WeightsPath, result, staged,
             RuntimeLibraries.Select(l => l.GetMetadata("FullPath")).Where(p => p.Length > 0));
         var where = new SourceLocation(definition);
+        var name = Path.GetFileName(result.ExportPath);
         switch (outcome)
         {
             case RuntimeCheckProcess.Outcome.Passed:
-                Log.Message(MessageImportance.Normal, $"NeuralBuild: {Path.GetFileName(result.ExportPath)} run by its runtime: {line}");
-                break;
+                Log.Message(MessageImportance.Normal, $"NeuralBuild: {name} run by its runtime: {detail}");
+                return $"{exported} ({readBack}; {headline})";
             case RuntimeCheckProcess.Outcome.NoRuntime:
                 Log.Log(DiagnosticCodes.ExportNotRunInRuntime.At(where,
-                    $"'{Path.GetFileName(result.ExportPath)}' was checked by reading it back, but not run in its runtime: {line}. Reference the runtime's package in this project to have the build run it."));
-                break;
+                    $"'{name}' was checked by reading it back, but not run in its runtime: {headline}. Reference the runtime's package in this project to have the build run it."));
+                return $"{exported} ({readBack}; not run in its runtime)";
             case RuntimeCheckProcess.Outcome.Differs:
-                throw DiagnosticCodes.VerificationFailed.Exception(where, $"'{Path.GetFileName(result.ExportPath)}' run by its runtime does not compute what the original computes: {line}");
+                throw DiagnosticCodes.VerificationFailed.Exception(where, $"'{name}' run by its runtime does not compute what the original computes: {detail}");
             default:
-                throw DiagnosticCodes.RuntimeCheckFailed.Exception(where, $"the runtime check of '{Path.GetFileName(result.ExportPath)}' could not run: {line}");
+                throw DiagnosticCodes.RuntimeCheckFailed.Exception(where, $"the runtime check of '{name}' could not run: {headline}");
         }
     }
 
