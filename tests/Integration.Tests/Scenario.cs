@@ -89,6 +89,19 @@ internal sealed class Scenario
 
     public PackedFeed Feed { get; }
 
+    /// <summary>
+    /// Lets the scenario restore packages of this machine's NuGet packages folder (a folder feed):
+    /// ONNX Runtime, which the repository's own restore put there, for apps that run an export.
+    /// </summary>
+    public void UseMachinePackages()
+    {
+        var machine = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
+            ? set
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var config = Path.Combine(Directory, "nuget.config");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("  </packageSources>", $"    <add key=\"machine\" value=\"{machine}\" />\n  </packageSources>", StringComparison.Ordinal));
+    }
+
     public string Directory { get; }
 
     public string Path_(params string[] parts) => Path.Combine([Directory, .. parts]);
