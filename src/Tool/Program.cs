@@ -14,6 +14,7 @@ public static class Program
             VerifyCommand.Create(),
             CheckCommand.Create(),
             BaselineAcceptCommand.Create(),
+            DiffCommand.Create(),
         };
         root.Options.Add(CommandRunner.Verbose);
         var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);

@@ -47,14 +47,7 @@ public static class ReportFormatter
                 json.WriteString("name", layer.Name);
                 json.WriteNumber("line", layer.Location.Line);
                 json.WriteString("outputShape", layer.OutputShape);
-                json.WritePropertyName("ops");
-                json.WriteStartArray();
-                foreach (var op in layer.Ops)
-                {
-                    json.WriteStringValue(op);
-                }
-
-                json.WriteEndArray();
+                WriteStrings(json, "ops", layer.Ops);
                 WriteFigures(json, layer.Cost);
                 json.WriteEndObject();
             }
@@ -66,7 +59,33 @@ public static class ReportFormatter
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    private static void WriteFigures(Utf8JsonWriter json, CostFigures f)
+    internal static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WritePropertyName(name);
+        json.WriteStartArray();
+        foreach (var v in values)
+        {
+            json.WriteStringValue(v);
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>A diagnostic as a JSON object: code, severity, file, line, column, message.</summary>
+    internal static void WriteDiagnostic(Utf8JsonWriter json, Diagnostic diagnostic)
+    {
+        json.WriteStartObject();
+        json.WriteString("code", diagnostic.Code);
+        json.WriteString("severity", diagnostic.Severity.ToString().ToLowerInvariant());
+        json.WriteString("file", diagnostic.Location.File);
+        json.WriteNumber("line", diagnostic.Location.Line);
+        json.WriteNumber("column", diagnostic.Location.Column);
+        json.WriteString("message", diagnostic.Message);
+        json.WriteEndObject();
+    }
+
+    /// <summary>Every figure of <paramref name="f"/> as properties of the object being written (inspect's names).</summary>
+    internal static void WriteFigures(Utf8JsonWriter json, CostFigures f)
     {
         json.WriteNumber("params", f.Params);
         json.WriteNumber("macc", f.Macc);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
@@ -42,6 +43,26 @@ internal static class CommonOptions
 
         return Engine.Formats.FormatOptions.Parse(pairs, SourceLocation.None);
     }
+
+    /// <summary>
+    /// How to read <paramref name="definition"/>: its weights (<paramref name="weights"/>, else with
+    /// <paramref name="weightsByConvention"/> the format's default path beside it, else none), the
+    /// input shape and the format options of <c>--dialect</c> / <c>--option</c>.
+    /// </summary>
+    public static ModelReadOptions ReadOptions(ParseResult parse, FileInfo definition, FileInfo? weights, bool weightsByConvention, string? inputShape, Option<string?> dialect, Option<string[]> option)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var format = ModelFormats.ForPath(definition.FullName);
+        var options = new ModelReadOptions
+        {
+            WeightsPath = weights?.FullName ?? (weightsByConvention ? format.DefaultWeightsPath(definition.FullName) : null),
+            InputShape = ParseShape(inputShape),
+        };
+        return format.WithFormatOptions(options, FormatOptions(parse, dialect, option), new SourceLocation(definition.FullName));
+    }
+
+    public static Option<string> Convention() =>
+        new("--convention") { Description = "FLOP counting convention: " + string.Join(", ", CountingConvention.All.Select(c => c.Name)) + ".", DefaultValueFactory = _ => CountingConvention.Default.Name };
 
     public static Option<VerifyMode> Verify(VerifyMode fallback) =>
         new("--verify") { Description = "none, layers (each fold on a random patch) or model (whole model).", DefaultValueFactory = _ => fallback };

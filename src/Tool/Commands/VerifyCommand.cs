@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Pipeline;
 
@@ -32,16 +31,8 @@ internal static class VerifyCommand
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            ModelReadOptions Options(FileInfo definition, FileInfo? explicitWeights)
-            {
-                var format = ModelFormats.ForPath(definition.FullName);
-                var options = new ModelReadOptions
-                {
-                    WeightsPath = explicitWeights?.FullName ?? format.DefaultWeightsPath(definition.FullName),
-                    InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
-                };
-                return format.WithFormatOptions(options, CommonOptions.FormatOptions(parse, dialect, formatOption), new SourceLocation(definition.FullName));
-            }
+            ModelReadOptions Options(FileInfo definition, FileInfo? explicitWeights) =>
+                CommonOptions.ReadOptions(parse, definition, explicitWeights, weightsByConvention: true, parse.GetValue(input), dialect, formatOption);
 
             var a = parse.GetValue(original)!;
             var b = parse.GetValue(optimised)!;
