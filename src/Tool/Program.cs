@@ -15,6 +15,7 @@ public static class Program
             CheckCommand.Create(),
             BaselineAcceptCommand.Create(),
             DiffCommand.Create(),
+            ProfileCommand.Create(),
         };
         root.Options.Add(CommandRunner.Verbose);
         var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);

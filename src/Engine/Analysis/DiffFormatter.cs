@@ -102,40 +102,20 @@ public static class DiffFormatter
     {
         var sb = new StringBuilder();
         sb.Append(Heading(diff)).Append("\n\n");
-        Aligned(sb, s_layerColumns, diff.Layers.Select(LayerRow).ToList(), IsNumeric);
+        TextTable.Aligned(sb, s_layerColumns, diff.Layers.Select(LayerRow).ToList(), IsNumeric);
         sb.Append('\n').Append(Summary(diff)).Append("\n\n");
-        Aligned(sb, s_totalColumns, TotalRows(diff), column => column > 0);
+        TextTable.Aligned(sb, s_totalColumns, TotalRows(diff), column => column > 0);
         return sb.ToString();
-    }
-
-    private static void Aligned(StringBuilder sb, string[] columns, List<string[]> rows, Func<int, bool> rightAligned)
-    {
-        var widths = columns.Select((c, i) => Math.Max(c.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
-        void Line(string[] cells) =>
-            sb.Append(string.Join("  ", cells.Select((c, i) => rightAligned(i) ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd()).Append('\n');
-        Line(columns);
-        sb.Append(string.Join("  ", widths.Select(w => new string('-', w)))).Append('\n');
-        rows.ForEach(Line);
     }
 
     public static string Markdown(ModelDiff diff)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"## diff {Path.GetFileName(diff.Before.ModelPath)} ({diff.Before.InputShape}) -> {Path.GetFileName(diff.After.ModelPath)} ({diff.After.InputShape})\n\n");
-        MarkdownTable(sb, s_layerColumns, diff.Layers.Select(LayerRow).ToList(), IsNumeric);
+        TextTable.Markdown(sb, s_layerColumns, diff.Layers.Select(LayerRow).ToList(), IsNumeric);
         sb.Append('\n').Append(Summary(diff)).Append("\n\n");
-        MarkdownTable(sb, s_totalColumns, TotalRows(diff), column => column > 0);
+        TextTable.Markdown(sb, s_totalColumns, TotalRows(diff), column => column > 0);
         return sb.ToString();
-    }
-
-    private static void MarkdownTable(StringBuilder sb, string[] columns, List<string[]> rows, Func<int, bool> rightAligned)
-    {
-        sb.Append("| ").Append(string.Join(" | ", columns)).Append(" |\n|");
-        sb.Append(string.Concat(columns.Select((_, i) => rightAligned(i) ? "---:|" : "---|"))).Append('\n');
-        foreach (var row in rows)
-        {
-            sb.Append("| ").Append(string.Join(" | ", row.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal)))).Append(" |\n");
-        }
     }
 
     /// <summary>A self-contained page (inline CSS, no script, no network): the two tables.</summary>
