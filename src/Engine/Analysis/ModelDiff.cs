@@ -187,7 +187,7 @@ public sealed record ModelDiff(ModelReport Before, ModelReport After, IReadOnlyL
         }
     }
 
-    /// <summary>In the second model's order, each removed layer placed before the first row whose first-model layer follows it.</summary>
+    /// <summary>In the second model's order, each removed layer placed before the first row whose first-model layer, or whose next paired layer, follows it.</summary>
     private static List<LayerDiff> Rows(IReadOnlyList<LayerReport> before, IReadOnlyList<LayerReport> after, Dictionary<LayerReport, (LayerReport Layer, LayerMatch By)> pairs)
     {
         var partner = pairs.ToDictionary<KeyValuePair<LayerReport, (LayerReport Layer, LayerMatch By)>, LayerReport, (LayerReport Layer, LayerMatch By)>(p => p.Value.Layer, p => (p.Key, p.Value.By), ReferenceEqualityComparer.Instance);
@@ -210,8 +210,18 @@ public sealed record ModelDiff(ModelReport Before, ModelReport After, IReadOnlyL
             }
         }
 
-        foreach (var layer in after)
+        // For each place in the second model, where the next paired layer sits in the first: a layer
+        // added there follows the removals before it (a replaced layer reads "removed, added").
+        var nextAnchor = new int[after.Count + 1];
+        nextAnchor[after.Count] = before.Count;
+        for (var k = after.Count - 1; k >= 0; k--)
         {
+            nextAnchor[k] = partner.TryGetValue(after[k], out var anchor) ? position[anchor.Layer] : nextAnchor[k + 1];
+        }
+
+        for (var k = 0; k < after.Count; k++)
+        {
+            var layer = after[k];
             if (partner.TryGetValue(layer, out var match))
             {
                 var at = position[match.Layer];
@@ -221,6 +231,7 @@ public sealed record ModelDiff(ModelReport Before, ModelReport After, IReadOnlyL
             }
             else
             {
+                RemovedUpTo(nextAnchor[k]);
                 rows.Add(new LayerDiff(null, layer, LayerMatch.None));
             }
         }
