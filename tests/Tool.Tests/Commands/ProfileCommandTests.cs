@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Google.Protobuf;
+using NeuralBuild.Engine.Tests.Formats.Onnx;
+using NeuralBuild.Tool.Tests.Support;
+using static NeuralBuild.Engine.Tests.Formats.Onnx.TinyOnnx;
+
+namespace NeuralBuild.Tool.Tests.Commands;
+
+/// <summary><c>dotnet neural profile MODEL</c> end to end, in its own process; no time is asserted, only the shape of the answer.</summary>
+[TestClass]
+public sealed class ProfileCommandTests
+{
+    private static void WriteModel(TempDirectory temp)
+    {
+        var model = TinyOnnx.Model(
+            13,
+            [
+                Node("Conv", "conv", ["x", "w"], ["c"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)),
+                Node("BatchNormalization", "bn", ["c", "gamma", "beta", "mean", "var"], ["b"]),
+                Node("Relu", "relu", ["b"], ["y"]),
+            ],
+            [
+                Random("w", 1, -0.5, 0.5, 4, 3, 3, 3),
+                Random("gamma", 2, 0.5, 1.5, 4),
+                Random("beta", 3, -0.2, 0.2, 4),
+                Random("mean", 4, -0.3, 0.3, 4),
+                Random("var", 5, 0.5, 2, 4),
+            ]);
+        model.Graph.Output[0] = Value("y", [1, 4, 8, 8]);
+        temp.Write("net.onnx", model.ToByteArray());
+    }
+
+    [TestMethod]
+    public void Json_lists_each_layer_as_read_and_folded_with_totals_and_the_whole_forward_pass()
+    {
+        using var temp = new TempDirectory();
+        WriteModel(temp);
+
+        var run = ToolProcess.Run(temp.Path, "profile", "net.onnx", "--runs", "3", "--warmup", "1", "--threads", "1", "--format", "json");
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        using var json = JsonDocument.Parse(run.Stdout);
+        var root = json.RootElement;
+        Assert.AreEqual(1, root.GetProperty("schemaVersion").GetInt32());
+        Assert.AreEqual(3, root.GetProperty("runs").GetInt32());
+        Assert.AreEqual(1, root.GetProperty("threads").GetInt32());
+        CollectionAssert.AreEqual(new[] { "Conv", "BatchNormalization", "Activation" }, Ops(root));
+        CollectionAssert.AreEqual(new[] { "tensor", "non-tensor", "non-tensor" }, root.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("category").GetString()).ToArray());
+        var folded = root.GetProperty("folded");
+        Assert.AreEqual(1, folded.GetProperty("foldsApplied").GetInt32());
+        CollectionAssert.AreEqual(new[] { "Conv", "Activation" }, Ops(folded));
+        foreach (var stage in new[] { root, folded })
+        {
+            var totals = stage.GetProperty("totals");
+            var sum = stage.GetProperty("layers").EnumerateArray().Sum(l => l.GetProperty("medianMs").GetDouble());
+            Assert.AreEqual(sum, totals.GetProperty("totalMs").GetDouble(), 1e-9, "totalMs is the sum of the layers");
+            Assert.AreEqual(sum, totals.GetProperty("tensorMs").GetDouble() + totals.GetProperty("nonTensorMs").GetDouble(), 1e-9);
+            Assert.IsGreaterThan(0, totals.GetProperty("forwardPassMs").GetDouble());
+        }
+    }
+
+    private static string?[] Ops(JsonElement stage) => [.. stage.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("op").GetString())];
+
+    [TestMethod]
+    public void No_fold_profiles_the_model_as_read_only()
+    {
+        using var temp = new TempDirectory();
+        WriteModel(temp);
+
+        var run = ToolProcess.Run(temp.Path, "profile", "net.onnx", "--runs", "1", "--no-fold", "--format", "json");
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        using var json = JsonDocument.Parse(run.Stdout);
+        Assert.AreEqual(JsonValueKind.Null, json.RootElement.GetProperty("folded").ValueKind);
+    }
+
+    [TestMethod]
+    [DataRow("--runs", "0", "error NM0330: --runs 0 must be between 1 and 10000.")]
+    [DataRow("--warmup", "-1", "error NM0330: --warmup -1 must be between 0 and 10000.")]
+    [DataRow("--threads", "0", "error NM0330: --threads 0 must be 1 or more.")]
+    public void A_setting_no_measurement_can_use_is_NM0330_and_exit_1(string option, string value, string expected)
+    {
+        using var temp = new TempDirectory();
+        WriteModel(temp);
+
+        var run = ToolProcess.Run(temp.Path, "profile", "net.onnx", option, value);
+
+        CommandRunnerTests.AssertOneErrorLine(run, "dotnet-neural: " + expected);
+    }
+
+    [TestMethod]
+    public void Missing_weights_are_NM0001_naming_the_weights_file()
+    {
+        using var temp = new TempDirectory();
+        temp.WriteText("m.cfg", "[net]\nwidth=8\nheight=8\nchannels=3\n\n[convolutional]\nfilters=4\nsize=1\n");
+
+        var run = ToolProcess.Run(temp.Path, "profile", "m.cfg");
+
+        CommandRunnerTests.AssertOneErrorLine(run, Path.Combine(temp.Path, "m.cfg") + ": error NM0001: Weights '" + Path.Combine(temp.Path, "m.weights") + "'");
+    }
+}
