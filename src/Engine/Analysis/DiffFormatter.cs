@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using NeuralBuild.Engine.Diagnostics;
 
@@ -98,23 +97,17 @@ public static class DiffFormatter
         return $"{diff.Layers.Count} rows: {Count(LayerChange.Changed)} changed, {Count(LayerChange.Unchanged)} same, {Count(LayerChange.Added)} added, {Count(LayerChange.Removed)} removed";
     }
 
-    public static string Table(ModelDiff diff)
-    {
-        var sb = new StringBuilder();
-        sb.Append(Heading(diff)).Append("\n\n");
-        TextTable.Aligned(sb, s_layerColumns, diff.Layers.Select(LayerRow).ToList(), IsNumeric);
-        sb.Append('\n').Append(Summary(diff)).Append("\n\n");
-        TextTable.Aligned(sb, s_totalColumns, TotalRows(diff), column => column > 0);
-        return sb.ToString();
-    }
+    public static string Table(ModelDiff diff) => Text(diff, markdown: false);
 
-    public static string Markdown(ModelDiff diff)
+    public static string Markdown(ModelDiff diff) => Text(diff, markdown: true);
+
+    private static string Text(ModelDiff diff, bool markdown)
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"## diff {Path.GetFileName(diff.Before.ModelPath)} ({diff.Before.InputShape}) -> {Path.GetFileName(diff.After.ModelPath)} ({diff.After.InputShape})\n\n");
-        TextTable.Markdown(sb, s_layerColumns, diff.Layers.Select(LayerRow).ToList(), IsNumeric);
+        sb.Append(markdown ? $"## diff {Path.GetFileName(diff.Before.ModelPath)} ({diff.Before.InputShape}) -> {Path.GetFileName(diff.After.ModelPath)} ({diff.After.InputShape})" : Heading(diff)).Append("\n\n");
+        TextTable.Write(sb, markdown, s_layerColumns, diff.Layers.Select(LayerRow).ToList(), IsNumeric);
         sb.Append('\n').Append(Summary(diff)).Append("\n\n");
-        TextTable.Markdown(sb, s_totalColumns, TotalRows(diff), column => column > 0);
+        TextTable.Write(sb, markdown, s_totalColumns, TotalRows(diff), column => column > 0);
         return sb.ToString();
     }
 
@@ -148,13 +141,8 @@ public static class DiffFormatter
         sb.Append("</table>\n");
     }
 
-    public static string Json(ModelDiff diff, IReadOnlyList<Diagnostic> verdicts)
-    {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+    public static string Json(ModelDiff diff, IReadOnlyList<Diagnostic> verdicts) => JsonText.Document(ModelDiff.SchemaVersion, json =>
         {
-            json.WriteStartObject();
-            json.WriteNumber("schemaVersion", ModelDiff.SchemaVersion);
             json.WriteString("convention", diff.After.Convention.Name);
             WriteModel(json, "first", diff.Before);
             WriteModel(json, "second", diff.After);
@@ -178,25 +166,14 @@ public static class DiffFormatter
                 json.WriteStartObject();
                 ReportFormatter.WriteFigures(json, row.Delta);
                 json.WriteEndObject();
-                ReportFormatter.WriteStrings(json, "opsRemoved", row.OpsRemoved);
-                ReportFormatter.WriteStrings(json, "opsAdded", row.OpsAdded);
+                JsonText.WriteStrings(json, "opsRemoved", row.OpsRemoved);
+                JsonText.WriteStrings(json, "opsAdded", row.OpsAdded);
                 json.WriteEndObject();
             }
 
             json.WriteEndArray();
-            json.WritePropertyName("diagnostics");
-            json.WriteStartArray();
-            foreach (var d in verdicts)
-            {
-                ReportFormatter.WriteDiagnostic(json, d);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
-    }
+            JsonText.WriteDiagnostics(json, verdicts);
+        });
 
     private static void WriteModel(Utf8JsonWriter json, string name, ModelReport report)
     {
@@ -232,7 +209,7 @@ public static class DiffFormatter
         json.WriteString("name", layer.Name);
         json.WriteNumber("line", layer.Location.Line);
         json.WriteString("outputShape", layer.OutputShape);
-        ReportFormatter.WriteStrings(json, "ops", layer.Ops);
+        JsonText.WriteStrings(json, "ops", layer.Ops);
         json.WriteEndObject();
     }
 }

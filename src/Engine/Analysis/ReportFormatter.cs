@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using NeuralBuild.Engine.Diagnostics;
 
@@ -20,13 +19,8 @@ public static class ReportFormatter
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, $"Use one of {string.Join(", ", Formats)}."),
     };
 
-    public static string Json(ModelReport report)
-    {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+    public static string Json(ModelReport report) => JsonText.Document(ModelReport.SchemaVersion, json =>
         {
-            json.WriteStartObject();
-            json.WriteNumber("schemaVersion", ModelReport.SchemaVersion);
             json.WriteString("model", report.ModelPath);
             json.WriteString("format", report.Format);
             json.WriteString("inputShape", report.InputShape);
@@ -47,42 +41,13 @@ public static class ReportFormatter
                 json.WriteString("name", layer.Name);
                 json.WriteNumber("line", layer.Location.Line);
                 json.WriteString("outputShape", layer.OutputShape);
-                WriteStrings(json, "ops", layer.Ops);
+                JsonText.WriteStrings(json, "ops", layer.Ops);
                 WriteFigures(json, layer.Cost);
                 json.WriteEndObject();
             }
 
             json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
-    }
-
-    internal static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string> values)
-    {
-        json.WritePropertyName(name);
-        json.WriteStartArray();
-        foreach (var v in values)
-        {
-            json.WriteStringValue(v);
-        }
-
-        json.WriteEndArray();
-    }
-
-    /// <summary>A diagnostic as a JSON object: code, severity, file, line, column, message.</summary>
-    internal static void WriteDiagnostic(Utf8JsonWriter json, Diagnostic diagnostic)
-    {
-        json.WriteStartObject();
-        json.WriteString("code", diagnostic.Code);
-        json.WriteString("severity", diagnostic.Severity.ToString().ToLowerInvariant());
-        json.WriteString("file", diagnostic.Location.File);
-        json.WriteNumber("line", diagnostic.Location.Line);
-        json.WriteNumber("column", diagnostic.Location.Column);
-        json.WriteString("message", diagnostic.Message);
-        json.WriteEndObject();
-    }
+        });
 
     /// <summary>Every figure of <paramref name="f"/> as properties of the object being written (inspect's names).</summary>
     internal static void WriteFigures(Utf8JsonWriter json, CostFigures f)

@@ -5,6 +5,18 @@ namespace NeuralBuild.Engine.Analysis;
 /// <summary>Rows of cells as an aligned console table or a Markdown table, for the report formatters.</summary>
 internal static class TextTable
 {
+    public static void Write(StringBuilder sb, bool markdown, string[] columns, List<string[]> rows, Func<int, bool> rightAligned)
+    {
+        if (markdown)
+        {
+            Markdown(sb, columns, rows, rightAligned);
+        }
+        else
+        {
+            Aligned(sb, columns, rows, rightAligned);
+        }
+    }
+
     public static void Aligned(StringBuilder sb, string[] columns, List<string[]> rows, Func<int, bool> rightAligned)
     {
         var widths = columns.Select((c, i) => Math.Max(c.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();

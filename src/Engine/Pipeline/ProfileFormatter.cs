@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
@@ -57,15 +56,7 @@ public static class ProfileFormatter
         sb.Append(markdown ? "## profile " : string.Empty).Append(heading).Append("\n\n");
         void Table(string[] columns, List<string[]> rows, Func<int, bool> rightAligned)
         {
-            if (markdown)
-            {
-                TextTable.Markdown(sb, columns, rows, rightAligned);
-            }
-            else
-            {
-                TextTable.Aligned(sb, columns, rows, rightAligned);
-            }
-
+            TextTable.Write(sb, markdown, columns, rows, rightAligned);
             sb.Append('\n');
         }
 
@@ -114,11 +105,8 @@ public static class ProfileFormatter
     public static string Json(ModelProfile profile, IReadOnlyList<Diagnostic> warnings)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return JsonText.Document(ModelProfile.SchemaVersion, json =>
         {
-            json.WriteStartObject();
-            json.WriteNumber("schemaVersion", ModelProfile.SchemaVersion);
             json.WriteString("model", profile.ModelPath);
             json.WriteString("inputShape", profile.InputShape);
             json.WriteNumber("runs", profile.Before.Runs);
@@ -139,18 +127,8 @@ public static class ProfileFormatter
                 json.WriteNull("folded");
             }
 
-            json.WritePropertyName("diagnostics");
-            json.WriteStartArray();
-            foreach (var d in warnings)
-            {
-                ReportFormatter.WriteDiagnostic(json, d);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+            JsonText.WriteDiagnostics(json, warnings);
+        });
     }
 
     private static void WriteStage(Utf8JsonWriter json, GraphProfile stage)

@@ -1,8 +1,5 @@
 using System.Text.Json;
-using Google.Protobuf;
-using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.Tool.Tests.Support;
-using static NeuralBuild.Engine.Tests.Formats.Onnx.TinyOnnx;
 
 namespace NeuralBuild.Tool.Tests.Commands;
 
@@ -88,23 +85,7 @@ public sealed class DiffCommandTests
     public void An_onnx_model_and_its_fused_form_show_the_batchnorm_and_dropout_removed()
     {
         using var temp = new TempDirectory();
-        var model = TinyOnnx.Model(
-            13,
-            [
-                Node("Conv", "conv", ["x", "w"], ["c"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)),
-                Node("BatchNormalization", "bn", ["c", "gamma", "beta", "mean", "var"], ["b"]),
-                Node("Relu", "relu", ["b"], ["r"]),
-                Node("Dropout", "dropout", ["r"], ["y"]),
-            ],
-            [
-                Random("w", 1, -0.5, 0.5, 4, 3, 3, 3),
-                Random("gamma", 2, 0.5, 1.5, 4),
-                Random("beta", 3, -0.2, 0.2, 4),
-                Random("mean", 4, -0.3, 0.3, 4),
-                Random("var", 5, 0.5, 2, 4),
-            ]);
-        model.Graph.Output[0] = Value("y", [1, 4, 8, 8]);
-        temp.Write("net.onnx", model.ToByteArray());
+        ConvBatchNormRelu.Write(temp, "net.onnx", dropout: true);
         Assert.AreEqual(0, ToolProcess.Run(temp.Path, "fuse", "net.onnx", "-o", "out").ExitCode);
 
         var run = ToolProcess.Run(temp.Path, "diff", "net.onnx", "out/net.onnx", "--format", "json");

@@ -1,8 +1,5 @@
 using System.Text.Json;
-using Google.Protobuf;
-using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.Tool.Tests.Support;
-using static NeuralBuild.Engine.Tests.Formats.Onnx.TinyOnnx;
 
 namespace NeuralBuild.Tool.Tests.Commands;
 
@@ -10,25 +7,7 @@ namespace NeuralBuild.Tool.Tests.Commands;
 [TestClass]
 public sealed class ProfileCommandTests
 {
-    private static void WriteModel(TempDirectory temp)
-    {
-        var model = TinyOnnx.Model(
-            13,
-            [
-                Node("Conv", "conv", ["x", "w"], ["c"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)),
-                Node("BatchNormalization", "bn", ["c", "gamma", "beta", "mean", "var"], ["b"]),
-                Node("Relu", "relu", ["b"], ["y"]),
-            ],
-            [
-                Random("w", 1, -0.5, 0.5, 4, 3, 3, 3),
-                Random("gamma", 2, 0.5, 1.5, 4),
-                Random("beta", 3, -0.2, 0.2, 4),
-                Random("mean", 4, -0.3, 0.3, 4),
-                Random("var", 5, 0.5, 2, 4),
-            ]);
-        model.Graph.Output[0] = Value("y", [1, 4, 8, 8]);
-        temp.Write("net.onnx", model.ToByteArray());
-    }
+    private static void WriteModel(TempDirectory temp) => ConvBatchNormRelu.Write(temp, "net.onnx");
 
     [TestMethod]
     public void Json_lists_each_layer_as_read_and_folded_with_totals_and_the_whole_forward_pass()
