@@ -57,4 +57,18 @@ public static class JsonText
 
         json.WriteEndArray();
     }
+
+    /// <summary>A number, or null where it is not finite (JSON has no NaN or infinity): an error measured on NaN outputs.</summary>
+    public static void WriteNumberOrNull(Utf8JsonWriter json, string name, double value)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (double.IsFinite(value))
+        {
+            json.WriteNumber(name, value);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
 }

@@ -61,6 +61,18 @@ internal static class CommonOptions
         return format.WithFormatOptions(options, FormatOptions(parse, dialect, option), new SourceLocation(definition.FullName));
     }
 
+    /// <summary>The formats of commands whose text output is a table and that also speak JSON.</summary>
+    public static IReadOnlyList<string> TableOrJson { get; } = ["table", "json"];
+
+    /// <summary><c>--format</c>, one of <paramref name="formats"/>, the first by default.</summary>
+    public static Option<string> Format(IReadOnlyList<string> formats)
+    {
+        ArgumentNullException.ThrowIfNull(formats);
+        var option = new Option<string>("--format") { Description = string.Join(", ", formats) + ".", DefaultValueFactory = _ => formats[0] };
+        option.AcceptOnlyFromAmong([.. formats]);
+        return option;
+    }
+
     public static Option<string> Convention() =>
         new("--convention") { Description = "FLOP counting convention: " + string.Join(", ", CountingConvention.All.Select(c => c.Name)) + ".", DefaultValueFactory = _ => CountingConvention.Default.Name };
 

@@ -25,8 +25,7 @@ internal static class DiffCommand
         var inputB = new Option<string?>("--input-b") { Description = "Input shape of the second model only (overrides --input)." };
         var dialect = CommonOptions.Dialect();
         var formatOption = CommonOptions.FormatOption();
-        var format = new Option<string>("--format") { Description = string.Join(", ", DiffFormatter.Formats) + ".", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong([.. DiffFormatter.Formats]);
+        var format = CommonOptions.Format(DiffFormatter.Formats);
         var convention = CommonOptions.Convention();
         var limits = BudgetMetric.All.ToDictionary(
             m => m.IncreaseSetting,

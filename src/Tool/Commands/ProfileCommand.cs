@@ -24,8 +24,7 @@ internal static class ProfileCommand
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured runs first.", DefaultValueFactory = _ => defaults.Warmup };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use (default: every core)." };
         var noFold = new Option<bool>("--no-fold") { Description = "Profile the model as read only, not also after the folds fuse applies." };
-        var format = new Option<string>("--format") { Description = string.Join(", ", ProfileFormatter.Formats) + ".", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong([.. ProfileFormatter.Formats]);
+        var format = CommonOptions.Format(ProfileFormatter.Formats);
         var command = new Command("profile", "Measured time per layer on the reference executor, by kind (tensor and non-tensor layers), before and after folding.")
         {
             model, weights, input, dialect, formatOption, runs, warmup, threads, noFold, format,

@@ -6,7 +6,7 @@ using NeuralBuild.Engine.Pipeline;
 namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet neural verify ORIGINAL OPTIMISED [--weights …] [--optimised-weights …]</c>: runs both
+/// <c>dotnet neural verify ORIGINAL OPTIMISED [--weights …] [--optimised-weights …] [--format table|json]</c>: runs both
 /// models on the same seeded input and reports the error of every output and every layer they
 /// share. Exit code 2 when any comparison is over tolerance and over its rounding floor
 /// (<see cref="Verifier.VerifyModels"/>).
@@ -25,9 +25,10 @@ internal static class VerifyCommand
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var all = new Option<bool>("--all") { Description = "List every comparison, not only the outputs and the five worst layers." };
+        var format = CommonOptions.Format(CommonOptions.TableOrJson);
         var command = new Command("verify", "Run the original and the optimised model on the same input and compare their outputs.")
         {
-            original, optimised, weights, optimisedWeights, input, dialect, formatOption, atol, rtol, all,
+            original, optimised, weights, optimisedWeights, input, dialect, formatOption, atol, rtol, all, format,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -41,6 +42,13 @@ internal static class VerifyCommand
                 ModelFormats.Read(b.FullName, Options(b, parse.GetValue(optimisedWeights))),
                 parse.GetValue(atol),
                 parse.GetValue(rtol));
+
+            if (parse.GetValue(format) == "json")
+            {
+                // Every comparison: a program reading the JSON picks its own.
+                Console.Out.Write(VerificationJson.Write(a.FullName, b.FullName, report));
+                return report.Passed ? ExitCodes.Ok : ExitCodes.Failure;
+            }
 
             var shown = parse.GetValue(all)
                 ? report.Comparisons
