@@ -101,4 +101,20 @@ public sealed class DiffCommandTests
         // The conv gained a bias of 4 values; BatchNormalization's 4 x 4 statistics are gone.
         Assert.AreEqual(4 - 16, json.RootElement.GetProperty("totals").GetProperty("delta").GetProperty("params").GetInt64());
     }
+
+    [TestMethod]
+    public void Two_unrelated_models_share_no_layer_and_get_NM2020()
+    {
+        using var temp = new TempDirectory();
+        TwoSizes(temp);
+        ConvBatchNormRelu.Write(temp, "net.onnx");
+
+        var run = ToolProcess.Run(temp.Path, "diff", "net.onnx", "yolov3-tiny.cfg", "--format", "md");
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        Assert.StartsWith(Path.Combine(temp.Path, "yolov3-tiny.cfg") + ": warning NM2020: no layer of 'yolov3-tiny.cfg'", run.StderrLines.Single());
+        // 3 ONNX nodes removed, 24 Darknet layers added.
+        StringAssert.Contains(run.Stdout, "27 rows: 0 changed, 0 same, 24 added, 3 removed");
+        StringAssert.Contains(run.Stdout, "| change | layer | kind |");
+    }
 }

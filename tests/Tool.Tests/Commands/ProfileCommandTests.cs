@@ -77,4 +77,25 @@ public sealed class ProfileCommandTests
 
         CommandRunnerTests.AssertOneErrorLine(run, Path.Combine(temp.Path, "m.cfg") + ": error NM0001: Weights '" + Path.Combine(temp.Path, "m.weights") + "'");
     }
+
+    [TestMethod]
+    public void The_table_shows_the_batchnorm_row_as_read_and_its_kind_gone_after_folding()
+    {
+        using var temp = new TempDirectory();
+        WriteModel(temp);
+
+        var run = ToolProcess.Run(temp.Path, "profile", "net.onnx", "--runs", "1", "--warmup", "0");
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        var lines = run.Stdout.Split('\n');
+        var folded = Array.FindIndex(lines, l => l.StartsWith("folded (1 folds applied):", StringComparison.Ordinal));
+        var byKind = Array.FindIndex(lines, l => l == "by kind:");
+        Assert.IsGreaterThan(0, folded, run.Stdout);
+        Assert.IsGreaterThan(folded, byKind, run.Stdout);
+        Assert.AreEqual(1, lines[..folded].Count(l => l.Contains(" BatchNormalization ", StringComparison.Ordinal)), "one row as read");
+        Assert.AreEqual(0, lines[folded..byKind].Count(l => l.Contains(" BatchNormalization ", StringComparison.Ordinal)), "none folded");
+        // By kind: BatchNormalization had 1 layer as read and 0 folded, with no time.
+        StringAssert.Matches(lines.Single(l => l.StartsWith("BatchNormalization ", StringComparison.Ordinal)), new System.Text.RegularExpressions.Regex(@"^BatchNormalization\s+non-tensor\s+1\s+[0-9.]+\s+[0-9.]+%\s+0\s+-\s+-$"));
+        StringAssert.Contains(run.Stdout, "whole forward pass");
+    }
 }
