@@ -15,6 +15,8 @@ public static class Program
             VerifyCommand.Create(),
             CheckCommand.Create(),
             BaselineAcceptCommand.Create(),
+            DiffCommand.Create(),
+            ProfileCommand.Create(),
         };
         root.Options.Add(CommandRunner.Verbose);
         var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);

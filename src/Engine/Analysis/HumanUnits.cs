@@ -17,6 +17,9 @@ public static class HumanUnits
 
     public static string Exact(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
+    /// <summary>A change: <c>+1,234</c>, <c>-56</c>, <c>0</c>.</summary>
+    public static string Signed(long value) => value.ToString("+#,0;-#,0;0", CultureInfo.InvariantCulture);
+
     public static string CountWithExact(long value) => $"{Count(value)} ({Exact(value)})";
 
     public static string BytesWithExact(long value) => $"{Bytes(value)} ({Exact(value)})";

@@ -38,6 +38,25 @@ public sealed record CostFigures
         WeightsBytes = Ir.Checked.Add(a.WeightsBytes, b.WeightsBytes),
         Secondary = a.Secondary + b.Secondary,
     };
+
+    /// <summary>How much each figure changed from <paramref name="before"/> to <paramref name="after"/> (negative: it shrank). Figures are never negative, so the differences cannot overflow.</summary>
+    public static CostFigures operator -(CostFigures after, CostFigures before) => new()
+    {
+        Params = after.Params - before.Params,
+        Macc = after.Macc - before.Macc,
+        Flops = after.Flops - before.Flops,
+        MemoryAccess = after.MemoryAccess - before.MemoryAccess,
+        MemoryAccessIdeal = after.MemoryAccessIdeal - before.MemoryAccessIdeal,
+        ActivationBytes = after.ActivationBytes - before.ActivationBytes,
+        WeightsBytes = after.WeightsBytes - before.WeightsBytes,
+        Secondary = new FlopTerms(
+            after.Secondary.Bias - before.Secondary.Bias,
+            after.Secondary.Normalization - before.Secondary.Normalization,
+            after.Secondary.Activation - before.Secondary.Activation,
+            after.Secondary.Pooling - before.Secondary.Pooling,
+            after.Secondary.Elementwise - before.Secondary.Elementwise,
+            after.Secondary.Softmax - before.Secondary.Softmax),
+    };
 }
 
 /// <summary>One row of the per-layer table: a layer as the model file declares it.</summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using NeuralBuild.Engine.Diagnostics;
 
@@ -20,13 +19,8 @@ public static class ReportFormatter
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, $"Use one of {string.Join(", ", Formats)}."),
     };
 
-    public static string Json(ModelReport report)
-    {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+    public static string Json(ModelReport report) => JsonText.Document(ModelReport.SchemaVersion, json =>
         {
-            json.WriteStartObject();
-            json.WriteNumber("schemaVersion", ModelReport.SchemaVersion);
             json.WriteString("model", report.ModelPath);
             json.WriteString("format", report.Format);
             json.WriteString("inputShape", report.InputShape);
@@ -47,26 +41,16 @@ public static class ReportFormatter
                 json.WriteString("name", layer.Name);
                 json.WriteNumber("line", layer.Location.Line);
                 json.WriteString("outputShape", layer.OutputShape);
-                json.WritePropertyName("ops");
-                json.WriteStartArray();
-                foreach (var op in layer.Ops)
-                {
-                    json.WriteStringValue(op);
-                }
-
-                json.WriteEndArray();
+                JsonText.WriteStrings(json, "ops", layer.Ops);
                 WriteFigures(json, layer.Cost);
                 json.WriteEndObject();
             }
 
             json.WriteEndArray();
-            json.WriteEndObject();
-        }
+        });
 
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
-    }
-
-    private static void WriteFigures(Utf8JsonWriter json, CostFigures f)
+    /// <summary>Every figure of <paramref name="f"/> as properties of the object being written (inspect's names).</summary>
+    internal static void WriteFigures(Utf8JsonWriter json, CostFigures f)
     {
         json.WriteNumber("params", f.Params);
         json.WriteNumber("macc", f.Macc);

@@ -94,13 +94,17 @@ public static class BudgetEvaluator
             }
 
             var (location, contributors) = Contributors(metrics, metric);
-            var growth = before == 0 ? string.Empty : $", +{((decimal)(value - before) * 100m / before).ToString("0.##", CultureInfo.InvariantCulture)}%";
             diagnostics.Add(DiagnosticCodes.RegressionExceeded.At(location,
-                $"{metric.Label} grew from {metric.Format(before)} in the baseline to {metric.Format(value)} (by {metric.Format(value - before)}{growth}), beyond {limit.Setting}={limit.Limit} (at most {HumanUnits(allowed)}). {contributors} If the growth is intended, record a new baseline with {baseline.AcceptHint}."));
+                $"{Growth(metric, before, "in the baseline", value, limit, allowed)} {contributors} If the growth is intended, record a new baseline with {baseline.AcceptHint}."));
         }
     }
 
-    private static string HumanUnits(long value) => Analysis.HumanUnits.Exact(value);
+    /// <summary><c>MACC grew from A in the baseline to B (by C, +n%), beyond MaxMaccIncrease=+2% (at most N).</c></summary>
+    internal static string Growth(BudgetMetric metric, long before, string beforeWhere, long value, RegressionSetting limit, long allowed)
+    {
+        var growth = before == 0 ? string.Empty : $", +{((decimal)(value - before) * 100m / before).ToString("0.##", CultureInfo.InvariantCulture)}%";
+        return $"{metric.Label} grew from {metric.Format(before)} {beforeWhere} to {metric.Format(value)} (by {metric.Format(value - before)}{growth}), beyond {limit.Setting}={limit.Limit} (at most {Analysis.HumanUnits.Exact(allowed)}).";
+    }
 
     private static Diagnostic OverBudget(DiagnosticDescriptor code, ModelMetrics metrics, BudgetMetric metric, long value, Budget budget)
     {
@@ -115,7 +119,8 @@ public static class BudgetEvaluator
     /// one point in the execution order, so it points at the layer where the peak is reached and names
     /// the largest layer outputs.
     /// </summary>
-    internal static (SourceLocation Location, string Text) Contributors(ModelMetrics metrics, BudgetMetric metric)
+    /// <remarks><paramref name="heading"/> replaces the list's heading when the layers' values are not shares but changes (a diff's growth).</remarks>
+    internal static (SourceLocation Location, string Text) Contributors(ModelMetrics metrics, BudgetMetric metric, string? heading = null)
     {
         var top = metrics.Layers
             .Where(l => l.Value(metric) > 0)
@@ -129,7 +134,7 @@ public static class BudgetEvaluator
             var peak = metrics.Layers.FirstOrDefault(l => l.Index == metrics.PeakLayerIndex) ?? top.FirstOrDefault();
             var at = peak?.Location ?? new SourceLocation(metrics.ModelPath);
             var where = peak is null ? string.Empty : $"The peak is reached at {peak.Describe()}. ";
-            return (Locate(at, metrics), top.Count == 0 ? where.TrimEnd() : $"{where}Largest layer outputs: {list}.");
+            return (Locate(at, metrics), top.Count == 0 ? where.TrimEnd() : $"{where}{heading ?? "Largest layer outputs"}: {list}.");
         }
 
         if (top.Count == 0)
@@ -137,7 +142,7 @@ public static class BudgetEvaluator
             return (new SourceLocation(metrics.ModelPath), "No layer contributes to it.");
         }
 
-        return (Locate(top[0].Location, metrics), $"Layers contributing most: {list}.");
+        return (Locate(top[0].Location, metrics), $"{heading ?? "Layers contributing most"}: {list}.");
     }
 
     private static SourceLocation Locate(SourceLocation location, ModelMetrics metrics) =>

@@ -63,6 +63,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor CannotReadFile = Error("NM0071", "Cannot read model file");
     public static readonly DiagnosticDescriptor FileOperationFailed = Error("NM0072", "File operation failed");
 
+    // diff and profile (issue 14).
+    public static readonly DiagnosticDescriptor InvalidProfileSetting = Error("NM0330", "Invalid profiling setting");
+
     // Internal errors (NM9000-NM9009).
     public static readonly DiagnosticDescriptor InternalError = Error("NM9000", "Internal error in NeuralBuild");
 
@@ -71,10 +74,13 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor RegressionExceeded = Error("NM1002", "Model regressed beyond the allowed increase over its baseline");
     public static readonly DiagnosticDescriptor BaselineMetricMissing = Error("NM1003", "Baseline entry lacks a metric");
     public static readonly DiagnosticDescriptor BaselineNewerModelVersion = Error("NM1004", "Baseline was recorded for a newer model version");
+    public static readonly DiagnosticDescriptor ChangeBudgetExceeded = Error("NM1005", "Second model grew beyond the allowed change over the first");
 
     // Warnings.
     public static readonly DiagnosticDescriptor BudgetWarning = Warning("NM2001", "Model exceeds a warning budget");
     public static readonly DiagnosticDescriptor BaselineEntryMissing = Warning("NM2002", "Model has no baseline entry");
+    public static readonly DiagnosticDescriptor NoLayersMatched = Warning("NM2020", "The two models compared share no layer");
+    public static readonly DiagnosticDescriptor ProfileSumDiverges = Warning("NM2021", "Per-layer times do not add up to the whole forward pass");
 
 
     // Caffe (NM0100-NM0149). Prototxt text: malformed text (NM0100, NM0101) is kept apart from

@@ -79,4 +79,7 @@ internal sealed record PlanStep(Node Node, IReadOnlyList<string> Outputs, FusedC
 {
     /// <summary>Every value the step reads: the node's inputs and, fused, the BatchNorm's statistics.</summary>
     public IEnumerable<string> Reads => Chain?.BatchNorm is { } bn ? Node.Inputs.Concat(bn.Inputs.Skip(1)) : Node.Inputs;
+
+    /// <summary>The nodes the step computes: <see cref="Node"/>, then a fused chain's BatchNorm and activation.</summary>
+    public IReadOnlyList<Node> Nodes => Chain is null ? [Node] : [Node, .. new[] { Chain.BatchNorm, Chain.Activation }.OfType<Node>()];
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Ops;
@@ -47,7 +48,14 @@ public sealed class ReferenceExecutor
     /// differ from the declared one (shapes are inferred again). Returns the requested values
     /// (default: the graph outputs); the caller owns the returned tensors.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyCollection<string>? outputs = null)
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyCollection<string>? outputs = null) =>
+        Run(inputs, outputs, observer: null);
+
+    /// <summary>
+    /// <see cref="Run(IReadOnlyDictionary{string, Tensor}, IReadOnlyCollection{string})"/>, telling
+    /// <paramref name="observer"/> how long each step took. Without an observer nothing is timed.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyCollection<string>? outputs, IStepObserver? observer)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         foreach (var name in inputs.Keys)
@@ -72,7 +80,16 @@ public sealed class ReferenceExecutor
         var memory = new RunMemory(inputs, plan.Liveness, _pools.Take(shapes));
         for (var step = 0; step < plan.Steps.Count; step++)
         {
+            if (observer is null)
+            {
+                Execute(plan.Steps[step], step, shapes, memory);
+                continue;
+            }
+
+            var started = Stopwatch.GetTimestamp();
             Execute(plan.Steps[step], step, shapes, memory);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            observer.StepRan(step, plan.Steps[step].Nodes, elapsed);
         }
 
         var results = new Dictionary<string, Tensor>(StringComparer.Ordinal);

@@ -13,6 +13,19 @@ namespace NeuralBuild.Engine.Pipeline;
 /// </summary>
 public static class ModelOptimizer
 {
+    /// <summary>The weights a run needs (<paramref name="weightsPath"/>, else the format's default beside the definition); NM0001 when they do not exist.</summary>
+    internal static string RequireWeights(IModelFormat format, string definitionPath, string? weightsPath)
+    {
+        var weights = weightsPath ?? format.DefaultWeightsPath(definitionPath);
+        if (!File.Exists(weights))
+        {
+            throw DiagnosticCodes.FileNotFound.Exception(new SourceLocation(definitionPath),
+                $"Weights '{weights}' for '{Path.GetFileName(definitionPath)}' do not exist; set the Weights metadata or place them next to the definition.");
+        }
+
+        return weights;
+    }
+
     /// <summary>Optimises into <see cref="OptimizeRequest.OutputDirectory"/>, replacing its previous output set as a unit.</summary>
     public static OptimizeResult Optimize(OptimizeRequest request)
     {
@@ -29,12 +42,7 @@ public static class ModelOptimizer
     public static OptimizeResult Optimize(OptimizeRequest request, OutputSet output)
     {
         var format = ModelFormats.ForPath(request.DefinitionPath);
-        var weights = request.WeightsPath ?? format.DefaultWeightsPath(request.DefinitionPath);
-        if (!File.Exists(weights))
-        {
-            throw DiagnosticCodes.FileNotFound.Exception(new SourceLocation(request.DefinitionPath),
-                $"Weights '{weights}' for '{Path.GetFileName(request.DefinitionPath)}' do not exist; set the Weights metadata or place them next to the definition.");
-        }
+        var weights = RequireWeights(format, request.DefinitionPath, request.WeightsPath);
 
         var clock = PhaseClock.Start();
 

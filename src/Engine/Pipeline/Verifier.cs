@@ -14,7 +14,7 @@ namespace NeuralBuild.Engine.Pipeline;
 /// </summary>
 public static class Verifier
 {
-    private const ulong Seed = 0x5EED;
+    internal const ulong Seed = 0x5EED;
 
     /// <summary>The original runs as it is, each node with its own kernel: that is what the optimised model is compared against.</summary>
     private static readonly ExecutionOptions AsGiven = new() { FuseEpilogues = false };
@@ -216,7 +216,7 @@ public static class Verifier
     }
 
     /// <summary>Deterministic inputs in [-1, 1) (SplitMix64: no dependence on System.Random's algorithm).</summary>
-    private static Tensor RandomTensor(Shape shape, ulong seed)
+    internal static Tensor RandomTensor(Shape shape, ulong seed)
     {
         Tensor.RequireExecutable(shape, SourceLocation.None, "the verification input");
         var random = new SplitMix64(seed);

@@ -5,7 +5,7 @@ using NeuralBuild.Engine.Diagnostics;
 namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet neural baseline accept MODEL --reason "…" [--baseline FILE]</c>: records the optimised
+/// <c>dotnet neural baseline accept MODEL --reason "…" [--baseline FILE] [--format table|json]</c>: records the optimised
 /// model's current metrics as its accepted baseline (the explicit, reviewed alternative to
 /// <c>-p:NeuralUpdateBaseline=true</c>). Other entries and unknown fields of the file are kept.
 /// </summary>
@@ -20,10 +20,12 @@ internal static class BaselineAcceptCommand
             Description = "Baseline file (default: neural-baseline.json in the current folder, like the build's default in the project folder).",
             DefaultValueFactory = _ => new FileInfo("neural-baseline.json"),
         };
+        var format = CommonOptions.Format(CommonOptions.TableOrJson);
         var accept = new Command("accept", "Record a model's current optimised metrics as its accepted baseline.");
         measurement.AddTo(accept);
         accept.Options.Add(reason);
         accept.Options.Add(baseline);
+        accept.Options.Add(format);
         accept.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var why = parse.GetValue(reason)?.Trim();
@@ -48,6 +50,12 @@ internal static class BaselineAcceptCommand
             var previous = file.Find(key);
             file.Record(key, metrics, version, why, DateTimeOffset.UtcNow);
             file.Save();
+            if (parse.GetValue(format) == "json")
+            {
+                Console.Out.Write(BaselineAcceptReport.Json(path, key, previous, metrics, version, why));
+                return ExitCodes.Ok;
+            }
+
             foreach (var metric in BudgetMetric.All)
             {
                 var now = metrics.Value(metric);

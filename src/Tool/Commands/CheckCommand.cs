@@ -6,7 +6,7 @@ using NeuralBuild.Engine.Diagnostics;
 namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet neural check MODEL [--max-macc 3G] [--warn-…] [--max-…-increase +2%] [--baseline FILE]</c>:
+/// <c>dotnet neural check MODEL [--max-macc 3G] [--warn-…] [--max-…-increase +2%] [--baseline FILE] [--format table|json]</c>:
 /// the build's budget and baseline verdicts for one model, with the same codes. Diagnostics go to
 /// stderr in the build's form; exit 0 when nothing failed (warnings allowed), 2 on a budget or
 /// regression error, 1 on bad input.
@@ -21,9 +21,11 @@ internal static class CheckCommand
             name => name,
             name => new Option<string?>("--" + Kebab(name)) { Description = $"As the {name} metadata / Neural{name} property." });
 
+        var format = CommonOptions.Format(CommonOptions.TableOrJson);
         var command = new Command("check", "Check a model's optimised metrics against budgets and a baseline, as the build does.");
         measurement.AddTo(command);
         command.Options.Add(baseline);
+        command.Options.Add(format);
         foreach (var option in budgets.Values)
         {
             command.Options.Add(option);
@@ -64,6 +66,12 @@ internal static class CheckCommand
 
             var errors = diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
             var warnings = diagnostics.Count - errors;
+            if (parse.GetValue(format) == "json")
+            {
+                Console.Out.Write(CheckReport.Json(metrics, settings, diagnostics));
+                return errors > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+            }
+
             Console.Out.WriteLine($"{Path.GetFileName(metrics.ModelPath)}: MACC {BudgetMetric.Macc.Format(metrics.Value(BudgetMetric.Macc))}, params {BudgetMetric.Params.Format(metrics.Value(BudgetMetric.Params))}, weights {BudgetMetric.WeightsSize.Format(metrics.Value(BudgetMetric.WeightsSize))}, peak activation {BudgetMetric.PeakActivation.Format(metrics.Value(BudgetMetric.PeakActivation))}: {errors} error(s), {warnings} warning(s)");
             return errors > 0 ? ExitCodes.Failure : ExitCodes.Ok;
         }));

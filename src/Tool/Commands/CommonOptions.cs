@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
@@ -42,6 +43,38 @@ internal static class CommonOptions
 
         return Engine.Formats.FormatOptions.Parse(pairs, SourceLocation.None);
     }
+
+    /// <summary>
+    /// How to read <paramref name="definition"/>: its weights (<paramref name="weights"/>, else with
+    /// <paramref name="weightsByConvention"/> the format's default path beside it, else none), the
+    /// input shape and the format options of <c>--dialect</c> / <c>--option</c>.
+    /// </summary>
+    public static ModelReadOptions ReadOptions(ParseResult parse, FileInfo definition, FileInfo? weights, bool weightsByConvention, string? inputShape, Option<string?> dialect, Option<string[]> option)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var format = ModelFormats.ForPath(definition.FullName);
+        var options = new ModelReadOptions
+        {
+            WeightsPath = weights?.FullName ?? (weightsByConvention ? format.DefaultWeightsPath(definition.FullName) : null),
+            InputShape = ParseShape(inputShape),
+        };
+        return format.WithFormatOptions(options, FormatOptions(parse, dialect, option), new SourceLocation(definition.FullName));
+    }
+
+    /// <summary>The formats of commands whose text output is a table and that also speak JSON.</summary>
+    public static IReadOnlyList<string> TableOrJson { get; } = ["table", "json"];
+
+    /// <summary><c>--format</c>, one of <paramref name="formats"/>, the first by default.</summary>
+    public static Option<string> Format(IReadOnlyList<string> formats)
+    {
+        ArgumentNullException.ThrowIfNull(formats);
+        var option = new Option<string>("--format") { Description = string.Join(", ", formats) + ".", DefaultValueFactory = _ => formats[0] };
+        option.AcceptOnlyFromAmong([.. formats]);
+        return option;
+    }
+
+    public static Option<string> Convention() =>
+        new("--convention") { Description = "FLOP counting convention: " + string.Join(", ", CountingConvention.All.Select(c => c.Name)) + ".", DefaultValueFactory = _ => CountingConvention.Default.Name };
 
     public static Option<VerifyMode> Verify(VerifyMode fallback) =>
         new("--verify") { Description = "none, layers (each fold on a random patch) or model (whole model).", DefaultValueFactory = _ => fallback };

@@ -35,7 +35,7 @@ internal static class ConvertCommand
         var exportOption = new Option<string[]>("--export-option") { Description = "An option of the export, name=value (repeatable).", AllowMultipleArgumentsPerToken = false };
         var noFold = new Option<bool>("--no-fold") { Description = "Export the model as given: no BatchNorm/Scale folding, no removal of no-ops." };
         var verify = new Option<VerifyMode>("--verify") { Description = "None, or Model: run the exported file against the original (default).", DefaultValueFactory = _ => VerifyMode.Model };
-        var noRuntimeCheck = new Option<bool>("--no-runtime-check") { Description = "Do not run the exported file in the target's runtime (ONNX Runtime) to check it." };
+        var noRuntimeCheck = new Option<bool>("--no-runtime-check") { Description = "Do not run the exported file in its format's runtime to check it." };
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for the checks (fully convolutional models), e.g. 1x3x160x160." };

@@ -13,9 +13,8 @@ internal static class InspectCommand
         var model = CommonOptions.Model();
         var weights = new Option<FileInfo?>("--weights") { Description = "Weights file; checked against the definition when given. Not needed for analysis." };
         var input = new Option<string?>("--input") { Description = "Input shape N x C x H x W, e.g. 1x3x416x416 (default: the model's own, batch 1)." };
-        var format = new Option<string>("--format") { Description = "table, json, csv or md.", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong([.. ReportFormatter.Formats]);
-        var convention = new Option<string>("--convention") { Description = "FLOP counting convention: " + string.Join(", ", CountingConvention.All.Select(c => c.Name)) + ".", DefaultValueFactory = _ => CountingConvention.Default.Name };
+        var format = CommonOptions.Format(ReportFormatter.Formats);
+        var convention = CommonOptions.Convention();
 
         var command = new Command("inspect", "Per-layer parameters, MACC, FLOPs, memory access and activation memory of a model.")
         {

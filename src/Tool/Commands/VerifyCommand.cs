@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Pipeline;
 
 namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet neural verify ORIGINAL OPTIMISED [--weights …] [--optimised-weights …]</c>: runs both
+/// <c>dotnet neural verify ORIGINAL OPTIMISED [--weights …] [--optimised-weights …] [--format table|json]</c>: runs both
 /// models on the same seeded input and reports the error of every output and every layer they
 /// share. Exit code 2 when any comparison is over tolerance and over its rounding floor
 /// (<see cref="Verifier.VerifyModels"/>).
@@ -26,22 +25,15 @@ internal static class VerifyCommand
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var all = new Option<bool>("--all") { Description = "List every comparison, not only the outputs and the five worst layers." };
+        var format = CommonOptions.Format(CommonOptions.TableOrJson);
         var command = new Command("verify", "Run the original and the optimised model on the same input and compare their outputs.")
         {
-            original, optimised, weights, optimisedWeights, input, dialect, formatOption, atol, rtol, all,
+            original, optimised, weights, optimisedWeights, input, dialect, formatOption, atol, rtol, all, format,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            ModelReadOptions Options(FileInfo definition, FileInfo? explicitWeights)
-            {
-                var format = ModelFormats.ForPath(definition.FullName);
-                var options = new ModelReadOptions
-                {
-                    WeightsPath = explicitWeights?.FullName ?? format.DefaultWeightsPath(definition.FullName),
-                    InputShape = CommonOptions.ParseShape(parse.GetValue(input)),
-                };
-                return format.WithFormatOptions(options, CommonOptions.FormatOptions(parse, dialect, formatOption), new SourceLocation(definition.FullName));
-            }
+            ModelReadOptions Options(FileInfo definition, FileInfo? explicitWeights) =>
+                CommonOptions.ReadOptions(parse, definition, explicitWeights, weightsByConvention: true, parse.GetValue(input), dialect, formatOption);
 
             var a = parse.GetValue(original)!;
             var b = parse.GetValue(optimised)!;
@@ -50,6 +42,13 @@ internal static class VerifyCommand
                 ModelFormats.Read(b.FullName, Options(b, parse.GetValue(optimisedWeights))),
                 parse.GetValue(atol),
                 parse.GetValue(rtol));
+
+            if (parse.GetValue(format) == "json")
+            {
+                // Every comparison: a program reading the JSON picks its own.
+                Console.Out.Write(VerificationJson.Write(a.FullName, b.FullName, report));
+                return report.Passed ? ExitCodes.Ok : ExitCodes.Failure;
+            }
 
             var shown = parse.GetValue(all)
                 ? report.Comparisons

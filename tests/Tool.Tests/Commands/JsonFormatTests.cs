@@ -1,0 +1,89 @@
+using System.Text.Json;
+using NeuralBuild.Tool.Tests.Support;
+
+namespace NeuralBuild.Tool.Tests.Commands;
+
+/// <summary><c>--format json</c> of check, verify and baseline accept: a <c>schemaVersion</c> first, the figures, the verdict.</summary>
+[TestClass]
+public sealed class JsonFormatTests
+{
+    // The model: Conv 3 -> 4 channels, 3x3, pad 1, on 8x8; optimised, its BatchNorm folds into the conv.
+    // MACC = 3*3*3 * 4 * 8*8; params = 4*3*3*3 weights + 4 biases the fold adds.
+    private const long Macc = 3 * 3 * 3 * 4 * 8 * 8;
+    private const long Params = (4 * 3 * 3 * 3) + 4;
+
+    private static JsonElement Parse(ToolRun run)
+    {
+        using var json = JsonDocument.Parse(run.Stdout);
+        var root = json.RootElement.Clone();
+        Assert.AreEqual("schemaVersion", root.EnumerateObject().First().Name, "schemaVersion comes first, as inspect's");
+        Assert.AreEqual(1, root.GetProperty("schemaVersion").GetInt32());
+        return root;
+    }
+
+    [TestMethod]
+    public void Check_lists_the_totals_each_budget_with_its_margin_and_the_verdict()
+    {
+        using var temp = new TempDirectory();
+        ConvBatchNormRelu.Write(temp, "net.onnx", dropout: true);
+
+        var run = ToolProcess.Run(temp.Path, "check", "net.onnx", "--max-macc", "6k", "--warn-params", "1k", "--format", "json");
+
+        Assert.AreEqual(2, run.ExitCode, run.ToString());
+        var root = Parse(run);
+        Assert.AreEqual(Macc, root.GetProperty("totals").GetProperty("macc").GetInt64());
+        Assert.AreEqual(Params, root.GetProperty("totals").GetProperty("params").GetInt64());
+        var budgets = root.GetProperty("budgets").EnumerateArray().ToList();
+        Assert.HasCount(2, budgets);
+        Assert.AreEqual("MaxMacc", budgets[0].GetProperty("setting").GetString());
+        Assert.AreEqual(6000 - Macc, budgets[0].GetProperty("margin").GetInt64());
+        Assert.IsTrue(budgets[0].GetProperty("exceeded").GetBoolean());
+        Assert.AreEqual(1000 - Params, budgets[1].GetProperty("margin").GetInt64());
+        Assert.AreEqual((double)Params / 1000, budgets[1].GetProperty("used").GetDouble(), 1e-12);
+        Assert.IsFalse(budgets[1].GetProperty("exceeded").GetBoolean());
+        Assert.AreEqual(1, root.GetProperty("errors").GetInt32());
+        Assert.IsFalse(root.GetProperty("passed").GetBoolean());
+        Assert.AreEqual("NM1001", root.GetProperty("diagnostics")[0].GetProperty("code").GetString());
+        Assert.Contains("error NM1001", run.Stderr, "the build-form line still goes to stderr");
+    }
+
+    [TestMethod]
+    public void Verify_lists_every_comparison_and_the_verdict()
+    {
+        using var temp = new TempDirectory();
+        ConvBatchNormRelu.Write(temp, "net.onnx", dropout: true);
+        Assert.AreEqual(0, ToolProcess.Run(temp.Path, "fuse", "net.onnx", "-o", "out", "--verify", "none").ExitCode);
+
+        var run = ToolProcess.Run(temp.Path, "verify", "net.onnx", "out/net.onnx", "--format", "json");
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        var root = Parse(run);
+        Assert.IsTrue(root.GetProperty("passed").GetBoolean());
+        Assert.AreEqual(Path.Combine(temp.Path, "out", "net.onnx"), root.GetProperty("optimised").GetString());
+        var comparisons = root.GetProperty("comparisons").EnumerateArray().ToList();
+        var output = comparisons.Single(c => c.GetProperty("subject").GetString() == "model output");
+        Assert.AreEqual(4 * 8 * 8, output.GetProperty("elements").GetInt64());
+        Assert.IsTrue(comparisons.All(c => c.GetProperty("passed").GetBoolean()));
+        Assert.IsLessThanOrEqualTo(1e-4, root.GetProperty("maxAbsoluteError").GetDouble());
+    }
+
+    [TestMethod]
+    public void Baseline_accept_shows_each_metric_before_and_after()
+    {
+        using var temp = new TempDirectory();
+        ConvBatchNormRelu.Write(temp, "net.onnx", dropout: true);
+
+        var first = ToolProcess.Run(temp.Path, "baseline", "accept", "net.onnx", "--reason", "first", "--format", "json");
+        var second = ToolProcess.Run(temp.Path, "baseline", "accept", "net.onnx", "--reason", "again", "--format", "json");
+
+        Assert.AreEqual(0, first.ExitCode, first.ToString());
+        Assert.AreEqual(0, second.ExitCode, second.ToString());
+        var (a, b) = (Parse(first), Parse(second));
+        Assert.AreEqual(Path.Combine(temp.Path, "neural-baseline.json"), a.GetProperty("baseline").GetString());
+        Assert.AreEqual("again", b.GetProperty("reason").GetString());
+        var macc = (JsonElement root) => root.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("metric").GetString() == "macc");
+        Assert.AreEqual(JsonValueKind.Null, macc(a).GetProperty("before").ValueKind, "no entry before the first");
+        Assert.AreEqual(Macc, macc(a).GetProperty("after").GetInt64());
+        Assert.AreEqual(Macc, macc(b).GetProperty("before").GetInt64());
+    }
+}
