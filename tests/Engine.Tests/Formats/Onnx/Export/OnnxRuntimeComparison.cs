@@ -17,12 +17,16 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx.Export;
 /// The independent checks of an exported file: onnx.checker (full check, with ONNX's shape
 /// inference) accepts it, and ONNX Runtime, run on a seeded input, computes what the reference
 /// executor computes on the same IR, compared as the verifier compares (|a-b| &lt;= atol + rtol *
-/// max(|b|, channel rms), atol 1e-5, rtol 1e-4).
+/// max(|b|, channel rms), atol 1e-5, rtol 1e-4) or, for deep networks whose float32 rounding
+/// differences grow layer by layer, within issue 12's floor: 1e-4 of the output's largest magnitude.
 /// </summary>
 internal static class OnnxRuntimeComparison
 {
     private const double AbsoluteTolerance = 1e-5;
     private const double RelativeTolerance = 1e-4;
+
+    /// <summary>Issue 12's floor for whole models: the largest error may reach this fraction of the output's largest magnitude.</summary>
+    private const double MagnitudeFloor = 1e-4;
 
     /// <summary>Exports <paramref name="model"/> into <paramref name="folder"/>, checks it and compares every output; returns the export's result.</summary>
     public static OnnxExportResult ExportAndCompare(Model model, string folder, OnnxExportOptions? options = null, ulong seed = 0x5EED, float low = -1, float high = 1, string name = "model")
@@ -61,9 +65,10 @@ internal static class OnnxRuntimeComparison
             var reference = expected[output.IrValue];
             Assert.HasCount(reference.Data.Length, actual, $"output {output.OnnxName}: element count");
             var comparison = VerificationReport.Compare("ONNX Runtime", output.OnnxName, reference.Shape, actual, reference.Data, AbsoluteTolerance, RelativeTolerance);
-            if (!comparison.Passed)
+            var largest = reference.Data.Max(MathF.Abs);
+            if (!comparison.Passed && !(comparison.MaxAbsoluteError <= MagnitudeFloor * largest))
             {
-                failures.Add($"{output.OnnxName}: max abs error {comparison.MaxAbsoluteError:G3}, max rel error {comparison.MaxRelativeError:G3}");
+                failures.Add($"{output.OnnxName}: max abs error {comparison.MaxAbsoluteError:G3}, max rel error {comparison.MaxRelativeError:G3}, largest magnitude {largest:G3}");
             }
         }
 
