@@ -148,7 +148,7 @@ public static class Verifier
     }
 
     /// <summary>The same graph (nodes shared, nothing copied) with every weight of a conv / FC layer read through <see cref="RoundingPerturbedData"/>.</summary>
-    private static Graph WithRoundedWeights(Graph graph)
+    internal static Graph WithRoundedWeights(Graph graph)
     {
         var copy = new Graph();
         foreach (var (name, shape) in graph.Inputs)

@@ -189,6 +189,54 @@ public sealed class OnnxDarknetExportTests
     }
 
     [TestMethod]
+    public void Sam_and_a_new_coords_head_with_scale_x_y_match()
+    {
+        var layers = Conv(16, activation: "mish") + Conv(16, size: 1, activation: "logistic") + "[sam]\nfrom=-2\n\n"
+            + Conv(16, size: 1, activation: "logistic")
+            + "[yolo]\nmask=0,1\nanchors=10,14, 23,27, 37,58\nclasses=3\nnum=3\nnew_coords=1\nscale_x_y=2.0\n\n";
+        Check(Cfg(8, 8, 3, layers));
+    }
+
+    [TestMethod]
+    public void Scale_channels_matches()
+    {
+        var layers = Conv(8) + "[avgpool]\n\n" + Conv(8, size: 1, activation: "logistic") + "[scale_channels]\nfrom=-3\n\n";
+        Check(Cfg(6, 6, 3, layers));
+    }
+
+    [TestMethod]
+    [DataRow(2, 1)]
+    [DataRow(4, 2)]
+    public void Maxpool_depth_and_local_avgpool_match(int size, int stride)
+    {
+        var layers = Conv(8) + $"[maxpool]\nmaxpool_depth=1\nout_channels=2\n\n" + Conv(4) + $"[local_avgpool]\nsize={size}\nstride={stride}\n\n";
+        Check(Cfg(9, 9, 3, layers));
+    }
+
+    [TestMethod]
+    public void Darknet_normalization_layer_matches_its_running_window()
+    {
+        // 9 channels: the window of size 5 passes channel 2 (never added) and goes on subtracting it.
+        Check(Cfg(5, 5, 3, Conv(9) + "[normalization]\nalpha=0.01\nbeta=0.75\nkappa=1\nsize=5\n\n"));
+    }
+
+    [TestMethod]
+    [DataRow(0)]
+    [DataRow(1)]
+    public void Crop_matches(int noAdjust)
+    {
+        Check(Cfg(10, 9, 3, $"[crop]\ncrop_height=6\ncrop_width=7\nnoadjust={noAdjust}\n\n" + Conv(4)));
+    }
+
+    [TestMethod]
+    public void Detection_layer_softmax_matches()
+    {
+        // side 2, 2 boxes, 3 classes: 2*2*(3 + 2*5) = 52 values.
+        var layers = Conv(8) + "[connected]\noutput=52\nactivation=linear\n\n[detection]\nclasses=3\ncoords=4\nrescore=1\nside=2\nnum=2\nsoftmax=1\nsqrt=1\n\n";
+        Check(Cfg(4, 4, 3, layers));
+    }
+
+    [TestMethod]
     public void Xnor_convolution_is_refused_with_a_code_naming_the_layer()
     {
         using var temp = new TempDirectory();
