@@ -13,19 +13,11 @@ Console.WriteLine($"{model} (model version {NeuralModels.Yolov3Tiny.ModelVersion
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"  input {NeuralModels.Yolov3Tiny.InputShape}, MACC {NeuralModels.Yolov3Tiny.Macc:N0}, params {NeuralModels.Yolov3Tiny.Params:N0}, weights {NeuralModels.Yolov3Tiny.WeightsBytes:N0} bytes, peak activation {NeuralModels.Yolov3Tiny.PeakActivationBytes:N0} bytes"));
 
-// ONNX Runtime takes the model's bytes straight from the assembly: nothing is unpacked to disk.
+// The accessor creates the ONNX Runtime session from the embedded bytes: nothing is unpacked to disk.
 var clock = Stopwatch.StartNew();
-byte[] onnx;
-using (var stream = NeuralModels.Yolov3Tiny.OpenExport())
-using (var buffer = new MemoryStream())
-{
-    stream.CopyTo(buffer);
-    onnx = buffer.ToArray();
-}
-
-using var session = new InferenceSession(onnx);
+using var session = NeuralModels.Yolov3Tiny.CreateSession();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"  loaded {NeuralModels.Yolov3Tiny.ExportFileName} ({onnx.Length:N0} bytes) into ONNX Runtime {OrtEnv.Instance().GetVersionString()} in {clock.Elapsed.TotalMilliseconds:0} ms"));
+    $"  loaded {NeuralModels.Yolov3Tiny.ExportFileName} into ONNX Runtime {OrtEnv.Instance().GetVersionString()} in {clock.Elapsed.TotalMilliseconds:0} ms"));
 
 // A deterministic pseudo-image in [0, 1).
 var (inputName, inputMeta) = session.InputMetadata.First();
@@ -46,13 +38,25 @@ clock.Restart();
 using var outputs = session.Run(inputs);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  inference (warm, ONNX Runtime, CPU): {clock.Elapsed.TotalMilliseconds:0} ms"));
 
-// What it found: the strongest boxes of each detection head (80 COCO classes in this cfg).
+// What it found: the two [yolo] heads decoded into boxes (80 COCO classes; anchors and masks of
+// yolov3-tiny.cfg: the 13x13 head takes anchors 3-5, the 26x26 head anchors 0-2), then non-maximum
+// suppression across both heads, as darknet's detector does.
+(float W, float H)[] anchors = [(10, 14), (23, 27), (37, 58), (81, 82), (135, 169), (344, 319)];
+var (inputHeight, inputWidth) = (dims[2], dims[3]);
+var boxes = new List<Detection>();
 foreach (var output in outputs)
 {
     var tensor = output.AsTensor<float>();
-    var top = Inference.TopDetections(tensor.Dimensions, tensor.ToArray(), classes: 80, count: 3)
-        .Select(d => string.Create(CultureInfo.InvariantCulture, $"class {d.Class} score {d.Score:0.###} at cell ({d.Row},{d.Column}) anchor {d.Anchor}"));
-    Console.WriteLine($"  head {output.Name} [{string.Join("x", tensor.Dimensions.ToArray())}]: {string.Join("; ", top)}");
+    var headAnchors = tensor.Dimensions[2] == inputHeight / 32 ? anchors[3..] : anchors[..3];
+    boxes.AddRange(Inference.Boxes(tensor.Dimensions, tensor.ToArray(), classes: 80, headAnchors, inputWidth, inputHeight, threshold: 0.5f));
+}
+
+var detections = Inference.NonMaximumSuppression(boxes, iou: 0.45f);
+Console.WriteLine($"  {boxes.Count} boxes over the threshold, {detections.Count} after non-maximum suppression; the strongest:");
+foreach (var d in detections.Take(8))
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"    class {d.Class,2} score {d.Score:0.000} box centre ({d.X:0},{d.Y:0}) size {d.Width:0}x{d.Height:0}"));
 }
 
 return 0;

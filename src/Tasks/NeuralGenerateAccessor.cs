@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Build.Framework;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
 
 namespace NeuralBuild.Tasks;
 
@@ -24,6 +25,9 @@ public sealed class NeuralGenerateAccessor : NeuralTask
 
     /// <summary>Namespace of the generated class; empty: the global namespace.</summary>
     public string? Namespace { get; set; }
+
+    /// <summary>The project's resolved references: an export whose runtime the project references gets <c>CreateSession</c>.</summary>
+    public ITaskItem[] References { get; set; } = [];
 
     protected override void Run()
     {
@@ -141,6 +145,20 @@ public sealed class NeuralGenerateAccessor : NeuralTask
             line($"{i}public const string ExportName = {(same ? "DefinitionName" : Literal(embed ? model.GetMetadata(ModelItem.ExportResource) : model.GetMetadata(ModelItem.ExportTargetPath).Replace('\\', '/')))};");
             line($"{i}/// <summary>Opens the optimised model as exported ({Xml(model.GetMetadata(ModelItem.Export))}), verified against the original at build time.</summary>");
             line($"{i}public static global::System.IO.Stream OpenExport() => {(embed ? "OpenResource" : "OpenFile")}(ExportName);");
+            line($"{i}/// <summary>The exported model's bytes (what a runtime takes to create a session).</summary>");
+            line($"{i}public static byte[] ReadExportBytes()");
+            line($"{i}{{");
+            line($"{i}    using var stream = OpenExport();");
+            line($"{i}    using var bytes = new global::System.IO.MemoryStream();");
+            line($"{i}    stream.CopyTo(bytes);");
+            line($"{i}    return bytes.ToArray();");
+            line($"{i}}}");
+            if (RuntimeOf(model.GetMetadata(ModelItem.Export)) is { } runtime)
+            {
+                line($"{i}/// <summary>A session of {Xml(runtime.AssemblyName)} (which this project references) over the exported model.</summary>");
+                line($"{i}public static {runtime.SessionType} CreateSession({runtime.OptionsType}? options = null) =>");
+                line($"{i}    options is null ? new {runtime.SessionType}(ReadExportBytes()) : new {runtime.SessionType}(ReadExportBytes(), options);");
+            }
         }
         line($"{indent}}}");
 
@@ -150,6 +168,15 @@ public sealed class NeuralGenerateAccessor : NeuralTask
             line($"{i}/// <summary>{doc}</summary>");
             line($"{i}public const long {name} = {value.ToString(CultureInfo.InvariantCulture)};");
         }
+    }
+
+    /// <summary>The runtime of the export format <paramref name="export"/> when the project references its assembly; null otherwise.</summary>
+    private ExportRuntimeBinding? RuntimeOf(string export)
+    {
+        var runtime = ModelFormats.ExportTargets.FirstOrDefault(f => f.Name == export)?.Exporter?.Runtime;
+        return runtime is not null && References.Any(r => string.Equals(Path.GetFileNameWithoutExtension(r.ItemSpec), runtime.AssemblyName, StringComparison.OrdinalIgnoreCase))
+            ? runtime
+            : null;
     }
 
     private static string Xml(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);

@@ -21,10 +21,7 @@ public sealed class ExportBuildTests
         using System.Globalization;
         using Microsoft.ML.OnnxRuntime;
         using Microsoft.ML.OnnxRuntime.Tensors;
-        using var stream = App.NeuralModels.Tiny.OpenExport();
-        using var bytes = new MemoryStream();
-        stream.CopyTo(bytes);
-        using var session = new InferenceSession(bytes.ToArray());
+        using var session = App.NeuralModels.Tiny.CreateSession();
         var (name, meta) = session.InputMetadata.First();
         var input = new DenseTensor<float>(meta.Dimensions);
         for (var i = 0; i < input.Length; i++)

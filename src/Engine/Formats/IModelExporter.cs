@@ -19,6 +19,9 @@ public interface IModelExporter
     /// <summary>What the export can express, for passes run before it.</summary>
     WriterContract Contract { get; }
 
+    /// <summary>The .NET runtime that runs this format, for a generated accessor's <c>CreateSession</c>; null when there is none.</summary>
+    ExportRuntimeBinding? Runtime => null;
+
     /// <summary>
     /// Writes <paramref name="model"/> to <paramref name="path"/> (and any files it needs beside it),
     /// atomically: on a refusal or failure nothing is written and a coded error is thrown. An unknown
@@ -26,6 +29,13 @@ public interface IModelExporter
     /// </summary>
     ModelExport Export(Model model, string path, IReadOnlyDictionary<string, string> options, SourceLocation where);
 }
+
+/// <summary>
+/// How generated code creates a session of the runtime that runs an export, when the project references it:
+/// the runtime's assembly (by simple name), and the session and options types, fully qualified with
+/// <c>global::</c>; the session type has constructors <c>(byte[])</c> and <c>(byte[], options)</c>.
+/// </summary>
+public sealed record ExportRuntimeBinding(string AssemblyName, string SessionType, string OptionsType);
 
 /// <summary>What one source layer became in an exported file ("Conv 'conv1'", …).</summary>
 public sealed record ExportedLayer(LayerOrigin Origin, IReadOnlyList<string> Nodes);

@@ -29,6 +29,9 @@ internal sealed class OnnxModelExporter : IModelExporter
 
     public WriterContract Contract => OnnxExportContract.Instance;
 
+    public ExportRuntimeBinding Runtime { get; } =
+        new("Microsoft.ML.OnnxRuntime", "global::Microsoft.ML.OnnxRuntime.InferenceSession", "global::Microsoft.ML.OnnxRuntime.SessionOptions");
+
     public ModelExport Export(Model model, string path, IReadOnlyDictionary<string, string> options, SourceLocation where)
     {
         ArgumentNullException.ThrowIfNull(options);
