@@ -52,11 +52,14 @@ foreach (var output in outputs)
 }
 
 var detections = Inference.NonMaximumSuppression(boxes, iou: 0.45f);
-Console.WriteLine($"  {boxes.Count} boxes over the threshold, {detections.Count} after non-maximum suppression; the strongest:");
-foreach (var d in detections.Take(8))
+// The weights are synthetic (seed 42, no training): the boxes show the pipeline working, not objects.
+Console.WriteLine($"  {boxes.Count} boxes over the threshold, {detections.Count} after non-maximum suppression; the strongest (clipped to the image):");
+foreach (var d in detections.Take(5))
 {
+    var (left, top) = (Math.Clamp(d.X - (d.Width / 2), 0, inputWidth), Math.Clamp(d.Y - (d.Height / 2), 0, inputHeight));
+    var (right, bottom) = (Math.Clamp(d.X + (d.Width / 2), 0, inputWidth), Math.Clamp(d.Y + (d.Height / 2), 0, inputHeight));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"    class {d.Class,2} score {d.Score:0.000} box centre ({d.X:0},{d.Y:0}) size {d.Width:0}x{d.Height:0}"));
+        $"    class {d.Class,2} score {d.Score:0.000} box ({left:0},{top:0})-({right:0},{bottom:0})"));
 }
 
 return 0;
