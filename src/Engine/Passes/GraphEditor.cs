@@ -224,6 +224,17 @@ public sealed class GraphEditor
         }
     }
 
+    /// <summary>
+    /// Says that an edit changed the shapes of values (channel pruning: a producer's output and every
+    /// value its channels flow through): the table is dropped and inferred again, for the whole graph,
+    /// when next asked for. Checking the rewired nodes alone would read the old shapes of their inputs.
+    /// </summary>
+    public void ShapesChanged()
+    {
+        _shapes = null;
+        _rewired.Clear();
+    }
+
     /// <summary>Ends a pass: removed nodes leave <see cref="Graph.Nodes"/> and rewired nodes' shapes are checked.</summary>
     internal void EndPass()
     {
@@ -245,7 +256,7 @@ public sealed class GraphEditor
 
     /// <summary>
     /// Re-infers each rewired node alone. The same output shapes mean nothing downstream changed;
-    /// different ones (no current pass does that) drop the table, inferred again when next asked for.
+    /// different ones drop the table (a pass that changes shapes on purpose says so with <see cref="ShapesChanged"/>), inferred again when next asked for.
     /// </summary>
     private void CheckRewiredShapes()
     {

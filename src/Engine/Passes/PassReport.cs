@@ -31,6 +31,30 @@ public sealed record FoldRecord(
     IReadOnlyList<Node> ReplacementNodes,
     IReadOnlyDictionary<string, Initializer> ReplacementInitializers);
 
+/// <summary>
+/// What pruning changed at one node: the channels it lost (output channels of a producer, the input
+/// slice of a consumer, or both) and its parameters, MACC and weight bytes before and after.
+/// </summary>
+public sealed record ChannelPruning(
+    string Pass,
+    string Node,
+    LayerOrigin Origin,
+    int OutputChannelsRemoved,
+    int InputChannelsRemoved,
+    long ParamsBefore,
+    long ParamsAfter,
+    long MaccBefore,
+    long MaccAfter,
+    long WeightBytesBefore,
+    long WeightBytesAfter)
+{
+    public long ParamsSaved => ParamsBefore - ParamsAfter;
+
+    public long MaccSaved => MaccBefore - MaccAfter;
+
+    public long WeightBytesSaved => WeightBytesBefore - WeightBytesAfter;
+}
+
 /// <summary>Everything the passes of one run applied, refused and warned about.</summary>
 public sealed class PassReport
 {
@@ -39,6 +63,9 @@ public sealed class PassReport
     public List<FoldRecord> Folds { get; } = [];
 
     public List<Diagnostic> Warnings { get; } = [];
+
+    /// <summary>Per node, what channel pruning removed and saved.</summary>
+    public List<ChannelPruning> Pruning { get; } = [];
 
     public IEnumerable<PassEvent> Applied => Events.Where(e => e.Outcome == PassOutcome.Applied);
 
