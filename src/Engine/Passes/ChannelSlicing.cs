@@ -25,7 +25,7 @@ internal static class ChannelSlicing
         var transposed = node.OpType == "FullyConnected" && node.AttributesAs<FullyConnectedAttributes>().Transposed;
         long outputs = transposed ? w[1] : w[0];
         long inputsFlat = w.ElementCount / outputs;
-        var span = cut.Inputs.Count > 0 ? cut.Inputs.First().Value.Span : node.OpType == "Conv" ? w[2] * w[3] : inputsFlat;
+        var span = node.OpType == "Conv" ? w[2] * w[3] : cut.Inputs.Count > 0 ? cut.Inputs.First().Value.Span : inputsFlat;
         var channels = inputsFlat / span;
         long Index(long o, long i, long s) => transposed ? (((i * span) + s) * outputs) + o : (((o * channels) + i) * span) + s;
 

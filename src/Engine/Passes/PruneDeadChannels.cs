@@ -143,7 +143,7 @@ internal sealed class NodeCut
 {
     public HashSet<long> Rows { get; } = [];
 
-    /// <summary>Input channel → its constant and how many consecutive inputs of a fully connected layer it spans (H*W; 1 for a conv).</summary>
+    /// <summary>Input channel → its constant and how many consecutive inputs of a fully connected layer it spans (H*W; a conv's span is its kernel area).</summary>
     public SortedDictionary<long, (float Constant, long Span)> Inputs { get; } = [];
 }
 

@@ -48,15 +48,19 @@ public static class ModelOptimizer
         var model = FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
         Lap("read and analyse");
-        var passes = PassManager.Run(model.Graph, writer: format.WriterContract);
+        IReadOnlyList<GraphPass> passList = request.PruneDeadChannels ? [.. PassManager.Default, new PruneDeadChannels()] : PassManager.Default;
+        var passes = PassManager.Run(model.Graph, passList, format.WriterContract);
         var remaining = model.Graph.Nodes.Select(n => n.Origin.Index).ToHashSet();
         var removed = before.Layers.Select(l => l.Index).Where(i => !remaining.Contains(i)).ToList();
         Lap("passes");
 
+        // Pruning changes the model as a whole (a channel leaves every layer it flows through), so a
+        // pruned model is verified whole even when the folds alone would be checked one by one.
+        var pruned = passes.Pruning.Count > 0;
         var verification = request.Verify switch
         {
-            VerifyMode.Layers => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
-            VerifyMode.Model => Verifier.VerifyModels(FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
+            VerifyMode.Layers when !pruned => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
+            VerifyMode.Layers or VerifyMode.Model => Verifier.VerifyModels(FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
             _ => null,
         };
         Lap("verify");
