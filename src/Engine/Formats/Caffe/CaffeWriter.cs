@@ -2,6 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Formats.Caffe;
 
@@ -55,6 +56,9 @@ internal static class CaffeWriter
 
         /// <summary>Layers with new weights (and bias); <c>GainedBias</c> when the prototxt must say bias_term: true.</summary>
         public List<(CaffeLayer Layer, Node Node, bool GainedBias)> Rewritten { get; } = [];
+
+        /// <summary>Counts a pass changed (channel pruning): <c>num_output</c> (field 1 of the convolution and inner product parameters) and a convolution's <c>group</c> (field 5).</summary>
+        public List<(CaffeLayer Layer, int Field, uint Value)> Counts { get; } = [];
     }
 
     private static Edits Plan(Graph graph, CaffeModel document)
@@ -98,10 +102,48 @@ internal static class CaffeWriter
             }
 
             edits.Rewritten.Add((layer, node, hasBias && !hadBias));
+            PlanCounts(edits, layer, node, graph);
         }
 
         return edits;
     }
+
+    /// <summary>The num_output (and group) a pruned layer states, where they differ from the prototxt's.</summary>
+    private static void PlanCounts(Edits edits, CaffeLayer layer, Node node, Graph graph)
+    {
+        var weights = graph.Initializers[node.Inputs[1]].Shape;
+        var (outputs, group) = node.OpType switch
+        {
+            "Conv" => (weights[0], node.AttributesAs<ConvAttributes>().Group),
+            "ConvTranspose" => (weights[1] * node.AttributesAs<ConvAttributes>().Group, node.AttributesAs<ConvAttributes>().Group),
+            _ => (node.AttributesAs<FullyConnectedAttributes>().Transposed ? weights[1] : weights[0], 1L),
+        };
+        var (statedOutputs, statedGroup) = layer.Source switch
+        {
+            LayerParameter { ConvolutionParam: { } c } => (c.NumOutput, c.Group),
+            V1LayerParameter { ConvolutionParam: { } c } => (c.NumOutput, c.Group),
+            LayerParameter { InnerProductParam: { } ip } => (ip.NumOutput, 1u),
+            V1LayerParameter { InnerProductParam: { } ip } => (ip.NumOutput, 1u),
+            _ => ((uint)outputs, (uint)group),
+        };
+        if (statedOutputs != outputs)
+        {
+            edits.Counts.Add((layer, 1, (uint)outputs));
+        }
+
+        if (statedGroup != group)
+        {
+            edits.Counts.Add((layer, 5, (uint)group));
+        }
+    }
+
+    /// <summary>The convolution or inner product parameters of a layer message (null for other layers).</summary>
+    private static IMessage? LayerParameters(IMessage layer) => layer switch
+    {
+        LayerParameter p => (IMessage?)p.ConvolutionParam ?? p.InnerProductParam,
+        V1LayerParameter v => (IMessage?)v.ConvolutionParam ?? v.InnerProductParam,
+        _ => null,
+    };
 
     // ------------------------------------------------------------------------------------------
     // Prototxt.
@@ -174,6 +216,16 @@ internal static class CaffeWriter
             }
         }
 
+        foreach (var (layer, field, value) in edits.Counts)
+        {
+            switch (LayerParameters(Twin(layer.Source)))
+            {
+                case ConvolutionParameter c when field == 1: c.NumOutput = value; break;
+                case ConvolutionParameter c: c.Group = value; break;
+                case InnerProductParameter ip: ip.NumOutput = value; break;
+            }
+        }
+
         var removed = edits.Removed.Select(l => Twin(l.Source)).ToHashSet(ReferenceEqualityComparer.Instance);
         foreach (var message in removed)
         {
@@ -215,14 +267,27 @@ internal static class CaffeWriter
             replacements.Add((start, end, Quote(blob)));
         }
 
+        foreach (var (layer, field, value) in edits.Counts)
+        {
+            // A count left at its default (group: 1) is not in the text: the full writer states it.
+            var parameters = LayerParameters(layer.Source);
+            if (parameters is null || !map.Written(parameters, field) || Offset(map.Of(parameters, field)) is not { } start)
+            {
+                return null;
+            }
+
+            var end = start;
+            while (end < text.Length && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+
+            replacements.Add((start, end, value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
         foreach (var (layer, _, _) in edits.Rewritten.Where(r => r.GainedBias))
         {
-            IMessage? parameters = layer.Source switch
-            {
-                LayerParameter p => (IMessage?)p.ConvolutionParam ?? p.InnerProductParam,
-                V1LayerParameter v => (IMessage?)v.ConvolutionParam ?? v.InnerProductParam,
-                _ => null,
-            };
+            var parameters = LayerParameters(layer.Source);
             if (parameters is null || !map.Written(parameters, 2) || Offset(map.Of(parameters, 2)) is not { } start)
             {
                 return null;
@@ -421,6 +486,17 @@ internal static class CaffeWriter
     private static void Fill(BlobProto blob, Initializer initializer)
     {
         var values = initializer.Data?.ToArray() ?? throw new InvalidOperationException($"initializer '{initializer.Name}' has no values.");
+        if (values.Length != Math.Max(blob.Data.Count, blob.DoubleData.Count))
+        {
+            // Pruned: the blob takes the tensor's shape (the legacy 4-D fields give way to it).
+            blob.Shape = new BlobShape();
+            blob.Shape.Dim.AddRange(initializer.Shape.Dims);
+            blob.ClearNum();
+            blob.ClearChannels();
+            blob.ClearHeight();
+            blob.ClearWidth();
+        }
+
         if (blob.DoubleData.Count > 0)
         {
             blob.DoubleData.Clear();
