@@ -58,6 +58,7 @@ public sealed class NeuralOptimize : NeuralTask
                     InputShape = inputShape.Length > 0 ? Shape.Parse(inputShape) : null,
                     FormatOptions = formatOptions,
                     Verify = verify,
+                    PruneDeadChannels = model.GetMetadata(ModelItem.PruneDeadChannels) == "true",
                     OutputDirectory = outputDirectory,
                 },
                 set);

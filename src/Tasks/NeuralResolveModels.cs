@@ -111,6 +111,11 @@ public sealed class NeuralResolveModels : NeuralTask
             : embedText.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
             : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' Embed='{embedText}': use true (embed as resources) or false (copy to the output folder).");
 
+        var pruneText = model.GetMetadata(ModelItem.PruneDeadChannels).Trim();
+        var prune = pruneText.Length == 0 || pruneText.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
+            : pruneText.Equals("true", StringComparison.OrdinalIgnoreCase) ? true
+            : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' PruneDeadChannels='{pruneText}': use true (remove channels whose output is provably constant) or false.");
+
         var name = model.GetMetadata(ModelItem.Name).Trim();
         if (name.Length == 0)
         {
@@ -136,6 +141,7 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.Verify, verify.ToString());
         Set(ModelItem.ModelVersion, version);
         Set(ModelItem.Embed, embed ? "true" : "false");
+        Set(ModelItem.PruneDeadChannels, prune ? "true" : "false");
         Set(ModelItem.Name, name);
         Set(ModelItem.ClassName, className);
         Set(ModelItem.LogicalName, logicalName);
@@ -157,6 +163,7 @@ public sealed class NeuralResolveModels : NeuralTask
             "inputShape=" + inputShape,
             "formatOptions=" + FormatOptionsText(formatOptions).Replace(";", ",", StringComparison.Ordinal),
             "verify=" + verify,
+            "pruneDeadChannels=" + (prune ? "true" : "false"),
             "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version));
         return item;
     }

@@ -8,10 +8,10 @@ using NeuralBuild.Engine.Pipeline;
 namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet neural fuse MODEL --output DIR [--weights FILE] [--dialect …] [--option name=value] [--verify none|layers|model]</c>:
+/// <c>dotnet neural fuse MODEL --output DIR [--weights FILE] [--dialect …] [--option name=value] [--verify none|layers|model] [--prune-dead-channels]</c>:
 /// writes the optimised definition and weights (for ONNX one .onnx file, plus NAME.onnx.data when the
 /// source kept its weights as external data), and a report of folds applied and refused, layers
-/// removed, and the figures before and after.
+/// removed, channels pruned (per layer: channels, params, MACC and weight bytes saved), and the figures before and after.
 /// </summary>
 internal static class FuseCommand
 {
@@ -29,9 +29,10 @@ internal static class FuseCommand
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for --verify model (fully convolutional models), e.g. 1x3x160x160." };
+        var pruneDeadChannels = new Option<bool>("--prune-dead-channels") { Description = "Also remove channels whose output is provably constant (a BatchNorm scale of 0, an all-zero filter), losslessly; the pruned model is verified whole against the original." };
         var command = new Command("fuse", "Fold BatchNorm/Scale into conv and FC layers, remove Dropout, verify, and write the optimised model.")
         {
-            model, output, weights, input, dialect, formatOption, verify, atol, rtol, verifyInput,
+            model, output, weights, input, dialect, formatOption, verify, atol, rtol, verifyInput, pruneDeadChannels,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -49,6 +50,7 @@ internal static class FuseCommand
                     AbsoluteTolerance = parse.GetValue(atol),
                     RelativeTolerance = parse.GetValue(rtol),
                     VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
+                    PruneDeadChannels = parse.GetValue(pruneDeadChannels),
                     OutputDirectory = outputDirectory,
                 },
                 set);
@@ -88,6 +90,16 @@ internal static class FuseCommand
             // Binary formats (ONNX) have no lines: the node name says where.
             var where = e.Origin.Location.HasLine ? $"line {e.Origin.Location.Line}" : $"'{e.Node}'";
             sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] ({where}) {e.Pass}: {e.Detail}\n");
+        }
+
+        if (result.Passes.Pruning.Count > 0)
+        {
+            sb.Append("\n## channels pruned\n\n| layer | node | output channels | input channels | params saved | MACC saved | weight bytes saved |\n|---|---|---:|---:|---:|---:|---:|\n");
+            foreach (var p in result.Passes.Pruning)
+            {
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"| {p.Origin.Index} [{p.Origin.Kind}] | {p.Node} | -{p.OutputChannelsRemoved} | -{p.InputChannelsRemoved} | {p.ParamsSaved:N0} | {p.MaccSaved:N0} | {p.WeightBytesSaved:N0} |\n");
+            }
         }
 
         var removed = result.RemovedLayers;
