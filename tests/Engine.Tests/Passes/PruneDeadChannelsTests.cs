@@ -64,6 +64,9 @@ public sealed class PruneDeadChannelsTests
         Assert.AreEqual((1, 1), (removed[6].OutputChannelsRemoved, removed[6].InputChannelsRemoved));
         Assert.AreEqual((0, 1), (removed[8].OutputChannelsRemoved, removed[8].InputChannelsRemoved));
         StringAssert.Contains(File.ReadAllText(result.OptimizedDefinitionPath), "filters=6");
+        var kept = result.Passes.NotApplied.Single(e => e.Pass == "PruneDeadChannels");
+        Assert.AreEqual(6, kept.Origin.Index, kept.ToString());
+        StringAssert.Contains(kept.Detail, "which is not constant", "channel 6 of layer 6 meets a live channel 6 of layer 5 at the shortcut");
 
         // MACC by hand: kernel area x input channels x output channels x output positions.
         long Conv(long k, long cin, long cout, long side) => k * k * cin * cout * side * side;
@@ -124,6 +127,40 @@ public sealed class PruneDeadChannelsTests
         Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
     }
 
+    /// <summary>
+    /// conv 3→4 3x3 (dead 2) → connected 4*16*16 → 6 with BatchNorm (dead 0 and 4) → connected 6 → 3:
+    /// the first connected layer loses the 256 columns of channel 2 and two rows, the second two columns.
+    /// </summary>
+    [TestMethod]
+    public void Darknet_connected_layers_lose_rows_and_the_columns_of_a_dead_conv_channel_and_libdarknet_agrees()
+    {
+        using var temp = new TempDirectory();
+        var weights = new DarknetWeights(seed: 8);
+        weights.Conv(3, 4, 3, dead: [2]);
+        weights.Connected(4 * 16 * 16, 6, dead: [0, 4]);
+        weights.Connected(6, 3, batchNormalize: false);
+        var (cfg, weightsPath) = weights.Write(temp, "fc", Net +
+            "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n" +
+            "[connected]\nbatch_normalize=1\noutput=6\nactivation=leaky\n\n" +
+            "[connected]\noutput=3\nactivation=linear\n");
+
+        var result = Prune(cfg, weightsPath, temp.Combine("out"));
+
+        var removed = result.Passes.Pruning.ToDictionary(p => p.Origin.Index);
+        Assert.AreEqual((2, 1), (removed[1].OutputChannelsRemoved, removed[1].InputChannelsRemoved));
+        Assert.AreEqual((0, 2), (removed[2].OutputChannelsRemoved, removed[2].InputChannelsRemoved));
+        // MACC by hand: conv 27 x 256 positions per filter; connected inputs x outputs.
+        Assert.AreEqual((27L * 256 * 4) + (1024 * 6) + (6 * 3), result.Before.Totals.Macc);
+        Assert.AreEqual((27L * 256 * 3) + (768 * 4) + (4 * 3), result.After.Totals.Macc);
+        StringAssert.Contains(File.ReadAllText(result.OptimizedDefinitionPath), "output=4");
+
+        var input = SeededInput(3 * 16 * 16, 9);
+        var original = DarknetHarness.Run(cfg, weightsPath, input, temp.Path);
+        var pruned = DarknetHarness.Run(result.OptimizedDefinitionPath, result.OptimizedWeightsPath, input, temp.Path);
+        var comparison = VerificationReport.Compare("libdarknet", "output", Shape.Nchw(1, 3, 1, 1), pruned[2], original[2], 1e-4, 1e-3);
+        Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
+    }
+
     [TestMethod]
     public void Without_the_option_nothing_is_pruned()
     {
@@ -180,6 +217,20 @@ public sealed class PruneDeadChannelsTests
             }
 
             _floats.AddRange(Enumerable.Range(0, filters * inputs * size * size).Select(_ => Uniform(-0.3, 0.3)));
+        }
+
+        /// <summary>A connected layer: bias (beta), weights, then with BatchNorm gamma, mean, variance (darknet's order).</summary>
+        public void Connected(int inputs, int outputs, int[]? dead = null, bool batchNormalize = true)
+        {
+            var deadSet = new HashSet<int>(dead ?? []);
+            _floats.AddRange(Enumerable.Range(0, outputs).Select(c => deadSet.Contains(c) ? 0f : Uniform(-0.5, 0.5)));
+            _floats.AddRange(Enumerable.Range(0, outputs * inputs).Select(_ => Uniform(-0.05, 0.05)));
+            if (batchNormalize)
+            {
+                _floats.AddRange(Enumerable.Range(0, outputs).Select(c => deadSet.Contains(c) ? 0f : Uniform(0.5, 1.5)));
+                _floats.AddRange(Enumerable.Range(0, outputs).Select(_ => Uniform(-0.2, 0.2)));
+                _floats.AddRange(Enumerable.Range(0, outputs).Select(_ => Uniform(0.5, 1.5)));
+            }
         }
 
         public (string Cfg, string Weights) Write(TempDirectory temp, string name, string cfgText)
