@@ -24,44 +24,21 @@ namespace NeuralBuild.Engine.Tests.Passes;
 public sealed class PruneDeadChannelsFormatTests
 {
     /// <summary>
-    /// conv1 3→4 3x3 pad 1 (no bias) → BatchNorm → Scale (gamma 0 on channels 1 and 3; beta 0 on 1,
-    /// 0.7 on 3) → ReLU → max pool 2/2 (8x8 → 4x4) → InnerProduct 64 → 5. Channel 1 is 0, channel 3
-    /// the constant relu(0.7) = 0.7, which the InnerProduct (not padded) takes into its bias.
+    /// <see cref="Formats.Caffe.CaffeFixture.Tiny"/> with Scale gamma 0 on channels 1 and 3 (beta 0 on
+    /// 1, 0.7 on 3): after the ReLU, channel 1 is 0 and channel 3 the constant 0.7, which the
+    /// InnerProduct (not padded) takes into its bias.
     /// </summary>
-    private const string CaffeNet = """
-        name: "dead"
-        input: "data"
-        input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }
-        layer {
-          name: "conv1"
-          type: "Convolution"
-          bottom: "data"
-          top: "conv1"
-          convolution_param { num_output: 4 kernel_size: 3 pad: 1 bias_term: false }
-        }
-        layer { name: "bn1" type: "BatchNorm" bottom: "conv1" top: "conv1" batch_norm_param { eps: 0.001 } }
-        layer { name: "scale1" type: "Scale" bottom: "conv1" top: "conv1" scale_param { bias_term: true } }
-        layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
-        layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
-        layer { name: "fc" type: "InnerProduct" bottom: "pool1" top: "fc" inner_product_param { num_output: 5 } }
-        """;
-
     [TestMethod]
     public void Caffe_dead_channels_leave_the_conv_and_the_inner_product_and_num_output_follows()
     {
         using var temp = new TempDirectory();
-        var net = new NetParameter { Name = "dead" };
-        net.Layer.Add(Layer("conv1", "Convolution", Blob(1, 0, 4, 3, 3, 3)));
-        net.Layer.Add(Layer("bn1", "BatchNorm", Blob(2, 0, 4), Constant(3f, 4), Constant(2f, 1)));
-        var gamma = Blob(3, 0, 4);
-        gamma.Data[1] = 0;
-        gamma.Data[3] = 0;
-        var beta = Blob(3, 1, 4);
-        beta.Data[1] = 0;
-        beta.Data[3] = 0.7f;
-        net.Layer.Add(Layer("scale1", "Scale", gamma, beta));
-        net.Layer.Add(Layer("fc", "InnerProduct", Blob(6, 0, 5, 64), Blob(6, 1, 5)));
-        var prototxt = temp.WriteText("dead.prototxt", CaffeNet);
+        var net = TinyWeights();
+        var scale = net.Layer.Single(l => l.Name == "scale1");
+        scale.Blobs[0].Data[1] = 0;
+        scale.Blobs[0].Data[3] = 0;
+        scale.Blobs[1].Data[1] = 0;
+        scale.Blobs[1].Data[3] = 0.7f;
+        var prototxt = temp.WriteText("dead.prototxt", Tiny);
         var caffemodel = temp.Write("dead.caffemodel", net.ToByteArray());
 
         var result = Prune(prototxt, caffemodel, temp.Combine("out"));
@@ -75,7 +52,7 @@ public sealed class PruneDeadChannelsFormatTests
         Assert.AreEqual((27L * 64 * 2) + (32 * 5), result.After.Totals.Macc);
 
         var text = File.ReadAllText(result.OptimizedDefinitionPath);
-        StringAssert.Contains(text, "num_output: 2 kernel_size: 3");
+        StringAssert.Contains(text, "num_output: 2 kernel_size: 3 pad: 1");
         StringAssert.Contains(text, "num_output: 5");
         var written = NetParameter.Parser.ParseFrom(File.ReadAllBytes(result.OptimizedWeightsPath));
         CollectionAssert.AreEqual(new long[] { 2, 3, 3, 3 }, written.Layer.Single(l => l.Name == "conv1").Blobs[0].Shape.Dim.ToArray());

@@ -77,12 +77,7 @@ public sealed class PruneDeadChannelsTests
         Assert.AreEqual(before - after, result.Passes.Pruning.Sum(p => p.MaccSaved));
 
         // The written model, run by libdarknet, computes what the original computes.
-        var input = SeededInput(3 * 16 * 16, 5);
-        var original = DarknetHarness.Run(cfg, weightsPath, input, temp.Path);
-        var pruned = DarknetHarness.Run(result.OptimizedDefinitionPath, result.OptimizedWeightsPath, input, temp.Path);
-        var comparison = VerificationReport.Compare("libdarknet", "output", Shape.Nchw(1, 4, 16, 16), pruned[8], original[8], 1e-4, 1e-3);
-        TestContext.WriteLine($"libdarknet pruned vs original: max abs {comparison.MaxAbsoluteError:G3}");
-        Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
+        AssertLibdarknetAgrees(cfg, weightsPath, result, temp, Shape.Nchw(1, 4, 16, 16), layer: 8, seed: 5);
         Assert.IsTrue(result.Verification!.Passed, result.Verification.Summary());
     }
 
@@ -90,12 +85,7 @@ public sealed class PruneDeadChannelsTests
     public void A_constant_nonzero_channel_read_by_a_padded_conv_is_kept_with_the_reason()
     {
         using var temp = new TempDirectory();
-        var weights = new DarknetWeights(seed: 3);
-        weights.Conv(3, 4, 3, dead: [2], deadBeta: 0.5f);
-        weights.Conv(4, 2, 3, batchNormalize: false);
-        var (cfg, weightsPath) = weights.Write(temp, "padded", Net +
-            "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n" +
-            "[convolutional]\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=linear\n");
+        var (cfg, weightsPath) = TwoConvs(temp, "padded", seed: 3, deadBeta: 0.5f, consumerSize: 3);
 
         var result = Prune(cfg, weightsPath, temp.Combine("out"));
 
@@ -109,22 +99,13 @@ public sealed class PruneDeadChannelsTests
     public void A_constant_nonzero_channel_read_by_a_1x1_conv_folds_into_its_bias_and_libdarknet_agrees()
     {
         using var temp = new TempDirectory();
-        var weights = new DarknetWeights(seed: 4);
-        weights.Conv(3, 4, 3, dead: [2], deadBeta: 0.5f);
-        weights.Conv(4, 2, 1, batchNormalize: false);
-        var (cfg, weightsPath) = weights.Write(temp, "unpadded", Net +
-            "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n" +
-            "[convolutional]\nfilters=2\nsize=1\nstride=1\npad=1\nactivation=linear\n");
+        var (cfg, weightsPath) = TwoConvs(temp, "unpadded", seed: 4, deadBeta: 0.5f, consumerSize: 1);
 
         var result = Prune(cfg, weightsPath, temp.Combine("out"));
 
         Assert.AreEqual(1, result.Passes.Pruning.Single(p => p.Origin.Index == 0).OutputChannelsRemoved);
         StringAssert.Contains(result.Passes.Applied.Single(e => e.Pass == "PruneDeadChannels" && e.Origin.Index == 1).Detail, "folded into the bias");
-        var input = SeededInput(3 * 16 * 16, 6);
-        var original = DarknetHarness.Run(cfg, weightsPath, input, temp.Path);
-        var pruned = DarknetHarness.Run(result.OptimizedDefinitionPath, result.OptimizedWeightsPath, input, temp.Path);
-        var comparison = VerificationReport.Compare("libdarknet", "output", Shape.Nchw(1, 2, 16, 16), pruned[1], original[1], 1e-4, 1e-3);
-        Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
+        AssertLibdarknetAgrees(cfg, weightsPath, result, temp, Shape.Nchw(1, 2, 16, 16), layer: 1, seed: 6);
     }
 
     /// <summary>
@@ -154,23 +135,14 @@ public sealed class PruneDeadChannelsTests
         Assert.AreEqual((27L * 256 * 3) + (768 * 4) + (4 * 3), result.After.Totals.Macc);
         StringAssert.Contains(File.ReadAllText(result.OptimizedDefinitionPath), "output=4");
 
-        var input = SeededInput(3 * 16 * 16, 9);
-        var original = DarknetHarness.Run(cfg, weightsPath, input, temp.Path);
-        var pruned = DarknetHarness.Run(result.OptimizedDefinitionPath, result.OptimizedWeightsPath, input, temp.Path);
-        var comparison = VerificationReport.Compare("libdarknet", "output", Shape.Nchw(1, 3, 1, 1), pruned[2], original[2], 1e-4, 1e-3);
-        Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
+        AssertLibdarknetAgrees(cfg, weightsPath, result, temp, Shape.Nchw(1, 3, 1, 1), layer: 2, seed: 9);
     }
 
     [TestMethod]
     public void Without_the_option_nothing_is_pruned()
     {
         using var temp = new TempDirectory();
-        var weights = new DarknetWeights(seed: 5);
-        weights.Conv(3, 4, 3, dead: [2]);
-        weights.Conv(4, 2, 1, batchNormalize: false);
-        var (cfg, weightsPath) = weights.Write(temp, "off", Net +
-            "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n" +
-            "[convolutional]\nfilters=2\nsize=1\nstride=1\npad=1\nactivation=linear\n");
+        var (cfg, weightsPath) = TwoConvs(temp, "off", seed: 5, deadBeta: 0, consumerSize: 1);
 
         var result = ModelOptimizer.Optimize(new OptimizeRequest { DefinitionPath = cfg, WeightsPath = weightsPath, OutputDirectory = temp.Combine("out") });
 
@@ -187,6 +159,28 @@ public sealed class PruneDeadChannelsTests
         Verify = VerifyMode.Model,
         OutputDirectory = output,
     });
+
+    /// <summary>conv 3→4 3x3 with BatchNorm (channel 2: gamma 0, beta <paramref name="deadBeta"/>, leaky) → conv 4→2 of size <paramref name="consumerSize"/>.</summary>
+    private static (string Cfg, string Weights) TwoConvs(TempDirectory temp, string name, int seed, float deadBeta, int consumerSize)
+    {
+        var weights = new DarknetWeights(seed);
+        weights.Conv(3, 4, 3, dead: [2], deadBeta: deadBeta);
+        weights.Conv(4, 2, consumerSize, batchNormalize: false);
+        return weights.Write(temp, name, Net +
+            "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n" +
+            $"[convolutional]\nfilters=2\nsize={consumerSize}\nstride=1\npad=1\nactivation=linear\n");
+    }
+
+    /// <summary>libdarknet runs the original and the written pruned files on one seeded input; the outputs of <paramref name="layer"/> agree.</summary>
+    private void AssertLibdarknetAgrees(string cfg, string weights, OptimizeResult result, TempDirectory temp, Shape output, int layer, int seed)
+    {
+        var input = SeededInput(3 * 16 * 16, seed);
+        var original = DarknetHarness.Run(cfg, weights, input, temp.Path);
+        var pruned = DarknetHarness.Run(result.OptimizedDefinitionPath, result.OptimizedWeightsPath, input, temp.Path);
+        var comparison = VerificationReport.Compare("libdarknet", "output", output, pruned[layer], original[layer], 1e-4, 1e-3);
+        TestContext.WriteLine($"libdarknet pruned vs original, layer {layer}: max abs {comparison.MaxAbsoluteError:G3}");
+        Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
+    }
 
     private static float[] SeededInput(int count, int seed)
     {
