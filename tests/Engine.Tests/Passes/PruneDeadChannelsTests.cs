@@ -138,6 +138,38 @@ public sealed class PruneDeadChannelsTests
         AssertLibdarknetAgrees(cfg, weightsPath, result, temp, Shape.Nchw(1, 3, 1, 1), layer: 2, seed: 9);
     }
 
+    /// <summary>
+    /// conv 3→4 3x3 (dead 2) → depthwise conv (groups=4) 3x3 with BatchNorm → conv 1x1 4→2. The
+    /// depthwise channel 2 reads zeros, so it is its folded bias, leaky of it a nonzero constant that
+    /// the 1x1 conv takes into its bias; the depthwise conv goes from 4 groups to 3.
+    /// </summary>
+    [TestMethod]
+    public void Darknet_depthwise_channel_goes_with_its_input_and_groups_is_rewritten_and_libdarknet_agrees()
+    {
+        using var temp = new TempDirectory();
+        var weights = new DarknetWeights(seed: 12);
+        weights.Conv(3, 4, 3, dead: [2]);
+        weights.Conv(1, 4, 3);
+        weights.Conv(4, 2, 1, batchNormalize: false);
+        var (cfg, weightsPath) = weights.Write(temp, "depthwise", Net +
+            "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n" +
+            "[convolutional]\nbatch_normalize=1\nfilters=4\ngroups=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n" +
+            "[convolutional]\nfilters=2\nsize=1\nstride=1\npad=1\nactivation=linear\n");
+
+        var result = Prune(cfg, weightsPath, temp.Combine("out"));
+
+        var removed = result.Passes.Pruning.ToDictionary(p => p.Origin.Index);
+        Assert.AreEqual(1, removed[0].OutputChannelsRemoved);
+        Assert.AreEqual(1, removed[1].OutputChannelsRemoved);
+        Assert.AreEqual(1, removed[2].InputChannelsRemoved);
+        // MACC by hand at 16x16: 27 per filter; the depthwise conv 9 per channel; the 1x1 conv inputs x 2.
+        Assert.AreEqual(256L * ((27 * 4) + (9 * 4) + (4 * 2)), result.Before.Totals.Macc);
+        Assert.AreEqual(256L * ((27 * 3) + (9 * 3) + (3 * 2)), result.After.Totals.Macc);
+        var text = File.ReadAllText(result.OptimizedDefinitionPath);
+        StringAssert.Contains(text, "filters=3\ngroups=3");
+        AssertLibdarknetAgrees(cfg, weightsPath, result, temp, Shape.Nchw(1, 2, 16, 16), layer: 2, seed: 13);
+    }
+
     [TestMethod]
     public void Without_the_option_nothing_is_pruned()
     {
