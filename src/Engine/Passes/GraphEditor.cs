@@ -149,6 +149,27 @@ public sealed class GraphEditor
         _shapes?.Add(initializer.Name, initializer.Shape);
     }
 
+    /// <summary>
+    /// Adds <paramref name="node"/> (a node a pass made) to the graph just before <paramref name="anchor"/>,
+    /// which keeps the execution order when it reads only values produced before the anchor. Its
+    /// output is a new value, so the shape table is inferred again when next asked for.
+    /// </summary>
+    public void InsertBefore(Node anchor, Node node)
+    {
+        Graph.Nodes.Insert(Graph.Nodes.IndexOf(anchor), node);
+        foreach (var output in node.Outputs)
+        {
+            _producers[output] = node;
+        }
+
+        foreach (var input in node.Inputs)
+        {
+            AddReader(input, node);
+        }
+
+        ShapesChanged();
+    }
+
     /// <summary>Makes every reader of <paramref name="from"/> (and the graph outputs) read <paramref name="to"/>.</summary>
     public void ReplaceUses(string from, string to)
     {

@@ -50,6 +50,7 @@ public static class PassManager
             report.Folds.AddRange(roundReport.Folds);
             report.Warnings.AddRange(roundReport.Warnings);
             report.Pruning.AddRange(roundReport.Pruning);
+            report.LowRank.AddRange(roundReport.LowRank);
             lastRefusals = [.. roundReport.NotApplied];
             if (!roundReport.Applied.Any())
             {

@@ -55,6 +55,23 @@ public sealed record ChannelPruning(
     public long WeightBytesSaved => WeightBytesBefore - WeightBytesAfter;
 }
 
+/// <summary>
+/// A fully connected layer written as two: its sizes, the rank kept of the full rank, the energy kept,
+/// the weights' relative Frobenius error and the parameters saved. The output difference it causes is
+/// measured by the pipeline, which runs both models.
+/// </summary>
+public sealed record LowRankRecord(
+    string Pass,
+    string Node,
+    LayerOrigin Origin,
+    int Inputs,
+    int Outputs,
+    int Rank,
+    int FullRank,
+    double EnergyKept,
+    double WeightsRelativeError,
+    long ParamsSaved);
+
 /// <summary>Everything the passes of one run applied, refused and warned about.</summary>
 public sealed class PassReport
 {
@@ -66,6 +83,9 @@ public sealed class PassReport
 
     /// <summary>Per node, what channel pruning removed and saved.</summary>
     public List<ChannelPruning> Pruning { get; } = [];
+
+    /// <summary>Fully connected layers a low-rank factorisation replaced (lossy).</summary>
+    public List<LowRankRecord> LowRank { get; } = [];
 
     public IEnumerable<PassEvent> Applied => Events.Where(e => e.Outcome == PassOutcome.Applied);
 

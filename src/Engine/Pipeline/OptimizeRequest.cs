@@ -36,6 +36,13 @@ public sealed record OptimizeRequest
     /// </summary>
     public bool PruneDeadChannels { get; init; }
 
+    /// <summary>
+    /// Runs <see cref="Passes.LowRankFullyConnected"/> with this target (null: not at all). Lossy: the
+    /// folds are then verified one by one (unless <see cref="Verify"/> is None) and the whole model is
+    /// run against the original to measure what the factorisation costs (<see cref="OptimizeResult.LossyCost"/>).
+    /// </summary>
+    public Passes.LowRankTarget? LowRankFc { get; init; }
+
     /// <summary>Input for <see cref="VerifyMode.Model"/>; null: the model's input. Fully convolutional
     /// models may be checked smaller (a multiple of the network stride) to save time.</summary>
     public Shape? VerifyInputShape { get; init; }

@@ -40,11 +40,18 @@ public static class DarknetWriter
         {
             // Removed layers (dropout, identity, forward-folded batchnorm) passed their input on,
             // which in darknet is always the previous layer's output.
+            // A layer a pass wrote as two (a low-rank connected layer) takes two sections; references to it
+            // mean its output, the second.
+            next += byLayer.TryGetValue(i, out var nodes) ? AddedSections(layers[i], nodes) : 0;
             map[i] = byLayer.ContainsKey(i) ? next++ : i == 0 ? -1 : map[i - 1];
         }
 
         return map;
     }
+
+    /// <summary>Sections written before the layer's own: a connected layer's first factor (two FullyConnected nodes).</summary>
+    private static int AddedSections(DarknetLayer layer, List<Node> nodes) =>
+        layer.Section.Type is "connected" or "conn" && nodes.Count(n => n.OpType == "FullyConnected") == 2 ? 1 : 0;
 
     private static string RewriteCfg(DarknetModel darknet, Graph graph, Dictionary<int, List<Node>> byLayer, int[] newIndex)
     {
@@ -71,6 +78,13 @@ public static class DarknetWriter
             }
 
             WriteChannelCounts(lines, darknet.Cfg.NewLine, layer, nodes, graph);
+            if (AddedSections(layer, nodes) > 0)
+            {
+                // The first factor of a low-rank layer: a linear [connected] section of its rank, just before.
+                var nl = darknet.Cfg.NewLine;
+                var rank = graph.Initializers[nodes.First(n => n.OpType == "FullyConnected").Inputs[1]].Shape[0];
+                lines[layer.Section.HeaderLineIndex] = $"[connected]{nl}output={rank.ToString(CultureInfo.InvariantCulture)}{nl}activation=linear{nl}{nl}" + lines[layer.Section.HeaderLineIndex];
+            }
 
             foreach (var key in (string[])["layers", "from", "share_index", "yolo_layer", "embedding_layer"])
             {
@@ -102,7 +116,7 @@ public static class DarknetWriter
             SetCount(lines, newLine, section, "filters", graph.Initializers[conv.Inputs[1]].Shape[0]);
             SetCount(lines, newLine, section, "groups", conv.AttributesAs<ConvAttributes>().Group);
         }
-        else if (section.Type is "connected" or "conn" && nodes.FirstOrDefault(n => n.OpType == "FullyConnected") is { } fc)
+        else if (section.Type is "connected" or "conn" && nodes.LastOrDefault(n => n.OpType == "FullyConnected") is { } fc)
         {
             SetCount(lines, newLine, section, "output", graph.Initializers[fc.Inputs[1]].Shape[0]);
         }
@@ -204,7 +218,15 @@ public static class DarknetWriter
 
             case "connected" or "conn":
             {
-                var fc = Op("FullyConnected");
+                var factors = nodes.Where(n => n.OpType == "FullyConnected").ToList();
+                if (factors.Count == 2)
+                {
+                    // The low-rank first factor's own section: bias, weights.
+                    yield return Bias(factors[0], layer);
+                    yield return factors[0].Inputs[1];
+                }
+
+                var fc = factors[^1];
                 yield return bn is not null ? bn.Inputs[2] : Bias(fc, layer);
                 yield return fc.Inputs[1];
                 if (bn is not null)
