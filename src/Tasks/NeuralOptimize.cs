@@ -5,6 +5,7 @@ using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
 using NeuralBuild.Engine.Pipeline;
 
 namespace NeuralBuild.Tasks;
@@ -59,6 +60,7 @@ public sealed class NeuralOptimize : NeuralTask
                     FormatOptions = formatOptions,
                     Verify = verify,
                     PruneDeadChannels = model.GetMetadata(ModelItem.PruneDeadChannels) == "true",
+                    LowRankFc = model.GetMetadata(ModelItem.LowRankFc) is { Length: > 0 } lowRank ? LowRankTarget.Parse(lowRank, new SourceLocation(definition)) : null,
                     OutputDirectory = outputDirectory,
                 },
                 set);

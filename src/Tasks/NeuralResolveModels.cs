@@ -4,6 +4,7 @@ using Microsoft.Build.Utilities;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
 using NeuralBuild.Engine.Pipeline;
 using NuGet.Versioning;
 
@@ -116,6 +117,20 @@ public sealed class NeuralResolveModels : NeuralTask
             : pruneText.Equals("true", StringComparison.OrdinalIgnoreCase) ? true
             : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' PruneDeadChannels='{pruneText}': use true (remove channels whose output is provably constant) or false.");
 
+        var lowRankText = model.GetMetadata(ModelItem.LowRankFc).Trim();
+        LowRankTarget? lowRank = null;
+        if (lowRankText.Length > 0)
+        {
+            try
+            {
+                lowRank = LowRankTarget.Parse(lowRankText, where);
+            }
+            catch (NeuralException e)
+            {
+                throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' LowRankFc: {e.Message}");
+            }
+        }
+
         var name = model.GetMetadata(ModelItem.Name).Trim();
         if (name.Length == 0)
         {
@@ -142,6 +157,7 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.ModelVersion, version);
         Set(ModelItem.Embed, embed ? "true" : "false");
         Set(ModelItem.PruneDeadChannels, prune ? "true" : "false");
+        Set(ModelItem.LowRankFc, lowRank?.ToString() ?? string.Empty);
         Set(ModelItem.Name, name);
         Set(ModelItem.ClassName, className);
         Set(ModelItem.LogicalName, logicalName);
@@ -164,6 +180,7 @@ public sealed class NeuralResolveModels : NeuralTask
             "formatOptions=" + FormatOptionsText(formatOptions).Replace(";", ",", StringComparison.Ordinal),
             "verify=" + verify,
             "pruneDeadChannels=" + (prune ? "true" : "false"),
+            "lowRankFc=" + (lowRank?.ToString() ?? string.Empty),
             "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version));
         return item;
     }

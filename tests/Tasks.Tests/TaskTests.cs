@@ -68,6 +68,7 @@ public sealed class ResolveModelsTests
     [DataRow("Dialect", "caffe", "NM0066", "AlexeyAB, Pjreddie")]
     [DataRow("Embed", "yes", "NM0066", "use true")]
     [DataRow("PruneDeadChannels", "yes", "NM0066", "use true")]
+    [DataRow("LowRankFc", "99%", "NM0066", "rank:64")]
     [DataRow("ModelVersion", "v1", "NM0062", "not a SemVer version")]
     [DataRow("InputShape", "3x416x416", "NM0003", "has 3 dimensions")]
     [DataRow("Weights", "missing.weights", "NM0001", "do not exist")]
@@ -177,6 +178,8 @@ public sealed class OptimizeAndCheckTests
         var model = s.ResolveOne("tiny.cfg", ("PruneDeadChannels", "True"));
         Assert.AreEqual("true", model.GetMetadata("PruneDeadChannels"));
         StringAssert.Contains(model.GetMetadata("Settings"), "pruneDeadChannels=true");
+        StringAssert.Contains(model.GetMetadata("Settings"), "lowRankFc=");
+        StringAssert.Contains(s.ResolveOne("tiny.cfg", ("LowRankFc", " RANK:8 ")).GetMetadata("Settings"), "lowRankFc=rank:8");
 
         Optimize(model);
 
