@@ -100,4 +100,22 @@ public sealed class FuseCommandTests
         var weights = graph.Initializer.Single(t => t.Name == graph.Node[0].Input[1]);
         CollectionAssert.AreEqual(new long[] { 3, 3, 3, 3 }, weights.Dims.ToArray());
     }
+
+    [TestMethod]
+    public void Fuse_with_low_rank_fc_on_onnx_says_the_writer_cannot_add_a_layer_and_a_bad_target_is_NM0320()
+    {
+        using var temp = new TempDirectory();
+        var model = TinyOnnx.Model(13, [Node("Gemm", "fc", ["x", "w", "b"], ["y"], Int("transB", 1))],
+            [Random("w", 1, -0.5, 0.5, 32, 64), Random("b", 2, -0.5, 0.5, 32)], inputDims: [1, 64]);
+        model.Graph.Output[0] = Value("y", [1, 32]);
+        temp.Write("fc.onnx", model.ToByteArray());
+
+        var run = ToolProcess.Run(temp.Path, ["fuse", "fc.onnx", "-o", "out", "--low-rank-fc", "rank:2"]);
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        StringAssert.Contains(run.Stdout, "LowRankFullyConnected: the ONNX writer cannot express a new FullyConnected node");
+
+        var bad = ToolProcess.Run(temp.Path, ["fuse", "fc.onnx", "-o", "out", "--low-rank-fc", "99%"]);
+        Assert.AreEqual(1, bad.ExitCode, bad.ToString());
+        StringAssert.Contains(bad.Stderr, "error NM0320");
+    }
 }
