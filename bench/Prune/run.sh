@@ -39,4 +39,7 @@ read -r seconds kib < "$work/time"
 echo "| fuse --prune-dead-channels (verification: whole model), 1 run | $seconds | $kib |"
 
 echo
-$fuse -o "$work/out" --verify none --prune-dead-channels 2>/dev/null | sed -n '/^## channels pruned/,/^| peak/p' | grep -v '^| [0-9]' | grep -v '^$'
+$fuse -o "$work/out" --verify none --prune-dead-channels 2>/dev/null > "$work/report.md"
+echo "layers changed by pruning: $(grep -c '^| [0-9]* \[' "$work/report.md")"
+echo
+sed -n '/^| metric/,/^| peak/p' "$work/report.md"
