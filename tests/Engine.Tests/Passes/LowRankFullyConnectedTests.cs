@@ -162,4 +162,44 @@ public sealed class LowRankFullyConnectedTests
         var comparison = VerificationReport.Compare("reference vs libdarknet", "output", ours.Shape, ours.Data, written.OrderBy(o => o.Key).Last().Value, 1e-4, 1e-3);
         Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
     }
+
+    /// <summary>
+    /// <see cref="Formats.Caffe.CaffeFixture.Tiny"/>'s InnerProduct 64 → 5 at rank 2 (2 x (64 + 5 + 1) = 140
+    /// parameters instead of 320): the prototxt gains an InnerProduct layer before it, the caffemodel
+    /// its blobs, and the written files compute exactly the difference the pipeline measured.
+    /// </summary>
+    [TestMethod]
+    public void Caffe_inner_product_becomes_two_and_the_written_files_show_the_measured_error()
+    {
+        using var temp = new TempDirectory();
+        var prototxt = temp.WriteText("tiny.prototxt", Formats.Caffe.CaffeFixture.Tiny);
+        var caffemodel = temp.Write("tiny.caffemodel", Google.Protobuf.MessageExtensions.ToByteArray(Formats.Caffe.CaffeFixture.TinyWeights()));
+
+        var result = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = prototxt,
+            WeightsPath = caffemodel,
+            LowRankFc = new LowRankTarget(null, 2),
+            OutputDirectory = temp.Combine("out"),
+        });
+
+        var factorised = result.Passes.LowRank.Single();
+        Assert.AreEqual((64, 2, 5, 320L - 140), (factorised.Inputs, factorised.Rank, factorised.Outputs, factorised.ParamsSaved));
+        var text = File.ReadAllText(result.OptimizedDefinitionPath);
+        StringAssert.Contains(text, "layer { name: \"fc/low_rank\" type: \"InnerProduct\" bottom: \"pool1\" top: \"fc/low_rank\" inner_product_param { num_output: 2 } }\nlayer { name: \"fc\" type: \"InnerProduct\" bottom: \"fc/low_rank\"");
+        var written = NeuralBuild.Engine.Formats.Caffe.Proto.NetParameter.Parser.ParseFrom(File.ReadAllBytes(result.OptimizedWeightsPath));
+        CollectionAssert.AreEqual(new long[] { 2, 64 }, written.Layer.Single(l => l.Name == "fc/low_rank").Blobs[0].Shape.Dim.ToArray());
+        CollectionAssert.AreEqual(new long[] { 5, 2 }, written.Layer.Single(l => l.Name == "fc").Blobs[0].Shape.Dim.ToArray());
+
+        // The verifier's seeded input (SplitMix64 0x5EED in [-1, 1)), run on the source files and on the written ones.
+        var original = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = caffemodel });
+        var rewritten = ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath });
+        var input = OnnxFoldHarness.RandomInput(original.Graph.Inputs.Values.Single());
+        var expected = OnnxFoldHarness.Run(original, input).Single();
+        var actual = OnnxFoldHarness.Run(rewritten, input).Single();
+        var difference = expected.Data.Zip(actual.Data, (e, a) => Math.Abs((double)e - a)).Max();
+        var measured = result.LossyCost!.Comparisons.Single(c => c.Subject == "model output").MaxAbsoluteError;
+        Assert.IsGreaterThan(0, measured);
+        Assert.AreEqual(measured, difference, 1e-6);
+    }
 }

@@ -17,7 +17,8 @@ internal sealed class CaffeWriterContract : WriterContract
 
     public override string? CannotExpress(Node node, NodeEdit edit) => edit switch
     {
-        NodeEdit.Created => $"a new {node.OpType} node: it writes the prototxt's own layers, edited",
+        NodeEdit.Created when node.OpType == "FullyConnected" && node.Origin.Kind == "InnerProduct" => null,
+        NodeEdit.Created => $"a new {node.OpType} node: it writes the prototxt's own layers, edited (it adds only an InnerProduct before an InnerProduct, the first factor of a low-rank one)",
         NodeEdit.ChannelsRemoved when node.OpType is not ("Conv" or "FullyConnected" or "Activation" or "MaxPool" or "Concat" or "Arithmetic" or "Identity" or "Flatten") =>
             $"fewer channels in the {node.Origin.Kind} layer '{node.Origin.Name}': it states num_output of Convolution and InnerProduct layers only",
         NodeEdit.ParametersReplaced when node.OpType is not ("Conv" or "ConvTranspose" or "FullyConnected") =>
