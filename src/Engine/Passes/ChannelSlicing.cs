@@ -145,11 +145,7 @@ internal sealed class RowSlicedData(TensorData source, RowLayout layout, long[] 
 
     public override void CopyTo(Span<float> destination)
     {
-        if (destination.Length != ElementCount)
-        {
-            throw new ArgumentException($"Destination holds {destination.Length} floats, tensor has {ElementCount}.", nameof(destination));
-        }
-
+        ArgumentOutOfRangeException.ThrowIfNotEqual(destination.Length, ElementCount, nameof(destination));
         CopyTo(0, destination);
     }
 
