@@ -16,6 +16,12 @@ internal static class ModelItem
     public const string Verify = "Verify";
     public const string Dialect = "Dialect";
 
+    /// <summary><c>true</c>: remove provably constant channels after the folds (<see cref="Engine.Pipeline.OptimizeRequest.PruneDeadChannels"/>).</summary>
+    public const string PruneDeadChannels = "PruneDeadChannels";
+
+    /// <summary><c>0.99</c> or <c>rank:N</c>: write fully connected layers as two thinner ones (<see cref="Engine.Pipeline.OptimizeRequest.LowRankFc"/>); empty: no.</summary>
+    public const string LowRankFc = "LowRankFc";
+
     /// <summary>The model format's own options, <c>name=value;…</c> (<c>Dialect</c> is the documented spelling of one).</summary>
     public const string FormatOptions = "FormatOptions";
     public const string Name = "Name";

@@ -5,6 +5,7 @@ using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
 using NeuralBuild.Engine.Pipeline;
 
 namespace NeuralBuild.Tasks;
@@ -65,6 +66,8 @@ public sealed class NeuralOptimize : NeuralTask
                     Verify = verify,
                     ExportFormat = model.GetMetadata(ModelItem.Export) is { Length: > 0 } export ? export : null,
                     ExportOptions = FormatOptions.Parse([model.GetMetadata(ModelItem.ExportOptions)], new SourceLocation(definition)),
+                    PruneDeadChannels = model.GetMetadata(ModelItem.PruneDeadChannels) == "true",
+                    LowRankFc = model.GetMetadata(ModelItem.LowRankFc) is { Length: > 0 } lowRank ? LowRankTarget.Parse(lowRank, new SourceLocation(definition)) : null,
                     OutputDirectory = outputDirectory,
                 };
             var result = ModelOptimizer.Optimize(request, set);

@@ -4,6 +4,7 @@ using Microsoft.Build.Utilities;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Passes;
 using NeuralBuild.Engine.Pipeline;
 using NuGet.Versioning;
 
@@ -111,6 +112,25 @@ public sealed class NeuralResolveModels : NeuralTask
             : embedText.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
             : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' Embed='{embedText}': use true (embed as resources) or false (copy to the output folder).");
 
+        var pruneText = model.GetMetadata(ModelItem.PruneDeadChannels).Trim();
+        var prune = pruneText.Length == 0 || pruneText.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
+            : pruneText.Equals("true", StringComparison.OrdinalIgnoreCase) ? true
+            : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' PruneDeadChannels='{pruneText}': use true (remove channels whose output is provably constant) or false.");
+
+        var lowRankText = model.GetMetadata(ModelItem.LowRankFc).Trim();
+        LowRankTarget? lowRank = null;
+        if (lowRankText.Length > 0)
+        {
+            try
+            {
+                lowRank = LowRankTarget.Parse(lowRankText, where);
+            }
+            catch (NeuralException e)
+            {
+                throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' LowRankFc: {e.Message}");
+            }
+        }
+
         var name = model.GetMetadata(ModelItem.Name).Trim();
         if (name.Length == 0)
         {
@@ -137,6 +157,8 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.Verify, verify.ToString());
         Set(ModelItem.ModelVersion, version);
         Set(ModelItem.Embed, embed ? "true" : "false");
+        Set(ModelItem.PruneDeadChannels, prune ? "true" : "false");
+        Set(ModelItem.LowRankFc, lowRank?.ToString() ?? string.Empty);
         Set(ModelItem.Name, name);
         Set(ModelItem.ClassName, className);
         Set(ModelItem.LogicalName, logicalName);
@@ -165,6 +187,8 @@ public sealed class NeuralResolveModels : NeuralTask
             "verify=" + verify,
             "export=" + export,
             "exportOptions=" + FormatOptionsText(exportOptions).Replace(";", ",", StringComparison.Ordinal),
+            "pruneDeadChannels=" + (prune ? "true" : "false"),
+            "lowRankFc=" + (lowRank?.ToString() ?? string.Empty),
             "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version));
         return item;
     }

@@ -75,6 +75,33 @@ public sealed class BuildTests
         Assert.IsFalse(File.Exists(s.Path_("bin", "Debug", "net10.0", "app.dll")));
     }
 
+    [TestMethod]
+    public void PruneDeadChannels_metadata_prunes_a_dead_channel_in_the_build_and_turning_it_off_optimises_again()
+    {
+        var s = new Scenario(Feed, "prune");
+        var cfg = s.Model("tiny.cfg", Scenario.TinyCfg);
+        // Layer 0's BatchNorm: 8 biases (beta) then 8 scales (gamma) right after the header; channel 3 of both to 0.
+        var weights = Path.ChangeExtension(cfg, ".weights");
+        var bytes = File.ReadAllBytes(weights);
+        var header = bytes.Length - (((4 * 8) + 216 + 16 + 1152) * 4);
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(header + (3 * 4)), 0f);
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(header + ((8 + 3) * 4)), 0f);
+        File.WriteAllBytes(weights, bytes);
+        s.Project("<NeuralModel Include=\"tiny.cfg\" PruneDeadChannels=\"true\" />", Program("Tiny"));
+
+        var pruned = s.Build();
+        Assert.IsTrue(pruned.Succeeded, pruned.ToString());
+        // By hand: conv 0 loses one 3x3x3 filter at 32x32 (27,648 MACC), conv 2 one 3x3 input slice of 16 filters at 16x16 (36,864).
+        Assert.AreEqual(516_096L - 27_648 - 36_864, MetricsMacc(s.Neural("Tiny", "metrics.json")));
+        StringAssert.StartsWith(s.Run("bin/Debug/net10.0/app.dll").Output.Trim(), "Tiny macc=451584 ");
+
+        s.Project("<NeuralModel Include=\"tiny.cfg\" />", Program("Tiny"));
+        var unpruned = s.Build();
+        Assert.IsTrue(unpruned.Succeeded, unpruned.ToString());
+        Assert.IsTrue(unpruned.OptimizeRan, "the setting is part of the stamp");
+        Assert.AreEqual(516_096L, MetricsMacc(s.Neural("Tiny", "metrics.json")));
+    }
+
     private static void DarknetWeights(Scenario s, string cfg)
     {
         NeuralBuild.SyntheticWeights.DarknetSyntheticWeights.Write(NeuralBuild.Engine.Formats.ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"));

@@ -67,6 +67,8 @@ public sealed class ResolveModelsTests
     [DataRow("Verify", "1", "NM0066", "use one of None, Layers, Model")]
     [DataRow("Dialect", "caffe", "NM0066", "AlexeyAB, Pjreddie")]
     [DataRow("Embed", "yes", "NM0066", "use true")]
+    [DataRow("PruneDeadChannels", "yes", "NM0066", "use true")]
+    [DataRow("LowRankFc", "99%", "NM0066", "rank:64")]
     [DataRow("ModelVersion", "v1", "NM0062", "not a SemVer version")]
     [DataRow("InputShape", "3x416x416", "NM0003", "has 3 dimensions")]
     [DataRow("Weights", "missing.weights", "NM0001", "do not exist")]
@@ -158,6 +160,34 @@ public sealed class OptimizeAndCheckTests
         Assert.AreEqual(s.Path_("tiny.cfg"), metrics.ModelPath);
         Assert.AreEqual(64, metrics.InputSha256["weights"].Length);
         Assert.IsEmpty(Directory.GetDirectories(model.GetMetadata("OutputDirectory")), "staging folder removed");
+    }
+
+    [TestMethod]
+    public void PruneDeadChannels_metadata_is_stamped_and_removes_a_channel_whose_batchnorm_scale_and_shift_are_zero()
+    {
+        using var s = new Scratch();
+        var cfg = s.Model("tiny.cfg");
+        // Layer 0's BatchNorm: 8 biases (beta) then 8 scales (gamma) right after the header; channel 3 of both to 0.
+        var weights = s.Path_("tiny.weights");
+        var bytes = File.ReadAllBytes(weights);
+        const int Floats = (4 * 8) + 216 + 16 + 1152;
+        var header = bytes.Length - (Floats * 4);
+        BitConverter.TryWriteBytes(bytes.AsSpan(header + (3 * 4)), 0f);
+        BitConverter.TryWriteBytes(bytes.AsSpan(header + ((8 + 3) * 4)), 0f);
+        File.WriteAllBytes(weights, bytes);
+        var model = s.ResolveOne("tiny.cfg", ("PruneDeadChannels", "True"));
+        Assert.AreEqual("true", model.GetMetadata("PruneDeadChannels"));
+        StringAssert.Contains(model.GetMetadata("Settings"), "pruneDeadChannels=true");
+        StringAssert.Contains(model.GetMetadata("Settings"), "lowRankFc=");
+        StringAssert.Contains(s.ResolveOne("tiny.cfg", ("LowRankFc", " RANK:8 ")).GetMetadata("Settings"), "lowRankFc=rank:8");
+
+        Optimize(model);
+
+        // By hand: conv 0 loses one 3x3x3 filter at 32x32 (27,648 MACC), conv 2 one 3x3 input slice of 16 filters at 16x16 (36,864).
+        var metrics = ModelMetrics.Load(model.GetMetadata("MetricsFile"));
+        Assert.AreEqual(221_184L - 27_648 + 294_912L - 36_864, metrics.Value(BudgetMetric.Macc));
+        StringAssert.Contains(File.ReadAllText(model.GetMetadata("OptimizedDefinition")), "filters=7");
+        Assert.IsTrue(File.Exists(cfg));
     }
 
     [TestMethod]

@@ -58,6 +58,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor MetricsUnavailable = Error("NM0068", "Model metrics are missing or unreadable");
     public static readonly DiagnosticDescriptor ExternalDataNotBuildable = Error("NM0069", "Model with external data cannot be built into the project");
 
+    // Compression settings (issue 13).
+    public static readonly DiagnosticDescriptor InvalidLowRankTarget = Error("NM0320", "Invalid low-rank target");
+
     // File system failures (issue 10): the path and the operating system's reason.
     public static readonly DiagnosticDescriptor CannotWriteOutput = Error("NM0070", "Cannot write output");
     public static readonly DiagnosticDescriptor CannotReadFile = Error("NM0071", "Cannot read model file");

@@ -149,6 +149,27 @@ public sealed class GraphEditor
         _shapes?.Add(initializer.Name, initializer.Shape);
     }
 
+    /// <summary>
+    /// Adds <paramref name="node"/> (a node a pass made) to the graph just before <paramref name="anchor"/>,
+    /// which keeps the execution order when it reads only values produced before the anchor. Its
+    /// output is a new value, so the shape table is inferred again when next asked for.
+    /// </summary>
+    public void InsertBefore(Node anchor, Node node)
+    {
+        Graph.Nodes.Insert(Graph.Nodes.IndexOf(anchor), node);
+        foreach (var output in node.Outputs)
+        {
+            _producers[output] = node;
+        }
+
+        foreach (var input in node.Inputs)
+        {
+            AddReader(input, node);
+        }
+
+        ShapesChanged();
+    }
+
     /// <summary>Makes every reader of <paramref name="from"/> (and the graph outputs) read <paramref name="to"/>.</summary>
     public void ReplaceUses(string from, string to)
     {
@@ -224,6 +245,17 @@ public sealed class GraphEditor
         }
     }
 
+    /// <summary>
+    /// Says that an edit changed the shapes of values (channel pruning: a producer's output and every
+    /// value its channels flow through): the table is dropped and inferred again, for the whole graph,
+    /// when next asked for. Checking the rewired nodes alone would read the old shapes of their inputs.
+    /// </summary>
+    public void ShapesChanged()
+    {
+        _shapes = null;
+        _rewired.Clear();
+    }
+
     /// <summary>Ends a pass: removed nodes leave <see cref="Graph.Nodes"/> and rewired nodes' shapes are checked.</summary>
     internal void EndPass()
     {
@@ -245,7 +277,7 @@ public sealed class GraphEditor
 
     /// <summary>
     /// Re-infers each rewired node alone. The same output shapes mean nothing downstream changed;
-    /// different ones (no current pass does that) drop the table, inferred again when next asked for.
+    /// different ones drop the table (a pass that changes shapes on purpose says so with <see cref="ShapesChanged"/>), inferred again when next asked for.
     /// </summary>
     private void CheckRewiredShapes()
     {

@@ -49,6 +49,8 @@ public static class PassManager
             report.Events.AddRange(roundReport.Events.Where(e => e.Outcome != PassOutcome.NotApplied));
             report.Folds.AddRange(roundReport.Folds);
             report.Warnings.AddRange(roundReport.Warnings);
+            report.Pruning.AddRange(roundReport.Pruning);
+            report.LowRank.AddRange(roundReport.LowRank);
             lastRefusals = [.. roundReport.NotApplied];
             if (!roundReport.Applied.Any())
             {

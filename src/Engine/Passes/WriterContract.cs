@@ -13,6 +13,14 @@ public enum NodeEdit
 
     /// <summary>The node is new: a pass made it, so no layer or node of the source file stands for it.</summary>
     Created,
+
+    /// <summary>
+    /// The node carries fewer channels: a producer loses output channels (filter rows, bias entries,
+    /// and a depthwise conv its groups), a consumer the matching input slice of its weights, and a node
+    /// in between (pooling, activation, concat, add) passes fewer on. What the written file must state
+    /// is the new channel count where it states one (a cfg's <c>filters=</c>, Caffe's <c>num_output</c>).
+    /// </summary>
+    ChannelsRemoved,
 }
 
 /// <summary>

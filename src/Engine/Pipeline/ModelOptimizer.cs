@@ -1,6 +1,7 @@
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Passes;
 
 namespace NeuralBuild.Engine.Pipeline;
@@ -51,17 +52,37 @@ public static class ModelOptimizer
         var before = CostModel.Analyze(model);
         clock.Lap("read and analyse");
         var outputsBeforePasses = model.Graph.Outputs.ToList();
-        var passes = PassManager.Run(model.Graph, writer: format.WriterContract);
+        List<GraphPass> passList = [.. PassManager.Default];
+        if (request.PruneDeadChannels)
+        {
+            passList.Add(new PruneDeadChannels());
+        }
+
+        if (request.LowRankFc is { } lowRank)
+        {
+            passList.Add(new LowRankFullyConnected(lowRank));
+        }
+
+        var passes = PassManager.Run(model.Graph, passList, format.WriterContract);
         var remaining = model.Graph.Nodes.Select(n => n.Origin.Index).ToHashSet();
         var removed = before.Layers.Select(l => l.Index).Where(i => !remaining.Contains(i)).ToList();
         clock.Lap("passes");
 
+        // Pruning changes the model as a whole (a channel leaves every layer it flows through), so a
+        // pruned model is verified whole even when the folds alone would be checked one by one.
+        // A lossy rewrite (low rank) cannot be verified whole: the folds are checked one by one and the
+        // whole-model comparison becomes a measurement of the cost (LossyCost).
+        var pruned = passes.Pruning.Count > 0;
+        var lossy = passes.LowRank.Count > 0;
+        Model ReadOriginal() => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var verification = request.Verify switch
         {
-            VerifyMode.Layers => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
-            VerifyMode.Model => Verifier.VerifyModels(FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
+            VerifyMode.Layers or VerifyMode.Model when lossy => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
+            VerifyMode.Layers when !pruned => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
+            VerifyMode.Layers or VerifyMode.Model => Verifier.VerifyModels(ReadOriginal(), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
             _ => null,
         };
+        var lossyCost = lossy ? Verifier.VerifyModels(ReadOriginal(), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, floorFactor: 0) : null;
         clock.Lap("verify");
         if (verification is { Passed: false })
         {
@@ -113,6 +134,7 @@ public static class ModelOptimizer
             Timings = clock.Phases,
             Passes = passes,
             Verification = verification,
+            LossyCost = lossyCost,
             PassLog = [.. passes.Events.Select(e => e.ToString())],
         };
     }

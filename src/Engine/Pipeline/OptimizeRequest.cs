@@ -29,6 +29,20 @@ public sealed record OptimizeRequest
 
     public VerifyMode Verify { get; init; } = VerifyMode.Layers;
 
+    /// <summary>
+    /// Runs <see cref="Passes.PruneDeadChannels"/> after the folds: channels whose output is provably
+    /// constant leave their producers and consumers. The change is not local to a fold, so whenever
+    /// verification is on, the whole pruned model is verified against the original (as <see cref="VerifyMode.Model"/> does).
+    /// </summary>
+    public bool PruneDeadChannels { get; init; }
+
+    /// <summary>
+    /// Runs <see cref="Passes.LowRankFullyConnected"/> with this target (null: not at all). Lossy: the
+    /// folds are then verified one by one (unless <see cref="Verify"/> is None) and the whole model is
+    /// run against the original to measure what the factorisation costs (<see cref="OptimizeResult.LossyCost"/>).
+    /// </summary>
+    public Passes.LowRankTarget? LowRankFc { get; init; }
+
     /// <summary>Input for <see cref="VerifyMode.Model"/>; null: the model's input. Fully convolutional
     /// models may be checked smaller (a multiple of the network stride) to save time.</summary>
     public Shape? VerifyInputShape { get; init; }

@@ -46,6 +46,13 @@ public sealed record OptimizeResult
     /// <summary>Null when verification was off.</summary>
     public VerificationReport? Verification { get; init; }
 
+    /// <summary>
+    /// What the lossy passes (low-rank factorisation) cost, measured: the original and the optimised
+    /// model run on the same seeded input, every model output and every layer output both still have
+    /// compared. Never a failure; null when no lossy pass applied.
+    /// </summary>
+    public VerificationReport? LossyCost { get; init; }
+
     /// <summary>Source layers the passes removed entirely (Dropout, a forward-folded BatchNorm, …), by index.</summary>
     public IReadOnlyList<int> RemovedLayers { get; init; } = [];
 

@@ -3,15 +3,17 @@ using System.Globalization;
 using System.Text;
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Passes;
 using NeuralBuild.Engine.Pipeline;
 
 namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet neural fuse MODEL --output DIR [--weights FILE] [--dialect …] [--option name=value] [--verify none|layers|model]</c>:
+/// <c>dotnet neural fuse MODEL --output DIR [--weights FILE] [--dialect …] [--option name=value] [--verify none|layers|model] [--prune-dead-channels] [--low-rank-fc 0.99|rank:N]</c>:
 /// writes the optimised definition and weights (for ONNX one .onnx file, plus NAME.onnx.data when the
 /// source kept its weights as external data), and a report of folds applied and refused, layers
-/// removed, and the figures before and after.
+/// removed, channels pruned (per layer: channels, params, MACC and weight bytes saved), and the figures before and after.
 /// </summary>
 internal static class FuseCommand
 {
@@ -29,9 +31,11 @@ internal static class FuseCommand
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for --verify model (fully convolutional models), e.g. 1x3x160x160." };
+        var lowRankFc = new Option<string?>("--low-rank-fc") { Description = "Also write each fully connected layer as two thinner ones (truncated SVD) where that saves parameters: 0.99 keeps 99% of the spectrum's energy, rank:N a fixed rank. Lossy: the output difference is measured and reported." };
+        var pruneDeadChannels = new Option<bool>("--prune-dead-channels") { Description = "Also remove channels whose output is provably constant (a BatchNorm scale of 0, an all-zero filter), losslessly; the pruned model is verified whole against the original." };
         var command = new Command("fuse", "Fold BatchNorm/Scale into conv and FC layers, remove Dropout, verify, and write the optimised model.")
         {
-            model, output, weights, input, dialect, formatOption, verify, atol, rtol, verifyInput,
+            model, output, weights, input, dialect, formatOption, verify, atol, rtol, verifyInput, pruneDeadChannels, lowRankFc,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -49,6 +53,8 @@ internal static class FuseCommand
                     AbsoluteTolerance = parse.GetValue(atol),
                     RelativeTolerance = parse.GetValue(rtol),
                     VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
+                    PruneDeadChannels = parse.GetValue(pruneDeadChannels),
+                    LowRankFc = parse.GetValue(lowRankFc) is { } target ? LowRankTarget.Parse(target, new SourceLocation(parse.GetValue(model)!.FullName)) : null,
                     OutputDirectory = outputDirectory,
                 },
                 set);
@@ -88,6 +94,32 @@ internal static class FuseCommand
             // Binary formats (ONNX) have no lines: the node name says where.
             var where = e.Origin.Location.HasLine ? $"line {e.Origin.Location.Line}" : $"'{e.Node}'";
             sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] ({where}) {e.Pass}: {e.Detail}\n");
+        }
+
+        if (result.Passes.Pruning.Count > 0)
+        {
+            sb.Append("\n## channels pruned\n\n| layer | node | output channels | input channels | params saved | MACC saved | weight bytes saved |\n|---|---|---:|---:|---:|---:|---:|\n");
+            foreach (var p in result.Passes.Pruning)
+            {
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"| {p.Origin.Index} [{p.Origin.Kind}] | {p.Node} | -{p.OutputChannelsRemoved} | -{p.InputChannelsRemoved} | {p.ParamsSaved:N0} | {p.MaccSaved:N0} | {p.WeightBytesSaved:N0} |\n");
+            }
+        }
+
+        if (result.Passes.LowRank.Count > 0)
+        {
+            sb.Append("\n## low-rank fully connected layers (lossy)\n\n| layer | node | inputs -> rank -> outputs | energy kept | weights' relative error | params saved | output: max abs error | output: max rel error |\n|---|---|---|---:|---:|---:|---:|---:|\n");
+            foreach (var l in result.Passes.LowRank)
+            {
+                var measured = result.LossyCost?.Comparisons.FirstOrDefault(c => c.Subject.StartsWith($"layer {l.Origin.Index} ", StringComparison.Ordinal));
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"| {l.Origin.Index} [{l.Origin.Kind}] | {l.Node} | {l.Inputs} -> {l.Rank} -> {l.Outputs} (of rank {l.FullRank}) | {l.EnergyKept:P3} | {l.WeightsRelativeError:G3} | {l.ParamsSaved:N0} | {(measured is null ? "-" : measured.MaxAbsoluteError.ToString("G3", CultureInfo.InvariantCulture))} | {(measured is null ? "-" : measured.MaxRelativeError.ToString("G3", CultureInfo.InvariantCulture))} |\n");
+            }
+
+            foreach (var output in result.LossyCost?.Comparisons.Where(c => c.Subject == "model output") ?? [])
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\nmodel output {output.Output}: max abs error {output.MaxAbsoluteError:G3}, max rel error {output.MaxRelativeError:G3} (measured on a seeded input against the original)\n");
+            }
         }
 
         var removed = result.RemovedLayers;

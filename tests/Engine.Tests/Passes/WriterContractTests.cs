@@ -2,6 +2,7 @@ using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Passes;
+using NeuralBuild.Engine.Tests.Formats.Onnx;
 
 namespace NeuralBuild.Engine.Tests.Passes;
 
@@ -78,6 +79,45 @@ public sealed class WriterContractTests
         StringAssert.Contains(contract.CannotExpress(normalize, NodeEdit.ParametersReplaced), "Normalize layer 'conv4_3_norm'");
         Assert.IsNull(contract.CannotExpress(new Node("d", "ConvTranspose", ["x", "w"], ["y"], Origin, new Attributes()), NodeEdit.ParametersReplaced));
         Assert.IsNull(contract.CannotExpress(new Node("f", "FullyConnected", ["x", "w"], ["y"], Origin, new Attributes()), NodeEdit.ParametersReplaced));
+    }
+
+    [TestMethod]
+    public void Pruning_through_a_node_whose_channels_the_writer_cannot_state_is_not_applied_and_says_which_writer()
+    {
+        // x → Conv 3→2 (filter 1 all zero, bias 0) → Relu → Conv 1x1 2→1 → y.
+        float[] filters = [.. Enumerable.Range(0, 27).Select(i => (i % 5) - 2f), .. new float[27]];
+        var proto = TinyOnnx.Model(13,
+        [
+            TinyOnnx.Node("Conv", "a", ["x", "w", "b"], ["c"], TinyOnnx.Ints("kernel_shape", 3, 3)),
+            TinyOnnx.Node("Relu", "relu", ["c"], ["r"]),
+            TinyOnnx.Node("Conv", "head", ["r", "w2"], ["y"], TinyOnnx.Ints("kernel_shape", 1, 1)),
+        ],
+        [TinyOnnx.Values("w", [2, 3, 3, 3], filters), TinyOnnx.Values("b", [2], 0.5f, 0f), TinyOnnx.Values("w2", [1, 2, 1, 1], 1f, 2f)]);
+        var model = TinyOnnx.Read(proto);
+
+        var report = PassManager.Run(model.Graph, [new PruneDeadChannels()], new Refusing("Test", NodeEdit.ChannelsRemoved, "Activation"));
+
+        Assert.IsEmpty(report.Pruning);
+        StringAssert.EndsWith(report.NotApplied.Single(e => e.Node == "a").Detail, "kept: the Test writer cannot express Activation after ChannelsRemoved");
+        var pruned = PassManager.Run(TinyOnnx.Read(proto).Graph, [new PruneDeadChannels()]);
+        Assert.AreEqual(1, pruned.Pruning.Single(p => p.Node == "a").OutputChannelsRemoved, "without the refusal the channel goes");
+    }
+
+    [TestMethod]
+    public void Each_source_writer_states_fewer_channels_of_convs_and_refuses_them_where_it_has_no_count_to_write()
+    {
+        Node Of(string op, string kind) => new("n", op, ["x", "w"], ["y"], new LayerOrigin(2, kind, "n", new SourceLocation("m", 3, 1)), new Attributes());
+        var darknet = ModelFormats.All.Single(f => f.Name == "darknet").WriterContract;
+        var caffe = ModelFormats.All.Single(f => f.Name == "caffe").WriterContract;
+        var onnx = ModelFormats.All.Single(f => f.Name == "onnx").WriterContract;
+
+        Assert.IsNull(darknet.CannotExpress(Of("Conv", "convolutional"), NodeEdit.ChannelsRemoved));
+        Assert.IsNull(darknet.CannotExpress(Of("MaxPool", "maxpool"), NodeEdit.ChannelsRemoved));
+        StringAssert.Contains(darknet.CannotExpress(Of("LocallyConnected", "local"), NodeEdit.ChannelsRemoved), "[local] section");
+        Assert.IsNull(caffe.CannotExpress(Of("FullyConnected", "InnerProduct"), NodeEdit.ChannelsRemoved));
+        StringAssert.Contains(caffe.CannotExpress(Of("Normalize", "Normalize"), NodeEdit.ChannelsRemoved), "Normalize layer");
+        Assert.IsNull(onnx.CannotExpress(Of("Conv", "Conv"), NodeEdit.ChannelsRemoved));
+        StringAssert.Contains(onnx.CannotExpress(Of("Reshape", "Reshape"), NodeEdit.ChannelsRemoved), "Reshape node");
     }
 
     /// <summary>A writer that cannot express one kind of edit of one operator.</summary>

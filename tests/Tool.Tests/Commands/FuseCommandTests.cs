@@ -60,4 +60,62 @@ public sealed class FuseCommandTests
         CollectionAssert.AreEquivalent(new[] { "conv/folded_weights", "conv/folded_bias" }, graph.Initializer.Select(i => i.Name).ToArray());
         Assert.IsTrue(File.Exists(Path.Combine(temp.Path, "net.onnx")), "the source stays");
     }
+
+    /// <summary>
+    /// x (1x3x8x8) → Conv 3→4 3x3 pad 1 → BatchNormalization (gamma and beta 0 on channel 2) → Relu →
+    /// Conv 1x1 4→2 → y: channel 2 is 0 everywhere.
+    /// </summary>
+    [TestMethod]
+    public void Fuse_with_prune_dead_channels_removes_the_zeroed_channel_and_reports_the_savings_per_layer()
+    {
+        using var temp = new TempDirectory();
+        var model = TinyOnnx.Model(
+            13,
+            [
+                Node("Conv", "conv", ["x", "w", "b"], ["c"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)),
+                Node("BatchNormalization", "bn", ["c", "gamma", "beta", "mean", "var"], ["n"]),
+                Node("Relu", "relu", ["n"], ["r"]),
+                Node("Conv", "head", ["r", "w2", "b2"], ["y"], Ints("kernel_shape", 1, 1)),
+            ],
+            [
+                Random("w", 1, -0.5, 0.5, 4, 3, 3, 3), Random("b", 2, -0.5, 0.5, 4),
+                Values("gamma", [4], 1f, 0.5f, 0f, 2f), Values("beta", [4], 0.1f, -0.2f, 0f, 0.3f),
+                Values("mean", [4], 0f, 0.1f, 0.2f, -0.1f), Values("var", [4], 1f, 2f, 0.5f, 1.5f),
+                Random("w2", 3, -0.5, 0.5, 2, 4, 1, 1), Random("b2", 4, -0.5, 0.5, 2),
+            ]);
+        model.Graph.Output[0] = Value("y", [1, 2, 8, 8]);
+        temp.Write("net.onnx", model.ToByteArray());
+
+        var run = ToolProcess.Run(temp.Path, ["fuse", "net.onnx", "-o", "out", "--prune-dead-channels"]);
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        StringAssert.Contains(run.Stdout, "## channels pruned");
+        // conv: one filter of 3x3x3 plus its bias (28 params, 112 bytes), 27 MACC at each of 64 positions;
+        // head: one input column of 2 outputs (2 params, 8 bytes), 2 MACC at each of 64 positions.
+        StringAssert.Contains(run.Stdout, "| 0 [Conv] | conv | -1 | -0 | 28 | 1,728 | 112 |");
+        StringAssert.Contains(run.Stdout, "| 3 [Conv] | head | -0 | -1 | 2 | 128 | 8 |");
+        StringAssert.Contains(run.Stdout, "verification (Model");
+
+        var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(temp.Path, "out", "net.onnx"))).Graph;
+        var weights = graph.Initializer.Single(t => t.Name == graph.Node[0].Input[1]);
+        CollectionAssert.AreEqual(new long[] { 3, 3, 3, 3 }, weights.Dims.ToArray());
+    }
+
+    [TestMethod]
+    public void Fuse_with_low_rank_fc_on_onnx_says_the_writer_cannot_add_a_layer_and_a_bad_target_is_NM0320()
+    {
+        using var temp = new TempDirectory();
+        var model = TinyOnnx.Model(13, [Node("Gemm", "fc", ["x", "w", "b"], ["y"], Int("transB", 1))],
+            [Random("w", 1, -0.5, 0.5, 32, 64), Random("b", 2, -0.5, 0.5, 32)], inputDims: [1, 64]);
+        model.Graph.Output[0] = Value("y", [1, 32]);
+        temp.Write("fc.onnx", model.ToByteArray());
+
+        var run = ToolProcess.Run(temp.Path, ["fuse", "fc.onnx", "-o", "out", "--low-rank-fc", "rank:2"]);
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        StringAssert.Contains(run.Stdout, "LowRankFullyConnected: the ONNX writer cannot express a new FullyConnected node");
+
+        var bad = ToolProcess.Run(temp.Path, ["fuse", "fc.onnx", "-o", "out", "--low-rank-fc", "99%"]);
+        Assert.AreEqual(1, bad.ExitCode, bad.ToString());
+        StringAssert.Contains(bad.Stderr, "error NM0320");
+    }
 }

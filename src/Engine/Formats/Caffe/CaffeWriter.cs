@@ -2,6 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Formats.Caffe;
 
@@ -34,7 +35,7 @@ internal static class CaffeWriter
         var weights = document.Weights
             ?? throw new NotSupportedException($"Model '{model.DefinitionPath}' was opened without its caffemodel; a Caffe model is written with its weights.");
         var edits = Plan(model.Graph, document);
-        var text = RewritePrototxt(document, edits);
+        var text = RewritePrototxt(document, edits, model.Graph);
         var newWeights = RewriteWeights(model.Graph, weights, edits);
 
         AtomicFiles.Write(
@@ -55,12 +56,19 @@ internal static class CaffeWriter
 
         /// <summary>Layers with new weights (and bias); <c>GainedBias</c> when the prototxt must say bias_term: true.</summary>
         public List<(CaffeLayer Layer, Node Node, bool GainedBias)> Rewritten { get; } = [];
+
+        /// <summary>Nodes a pass made (the first factor of a low-rank InnerProduct), each written as a new InnerProduct layer just before <c>Before</c>.</summary>
+        public List<(CaffeLayer Before, Node Node)> Added { get; } = [];
+
+        /// <summary>Counts a pass changed (channel pruning): <c>num_output</c> (field 1 of the convolution and inner product parameters) and a convolution's <c>group</c> (field 5).</summary>
+        public List<(CaffeLayer Layer, int Field, uint Value)> Counts { get; } = [];
     }
 
     private static Edits Plan(Graph graph, CaffeModel document)
     {
         var nodes = graph.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var edits = new Edits();
+        PlanAdded(graph, document, edits);
         foreach (var layer in document.Layers)
         {
             if (layer.Node is null)
@@ -98,19 +106,86 @@ internal static class CaffeWriter
             }
 
             edits.Rewritten.Add((layer, node, hasBias && !hadBias));
+            PlanCounts(edits, layer, node, graph);
         }
 
         return edits;
     }
 
+    /// <summary>
+    /// A node no layer stands for is the first factor of a low-rank InnerProduct (the only node the
+    /// contract lets a pass make): it becomes an InnerProduct layer before the layer that reads it.
+    /// </summary>
+    private static void PlanAdded(Graph graph, CaffeModel document, Edits edits)
+    {
+        var ownNodes = document.Layers.Where(l => l.Node is not null).ToDictionary(l => l.Node!, StringComparer.Ordinal);
+        var readers = graph.BuildConsumers();
+        foreach (var node in graph.Nodes.Where(n => !ownNodes.ContainsKey(n.Name)))
+        {
+            var reader = readers.GetValueOrDefault(node.Outputs[0])?.SingleOrDefault();
+            if (node.OpType != "FullyConnected" || reader is null || !ownNodes.TryGetValue(reader.Name, out var before) || before.Source is not LayerParameter)
+            {
+                throw new NotSupportedException($"node '{node.Name}' ({node.OpType}) was made by a pass; the Caffe writer adds only an InnerProduct read by one (non-V1) layer of the prototxt.");
+            }
+
+            edits.Added.Add((before, node));
+        }
+    }
+
+    /// <summary>The InnerProduct layer of an added node, as the prototxt states it (blobs apart).</summary>
+    private static LayerParameter AddedLayer(CaffeModel document, Graph graph, Node node)
+    {
+        var layer = new LayerParameter { Name = node.Name, Type = "InnerProduct", InnerProductParam = new InnerProductParameter { NumOutput = (uint)graph.Initializers[node.Inputs[1]].Shape[0] } };
+        layer.Bottom.Add(document.BlobOfValue.GetValueOrDefault(node.Inputs[0], node.Inputs[0]));
+        layer.Top.Add(node.Outputs[0]);
+        return layer;
+    }
+
+    /// <summary>The num_output (and group) a pruned layer states, where they differ from the prototxt's.</summary>
+    private static void PlanCounts(Edits edits, CaffeLayer layer, Node node, Graph graph)
+    {
+        var weights = graph.Initializers[node.Inputs[1]].Shape;
+        var (outputs, group) = node.OpType switch
+        {
+            "Conv" => (weights[0], node.AttributesAs<ConvAttributes>().Group),
+            "ConvTranspose" => (weights[1] * node.AttributesAs<ConvAttributes>().Group, node.AttributesAs<ConvAttributes>().Group),
+            _ => (node.AttributesAs<FullyConnectedAttributes>().Transposed ? weights[1] : weights[0], 1L),
+        };
+        var (statedOutputs, statedGroup) = layer.Source switch
+        {
+            LayerParameter { ConvolutionParam: { } c } => (c.NumOutput, c.Group),
+            V1LayerParameter { ConvolutionParam: { } c } => (c.NumOutput, c.Group),
+            LayerParameter { InnerProductParam: { } ip } => (ip.NumOutput, 1u),
+            V1LayerParameter { InnerProductParam: { } ip } => (ip.NumOutput, 1u),
+            _ => ((uint)outputs, (uint)group),
+        };
+        if (statedOutputs != outputs)
+        {
+            edits.Counts.Add((layer, 1, (uint)outputs));
+        }
+
+        if (statedGroup != group)
+        {
+            edits.Counts.Add((layer, 5, (uint)group));
+        }
+    }
+
+    /// <summary>The convolution or inner product parameters of a layer message (null for other layers).</summary>
+    private static IMessage? LayerParameters(IMessage layer) => layer switch
+    {
+        LayerParameter p => (IMessage?)p.ConvolutionParam ?? p.InnerProductParam,
+        V1LayerParameter v => (IMessage?)v.ConvolutionParam ?? v.InnerProductParam,
+        _ => null,
+    };
+
     // ------------------------------------------------------------------------------------------
     // Prototxt.
 
-    private static string RewritePrototxt(CaffeModel document, Edits edits)
+    private static string RewritePrototxt(CaffeModel document, Edits edits, Graph graph)
     {
-        var expected = Expected(document, edits);
+        var expected = Expected(document, edits, graph);
         var original = File.Exists(document.PrototxtPath) ? File.ReadAllText(document.PrototxtPath) : null;
-        if (original is not null && TryEditText(original, document, edits) is { } edited)
+        if (original is not null && TryEditText(original, document, edits, graph) is { } edited)
         {
             try
             {
@@ -130,7 +205,7 @@ internal static class CaffeWriter
     }
 
     /// <summary>The prototxt message the output must parse to.</summary>
-    private static NetParameter Expected(CaffeModel document, Edits edits)
+    private static NetParameter Expected(CaffeModel document, Edits edits, Graph graph)
     {
         var net = document.Net.Clone();
         IMessage Twin(IMessage source)
@@ -174,6 +249,22 @@ internal static class CaffeWriter
             }
         }
 
+        foreach (var (layer, field, value) in edits.Counts)
+        {
+            switch (LayerParameters(Twin(layer.Source)))
+            {
+                case ConvolutionParameter c when field == 1: c.NumOutput = value; break;
+                case ConvolutionParameter c: c.Group = value; break;
+                case InnerProductParameter ip: ip.NumOutput = value; break;
+            }
+        }
+
+        foreach (var (before, node) in edits.Added)
+        {
+            var twin = (LayerParameter)Twin(before.Source);
+            net.Layer.Insert(net.Layer.IndexOf(twin), AddedLayer(document, graph, node));
+        }
+
         var removed = edits.Removed.Select(l => Twin(l.Source)).ToHashSet(ReferenceEqualityComparer.Instance);
         foreach (var message in removed)
         {
@@ -188,7 +279,7 @@ internal static class CaffeWriter
     }
 
     /// <summary>Edits the original text at the positions the source map recorded; null when a position is missing.</summary>
-    private static string? TryEditText(string text, CaffeModel document, Edits edits)
+    private static string? TryEditText(string text, CaffeModel document, Edits edits, Graph graph)
     {
         var lineStarts = new List<int> { 0 };
         for (var i = 0; i < text.Length; i++)
@@ -215,14 +306,27 @@ internal static class CaffeWriter
             replacements.Add((start, end, Quote(blob)));
         }
 
+        foreach (var (layer, field, value) in edits.Counts)
+        {
+            // A count left at its default (group: 1) is not in the text: the full writer states it.
+            var parameters = LayerParameters(layer.Source);
+            if (parameters is null || !map.Written(parameters, field) || Offset(map.Of(parameters, field)) is not { } start)
+            {
+                return null;
+            }
+
+            var end = start;
+            while (end < text.Length && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+
+            replacements.Add((start, end, value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
         foreach (var (layer, _, _) in edits.Rewritten.Where(r => r.GainedBias))
         {
-            IMessage? parameters = layer.Source switch
-            {
-                LayerParameter p => (IMessage?)p.ConvolutionParam ?? p.InnerProductParam,
-                V1LayerParameter v => (IMessage?)v.ConvolutionParam ?? v.InnerProductParam,
-                _ => null,
-            };
+            var parameters = LayerParameters(layer.Source);
             if (parameters is null || !map.Written(parameters, 2) || Offset(map.Of(parameters, 2)) is not { } start)
             {
                 return null;
@@ -235,6 +339,26 @@ internal static class CaffeWriter
             }
 
             replacements.Add((start, end, "true"));
+        }
+
+        foreach (var (before, node) in edits.Added)
+        {
+            // On its own line before the layer that reads it, indented like it.
+            if (Offset(map.Of(before.Source)) is not { } start)
+            {
+                return null;
+            }
+
+            var lineStart = start;
+            while (lineStart > 0 && text[lineStart - 1] is ' ' or '\t')
+            {
+                lineStart--;
+            }
+
+            var added = AddedLayer(document, graph, node);
+            var newLine = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+            replacements.Add((start, start, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"layer {{ name: {Quote(added.Name)} type: \"InnerProduct\" bottom: {Quote(added.Bottom[0])} top: {Quote(added.Top[0])} inner_product_param {{ num_output: {added.InnerProductParam.NumOutput} }} }}{newLine}{text[lineStart..start]}")));
         }
 
         foreach (var layer in edits.Removed)
@@ -371,7 +495,7 @@ internal static class CaffeWriter
 
     private static NetParameter RewriteWeights(Graph graph, NetParameter weights, Edits edits)
     {
-        if (edits.Removed.Count == 0 && edits.Rewritten.Count == 0)
+        if (edits.Removed.Count == 0 && edits.Rewritten.Count == 0 && edits.Added.Count == 0)
         {
             return weights;
         }
@@ -380,6 +504,25 @@ internal static class CaffeWriter
         var removed = edits.Removed.Select(l => l.Layer.Name).ToHashSet(StringComparer.Ordinal);
         RemoveFirst(net.Layer, removed, l => l.Name);
         RemoveFirst(net.Layers, removed, l => l.Name);
+
+        foreach (var (before, node) in edits.Added)
+        {
+            var index = net.Layer.ToList().FindIndex(l => l.Name == before.Layer.Name);
+            if (index < 0)
+            {
+                throw new InvalidOperationException($"the caffemodel has no layer '{before.Layer.Name}' to put '{node.Name}' before.");
+            }
+
+            var layer = new LayerParameter { Name = node.Name, Type = "InnerProduct" };
+            foreach (var input in node.Inputs.Skip(1))
+            {
+                var blob = new BlobProto { Shape = new BlobShape() };
+                layer.Blobs.Add(blob);
+                Fill(blob, graph.Initializers[input]);
+            }
+
+            net.Layer.Insert(index, layer);
+        }
 
         foreach (var (layer, node, _) in edits.Rewritten)
         {
@@ -421,6 +564,17 @@ internal static class CaffeWriter
     private static void Fill(BlobProto blob, Initializer initializer)
     {
         var values = initializer.Data?.ToArray() ?? throw new InvalidOperationException($"initializer '{initializer.Name}' has no values.");
+        if (values.Length != Math.Max(blob.Data.Count, blob.DoubleData.Count))
+        {
+            // Pruned: the blob takes the tensor's shape (the legacy 4-D fields give way to it).
+            blob.Shape = new BlobShape();
+            blob.Shape.Dim.AddRange(initializer.Shape.Dims);
+            blob.ClearNum();
+            blob.ClearChannels();
+            blob.ClearHeight();
+            blob.ClearWidth();
+        }
+
         if (blob.DoubleData.Count > 0)
         {
             blob.DoubleData.Clear();

@@ -6,7 +6,8 @@ namespace NeuralBuild.Engine.Formats.Caffe;
 /// <summary>
 /// What <see cref="CaffeWriter"/> can write: it edits the prototxt's and the caffemodel's own layers,
 /// so it can drop a layer and give a convolution, deconvolution or InnerProduct new blobs (and a
-/// bias), but it has no layer for a node a pass made, and no blob layout for other layers' new parameters.
+/// bias) or fewer channels (their num_output), but it has no layer for a node a pass made, and no blob
+/// layout for other layers' new parameters. Layers between them (pooling, ReLU, Concat, Eltwise) imply their channel counts.
 /// </summary>
 internal sealed class CaffeWriterContract : WriterContract
 {
@@ -16,7 +17,10 @@ internal sealed class CaffeWriterContract : WriterContract
 
     public override string? CannotExpress(Node node, NodeEdit edit) => edit switch
     {
-        NodeEdit.Created => $"a new {node.OpType} node: it writes the prototxt's own layers, edited",
+        NodeEdit.Created when node.OpType == "FullyConnected" && node.Origin.Kind == "InnerProduct" => null,
+        NodeEdit.Created => $"a new {node.OpType} node: it writes the prototxt's own layers, edited (it adds only an InnerProduct before an InnerProduct, the first factor of a low-rank one)",
+        NodeEdit.ChannelsRemoved when node.OpType is not ("Conv" or "FullyConnected" or "Activation" or "MaxPool" or "Concat" or "Arithmetic" or "Identity" or "Flatten") =>
+            $"fewer channels in the {node.Origin.Kind} layer '{node.Origin.Name}': it states num_output of Convolution and InnerProduct layers only",
         NodeEdit.ParametersReplaced when node.OpType is not ("Conv" or "ConvTranspose" or "FullyConnected") =>
             $"new parameters of the {node.Origin.Kind} layer '{node.Origin.Name}': it rewrites the blobs of Convolution, Deconvolution and InnerProduct layers only",
         _ => null,

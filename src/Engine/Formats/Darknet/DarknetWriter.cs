@@ -1,6 +1,7 @@
 using System.Globalization;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Formats.Darknet;
 
@@ -26,7 +27,7 @@ public static class DarknetWriter
         var newIndex = NewIndices(darknet.Layers, byLayer);
 
         AtomicFiles.Write(
-            (cfgPath, temp => File.WriteAllText(temp, RewriteCfg(darknet, byLayer, newIndex))),
+            (cfgPath, temp => File.WriteAllText(temp, RewriteCfg(darknet, model.Graph, byLayer, newIndex))),
             (weightsPath, temp => WriteWeights(model.Graph, darknet, header, kept, byLayer, temp)));
     }
 
@@ -39,13 +40,20 @@ public static class DarknetWriter
         {
             // Removed layers (dropout, identity, forward-folded batchnorm) passed their input on,
             // which in darknet is always the previous layer's output.
+            // A layer a pass wrote as two (a low-rank connected layer) takes two sections; references to it
+            // mean its output, the second.
+            next += byLayer.TryGetValue(i, out var nodes) ? AddedSections(layers[i], nodes) : 0;
             map[i] = byLayer.ContainsKey(i) ? next++ : i == 0 ? -1 : map[i - 1];
         }
 
         return map;
     }
 
-    private static string RewriteCfg(DarknetModel darknet, Dictionary<int, List<Node>> byLayer, int[] newIndex)
+    /// <summary>Sections written before the layer's own: a connected layer's first factor (two FullyConnected nodes).</summary>
+    private static int AddedSections(DarknetLayer layer, List<Node> nodes) =>
+        layer.Section.Type is "connected" or "conn" && nodes.Count(n => n.OpType == "FullyConnected") == 2 ? 1 : 0;
+
+    private static string RewriteCfg(DarknetModel darknet, Graph graph, Dictionary<int, List<Node>> byLayer, int[] newIndex)
     {
         var lines = new List<string?>(darknet.Cfg.Lines);
         var sections = darknet.Cfg.Sections;
@@ -69,6 +77,15 @@ public static class DarknetWriter
                 lines[bnOption.LineIndex] = ReplaceValue(lines[bnOption.LineIndex]!, "0");
             }
 
+            WriteChannelCounts(lines, darknet.Cfg.NewLine, layer, nodes, graph);
+            if (AddedSections(layer, nodes) > 0)
+            {
+                // The first factor of a low-rank layer: a linear [connected] section of its rank, just before.
+                var nl = darknet.Cfg.NewLine;
+                var rank = graph.Initializers[nodes.First(n => n.OpType == "FullyConnected").Inputs[1]].Shape[0];
+                lines[layer.Section.HeaderLineIndex] = $"[connected]{nl}output={rank.ToString(CultureInfo.InvariantCulture)}{nl}activation=linear{nl}{nl}" + lines[layer.Section.HeaderLineIndex];
+            }
+
             foreach (var key in (string[])["layers", "from", "share_index", "yolo_layer", "embedding_layer"])
             {
                 if (layer.Section.Find(key) is { } option)
@@ -84,6 +101,42 @@ public static class DarknetWriter
 
         var text = string.Join(darknet.Cfg.NewLine, lines.Where(l => l is not null));
         return darknet.Cfg.EndsWithNewLine ? text + darknet.Cfg.NewLine : text;
+    }
+
+    /// <summary>
+    /// States the channel counts a pass changed (channel pruning): a conv's <c>filters=</c> (and a
+    /// depthwise conv's <c>groups=</c>), a connected layer's <c>output=</c>, from the weights as they
+    /// are now. An option the section leaves at its default is added under the section header.
+    /// </summary>
+    private static void WriteChannelCounts(List<string?> lines, string newLine, DarknetLayer layer, List<Node> nodes, Graph graph)
+    {
+        var section = layer.Section;
+        if (section.Type is "convolutional" or "conv" && nodes.FirstOrDefault(n => n.OpType == "Conv") is { } conv && layer.StoredTensors.Count > 0)
+        {
+            SetCount(lines, newLine, section, "filters", graph.Initializers[conv.Inputs[1]].Shape[0]);
+            SetCount(lines, newLine, section, "groups", conv.AttributesAs<ConvAttributes>().Group);
+        }
+        else if (section.Type is "connected" or "conn" && nodes.LastOrDefault(n => n.OpType == "FullyConnected") is { } fc)
+        {
+            SetCount(lines, newLine, section, "output", graph.Initializers[fc.Inputs[1]].Shape[0]);
+        }
+    }
+
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/> where the section states another value (absent is darknet's default, 1).</summary>
+    private static void SetCount(List<string?> lines, string newLine, CfgSection section, string key, long value)
+    {
+        var text = value.ToString(CultureInfo.InvariantCulture);
+        if (section.Find(key) is { } option)
+        {
+            if (!long.TryParse(option.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var stated) || stated != value)
+            {
+                lines[option.LineIndex] = ReplaceValue(lines[option.LineIndex]!, text);
+            }
+        }
+        else if (value != 1)
+        {
+            lines[section.HeaderLineIndex] += newLine + key + "=" + text;
+        }
     }
 
     private static string Renumber(CfgOption option, int layerIndex, int[] newIndex)
@@ -165,7 +218,15 @@ public static class DarknetWriter
 
             case "connected" or "conn":
             {
-                var fc = Op("FullyConnected");
+                var factors = nodes.Where(n => n.OpType == "FullyConnected").ToList();
+                if (factors.Count == 2)
+                {
+                    // The low-rank first factor's own section: bias, weights.
+                    yield return Bias(factors[0], layer);
+                    yield return factors[0].Inputs[1];
+                }
+
+                var fc = factors[^1];
                 yield return bn is not null ? bn.Inputs[2] : Bias(fc, layer);
                 yield return fc.Inputs[1];
                 if (bn is not null)

@@ -7,7 +7,11 @@ namespace NeuralBuild.Engine.Formats.Darknet;
 /// What <see cref="DarknetWriter"/> can write: it edits the cfg's own sections and rewrites every kept
 /// layer's tensors from the graph, so it can drop a layer (its readers then read the previous
 /// layer, as darknet's do) or a conv's BatchNorm and store new parameters, but a node a pass made has
-/// no section.
+/// no section, except the first factor of a low-rank connected layer, which it writes as a [connected]
+/// section of its own just before the layer's (references to the layer renumbered). Fewer channels it states in a conv's <c>filters=</c> / <c>groups=</c> and a connected
+/// layer's <c>output=</c>; the sections that pass channels on (maxpool, upsample, route, shortcut,
+/// activations) imply their counts. Any other section that states or stores per-channel data
+/// (a deconvolution's filters, a local layer, a standalone batchnorm, a weighted shortcut) it does not rewrite.
 /// </summary>
 internal sealed class DarknetWriterContract : WriterContract
 {
@@ -15,6 +19,13 @@ internal sealed class DarknetWriterContract : WriterContract
 
     public override string WriterName => "Darknet";
 
-    public override string? CannotExpress(Node node, NodeEdit edit) =>
-        edit == NodeEdit.Created ? $"a new {node.OpType} node: it writes the cfg's own sections, edited" : null;
+    public override string? CannotExpress(Node node, NodeEdit edit) => edit switch
+    {
+        NodeEdit.Created when node.OpType == "FullyConnected" && node.Origin.Kind is "connected" or "conn" => null,
+        NodeEdit.Created => $"a new {node.OpType} node: it writes the cfg's own sections, edited (it adds only a [connected] section before a connected layer, the first factor of a low-rank one)",
+        NodeEdit.ChannelsRemoved when node.OpType is not ("Conv" or "FullyConnected" or "Activation" or "MaxPool" or "Resize" or "Concat" or "Arithmetic" or "Identity")
+            || (node.OpType == "Conv" && node.Origin.Kind is not ("convolutional" or "conv")) =>
+            $"fewer channels in the [{node.Origin.Kind}] section '{node.Origin.Name}': it states filters= of convolutional and output= of connected sections only",
+        _ => null,
+    };
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using Google.Protobuf;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
+using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Ir;
 using DT = NeuralBuild.Engine.Formats.Onnx.Proto.TensorProto.Types.DataType;
 
@@ -20,7 +21,8 @@ namespace NeuralBuild.Engine.Formats.Onnx;
 /// pass did not touch keep the file's own spelling.</item>
 /// <item>Initializers, and nodes folded to constants at read time (shape chains, Constant), that
 /// were read before and are read by nothing now are dropped; everything that was already unused
-/// stays. <c>value_info</c> of values that no longer exist is dropped, the rest kept.</item>
+/// stays. <c>value_info</c> of values that no longer exist, or whose shape a pass changed (channel
+/// pruning), is dropped, the rest kept. A depthwise conv that pruning narrowed states its new <c>group</c>.</item>
 /// <item>Everything else is the parsed message as read: doc strings, metadata, functions, training
 /// info and fields this schema does not name (kept by Google.Protobuf as unknown fields). Unchanged
 /// nodes and initializers are the very objects that were read; the output message shares them.</item>
@@ -52,6 +54,9 @@ internal sealed partial class OnnxWriter
 
     /// <summary>IR initializer name → the new ONNX tensor written for it.</summary>
     private readonly Dictionary<string, TensorProto> _newTensors = new(StringComparer.Ordinal);
+
+    /// <summary>The IR's shape of every value, for checking <c>value_info</c>; inferred when first needed.</summary>
+    private Dictionary<string, Shape>? _shapes;
 
     /// <summary>Values the IR still computes (or takes as graph inputs); built when first needed.</summary>
     private HashSet<string>? _produced;
@@ -181,8 +186,31 @@ internal sealed partial class OnnxWriter
         }
 
         graph.ValueInfo.Clear();
-        graph.ValueInfo.AddRange(_source.ValueInfo.Where(v => !existedBefore.Contains(v.Name) || existsNow.Contains(v.Name)));
+        graph.ValueInfo.AddRange(_source.ValueInfo.Where(v => (!existedBefore.Contains(v.Name) || existsNow.Contains(v.Name)) && !ShapeChanged(v)));
         return output;
+    }
+
+    /// <summary>
+    /// True when the IR's shape of the value contradicts a known dimension of its <c>value_info</c>
+    /// (channel pruning made it narrower): the stale entry is dropped, not kept to mislead a runtime.
+    /// </summary>
+    private bool ShapeChanged(ValueInfoProto info)
+    {
+        _shapes ??= ShapeInference.Run(_model.Graph);
+        if (!_shapes.TryGetValue(info.Name, out var shape) || info.Type?.TensorType?.Shape is not { } declared || declared.Dim.Count != shape.Rank)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < shape.Rank; i++)
+        {
+            if (declared.Dim[i].HasDimValue && declared.Dim[i].DimValue != shape[i])
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static ValueInfoProto InputOf(TensorProto tensor)

@@ -5,7 +5,7 @@ namespace NeuralBuild.Engine.Formats.Onnx;
 
 /// <summary>
 /// What the edit-in-place <see cref="OnnxWriter"/> can write: the file's own nodes, some removed and some
-/// reading new initializers; a node a pass made is not one of them.
+/// reading new initializers (of new shapes, when pruning removed channels); a node a pass made is not one of them.
 /// </summary>
 internal sealed class OnnxWriterContract : WriterContract
 {
@@ -13,6 +13,11 @@ internal sealed class OnnxWriterContract : WriterContract
 
     public override string WriterName => "ONNX";
 
-    public override string? CannotExpress(Node node, NodeEdit edit) =>
-        edit == NodeEdit.Created ? $"a new {node.OpType} node: it writes the file's own nodes, edited" : null;
+    public override string? CannotExpress(Node node, NodeEdit edit) => edit switch
+    {
+        NodeEdit.Created => $"a new {node.OpType} node: it writes the file's own nodes, edited",
+        NodeEdit.ChannelsRemoved when node.OpType is not ("Conv" or "FullyConnected" or "Activation" or "MaxPool" or "Resize" or "Concat" or "Arithmetic" or "Identity" or "Flatten") =>
+            $"fewer channels at the {node.Origin.Kind} node '{node.Origin.Name}': it rewrites the initializers of Conv and Gemm nodes and the group of a Conv only",
+        _ => null,
+    };
 }

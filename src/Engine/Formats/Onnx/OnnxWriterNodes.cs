@@ -1,5 +1,6 @@
 using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Formats.Onnx;
 
@@ -137,7 +138,36 @@ internal sealed partial class OnnxWriter
             inputs.RemoveAt(inputs.Count - 1);
         }
 
-        return Replace(source, inputs, source.Output.Select(Renamed).ToList());
+        return WithGroup(Replace(source, inputs, source.Output.Select(Renamed).ToList()), source, ir);
+    }
+
+    /// <summary>A conv whose group count a pass changed (a pruned depthwise conv) states the new one.</summary>
+    private static NodeProto WithGroup(NodeProto written, NodeProto source, Node ir)
+    {
+        if (ir.OpType != "Conv")
+        {
+            return written;
+        }
+
+        var group = ir.AttributesAs<ConvAttributes>().Group;
+        var stated = source.Attribute.FirstOrDefault(a => a.Name == "group");
+        if ((stated?.I ?? 1) == group)
+        {
+            return written;
+        }
+
+        var copy = ReferenceEquals(written, source) ? source.Clone() : written;
+        var attribute = copy.Attribute.FirstOrDefault(a => a.Name == "group");
+        if (attribute is null)
+        {
+            copy.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = group });
+        }
+        else
+        {
+            attribute.I = group;
+        }
+
+        return copy;
     }
 
     private static NodeProto Replace(NodeProto node, List<string> inputs, List<string> outputs)

@@ -1,0 +1,170 @@
+using System.Globalization;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
+
+namespace NeuralBuild.Engine.Passes;
+
+/// <summary>
+/// Removes channels whose output is provably constant, losslessly. Runs after the folds (not in
+/// <see cref="PassManager.Default"/>; <c>--prune-dead-channels</c>), where a BatchNorm scale of 0 has
+/// become an all-zero filter row and a bias.
+/// <para>Before: <c>X → Conv(W1, b1) → act → … → Conv(W2, b2)</c>, row c of W1 all zero, so channel c is
+/// the constant <c>t = act(b1_c)</c> everywhere.</para>
+/// <para>After: <c>X → Conv(W1 without row c, b1 without c) → act → … → Conv(W2 without input slice c, b2')</c>:
+/// every value the channel flows through (max pooling, nearest resize, concat / route, same-shape
+/// add / shortcut, depthwise conv, activations, identities) carries one channel less.</para>
+/// <para>Preconditions: every channel that must go together (the channel through every node it
+/// passes, and the matching channel of every other input of an add) is constant; it comes from
+/// producers whose weights are constant and not shared; every node it reaches is one the pass can
+/// follow, and it reaches no model output (whose shape the model promises). Each consumer of a
+/// constant nonzero channel takes it into its bias, which is exact only where the consumer sees the
+/// constant at every position: a fully connected layer, or a conv that pads nothing (a padded conv
+/// sees zeros at the border; the channel is kept and the report says so). A depthwise channel goes
+/// with its input channel. No value is left without channels. The writer must be able to state the
+/// new channel counts (<see cref="NodeEdit.ChannelsRemoved"/>). A failed precondition is "not applied"
+/// at the producer, with the reason.</para>
+/// <para>Formula: the consumer's weights lose input slice c; its bias gains
+/// <c>b2'_o = b2_o + t * Σ W2[o, c, …]</c> (for a fully connected consumer, the sum over the
+/// columns of channel c: <c>c*H*W … (c+1)*H*W - 1</c>). Double precision, stored as float32.</para>
+/// </summary>
+public sealed class PruneDeadChannels : GraphPass
+{
+    public override string Name => "PruneDeadChannels";
+
+    public override void Run(GraphEditor graph, PassReport report)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(report);
+        var constants = ChannelFlow.ConstantChannels(graph);
+        if (constants.Count == 0)
+        {
+            return;
+        }
+
+        var cuts = new Dictionary<Node, NodeCut>(ReferenceEqualityComparer.Instance);
+        var removedFromValue = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seen = new HashSet<(string, long)>();
+        var refusals = new Dictionary<(Node Node, string Reason), List<string>>();
+        foreach (var node in graph.Graph.Nodes.ToList())
+        {
+            if (node.Outputs.Count == 0 || !constants.TryGetValue(node.Outputs[0], out var values))
+            {
+                continue;
+            }
+
+            for (long c = 0; c < values.Length; c++)
+            {
+                if (float.IsNaN(values[c]) || seen.Contains((node.Outputs[0], c)))
+                {
+                    continue;
+                }
+
+                var group = ChannelGroup.Trace(graph, constants, node.Outputs[0], c);
+                seen.UnionWith(group.Slots);
+                var reason = group.Blocker ?? Emptied(graph, group, removedFromValue);
+                if (reason is not null)
+                {
+                    var at = group.Reporter ?? node;
+                    if (!refusals.TryGetValue((at, reason), out var channels))
+                    {
+                        refusals[(at, reason)] = channels = [];
+                    }
+
+                    channels.Add(string.Create(CultureInfo.InvariantCulture, $"{c} of '{node.Outputs[0]}' (constant {values[c]:G6})"));
+                    continue;
+                }
+
+                foreach (var (value, _) in group.Slots)
+                {
+                    removedFromValue[value] = removedFromValue.GetValueOrDefault(value) + 1;
+                }
+
+                group.AddTo(cuts);
+            }
+        }
+
+        foreach (var ((node, reason), channels) in refusals)
+        {
+            NotApplied(report, node, $"channel {string.Join(", ", channels)} is constant but kept: {reason}");
+        }
+
+        if (cuts.Count > 0)
+        {
+            Apply(graph, report, cuts);
+        }
+    }
+
+    /// <summary>Null, or why removing the group would leave a value without channels.</summary>
+    private static string? Emptied(GraphEditor graph, ChannelGroup group, Dictionary<string, int> removedFromValue)
+    {
+        foreach (var value in group.Slots.Select(s => s.Value).Distinct(StringComparer.Ordinal))
+        {
+            var count = group.Slots.Count(s => s.Value == value);
+            if (removedFromValue.GetValueOrDefault(value) + count >= graph.Shapes[value][1])
+            {
+                return $"'{value}' would be left without channels";
+            }
+        }
+
+        return null;
+    }
+
+    private void Apply(GraphEditor graph, PassReport report, Dictionary<Node, NodeCut> cuts)
+    {
+        var before = new Dictionary<Node, (long Params, long Macc, long WeightBytes)>(ReferenceEqualityComparer.Instance);
+        foreach (var node in cuts.Keys)
+        {
+            before[node] = NodeFigures.Of(node, graph.Graph, graph.Shapes);
+        }
+
+        foreach (var (node, cut) in cuts)
+        {
+            ChannelSlicing.Cut(graph, node, cut);
+        }
+
+        graph.ShapesChanged();
+        graph.RemoveUnusedInitializers();
+        foreach (var (node, cut) in cuts)
+        {
+            var (paramsBefore, maccBefore, bytesBefore) = before[node];
+            var (paramsAfter, maccAfter, bytesAfter) = NodeFigures.Of(node, graph.Graph, graph.Shapes);
+            report.Pruning.Add(new ChannelPruning(Name, node.Name, node.Origin, cut.Rows.Count, cut.Inputs.Count,
+                paramsBefore, paramsAfter, maccBefore, maccAfter, bytesBefore, bytesAfter));
+            var rows = cut.Rows.Count == 0 ? null : $"{cut.Rows.Count} output channel(s) ({string.Join(", ", cut.Rows.Order())})";
+            var inputs = cut.Inputs.Count == 0 ? null : $"{cut.Inputs.Count} input channel(s) ({string.Join(", ", cut.Inputs.Keys)}){(cut.Inputs.Values.Any(i => i.Constant != 0) ? ", their constants folded into the bias" : string.Empty)}";
+            Applied(report, node, string.Create(CultureInfo.InvariantCulture,
+                $"removed {string.Join(" and ", new[] { rows, inputs }.Where(s => s is not null))}: params {paramsBefore:N0} -> {paramsAfter:N0} (-{paramsBefore - paramsAfter:N0}), MACC {maccBefore:N0} -> {maccAfter:N0} (-{maccBefore - maccAfter:N0}), weight bytes {bytesBefore:N0} -> {bytesAfter:N0} (-{bytesBefore - bytesAfter:N0})"));
+        }
+    }
+}
+
+/// <summary>What pruning takes from one node: output channels (its weights' rows) and input channels (with the constant each carried).</summary>
+internal sealed class NodeCut
+{
+    public HashSet<long> Rows { get; } = [];
+
+    /// <summary>Input channel → its constant and how many consecutive inputs of a fully connected layer it spans (H*W; a conv's span is its kernel area).</summary>
+    public SortedDictionary<long, (float Constant, long Span)> Inputs { get; } = [];
+}
+
+/// <summary>Parameters, MACC and weight bytes of one node for given shapes (the figures the cost model sums per layer).</summary>
+internal static class NodeFigures
+{
+    public static (long Params, long Macc, long WeightBytes) Of(Node node, Graph graph, IReadOnlyDictionary<string, Shape> shapes)
+    {
+        var inputs = node.Inputs.Select(i => i.Length == 0 ? null : shapes[i]).ToList();
+        var outputs = node.Outputs.Select(o => shapes[o]).ToList();
+        var macc = OpRegistry.Get(node).Cost(new OpContext(node, inputs, outputs)).Macc;
+        long parameters = 0, bytes = 0;
+        foreach (var input in node.Inputs)
+        {
+            if (graph.Initializers.TryGetValue(input, out var initializer))
+            {
+                parameters += initializer.Shape.ElementCount;
+                bytes += initializer.ByteSize;
+            }
+        }
+
+        return (parameters, macc, bytes);
+    }
+}
