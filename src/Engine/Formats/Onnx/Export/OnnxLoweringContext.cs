@@ -46,6 +46,10 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
         return graph.Weight(weight, dims);
     }
 
+    /// <summary>A weight the export computes from the IR's (streamed like the IR's own, never held whole).</summary>
+    public string DerivedWeight(string stem, TensorData data, Shape shape) =>
+        graph.Weight(new Initializer(Output() + "/" + stem, shape, data), shape.Dims);
+
     /// <summary>The values of a small IR weight input, read now (statistics, shortcut weights).</summary>
     public float[] WeightValues(int index)
     {

@@ -3,7 +3,6 @@ using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Formats.Onnx.Export;
 using NeuralBuild.Engine.Ir;
-using NeuralBuild.Engine.Ops;
 using NeuralBuild.Engine.Tests.Support;
 using NeuralBuild.SyntheticWeights;
 
@@ -22,7 +21,6 @@ public sealed class OnnxCorpusExportTests
     /// <summary>The layers whose models the export refuses, with the code it refuses them with.</summary>
     private static readonly Dictionary<string, DiagnosticDescriptor> s_refusedKinds = new(StringComparer.Ordinal)
     {
-        ["Conv xnor"] = DiagnosticCodes.ExportBinaryConvolution,
         ["LocallyConnected"] = DiagnosticCodes.ExportLocallyConnected,
         ["DarknetContrastive"] = DiagnosticCodes.ExportOperatorUnsupported,
     };
@@ -115,7 +113,7 @@ public sealed class OnnxCorpusExportTests
 
     private static List<string> RefusedKinds(Model model) =>
         [.. model.Graph.Nodes
-            .Select(n => n.OpType == "Conv" && n.AttributesAs<ConvAttributes>().Xnor ? "Conv xnor" : n.OpType)
+            .Select(n => n.OpType)
             .Where(s_refusedKinds.ContainsKey)
             .Distinct()];
 }
