@@ -74,7 +74,7 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
             OpType = opType,
             Name = graph.Unique(OnnxExportGraph.Sanitise(Node.Name) + "/" + opType),
             DocString = string.Create(CultureInfo.InvariantCulture,
-                $"{Node.Origin.Kind} '{Node.Origin.Name}' (layer {Node.Origin.Index}) at {(location.HasLine ? location.ToString() : location.File)}; IR {Node.OpType} '{Node.Name}'"),
+                $"{Node.Origin.Kind} '{Node.Origin.Name}' (layer {Node.Origin.Index}) at {location}; IR {Node.OpType} '{Node.Name}'"),
         };
         proto.Input.AddRange(inputs);
         proto.Output.AddRange(outputs);
