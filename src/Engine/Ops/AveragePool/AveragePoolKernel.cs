@@ -62,7 +62,7 @@ internal sealed class AveragePoolKernel : Kernel
     }
 
     /// <summary>Caffe's pool size along one axis: from <c>o*stride - pad</c> to <c>min(start + kernel, size + pad)</c>.</summary>
-    private static int CaffeWindow(int o, int stride, int pad, int kernel, int paddedEnd)
+    internal static int CaffeWindow(int o, int stride, int pad, int kernel, int paddedEnd)
     {
         var start = (o * stride) - pad;
         return Math.Min(start + kernel, paddedEnd) - start;

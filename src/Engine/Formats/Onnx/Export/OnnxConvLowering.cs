@@ -8,17 +8,38 @@ namespace NeuralBuild.Engine.Formats.Onnx.Export;
 /// <summary>Lowerings of the weighted layers: convolution, transposed convolution, fully connected, matrix product.</summary>
 internal static class OnnxConvLowering
 {
-    /// <summary>Conv → Conv (pads top, left, bottom, right are ONNX's begin/end order). Darknet's xnor is refused (NM0302).</summary>
+    /// <summary>
+    /// Conv → Conv (pads top, left, bottom, right are ONNX's begin/end order). Darknet's xnor=1 as its
+    /// kernel computes it: the input's signs (Where(x &gt; 0, 1, -1); the padding stays 0, as in
+    /// darknet's im2col) convolved with the binarised filters (<see cref="BinarizedFilters"/>). A
+    /// binarised depthwise convolution, which the engine does not run either, is refused (NM0302).
+    /// </summary>
     public static void Conv(OnnxLoweringContext c)
     {
         var attributes = c.Node.AttributesAs<ConvAttributes>();
-        if (attributes.Xnor)
+        if (!attributes.Xnor)
         {
-            throw c.Refuse(DiagnosticCodes.ExportBinaryConvolution,
-                "xnor=1 binarises the input and the weights inside the layer (sign and per-filter mean of |w|); standard ONNX has no binary convolution, and the float model the export would write is not the one darknet runs. Train without xnor, or export the float layer by removing xnor=1 knowingly.");
+            c.Emit("Conv", Inputs(c), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+            return;
         }
 
-        c.Emit("Conv", Inputs(c), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+        var w = c.InputShape(1);
+        if (w[1] == 1 && attributes.Group > 1)
+        {
+            throw c.Refuse(DiagnosticCodes.ExportBinaryConvolution,
+                "xnor=1 on a depthwise convolution: darknet's binary forward is not defined for it and the engine does not run it, so there is nothing exact to export.");
+        }
+
+        var weight = c.Weight(1) ?? throw c.Refuse(DiagnosticCodes.ExportNotExpressible, "the weights of an xnor convolution are computed, where the export binarises constants.");
+        var signs = c.Where(c.Binary("Greater", c.Input(0), c.Scalar("zero", 0f)), c.Scalar("plus_one", 1f), c.Scalar("minus_one", -1f));
+        var binarized = c.DerivedWeight("binarized", new BinarizedFilters(weight.Data!, w[1] * w[2] * w[3]), w);
+        List<string> inputs = [signs, binarized];
+        if (c.HasInput(2))
+        {
+            inputs.Add(c.Input(2));
+        }
+
+        c.Emit("Conv", inputs, WindowAttributes(attributes.Window, attributes.Group), c.Output());
     }
 
     /// <summary>ConvTranspose → ConvTranspose: the same window rule (out = s*(in-1) + d*(k-1) + 1 - pads) and weight layout (Cin, Cout/g, kh, kw).</summary>

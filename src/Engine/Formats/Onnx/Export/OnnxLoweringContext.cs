@@ -46,6 +46,10 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
         return graph.Weight(weight, dims);
     }
 
+    /// <summary>A weight the export computes from the IR's (streamed like the IR's own, never held whole).</summary>
+    public string DerivedWeight(string stem, TensorData data, Shape shape) =>
+        graph.Weight(new Initializer(Output() + "/" + stem, shape, data), shape.Dims);
+
     /// <summary>The values of a small IR weight input, read now (statistics, shortcut weights).</summary>
     public float[] WeightValues(int index)
     {
@@ -70,7 +74,7 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
             OpType = opType,
             Name = graph.Unique(OnnxExportGraph.Sanitise(Node.Name) + "/" + opType),
             DocString = string.Create(CultureInfo.InvariantCulture,
-                $"{Node.Origin.Kind} '{Node.Origin.Name}' (layer {Node.Origin.Index}) at {(location.HasLine ? location.ToString() : location.File)}; IR {Node.OpType} '{Node.Name}'"),
+                $"{Node.Origin.Kind} '{Node.Origin.Name}' (layer {Node.Origin.Index}) at {location}; IR {Node.OpType} '{Node.Name}'"),
         };
         proto.Input.AddRange(inputs);
         proto.Output.AddRange(outputs);

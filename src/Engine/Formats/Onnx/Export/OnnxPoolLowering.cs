@@ -104,7 +104,8 @@ internal static class OnnxPoolLowering
                 var divisor = !attributes.CountIncludePad
                     ? Inside(oy, g.StrideH, g.PadTop, g.KernelH, x.H) * Inside(ox, g.StrideW, g.PadLeft, g.KernelW, x.W)
                     : attributes.Rounding == PoolRounding.CeilCaffe
-                        ? CaffeWindow(oy, g.StrideH, g.PadTop, g.KernelH, x.H + g.PadBottom) * CaffeWindow(ox, g.StrideW, g.PadLeft, g.KernelW, x.W + g.PadRight)
+                        ? (long)AveragePoolKernel.CaffeWindow((int)oy, (int)g.StrideH, (int)g.PadTop, (int)g.KernelH, (int)(x.H + g.PadBottom))
+                            * AveragePoolKernel.CaffeWindow((int)ox, (int)g.StrideW, (int)g.PadLeft, (int)g.KernelW, (int)(x.W + g.PadRight))
                         : area;
                 allArea &= divisor == area;
                 factors[(oy * y.W) + ox] = (float)((double)area / divisor);
@@ -119,13 +120,6 @@ internal static class OnnxPoolLowering
     {
         var start = (o * stride) - pad;
         return Math.Max(0, Math.Min(start + kernel, size) - Math.Max(start, 0));
-    }
-
-    /// <summary>Caffe's pool size along an axis: from <c>o*stride - pad</c> to <c>min(start + kernel, size + pad)</c>.</summary>
-    private static long CaffeWindow(long o, long stride, long pad, long kernel, long paddedEnd)
-    {
-        var start = (o * stride) - pad;
-        return Math.Min(start + kernel, paddedEnd) - start;
     }
 
     /// <summary>The end padding (bottom, right) with which ONNX's floor rule gives the IR's output size: <c>(out-1)*s + d*(k-1) + 1 - in - pad_begin</c>, at least 0.</summary>

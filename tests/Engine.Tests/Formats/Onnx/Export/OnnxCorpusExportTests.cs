@@ -1,8 +1,8 @@
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Formats.Onnx.Export;
 using NeuralBuild.Engine.Ir;
-using NeuralBuild.Engine.Ops;
 using NeuralBuild.Engine.Tests.Support;
 using NeuralBuild.SyntheticWeights;
 
@@ -21,7 +21,6 @@ public sealed class OnnxCorpusExportTests
     /// <summary>The layers whose models the export refuses, with the code it refuses them with.</summary>
     private static readonly Dictionary<string, DiagnosticDescriptor> s_refusedKinds = new(StringComparer.Ordinal)
     {
-        ["Conv xnor"] = DiagnosticCodes.ExportBinaryConvolution,
         ["LocallyConnected"] = DiagnosticCodes.ExportLocallyConnected,
         ["DarknetContrastive"] = DiagnosticCodes.ExportOperatorUnsupported,
     };
@@ -40,18 +39,19 @@ public sealed class OnnxCorpusExportTests
     public static IEnumerable<object[]> CaffeModels =>
         Directory.GetFiles(TestPaths.CaffeCorpus, "*.prototxt").Order(StringComparer.Ordinal).Select(f => new object[] { Path.GetFileName(f) });
 
+    /// <summary>The corpus cfgs (AlexeyAB's fork) and Debian darknet's (pjreddie's), each read in its fork's dialect.</summary>
     public static IEnumerable<object[]> DarknetModels =>
-        Directory.GetFiles(TestPaths.DarknetCorpus, "*.cfg").Order(StringComparer.Ordinal).Select(f => new object[] { Path.GetFileName(f) });
+        Directory.GetFiles(TestPaths.DarknetCorpus, "*.cfg").Order(StringComparer.Ordinal).Select(f => new object[] { f, DarknetDialect.AlexeyAB })
+            .Concat(Directory.GetFiles(TestPaths.DebianDarknetCfg, "*.cfg").Order(StringComparer.Ordinal).Select(f => new object[] { f, DarknetDialect.Pjreddie }));
 
     [TestMethod]
     [DynamicData(nameof(DarknetModels))]
-    public void Darknet_corpus_model_exports_and_matches_in_onnx_runtime(string file)
+    public void Darknet_corpus_model_exports_and_matches_in_onnx_runtime(string cfg, DarknetDialect dialect)
     {
-        var cfg = TestPaths.Corpus(file);
         Model declared;
         try
         {
-            declared = ModelFormats.Read(cfg);
+            declared = ModelFormats.Read(cfg, new ModelReadOptions { DarknetDialect = dialect });
         }
         catch (NeuralException e) when (e.Diagnostic.Descriptor == DiagnosticCodes.CfgUnsupportedLayer)
         {
@@ -61,7 +61,7 @@ public sealed class OnnxCorpusExportTests
 
         SkipLargeUnlessFull(declared);
         using var temp = new TempDirectory();
-        var model = OnnxRuntimeComparison.DarknetFile(temp.Path, cfg, SmallInput(declared));
+        var model = OnnxRuntimeComparison.DarknetFile(temp.Path, cfg, SmallInput(declared), dialect);
         OnnxRuntimeComparison.Folded(model);
         var refused = RefusedKinds(model);
         if (refused.Count > 0)
@@ -113,7 +113,7 @@ public sealed class OnnxCorpusExportTests
 
     private static List<string> RefusedKinds(Model model) =>
         [.. model.Graph.Nodes
-            .Select(n => n.OpType == "Conv" && n.AttributesAs<ConvAttributes>().Xnor ? "Conv xnor" : n.OpType)
+            .Select(n => n.OpType)
             .Where(s_refusedKinds.ContainsKey)
             .Distinct()];
 }

@@ -237,17 +237,26 @@ public sealed class OnnxDarknetExportTests
     }
 
     [TestMethod]
-    public void Xnor_convolution_is_refused_with_a_code_naming_the_layer()
+    public void Xnor_convolution_matches_darknets_binary_forward()
+    {
+        var layers = Conv(8) + "[convolutional]\nbatch_normalize=1\nxnor=1\nfilters=6\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+            + "[convolutional]\nxnor=1\nfilters=4\nsize=1\nstride=1\npad=1\nactivation=linear\n\n";
+        Check(Cfg(7, 7, 3, layers));
+    }
+
+    [TestMethod]
+    public void Locally_connected_layer_is_refused_with_a_code_naming_the_layer()
     {
         using var temp = new TempDirectory();
-        var model = OnnxRuntimeComparison.Darknet(temp.Path, Cfg(8, 8, 3, Conv(4) + "[convolutional]\nxnor=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"));
+        var cfg = Cfg(6, 6, 3, Conv(4) + "[local]\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n");
+        var model = OnnxRuntimeComparison.Darknet(temp.Path, cfg);
         var path = Path.Combine(temp.Path, "refused.onnx");
         var result = OnnxExporter.Export(model, path, new OnnxExportOptions());
         Assert.IsFalse(result.Succeeded);
         var refusal = result.Refusals.Single();
-        Assert.AreEqual(DiagnosticCodes.ExportBinaryConvolution, refusal.Diagnostic.Descriptor);
+        Assert.AreEqual(DiagnosticCodes.ExportLocallyConnected, refusal.Diagnostic.Descriptor);
         Assert.AreEqual(1, refusal.Origin.Index);
-        Assert.AreEqual(DarknetCfg.LineOf(File.ReadAllText(model.DefinitionPath), "xnor=1") - 1, refusal.Diagnostic.Location.Line);
+        Assert.AreEqual(DarknetCfg.LineOf(cfg, "[local]"), refusal.Diagnostic.Location.Line);
         Assert.IsFalse(File.Exists(path), "nothing is written when a layer is refused");
         DiagnosticAssert.Throws(DiagnosticCodes.ExportRefused, result.ThrowIfRefused);
     }
