@@ -39,6 +39,13 @@ public sealed record ConvertRequest
 
     public double RelativeTolerance { get; init; } = 1e-4;
 
+    /// <summary>
+    /// Budget of a lossy export (quantized weights): the largest relative output error allowed, as a fraction
+    /// of the output's magnitude (0.02 for 2%); null: measured and reported, never failed. An exact export is
+    /// proven equal instead.
+    /// </summary>
+    public double? MaxOutputError { get; init; }
+
     public required string OutputDirectory { get; init; }
 }
 
@@ -63,6 +70,9 @@ public sealed record ConvertResult
 
     /// <summary>The exported file read back and run against the original; null when verification was off.</summary>
     public VerificationReport? ExportVerification { get; init; }
+
+    /// <summary>The measured output error of a lossy export read back (null for an exact one, which <see cref="ExportVerification"/> proves).</summary>
+    public AccuracyReport? ExportAccuracy { get; init; }
 
     public IReadOnlyList<(string Phase, TimeSpan Time)> Timings { get; init; } = [];
 }

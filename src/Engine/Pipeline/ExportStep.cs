@@ -23,22 +23,39 @@ internal static class ExportStep
     /// <param name="atol">Absolute tolerance.</param>
     /// <param name="rtol">Relative tolerance.</param>
     /// <param name="verifyInputShape">The check's input (null: the model's).</param>
-    /// <returns>The export, whose outputs name the original's values; the file read back; the check.</returns>
-    public static (ModelExport Export, Model Exported, VerificationReport? Check) Run(
+    /// <param name="lossy">How a lossy export (quantized weights) is checked: null refuses it (NM0342); otherwise its error is measured against the budget it holds.</param>
+    /// <returns>
+    /// The export, whose outputs name the original's values; the file read back; the equality check of an
+    /// exact export, or the measurement of a lossy one.
+    /// </returns>
+    public static (ModelExport Export, Model Exported, VerificationReport? Check, AccuracyReport? Accuracy) Run(
         Model model, IReadOnlyList<string> outputsBeforePasses, IModelFormat target, IModelExporter exporter, string path, IReadOnlyDictionary<string, string> options, SourceLocation where,
-        Func<Model>? readOriginal, double atol, double rtol, Shape? verifyInputShape)
+        Func<Model>? readOriginal, double atol, double rtol, Shape? verifyInputShape, LossyExportCheck? lossy = null)
     {
         var export = exporter.Export(model, path, options, where);
+        if (export.Lossy && lossy is null)
+        {
+            throw DiagnosticCodes.QuantizeNotAvailable.Exception(where,
+                "this export quantizes weights, which the build does not measure yet; quantize with 'dotnet neural convert --to onnx --quantize int8' (its output error is measured and budgeted with --max-output-error).");
+        }
+
         export = export with { Outputs = [.. export.Outputs.Select(o => (OriginalValue(model.Graph.Outputs, outputsBeforePasses, o.Value), o.Output))] };
         var exported = FileFailures.Reading(path, () => target.Read(path, new ModelReadOptions { WeightsPath = target.DefaultWeightsPath(path) }));
         if (readOriginal is null)
         {
-            return (export, exported, null);
+            return (export, exported, null, null);
         }
 
         using var readBack = new ReferenceRuntime(exported, $"{target.DisplayName} export read back");
+        if (export.Lossy)
+        {
+            var accuracy = Verifier.MeasureRuntime(readOriginal(), readBack, export.InputName, export.Outputs, export.LossyWeights, lossy!.MaxOutputError, verifyInputShape);
+            accuracy.ThrowIfOverBudget(where);
+            return (export, exported, null, accuracy);
+        }
+
         var check = Verifier.VerifyRuntime(readOriginal(), readBack, export.InputName, export.Outputs, atol, rtol, verifyInputShape);
-        return check.Passed ? (export, exported, check) : throw DiagnosticCodes.VerificationFailed.Exception(where, check.Summary());
+        return check.Passed ? (export, exported, check, null) : throw DiagnosticCodes.VerificationFailed.Exception(where, check.Summary());
     }
 
     private static string OriginalValue(List<string> outputs, IReadOnlyList<string> outputsBeforePasses, string value)
@@ -47,3 +64,6 @@ internal static class ExportStep
         return position >= 0 ? outputsBeforePasses[position] : value;
     }
 }
+
+/// <summary>A lossy export is measured, and fails only over <see cref="MaxOutputError"/> (a fraction; null: measured, no budget).</summary>
+public sealed record LossyExportCheck(double? MaxOutputError);

@@ -49,9 +49,9 @@ public static class ModelConverter
         }
 
         var path = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
-        var (export, exported, exportVerification) = ExportStep.Run(model, outputsBeforePasses, target, exporter, path, request.ExportOptions, where,
+        var (export, exported, exportVerification, exportAccuracy) = ExportStep.Run(model, outputsBeforePasses, target, exporter, path, request.ExportOptions, where,
             request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions)),
-            request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
+            request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(request.MaxOutputError));
         var after = CostModel.Analyze(exported);
         clock.Lap("export, read back and verify");
         return new ConvertResult
@@ -63,6 +63,7 @@ public static class ModelConverter
             Passes = passes,
             FoldVerification = foldVerification,
             ExportVerification = exportVerification,
+            ExportAccuracy = exportAccuracy,
             Timings = clock.Phases,
         };
     }

@@ -18,14 +18,15 @@ internal static class OnnxConvLowering
                 "xnor=1 binarises the input and the weights inside the layer (sign and per-filter mean of |w|); standard ONNX has no binary convolution, and the float model the export would write is not the one darknet runs. Train without xnor, or export the float layer by removing xnor=1 knowingly.");
         }
 
-        c.Emit("Conv", Inputs(c), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+        c.Emit("Conv", Inputs(c, weightAxis: 0), WindowAttributes(attributes.Window, attributes.Group), c.Output());
     }
 
     /// <summary>ConvTranspose → ConvTranspose: the same window rule (out = s*(in-1) + d*(k-1) + 1 - pads) and weight layout (Cin, Cout/g, kh, kw).</summary>
     public static void ConvTranspose(OnnxLoweringContext c)
     {
         var attributes = c.Node.AttributesAs<ConvAttributes>();
-        c.Emit("ConvTranspose", Inputs(c), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+        // Weights (Cin, Cout/g, kh, kw): quantized along axis 1, so with groups one scale serves output channel j of every group.
+        c.Emit("ConvTranspose", Inputs(c, weightAxis: 1), WindowAttributes(attributes.Window, attributes.Group), c.Output());
     }
 
     /// <summary>
@@ -38,7 +39,8 @@ internal static class OnnxConvLowering
         var x = c.InputShape(0);
         var flat = x.Rank == 2 ? c.Input(0) : c.Emit("Flatten", [c.Input(0)], [Int("axis", 1)]);
         var output = c.OutputShape();
-        List<string> inputs = [flat, c.Input(1)];
+        // Stored outputs x inputs (transB=1) the output channel is axis 0; inputs x outputs, axis 1.
+        List<string> inputs = [flat, OnnxWeightQuantizer.Weight(c, 1, attributes.Transposed ? 1 : 0)];
         if (c.HasInput(2))
         {
             inputs.Add(c.Input(2));
@@ -56,16 +58,21 @@ internal static class OnnxConvLowering
     }
 
     /// <summary>MatMul → MatMul (numpy semantics on both sides).</summary>
-    public static void MatMul(OnnxLoweringContext c) => c.Emit("MatMul", [c.Input(0), c.Input(1)], null, c.Output());
+    /// <remarks>A constant B (K x N) is quantized per output column; a rank above 2 stays float.</remarks>
+    public static void MatMul(OnnxLoweringContext c)
+    {
+        var b = c.Weight(1) is { Shape.Rank: 2 } ? OnnxWeightQuantizer.Weight(c, 1, 1) : c.Input(1);
+        c.Emit("MatMul", [c.Input(0), b], null, c.Output());
+    }
 
     /// <summary>Darknet [local] has a different filter at every output position; ONNX has no such operator (NM0303).</summary>
     public static void LocallyConnected(OnnxLoweringContext c) =>
         throw c.Refuse(DiagnosticCodes.ExportLocallyConnected,
             "a locally connected layer has its own filter at every output position; ONNX has no locally connected operator, and unrolling it into one convolution per position would multiply the graph by the output size. Replace the layer by [convolutional] and retrain.");
 
-    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out.</summary>
-    private static IEnumerable<string> Inputs(OnnxLoweringContext c) =>
-        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(c.Input);
+    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out; the weights (input 1) stored as the export asks.</summary>
+    private static IEnumerable<string> Inputs(OnnxLoweringContext c, int weightAxis) =>
+        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(i => i == 1 ? OnnxWeightQuantizer.Weight(c, 1, weightAxis) : c.Input(i));
 
     public static IEnumerable<AttributeProto> WindowAttributes(SpatialGeometry g, long group) =>
     [
