@@ -71,7 +71,6 @@ public sealed record ModelExport
 
 /// <summary>
 /// One weight an export stored lossily: its layer, the encoding ("int8 per channel", "float16"), its bytes
-/// before and as written (with scales and zero points), and its largest rounding step relative to the
-/// tensor's magnitude (how far its values may move).
+/// before and as written (with scales and zero points), and how far its values moved: RMS(w - stored(w)) / RMS(w).
 /// </summary>
-public sealed record LossyWeight(LayerOrigin Layer, string Weight, string Encoding, long OriginalBytes, long WrittenBytes, double RelativeStep);
+public sealed record LossyWeight(LayerOrigin Layer, string Weight, string Encoding, long OriginalBytes, long WrittenBytes, double RelativeError);

@@ -123,8 +123,8 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
         return $"measured (lossy export, error relative to max|output|): {verdict}; {string.Join("; ", Outputs)}";
     }
 
-    /// <summary>The weights whose values may move most (largest rounding step relative to their magnitude), at most <paramref name="count"/>.</summary>
-    public IEnumerable<LossyWeight> MostMoved(int count = 3) => Weights.OrderByDescending(w => w.RelativeStep).Take(count);
+    /// <summary>The weights that moved most (RMS error relative to their RMS), at most <paramref name="count"/>.</summary>
+    public IEnumerable<LossyWeight> MostMoved(int count = 3) => Weights.OrderByDescending(w => w.RelativeError).Take(count);
 
     public void ThrowIfOverBudget(SourceLocation where)
     {
@@ -135,7 +135,7 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
 
         var over = Outputs.Where(o => o.MaxRelativeError > MaxOutputError!.Value).Select(o => o.ToString());
         var layers = MostMoved().Select(w => string.Create(CultureInfo.InvariantCulture,
-            $"layer {w.Layer.Index} [{w.Layer.Kind}] '{w.Layer.Name}' ({w.Encoding}, weights moved up to {OutputAccuracy.Percent(w.RelativeStep)} of their magnitude)"));
+            $"layer {w.Layer.Index} [{w.Layer.Kind}] '{w.Layer.Name}' ({w.Encoding}, weight RMS error {OutputAccuracy.Percent(w.RelativeError)} of their RMS)"));
         throw DiagnosticCodes.OutputErrorBudgetExceeded.Exception(where,
             $"the quantized export's output error exceeds MaxOutputError={OutputAccuracy.Percent(MaxOutputError!.Value)}: {string.Join("; ", over)}. Layers whose weights moved most: {string.Join("; ", layers)}.");
     }

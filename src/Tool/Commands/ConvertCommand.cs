@@ -204,11 +204,11 @@ internal static class ConvertCommand
     /// <summary>Per layer, the weight bytes before and as written (with scales and zero points), and the total.</summary>
     private static void QuantizedWeights(StringBuilder sb, IReadOnlyList<LossyWeight> weights)
     {
-        sb.Append(CultureInfo.InvariantCulture, $"\n## quantized weights ({weights.Count})\n\n| layer | kind | weight | encoding | bytes before | bytes written | ratio | largest step / max\\|w\\| |\n|---:|---|---|---|---:|---:|---:|---:|\n");
+        sb.Append(CultureInfo.InvariantCulture, $"\n## quantized weights ({weights.Count})\n\n| layer | kind | weight | encoding | bytes before | bytes written | ratio | weight error (RMS) |\n|---:|---|---|---|---:|---:|---:|---:|\n");
         foreach (var w in weights)
         {
             sb.Append(CultureInfo.InvariantCulture,
-                $"| {w.Layer.Index} | {w.Layer.Kind} | {w.Weight} | {w.Encoding} | {w.OriginalBytes:N0} | {w.WrittenBytes:N0} | {(double)w.WrittenBytes / w.OriginalBytes:0.###} | {w.RelativeStep:G3} |\n");
+                $"| {w.Layer.Index} | {w.Layer.Kind} | {w.Weight} | {w.Encoding} | {w.OriginalBytes:N0} | {w.WrittenBytes:N0} | {(double)w.WrittenBytes / w.OriginalBytes:0.###} | {w.RelativeError * 100:0.###}% |\n");
         }
 
         long before = weights.Sum(w => w.OriginalBytes), after = weights.Sum(w => w.WrittenBytes);

@@ -26,13 +26,12 @@ public enum WeightQuantization
 /// </summary>
 internal sealed class Int8ChannelEncoding
 {
-    private Int8ChannelEncoding(int axis, long inner, float[] scales, sbyte[] zeroPoints, float magnitude)
+    private Int8ChannelEncoding(int axis, long inner, float[] scales, sbyte[] zeroPoints)
     {
         Axis = axis;
         Inner = inner;
         Scales = scales;
         ZeroPoints = zeroPoints;
-        Magnitude = magnitude;
     }
 
     /// <summary>The output-channel axis (0 for Conv and Gemm transB=1, 1 for ConvTranspose and MatMul / Gemm transB=0).</summary>
@@ -44,12 +43,6 @@ internal sealed class Int8ChannelEncoding
     public float[] Scales { get; }
 
     public sbyte[] ZeroPoints { get; }
-
-    /// <summary>max |w| over the tensor.</summary>
-    public float Magnitude { get; }
-
-    /// <summary>The largest rounding step (scale / 2) relative to the tensor's magnitude: how far the weights may move.</summary>
-    public double RelativeStep => Magnitude > 0 ? Scales.Max() / 2.0 / Magnitude : 0;
 
     /// <summary>Reads <paramref name="data"/> once, through a small buffer, for each channel's range.</summary>
     public static Int8ChannelEncoding Measure(TensorData data, IReadOnlyList<long> dims, int axis)
@@ -91,8 +84,7 @@ internal sealed class Int8ChannelEncoding
             zeroPoints[c] = zeroPoint;
         }
 
-        var magnitude = Enumerable.Range(0, channels).Select(c => Math.Max(-min[c], max[c])).DefaultIfEmpty(0).Max();
-        return new Int8ChannelEncoding(axis, inner, scales, zeroPoints, magnitude);
+        return new Int8ChannelEncoding(axis, inner, scales, zeroPoints);
     }
 
     /// <summary>Scale and zero point of a range that includes 0.</summary>
@@ -106,6 +98,13 @@ internal sealed class Int8ChannelEncoding
         var scale = (float)(((double)max - min) / 255.0);
         var zeroPoint = Math.Clamp(Math.Round(-128.0 - (min / scale), MidpointRounding.ToEven), -128, 127);
         return (scale, (sbyte)zeroPoint);
+    }
+
+    /// <summary>Element <paramref name="index"/>'s value <paramref name="value"/> quantized and dequantized, as DequantizeLinear computes it.</summary>
+    public float RoundTrip(long index, float value)
+    {
+        var channel = (int)(index / Inner % Scales.Length);
+        return (Quantize(value, Scales[channel], ZeroPoints[channel]) - ZeroPoints[channel]) * Scales[channel];
     }
 
     public static sbyte Quantize(float value, float scale, sbyte zeroPoint) =>
@@ -143,9 +142,6 @@ internal static class OnnxWeightQuantizer
 {
     public const long MinimumElements = 1024;
 
-    /// <summary>Relative rounding step of float16 (half an ulp at 1, 2^-11).</summary>
-    private const double Float16RelativeStep = 1.0 / 2048;
-
     /// <summary>
     /// The ONNX name of weight input <paramref name="index"/> of the context's node, stored as the
     /// export asks, with <paramref name="channelAxis"/> its output-channel axis.
@@ -166,7 +162,7 @@ internal static class OnnxWeightQuantizer
         {
             var half = c.QuantizedInitializer(stem + "/float16", DT.Float16, dims, data);
             var cast = c.Emit("Cast", [half], [OnnxExportGraph.Int("to", (long)DT.Float)]);
-            c.RecordQuantized(new LossyWeight(c.Node.Origin, weight.Name, "float16", data.ElementCount * 4, data.ElementCount * 2, Float16RelativeStep));
+            c.RecordQuantized(new LossyWeight(c.Node.Origin, weight.Name, "float16", data.ElementCount * 4, data.ElementCount * 2, RelativeRmsError(data, (_, v) => (float)(Half)v)));
             return cast;
         }
 
@@ -176,8 +172,41 @@ internal static class OnnxWeightQuantizer
         var scale = c.Floats("scale", encoding.Scales, channels);
         var zeroPoint = c.Int8s("zero_point", encoding.ZeroPoints);
         var dequantized = c.Emit("DequantizeLinear", [values, scale, zeroPoint], [OnnxExportGraph.Int("axis", channelAxis)]);
-        c.RecordQuantized(new LossyWeight(c.Node.Origin, weight.Name, "int8 per channel", data.ElementCount * 4, data.ElementCount + (channels * 5L), encoding.RelativeStep));
+        c.RecordQuantized(new LossyWeight(c.Node.Origin, weight.Name, "int8 per channel", data.ElementCount * 4, data.ElementCount + (channels * 5L), RelativeRmsError(data, encoding.RoundTrip)));
         return dequantized;
+    }
+
+    /// <summary>
+    /// How far the stored weights moved: RMS(w - stored(w)) / RMS(w), read through a small buffer (the
+    /// ranking of the layers an over-budget error names).
+    /// </summary>
+    public static double RelativeRmsError(TensorData data, Func<long, float, float> roundTrip)
+    {
+        double squares = 0, errors = 0;
+        var buffer = ArrayPool<float>.Shared.Rent(1 << 16);
+        try
+        {
+            using var files = new OpenFiles();
+            for (long start = 0; start < data.ElementCount;)
+            {
+                var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, data.ElementCount - start));
+                data.CopyTo(start, span, files);
+                for (var i = 0; i < span.Length; i++)
+                {
+                    var error = (double)span[i] - roundTrip(start + i, span[i]);
+                    squares += (double)span[i] * span[i];
+                    errors += error * error;
+                }
+
+                start += span.Length;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+
+        return squares > 0 ? Math.Sqrt(errors / squares) : 0;
     }
 
     /// <summary>Parses the <c>quantize</c> option's value.</summary>
