@@ -62,8 +62,9 @@ internal static class ConvertCommand
 
             if (parse.GetValue(quantize) is { } encoding)
             {
-                var (target, exporter) = ModelFormats.ExportTarget(parse.GetValue(to)!, new SourceLocation(definition));
-                if (exporter.Options.All(o => o.Name != QuantizeOption))
+                // A format that has no exporter at all (Darknet, Caffe) gets this error too: its files hold float32 weights.
+                var target = ModelFormats.All.FirstOrDefault(f => string.Equals(f.Name, parse.GetValue(to), StringComparison.OrdinalIgnoreCase));
+                if (target is not null && (target.Exporter?.Options.All(o => o.Name != QuantizeOption) ?? true))
                 {
                     throw DiagnosticCodes.QuantizeUnsupportedTarget.Exception(new SourceLocation(definition),
                         $"--quantize {encoding}: the {target.DisplayName} format stores float32 weights only; write the quantized model as ONNX with 'convert --to onnx --quantize {encoding}'.");
