@@ -51,28 +51,15 @@ internal sealed class Int8ChannelEncoding
         var inner = dims.Skip(axis + 1).Aggregate(1L, (a, b) => a * b);
         var min = new float[channels];
         var max = new float[channels];
-        var buffer = ArrayPool<float>.Shared.Rent(1 << 16);
-        try
+        Chunks.Read(data, (start, span) =>
         {
-            using var files = new OpenFiles();
-            for (long start = 0; start < data.ElementCount;)
+            for (var i = 0; i < span.Length; i++)
             {
-                var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, data.ElementCount - start));
-                data.CopyTo(start, span, files);
-                for (var i = 0; i < span.Length; i++)
-                {
-                    var channel = (int)((start + i) / inner % channels);
-                    min[channel] = Math.Min(min[channel], span[i]);
-                    max[channel] = Math.Max(max[channel], span[i]);
-                }
-
-                start += span.Length;
+                var channel = (int)((start + i) / inner % channels);
+                min[channel] = Math.Min(min[channel], span[i]);
+                max[channel] = Math.Max(max[channel], span[i]);
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
+        });
 
         var scales = new float[channels];
         var zeroPoints = new sbyte[channels];
@@ -183,28 +170,15 @@ internal static class OnnxWeightQuantizer
     public static double RelativeRmsError(TensorData data, Func<long, float, float> roundTrip)
     {
         double squares = 0, errors = 0;
-        var buffer = ArrayPool<float>.Shared.Rent(1 << 16);
-        try
+        Chunks.Read(data, (start, span) =>
         {
-            using var files = new OpenFiles();
-            for (long start = 0; start < data.ElementCount;)
+            for (var i = 0; i < span.Length; i++)
             {
-                var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, data.ElementCount - start));
-                data.CopyTo(start, span, files);
-                for (var i = 0; i < span.Length; i++)
-                {
-                    var error = (double)span[i] - roundTrip(start + i, span[i]);
-                    squares += (double)span[i] * span[i];
-                    errors += error * error;
-                }
-
-                start += span.Length;
+                var error = (double)span[i] - roundTrip(start + i, span[i]);
+                squares += (double)span[i] * span[i];
+                errors += error * error;
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
+        });
 
         return squares > 0 ? Math.Sqrt(errors / squares) : 0;
     }
@@ -217,4 +191,30 @@ internal static class OnnxWeightQuantizer
         "int8" => WeightQuantization.Int8,
         _ => null,
     };
+}
+
+/// <summary>A tensor's values read front to back through one pooled buffer of 64 K floats: a weight of any size is never held whole.</summary>
+internal static class Chunks
+{
+    public delegate void Visitor(long start, ReadOnlySpan<float> values);
+
+    public static void Read(TensorData data, Visitor visit)
+    {
+        var buffer = ArrayPool<float>.Shared.Rent(1 << 16);
+        try
+        {
+            using var files = new OpenFiles();
+            for (long start = 0; start < data.ElementCount;)
+            {
+                var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, data.ElementCount - start));
+                data.CopyTo(start, span, files);
+                visit(start, span);
+                start += span.Length;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
 }
