@@ -181,6 +181,22 @@ public sealed class OnnxWeightQuantizationTests
         Assert.IsFalse(Directory.Exists(temp.Combine("out")) && Directory.EnumerateFiles(temp.Combine("out")).Any());
     }
 
+    [TestMethod]
+    public void The_build_refuses_a_quantized_export_it_cannot_measure_yet_with_NM0342()
+    {
+        using var temp = new TempDirectory();
+        _ = OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net");
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.QuantizeNotAvailable, () => ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = temp.Combine("net.cfg"),
+            ExportFormat = "onnx",
+            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = "int8" },
+            OutputDirectory = temp.Combine("out"),
+        }));
+        StringAssert.Contains(error.Message, "convert --to onnx --quantize int8");
+        Assert.IsFalse(Directory.Exists(temp.Combine("out")) && Directory.EnumerateFiles(temp.Combine("out")).Any());
+    }
+
     private static OnnxExportResult Export(Model model, string path, WeightQuantization quantization)
     {
         var result = OnnxExporter.Export(model, path, new OnnxExportOptions { Quantize = quantization });
