@@ -116,6 +116,25 @@ public sealed class OnnxWeightQuantizationTests
     }
 
     [TestMethod]
+    public void A_constant_matmul_operand_is_quantized_per_output_column()
+    {
+        using var temp = new TempDirectory();
+        // x (1 x 64) · B (64 x 32): B's output channel is its second axis, 2,048 weights.
+        var source = TinyOnnx.Model(13, [TinyOnnx.Node("MatMul", "mm", ["x", "b"], ["y"])], [TinyOnnx.Random("b", 5, -1, 1, 64, 32)], inputDims: [1, 64]);
+        var model = TinyOnnx.Read(source, temp.Combine("mm.onnx"));
+        var result = Export(model, temp.Combine("int8.onnx"), WeightQuantization.Int8);
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(result.OnnxPath!));
+
+        var dequantize = proto.Graph.Node.Single(n => n.OpType == "DequantizeLinear");
+        var consumer = proto.Graph.Node.Single(n => n.Input.Contains(dequantize.Output[0]));
+        var axis = dequantize.Attribute.Single(a => a.Name == "axis").I;
+        Assert.AreEqual(consumer.OpType == "Gemm" && consumer.Attribute.Any(a => a.Name == "transB" && a.I == 1) ? 0 : 1, axis, consumer.OpType);
+        Assert.AreEqual(32, proto.Graph.Initializer.Single(t => t.Name == dequantize.Input[1]).Dims[0]);
+        var measured = MeasureInOnnxRuntime(model, result);
+        Assert.IsLessThanOrEqualTo(0.02, measured.MaxRelativeError, measured.ToString());
+    }
+
+    [TestMethod]
     public void Float16_export_casts_the_weights_and_stays_within_half_a_percent()
     {
         using var temp = new TempDirectory();
