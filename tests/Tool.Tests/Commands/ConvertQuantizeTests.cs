@@ -45,6 +45,23 @@ public sealed partial class ConvertQuantizeTests
     }
 
     [TestMethod]
+    public void Fp16_writes_half_of_the_float_weights_and_reads_back_its_largest_tensors()
+    {
+        using var temp = new TempDirectory();
+        var cfg = Yolov3Tiny(temp);
+
+        // The 3x3 conv of 1024 filters has 4,718,592 weights: its float16 tensor and Cast are read back as one constant.
+        var run = ToolProcess.Run(temp.Path, ["convert", cfg, "--to", "onnx", "-o", "out", "--quantize", "fp16", "--max-output-error", "0.5%"]);
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        StringAssert.Contains(run.Stdout, "(ONNX opset 13, weights float16)");
+        StringAssert.Contains(run.Stdout, "| 18,874,368 | 9,437,184 | 0.5 |");
+        var weightsBytes = new FileInfo(Path.Combine(temp.Path, "yolov3-tiny.weights")).Length;
+        Assert.IsLessThanOrEqualTo(0.52, (double)new FileInfo(Path.Combine(temp.Path, "out", "yolov3-tiny.onnx")).Length / weightsBytes);
+        StringAssert.Contains(OnnxChecker.Check(Path.Combine(temp.Path, "out", "yolov3-tiny.onnx")), "Cast");
+    }
+
+    [TestMethod]
     public void A_tiny_budget_fails_with_NM1010_exit_2_and_nothing_written()
     {
         using var temp = new TempDirectory();

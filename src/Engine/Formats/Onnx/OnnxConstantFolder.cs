@@ -84,10 +84,19 @@ internal static class OnnxConstantFolder
         return new OnnxConstant(new Shape(values.Length), DT.Int64) { Values = values };
     }
 
-    public static OnnxConstant Cast(OnnxNode n)
+    /// <remarks>
+    /// Small constants fold whatever the types; a large one only from FLOAT16 to FLOAT (the float16
+    /// weights of a quantized export, which a conv needs as a constant); any other large Cast is mapped.
+    /// </remarks>
+    public static OnnxConstant? Cast(OnnxNode n)
     {
         var c = n.Const(0);
         var to = OnnxLayerMapping.CastTarget(n);
+        if (!c.IsSmall && !(c.Type == DT.Float16 && to == DT.Float))
+        {
+            return null;
+        }
+
         var values = c.Elements().ToArray();
         var result = new OnnxConstant(c.Shape, to) { Values = values };
         if (result.IsInteger)
