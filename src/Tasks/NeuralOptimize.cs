@@ -140,7 +140,7 @@ public sealed class NeuralOptimize : NeuralTask
             return exported + " (not verified)";
         }
 
-        var readBack = $"read back: max abs error {result.ExportVerification!.MaxAbsoluteError:G3}";
+        var readBack = result.ExportVerification is { } check ? $"read back: max abs error {check.MaxAbsoluteError:G3}" : "not read back";
         if (string.IsNullOrEmpty(RuntimeCheckTool))
         {
             return $"{exported} ({readBack})";

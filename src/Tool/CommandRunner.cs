@@ -8,7 +8,7 @@ namespace NeuralBuild.Tool;
 /// <summary>
 /// Runs a command body and turns whatever escapes it into one diagnostic line on stderr: a coded
 /// engine error as it is (<c>yolo.cfg(12,8): error NM0013: …</c>, exit 1; a failed verification,
-/// NM0041, is exit 2 as a budget failure is: the input was fine, the result is not), a file system
+/// NM0041, or a lossy export over its output error budget, NM1010, is exit 2 as a budget failure is: the input was fine, the result is not), a file system
 /// failure as NM0072 (exit 1), and anything else as the internal error NM9000 naming the model
 /// (exit 3), whose stack trace only <c>--verbose</c> prints. People never see a bare stack trace.
 /// </summary>
@@ -38,7 +38,7 @@ internal static class CommandRunner
         stderr.WriteLine(diagnostic.ToString());
         if (!InternalErrors.IsInternal(error))
         {
-            return diagnostic.Code == DiagnosticCodes.VerificationFailed.Code ? ExitCodes.Failure : ExitCodes.Error;
+            return diagnostic.Code == DiagnosticCodes.VerificationFailed.Code || diagnostic.Code == DiagnosticCodes.OutputErrorBudgetExceeded.Code ? ExitCodes.Failure : ExitCodes.Error;
         }
 
         if (verbose)

@@ -78,6 +78,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor BaselineMetricMissing = Error("NM1003", "Baseline entry lacks a metric");
     public static readonly DiagnosticDescriptor BaselineNewerModelVersion = Error("NM1004", "Baseline was recorded for a newer model version");
     public static readonly DiagnosticDescriptor ChangeBudgetExceeded = Error("NM1005", "Second model grew beyond the allowed change over the first");
+    public static readonly DiagnosticDescriptor OutputErrorBudgetExceeded = Error("NM1010", "Lossy export's output error exceeds its budget");
 
     // Warnings.
     public static readonly DiagnosticDescriptor BudgetWarning = Warning("NM2001", "Model exceeds a warning budget");
@@ -137,6 +138,10 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor ExportNoWeights = Error("NM0305", "Model opened without weights cannot be exported");
     public static readonly DiagnosticDescriptor ExportRefused = Error("NM0306", "Model has layers ONNX export refused");
     public static readonly DiagnosticDescriptor ExportDetectionOutputRead = Error("NM0307", "DetectionOutput's result is read by another layer");
+    public static readonly DiagnosticDescriptor ExportQuantizedExternalData = Error("NM0340", "Quantized weights cannot go to an external data file");
+    public static readonly DiagnosticDescriptor QuantizeUnsupportedTarget = Error("NM0341", "The target format cannot store quantized weights");
+    public static readonly DiagnosticDescriptor QuantizeNotAvailable = Error("NM0342", "Quantized export is not available in the build yet");
+    public static readonly DiagnosticDescriptor InvalidOutputErrorBudget = Error("NM0343", "Output error budget is not a percentage");
 
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");

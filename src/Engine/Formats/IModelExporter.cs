@@ -61,4 +61,16 @@ public sealed record ModelExport
 
     /// <summary>Settings as written ("opset 13").</summary>
     public string Settings { get; init; } = string.Empty;
+
+    /// <summary>The weights stored lossily (quantized); empty when the export computes exactly what the model computes.</summary>
+    public IReadOnlyList<LossyWeight> LossyWeights { get; init; } = [];
+
+    /// <summary>True when the file does not compute exactly what the model computes: its check is a measurement against a budget, not an equality.</summary>
+    public bool Lossy => LossyWeights.Count > 0;
 }
+
+/// <summary>
+/// One weight an export stored lossily: its layer, the encoding ("int8 per channel", "float16"), its bytes
+/// before and as written (with scales and zero points), and how far its values moved: RMS(w - stored(w)) / RMS(w).
+/// </summary>
+public sealed record LossyWeight(LayerOrigin Layer, string Weight, string Encoding, long OriginalBytes, long WrittenBytes, double RelativeError);

@@ -39,6 +39,13 @@ public sealed record ConvertRequest
 
     public double RelativeTolerance { get; init; } = 1e-4;
 
+    /// <summary>
+    /// Budget of a lossy export (quantized weights): the largest relative output error allowed, as a fraction
+    /// of the output's magnitude (0.02 for 2%); null: measured and reported, never failed. An exact export is
+    /// proven equal instead.
+    /// </summary>
+    public double? MaxOutputError { get; init; }
+
     public required string OutputDirectory { get; init; }
 }
 
@@ -53,7 +60,7 @@ public sealed record ConvertResult
     /// <summary>Costs of the model as given.</summary>
     public required ModelReport Before { get; init; }
 
-    /// <summary>Costs of the exported file, read back.</summary>
+    /// <summary>Costs of the exported file, read back (of the exported IR when it could not be read back).</summary>
     public required ModelReport After { get; init; }
 
     public PassReport Passes { get; init; } = new();
@@ -61,8 +68,14 @@ public sealed record ConvertResult
     /// <summary>The folds checked per layer; null when nothing was verified or folded.</summary>
     public VerificationReport? FoldVerification { get; init; }
 
+    /// <summary>Why the exported file was not read back (NeuralBuild's reader refused it); null when it was.</summary>
+    public string? NotReadBack { get; init; }
+
     /// <summary>The exported file read back and run against the original; null when verification was off.</summary>
     public VerificationReport? ExportVerification { get; init; }
+
+    /// <summary>The measured output error of a lossy export read back (null for an exact one, which <see cref="ExportVerification"/> proves).</summary>
+    public AccuracyReport? ExportAccuracy { get; init; }
 
     public IReadOnlyList<(string Phase, TimeSpan Time)> Timings { get; init; } = [];
 }

@@ -23,22 +23,50 @@ internal static class ExportStep
     /// <param name="atol">Absolute tolerance.</param>
     /// <param name="rtol">Relative tolerance.</param>
     /// <param name="verifyInputShape">The check's input (null: the model's).</param>
-    /// <returns>The export, whose outputs name the original's values; the file read back; the check.</returns>
-    public static (ModelExport Export, Model Exported, VerificationReport? Check) Run(
+    /// <param name="lossy">How a lossy export (quantized weights) is checked: null refuses it (NM0342); otherwise its error is measured against the budget it holds.</param>
+    /// <returns>
+    /// The export, whose outputs name the original's values; the file read back; the equality check of an
+    /// exact export, or the measurement of a lossy one. A file NeuralBuild's own reader does not take
+    /// (an operator it does not run, such as the Where of an exported xnor layer) is not read back: the
+    /// result says why, and the runtime's check is then the proof.
+    /// </returns>
+    public static ExportStepResult Run(
         Model model, IReadOnlyList<string> outputsBeforePasses, IModelFormat target, IModelExporter exporter, string path, IReadOnlyDictionary<string, string> options, SourceLocation where,
-        Func<Model>? readOriginal, double atol, double rtol, Shape? verifyInputShape)
+        Func<Model>? readOriginal, double atol, double rtol, Shape? verifyInputShape, LossyExportCheck? lossy = null)
     {
         var export = exporter.Export(model, path, options, where);
+        if (export.Lossy && lossy is null)
+        {
+            throw DiagnosticCodes.QuantizeNotAvailable.Exception(where,
+                "this export quantizes weights, which the build does not measure yet; quantize with 'dotnet neural convert --to onnx --quantize int8' (its output error is measured and budgeted with --max-output-error).");
+        }
+
         export = export with { Outputs = [.. export.Outputs.Select(o => (OriginalValue(model.Graph.Outputs, outputsBeforePasses, o.Value), o.Output))] };
-        var exported = FileFailures.Reading(path, () => target.Read(path, new ModelReadOptions { WeightsPath = target.DefaultWeightsPath(path) }));
+        Model exported;
+        try
+        {
+            exported = FileFailures.Reading(path, () => target.Read(path, new ModelReadOptions { WeightsPath = target.DefaultWeightsPath(path) }));
+        }
+        catch (NeuralException e)
+        {
+            return new ExportStepResult(export, null, null, null, e.Diagnostic.ToString());
+        }
+
         if (readOriginal is null)
         {
-            return (export, exported, null);
+            return new ExportStepResult(export, exported, null, null, null);
         }
 
         using var readBack = new ReferenceRuntime(exported, $"{target.DisplayName} export read back");
+        if (export.Lossy)
+        {
+            var accuracy = Verifier.MeasureRuntime(readOriginal(), readBack, export.InputName, export.Outputs, export.LossyWeights, lossy!.MaxOutputError, verifyInputShape);
+            accuracy.ThrowIfOverBudget(where);
+            return new ExportStepResult(export, exported, null, accuracy, null);
+        }
+
         var check = Verifier.VerifyRuntime(readOriginal(), readBack, export.InputName, export.Outputs, atol, rtol, verifyInputShape);
-        return check.Passed ? (export, exported, check) : throw DiagnosticCodes.VerificationFailed.Exception(where, check.Summary());
+        return check.Passed ? new ExportStepResult(export, exported, check, null, null) : throw DiagnosticCodes.VerificationFailed.Exception(where, check.Summary());
     }
 
     private static string OriginalValue(List<string> outputs, IReadOnlyList<string> outputsBeforePasses, string value)
@@ -47,3 +75,9 @@ internal static class ExportStep
         return position >= 0 ? outputsBeforePasses[position] : value;
     }
 }
+
+/// <summary>What <see cref="ExportStep.Run"/> wrote and proved; <paramref name="NotReadBack"/> is why the file was not read back (null when it was).</summary>
+public sealed record ExportStepResult(ModelExport Export, Model? Exported, VerificationReport? Check, AccuracyReport? Accuracy, string? NotReadBack);
+
+/// <summary>A lossy export is measured, and fails only over <see cref="MaxOutputError"/> (a fraction; null: measured, no budget).</summary>
+public sealed record LossyExportCheck(double? MaxOutputError);

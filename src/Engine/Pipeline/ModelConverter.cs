@@ -49,10 +49,11 @@ public static class ModelConverter
         }
 
         var path = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
-        var (export, exported, exportVerification) = ExportStep.Run(model, outputsBeforePasses, target, exporter, path, request.ExportOptions, where,
+        var step = ExportStep.Run(model, outputsBeforePasses, target, exporter, path, request.ExportOptions, where,
             request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions)),
-            request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
-        var after = CostModel.Analyze(exported);
+            request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(request.MaxOutputError));
+        var (export, exported, exportVerification, exportAccuracy, notReadBack) = step;
+        var after = CostModel.Analyze(exported ?? model);
         clock.Lap("export, read back and verify");
         return new ConvertResult
         {
@@ -63,6 +64,8 @@ public static class ModelConverter
             Passes = passes,
             FoldVerification = foldVerification,
             ExportVerification = exportVerification,
+            NotReadBack = notReadBack,
+            ExportAccuracy = exportAccuracy,
             Timings = clock.Phases,
         };
     }

@@ -110,7 +110,7 @@ public static class ModelOptimizer
             if (target.Name != format.Name)
             {
                 exportPath = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
-                (export, _, exportVerification) = ExportStep.Run(model, outputsBeforePasses, target, exporter, exportPath, request.ExportOptions, where,
+                (export, _, exportVerification, _, _) = ExportStep.Run(model, outputsBeforePasses, target, exporter, exportPath, request.ExportOptions, where,
                     request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)),
                     request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
                 clock.Lap("export, read back and verify");

@@ -118,6 +118,33 @@ public static class Verifier
     public static VerificationReport VerifyRuntime(Model reference, IModelRuntime runtime, string runtimeInput, IReadOnlyList<(string Value, string RuntimeOutput)> outputs,
         double atol, double rtol, Shape? inputShape = null, double floorFactor = DefaultFloorFactor)
     {
+        var (input, expected, actual) = RunBoth(reference, runtime, runtimeInput, outputs, inputShape);
+        var comparisons = outputs
+            .Select(o => VerificationReport.Compare($"{runtime.Name} output '{o.RuntimeOutput}'", o.Value, expected[o.Value].Shape, actual[o.RuntimeOutput].Data, expected[o.Value].Data, atol, rtol))
+            .ToList();
+        comparisons = WithRoundingFloors(comparisons, reference.Graph, input, expected, floorFactor);
+        return new VerificationReport(VerifyMode.Model, atol, rtol, comparisons);
+    }
+
+    /// <summary>
+    /// The check of a lossy export (quantized weights): runs both as <see cref="VerifyRuntime"/> does and
+    /// measures each output's error relative to its magnitude (<see cref="OutputAccuracy"/>), against
+    /// <paramref name="maxOutputError"/> when given. No rounding floor: the error is the quantization's.
+    /// </summary>
+    public static AccuracyReport MeasureRuntime(Model reference, IModelRuntime runtime, string runtimeInput, IReadOnlyList<(string Value, string RuntimeOutput)> outputs,
+        IReadOnlyList<Formats.LossyWeight> weights, double? maxOutputError, Shape? inputShape = null)
+    {
+        var (_, expected, actual) = RunBoth(reference, runtime, runtimeInput, outputs, inputShape);
+        var measured = outputs
+            .Select(o => OutputAccuracy.Measure($"{runtime.Name} output '{o.RuntimeOutput}'", o.RuntimeOutput, expected[o.Value].Shape, actual[o.RuntimeOutput].Data, expected[o.Value].Data))
+            .ToList();
+        return new AccuracyReport(measured, maxOutputError, weights);
+    }
+
+    /// <summary>The reference graph by the reference executor and the runtime, on one seeded input.</summary>
+    private static (Dictionary<string, Tensor> Input, IReadOnlyDictionary<string, Tensor> Expected, IReadOnlyDictionary<string, Tensor> Actual) RunBoth(
+        Model reference, IModelRuntime runtime, string runtimeInput, IReadOnlyList<(string Value, string RuntimeOutput)> outputs, Shape? inputShape)
+    {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(outputs);
@@ -126,11 +153,7 @@ public static class Verifier
         var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = tensor };
         var expected = new ReferenceExecutor(reference.Graph, AsGiven).Run(input, [.. outputs.Select(o => o.Value).Distinct(StringComparer.Ordinal)]);
         var actual = runtime.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [runtimeInput] = tensor }, [.. outputs.Select(o => o.RuntimeOutput)]);
-        var comparisons = outputs
-            .Select(o => VerificationReport.Compare($"{runtime.Name} output '{o.RuntimeOutput}'", o.Value, expected[o.Value].Shape, actual[o.RuntimeOutput].Data, expected[o.Value].Data, atol, rtol))
-            .ToList();
-        comparisons = WithRoundingFloors(comparisons, reference.Graph, input, expected, floorFactor);
-        return new VerificationReport(VerifyMode.Model, atol, rtol, comparisons);
+        return (input, expected, actual);
     }
 
     /// <summary>Each comparison over tolerance gets its value's rounding floor (see <see cref="VerifyModels"/>); 0 turns the floor off.</summary>

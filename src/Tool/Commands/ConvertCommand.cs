@@ -39,9 +39,12 @@ internal static class ConvertCommand
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for the checks (fully convolutional models), e.g. 1x3x160x160." };
+        var quantize = new Option<string?>("--quantize") { Description = "fp16 or int8: store conv, deconv, FC and MatMul weights quantized (ONNX only; the export option quantize=). The output error is measured, not proven zero." };
+        quantize.AcceptOnlyFromAmong("fp16", "int8");
+        var maxOutputError = new Option<string?>("--max-output-error") { Description = "Budget of a quantized export: the largest output error allowed, relative to the output's magnitude, e.g. 2%. Over it: NM1010, exit 2." };
         var command = new Command("convert", "Write a model in another format (folded first), and prove the written file computes what the original computes.")
         {
-            model, to, output, weights, input, dialect, formatOption, opset, symbolicBatch, exportOption, noFold, verify, noRuntimeCheck, atol, rtol, verifyInput,
+            model, to, output, weights, input, dialect, formatOption, opset, symbolicBatch, exportOption, noFold, verify, noRuntimeCheck, atol, rtol, verifyInput, quantize, maxOutputError,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -57,6 +60,19 @@ internal static class ConvertCommand
                 exportOptions["symbolic-batch"] = "true";
             }
 
+            if (parse.GetValue(quantize) is { } encoding)
+            {
+                // A format that has no exporter at all (Darknet, Caffe) gets this error too: its files hold float32 weights.
+                var target = ModelFormats.All.FirstOrDefault(f => string.Equals(f.Name, parse.GetValue(to), StringComparison.OrdinalIgnoreCase));
+                if (target is not null && (target.Exporter?.Options.All(o => o.Name != QuantizeOption) ?? true))
+                {
+                    throw DiagnosticCodes.QuantizeUnsupportedTarget.Exception(new SourceLocation(definition),
+                        $"--quantize {encoding}: the {target.DisplayName} format stores float32 weights only; write the quantized model as ONNX with 'convert --to onnx --quantize {encoding}'.");
+                }
+
+                exportOptions[QuantizeOption] = encoding;
+            }
+
             var request = new ConvertRequest
             {
                 DefinitionPath = definition,
@@ -70,6 +86,7 @@ internal static class ConvertCommand
                 AbsoluteTolerance = parse.GetValue(atol),
                 RelativeTolerance = parse.GetValue(rtol),
                 VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
+                MaxOutputError = parse.GetValue(maxOutputError) is { } budget ? AccuracyReport.ParseBudget(budget, new SourceLocation(definition)) : null,
                 OutputDirectory = parse.GetValue(output)!.FullName,
             };
 
@@ -79,11 +96,13 @@ internal static class ConvertCommand
                 ? null
                 : RuntimeCheck(request, result, set.Stage(Path.GetFileName(result.OutputPath)));
             var report = Report(result, runtimeCheck);
-            if (runtimeCheck is { Passed: false })
+            if (runtimeCheck is { Exact: { Passed: false } failed })
             {
                 // Nothing is committed: a file that computes something else must not look converted.
-                throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(definition), runtimeCheck.Summary());
+                throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(definition), failed.Summary());
             }
+
+            runtimeCheck?.Measured?.ThrowIfOverBudget(new SourceLocation(definition));
 
             set.WriteText(ReportFileName, report);
             set.Commit();
@@ -98,8 +117,16 @@ internal static class ConvertCommand
         return command;
     }
 
+    private const string QuantizeOption = "quantize";
+
+    /// <summary>The runtime's check: an equality proof of an exact export, or the measured error of a lossy one.</summary>
+    internal sealed record RuntimeOutcome(VerificationReport? Exact, AccuracyReport? Measured)
+    {
+        public string Summary() => Exact?.Summary() ?? Measured!.Summary();
+    }
+
     /// <summary>The staged file run by the target format's runtime against the original; null when the tool has no runtime for the format.</summary>
-    private static VerificationReport? RuntimeCheck(ConvertRequest request, ConvertResult result, string stagedPath)
+    private static RuntimeOutcome? RuntimeCheck(ConvertRequest request, ConvertResult result, string stagedPath)
     {
         var (target, _) = ModelFormats.ExportTarget(request.To, new SourceLocation(request.DefinitionPath));
         using var runtime = ExportRuntimes.Open(target, stagedPath);
@@ -114,10 +141,12 @@ internal static class ConvertCommand
             request.FormatOptions,
             new SourceLocation(request.DefinitionPath));
         var original = ModelFormats.Read(request.DefinitionPath, readOptions);
-        return Verifier.VerifyRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
+        return result.Export.Lossy
+            ? new RuntimeOutcome(null, Verifier.MeasureRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, result.Export.LossyWeights, request.MaxOutputError, request.VerifyInputShape))
+            : new RuntimeOutcome(Verifier.VerifyRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape), null);
     }
 
-    internal static string Report(ConvertResult result, VerificationReport? runtimeCheck)
+    internal static string Report(ConvertResult result, RuntimeOutcome? runtimeCheck)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"# convert {Path.GetFileName(result.Before.ModelPath)}\n\n");
@@ -160,12 +189,31 @@ internal static class ConvertCommand
         Row("macc", result.Before.Totals.Macc, result.After.Totals.Macc, HumanUnits.CountWithExact);
         Row("peak activation bytes", result.Before.PeakActivationBytes, result.After.PeakActivationBytes, HumanUnits.BytesWithExact);
 
+        if (result.Export.Lossy)
+        {
+            QuantizedWeights(sb, result.Export.LossyWeights);
+        }
+
         sb.Append("\n## verification\n\n");
         sb.Append("- folds: ").Append(result.FoldVerification?.Summary() ?? "none checked").Append('\n');
-        sb.Append("- written file read back: ").Append(result.ExportVerification?.Summary() ?? "not checked").Append('\n');
+        sb.Append("- written file read back: ").Append(result.ExportVerification?.Summary() ?? result.ExportAccuracy?.Summary() ?? (result.NotReadBack is { } why ? $"not possible: {why}" : "not checked")).Append('\n');
         sb.Append("- runtime: ").Append(runtimeCheck?.Summary() ?? "not run").Append('\n');
         sb.Append("\ntime: ").Append(string.Join(", ", result.Timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Phase} {t.Time.TotalMilliseconds:0} ms")))).Append('\n');
         return sb.ToString();
+    }
+
+    /// <summary>Per layer, the weight bytes before and as written (with scales and zero points), and the total.</summary>
+    private static void QuantizedWeights(StringBuilder sb, IReadOnlyList<LossyWeight> weights)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"\n## quantized weights ({weights.Count})\n\n| layer | kind | weight | encoding | bytes before | bytes written | ratio | weight error (RMS) |\n|---:|---|---|---|---:|---:|---:|---:|\n");
+        foreach (var w in weights)
+        {
+            sb.Append(CultureInfo.InvariantCulture,
+                $"| {w.Layer.Index} | {w.Layer.Kind} | {w.Weight} | {w.Encoding} | {w.OriginalBytes:N0} | {w.WrittenBytes:N0} | {(double)w.WrittenBytes / w.OriginalBytes:0.###} | {w.RelativeError * 100:0.###}% |\n");
+        }
+
+        long before = weights.Sum(w => w.OriginalBytes), after = weights.Sum(w => w.WrittenBytes);
+        sb.Append(CultureInfo.InvariantCulture, $"| | total | | | {before:N0} | {after:N0} | {(before == 0 ? 0 : (double)after / before):0.###} | |\n");
     }
 
     /// <summary>Binary formats have no lines: the node name says where.</summary>

@@ -103,7 +103,7 @@ public sealed class ConvertCommandTests
     }
 
     [TestMethod]
-    public void A_binary_convolution_is_refused_with_its_layer_and_line_and_nothing_is_written()
+    public void A_binary_convolution_converts_and_is_proven_by_onnx_runtime_though_neuralbuild_cannot_read_it_back()
     {
         using var temp = new TempDirectory();
         File.WriteAllText(Path.Combine(temp.Path, "xnor.cfg"), """
@@ -129,10 +129,39 @@ public sealed class ConvertCommandTests
 
         var run = ToolProcess.Run(temp.Path, ["convert", "xnor.cfg", "--to", "onnx", "-o", "out"]);
 
+        // The binarised input is Where(x > 0, 1, -1): ONNX Runtime runs it, NeuralBuild's reader has no Where.
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        StringAssert.Contains(run.Stdout, "- written file read back: not possible: ");
+        StringAssert.Contains(run.Stdout, "NM0202");
+        StringAssert.Matches(run.Stdout, new System.Text.RegularExpressions.Regex(@"- runtime: verification \(Model[^\n]*passed"));
+        StringAssert.Contains(OnnxChecker.Check(Path.Combine(temp.Path, "out", "xnor.onnx")), "Where");
+    }
+
+    [TestMethod]
+    public void A_locally_connected_layer_is_refused_with_its_layer_and_line_and_nothing_is_written()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(Path.Combine(temp.Path, "local.cfg"), """
+            [net]
+            width=8
+            height=8
+            channels=3
+
+            [local]
+            filters=2
+            size=3
+            stride=1
+            pad=0
+            activation=leaky
+            """);
+        DarknetSyntheticWeights.Write(ModelFormats.Read(Path.Combine(temp.Path, "local.cfg")), Path.Combine(temp.Path, "local.weights"));
+
+        var run = ToolProcess.Run(temp.Path, ["convert", "local.cfg", "--to", "onnx", "-o", "out"]);
+
         Assert.AreEqual(1, run.ExitCode, run.ToString());
         StringAssert.Contains(run.Stderr, "error NM0306");
-        StringAssert.Contains(run.Stderr, "NM0302");
-        StringAssert.Contains(run.Stderr, "xnor.cfg(12,1)");
-        Assert.IsFalse(File.Exists(Path.Combine(temp.Path, "out", "xnor.onnx")));
+        StringAssert.Contains(run.Stderr, "NM0303");
+        StringAssert.Contains(run.Stderr, "local.cfg(6,1)");
+        Assert.IsFalse(File.Exists(Path.Combine(temp.Path, "out", "local.onnx")));
     }
 }

@@ -84,10 +84,19 @@ internal static class OnnxConstantFolder
         return new OnnxConstant(new Shape(values.Length), DT.Int64) { Values = values };
     }
 
-    public static OnnxConstant Cast(OnnxNode n)
+    /// <remarks>
+    /// Small constants fold whatever the types; a large one only from FLOAT16 to FLOAT (the float16
+    /// weights of a quantized export, which a conv needs as a constant); any other large Cast is mapped.
+    /// </remarks>
+    public static OnnxConstant? Cast(OnnxNode n)
     {
         var c = n.Const(0);
         var to = OnnxLayerMapping.CastTarget(n);
+        if (!c.IsSmall && !(c.Type == DT.Float16 && to == DT.Float))
+        {
+            return null;
+        }
+
         var values = c.Elements().ToArray();
         var result = new OnnxConstant(c.Shape, to) { Values = values };
         if (result.IsInteger)
@@ -99,6 +108,35 @@ internal static class OnnxConstantFolder
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// DequantizeLinear of a constant (quantized weights, as the ONNX export writes them): (x - zero point)
+    /// * scale, per tensor or per channel along <c>axis</c> (default 1), as float.
+    /// </summary>
+    public static OnnxConstant DequantizeLinear(OnnxNode n)
+    {
+        var x = n.Const(0);
+        var scale = n.Const(1).Elements();
+        var zeroPoint = n.Has(2) ? n.Const(2).Elements() : [0.0];
+        var axis = (int)OnnxNode.Norm(n.Attr.Int("axis", 1), x.Shape.Rank, clamp: false);
+        var perAxis = n.Const(1).Shape.Rank == 1 && x.Shape.Rank > 0;
+        var channels = perAxis ? x.Shape[axis] : 1;
+        if (perAxis && (scale.Length != channels || (zeroPoint.Length != 1 && zeroPoint.Length != channels)))
+        {
+            throw n.Unsupported($"its scale has {scale.Length} values for axis {axis} of {x.Shape}");
+        }
+
+        var inner = perAxis ? x.Shape.Dims.Skip(axis + 1).Aggregate(1L, (a, b) => a * b) : 1;
+        var values = x.Elements().ToArray();
+        for (long i = 0; i < values.Length; i++)
+        {
+            var channel = perAxis ? (int)(i / inner % channels) : 0;
+            // float32 arithmetic, as the operator computes it.
+            values[i] = (float)((float)(values[i] - zeroPoint[zeroPoint.Length == 1 ? 0 : channel]) * (float)scale[channel]);
+        }
+
+        return new OnnxConstant(x.Shape, DT.Float) { Values = values };
     }
 
     public static OnnxConstant Gather(OnnxNode n)

@@ -83,6 +83,7 @@ internal sealed class OnnxWriterTensors(GraphProto source, string documentPath, 
         DT.Float => 4,
         DT.Float16 => 2,
         DT.Double => 8,
+        DT.Int8 => 1,
         _ => throw new NotSupportedException($"new tensors of type {type} are not written."),
     };
 
@@ -109,7 +110,12 @@ internal sealed class OnnxWriterTensors(GraphProto source, string documentPath, 
             data.CopyTo(values.AsSpan(0, count));
             for (var i = 0; i < count; i++)
             {
-                if (type == DT.Float16)
+                if (type == DT.Int8)
+                {
+                    // Quantized weights: the values are already exact integers in -128..127.
+                    destination[i] = unchecked((byte)(sbyte)values[i]);
+                }
+                else if (type == DT.Float16)
                 {
                     BinaryPrimitives.WriteHalfLittleEndian(destination[(i * 2)..], (Half)values[i]);
                 }

@@ -30,6 +30,24 @@ def build(name):
     return getattr(models, name)(weights=None)
 
 
+def initialise(model):
+    """The weights and measured BN statistics described above, drawn from torch's global generator; returns the model in eval mode."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.1, 0.1)
+                module.reset_running_stats()
+                module.momentum = None
+            elif getattr(module, "bias", None) is not None:
+                module.bias.uniform_(-0.1, 0.1)
+        model.train()
+        for _ in range(4):
+            model(torch.randn(2, 3, 224, 224))
+    model.eval()
+    return model
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -40,20 +58,7 @@ def main():
         path = os.path.join(folder, name + ".onnx")
         if os.path.exists(path):
             continue
-        model = build(name)
-        with torch.no_grad():
-            for module in model.modules():
-                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                    module.weight.uniform_(0.5, 1.5)
-                    module.bias.uniform_(-0.1, 0.1)
-                    module.reset_running_stats()
-                    module.momentum = None
-                elif getattr(module, "bias", None) is not None:
-                    module.bias.uniform_(-0.1, 0.1)
-            model.train()
-            for _ in range(4):
-                model(torch.randn(2, 3, 224, 224))
-        model.eval()
+        model = initialise(build(name))
         sample = torch.randn(1, 3, 224, 224)
         partial = path + ".partial"
         torch.onnx.export(

@@ -19,7 +19,7 @@ internal static class OnnxConvLowering
         var attributes = c.Node.AttributesAs<ConvAttributes>();
         if (!attributes.Xnor)
         {
-            c.Emit("Conv", Inputs(c), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+            c.Emit("Conv", Inputs(c, weightAxis: 0), WindowAttributes(attributes.Window, attributes.Group), c.Output());
             return;
         }
 
@@ -46,7 +46,8 @@ internal static class OnnxConvLowering
     public static void ConvTranspose(OnnxLoweringContext c)
     {
         var attributes = c.Node.AttributesAs<ConvAttributes>();
-        c.Emit("ConvTranspose", Inputs(c), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+        // Weights (Cin, Cout/g, kh, kw): quantized along axis 1, so with groups one scale serves output channel j of every group.
+        c.Emit("ConvTranspose", Inputs(c, weightAxis: 1), WindowAttributes(attributes.Window, attributes.Group), c.Output());
     }
 
     /// <summary>
@@ -59,7 +60,8 @@ internal static class OnnxConvLowering
         var x = c.InputShape(0);
         var flat = x.Rank == 2 ? c.Input(0) : c.Emit("Flatten", [c.Input(0)], [Int("axis", 1)]);
         var output = c.OutputShape();
-        List<string> inputs = [flat, c.Input(1)];
+        // Stored outputs x inputs (transB=1) the output channel is axis 0; inputs x outputs, axis 1.
+        List<string> inputs = [flat, OnnxWeightQuantizer.Weight(c, 1, attributes.Transposed ? 1 : 0)];
         if (c.HasInput(2))
         {
             inputs.Add(c.Input(2));
@@ -77,16 +79,21 @@ internal static class OnnxConvLowering
     }
 
     /// <summary>MatMul → MatMul (numpy semantics on both sides).</summary>
-    public static void MatMul(OnnxLoweringContext c) => c.Emit("MatMul", [c.Input(0), c.Input(1)], null, c.Output());
+    /// <remarks>A constant B (K x N) is quantized per output column; a rank above 2 stays float.</remarks>
+    public static void MatMul(OnnxLoweringContext c)
+    {
+        var b = c.Weight(1) is { Shape.Rank: 2 } ? OnnxWeightQuantizer.Weight(c, 1, 1) : c.Input(1);
+        c.Emit("MatMul", [c.Input(0), b], null, c.Output());
+    }
 
     /// <summary>Darknet [local] has a different filter at every output position; ONNX has no such operator (NM0303).</summary>
     public static void LocallyConnected(OnnxLoweringContext c) =>
         throw c.Refuse(DiagnosticCodes.ExportLocallyConnected,
             "a locally connected layer has its own filter at every output position; ONNX has no locally connected operator, and unrolling it into one convolution per position would multiply the graph by the output size. Replace the layer by [convolutional] and retrain.");
 
-    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out.</summary>
-    private static IEnumerable<string> Inputs(OnnxLoweringContext c) =>
-        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(c.Input);
+    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out; the weights (input 1) stored as the export asks.</summary>
+    private static IEnumerable<string> Inputs(OnnxLoweringContext c, int weightAxis) =>
+        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(i => i == 1 ? OnnxWeightQuantizer.Weight(c, 1, weightAxis) : c.Input(i));
 
     public static IEnumerable<AttributeProto> WindowAttributes(SpatialGeometry g, long group) =>
     [

@@ -14,7 +14,7 @@ namespace NeuralBuild.Engine.Formats.Onnx.Export;
 /// file is written. Constants the lowerings compute (shape vectors, masks, divisor maps) are small and
 /// stored in the message.
 /// </summary>
-internal sealed class OnnxExportGraph(Graph graph, IReadOnlyDictionary<string, Shape> shapes, int opset, bool symbolicBatch)
+internal sealed class OnnxExportGraph(Graph graph, IReadOnlyDictionary<string, Shape> shapes, int opset, bool symbolicBatch, WeightQuantization quantization = WeightQuantization.None)
 {
     private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
@@ -29,6 +29,11 @@ internal sealed class OnnxExportGraph(Graph graph, IReadOnlyDictionary<string, S
     public int Opset { get; } = opset;
 
     public bool SymbolicBatch { get; } = symbolicBatch;
+
+    public WeightQuantization Quantization { get; } = quantization;
+
+    /// <summary>The weights written quantized, in the order of their layers.</summary>
+    public List<LossyWeight> Quantized { get; } = [];
 
     public List<NodeProto> Nodes { get; } = [];
 
@@ -88,6 +93,15 @@ internal sealed class OnnxExportGraph(Graph graph, IReadOnlyDictionary<string, S
 
         _weights[key] = name;
         return name;
+    }
+
+    /// <summary>A new initializer of element type <paramref name="type"/> whose values (exact in that type) are streamed from <paramref name="data"/> when the file is written.</summary>
+    public string QuantizedWeight(string stem, DT type, IReadOnlyList<long> dims, TensorData data)
+    {
+        var tensor = new TensorProto { Name = Unique(stem), DataType = (int)type };
+        tensor.Dims.AddRange(dims);
+        Weights.Add((tensor, data));
+        return tensor.Name;
     }
 
     /// <summary>A fresh, unique value or node name built from <paramref name="stem"/>.</summary>

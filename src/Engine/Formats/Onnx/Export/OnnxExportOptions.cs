@@ -26,4 +26,11 @@ public sealed record OnnxExportOptions
     /// file would pass protobuf's 2 GB limit.
     /// </summary>
     public bool? ExternalData { get; init; }
+
+    /// <summary>
+    /// How conv, deconv, FC and MatMul weights are stored: float32 as given (the default, exact), float16,
+    /// or int8 per output channel. Anything but <see cref="WeightQuantization.None"/> is lossy: the export
+    /// no longer computes exactly what the model computes, and its error is measured, not proven zero.
+    /// </summary>
+    public WeightQuantization Quantize { get; init; }
 }

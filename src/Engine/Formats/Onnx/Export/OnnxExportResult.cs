@@ -44,6 +44,9 @@ public sealed class OnnxExportResult
 
     public IReadOnlyList<Diagnostic> Warnings { get; }
 
+    /// <summary>The weights written quantized (<see cref="OnnxExportOptions.Quantize"/>); empty for an exact export.</summary>
+    public IReadOnlyList<LossyWeight> Quantized { get; init; } = [];
+
     /// <summary>The graph inputs.</summary>
     public IReadOnlyList<OnnxExportValue> Inputs { get; }
 

@@ -17,7 +17,15 @@ internal static class OnnxExportTensors
     public const long MessageLimit = (2L << 30) - (64L << 20);
 
     public static long ByteSize(IEnumerable<(TensorProto Tensor, TensorData Data)> weights) =>
-        weights.Aggregate(0L, (sum, w) => Checked.Add(sum, Checked.Mul(w.Data.ElementCount, sizeof(float))));
+        weights.Aggregate(0L, (sum, w) => Checked.Add(sum, Checked.Mul(w.Data.ElementCount, ElementSize(w.Tensor))));
+
+    /// <summary>Bytes per element as written: float32, or the float16 / int8 of a quantized weight.</summary>
+    private static int ElementSize(TensorProto tensor) => (TensorProto.Types.DataType)tensor.DataType switch
+    {
+        TensorProto.Types.DataType.Float16 => 2,
+        TensorProto.Types.DataType.Int8 => 1,
+        _ => sizeof(float),
+    };
 
     /// <summary>Gives every weight its (lazy) bytes inside the message.</summary>
     public static void Inline(IEnumerable<(TensorProto Tensor, TensorData Data)> weights, string onnxPath)

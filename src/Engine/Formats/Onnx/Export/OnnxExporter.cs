@@ -41,7 +41,7 @@ public static class OnnxExporter
         }
 
         var shapes = ShapeInference.Run(source);
-        var graph = new OnnxExportGraph(source, shapes, options.Opset, options.SymbolicBatch);
+        var graph = new OnnxExportGraph(source, shapes, options.Opset, options.SymbolicBatch, options.Quantize);
         var warnings = new List<Diagnostic>();
         var refusals = new List<OnnxExportRefusal>();
         var layers = new List<(LayerOrigin Origin, List<string> IrNodes, List<(string, string)> OnnxNodes)>();
@@ -86,7 +86,7 @@ public static class OnnxExporter
         var outputNames = outputs.Select(o => new OnnxExportValue(o, graph.ValueName(o))).ToList();
         if (refusals.Count > 0)
         {
-            return new OnnxExportResult(options.Opset, null, null, layerExports, refusals, warnings, inputNames, outputNames);
+            return new OnnxExportResult(options.Opset, null, null, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized };
         }
 
         var batch = source.Inputs.Values.First()[0];
@@ -97,7 +97,7 @@ public static class OnnxExporter
         }
 
         var dataPath = Save(model, onnxPath, options, graph, outputs, warnings);
-        return new OnnxExportResult(options.Opset, onnxPath, dataPath, layerExports, refusals, warnings, inputNames, outputNames);
+        return new OnnxExportResult(options.Opset, onnxPath, dataPath, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized };
     }
 
     private const string DetectionOutputOp = "DetectionOutput";
@@ -161,6 +161,13 @@ public static class OnnxExporter
         var dataFileName = Path.GetFileName(onnxPath) + ".data";
         var dataPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(onnxPath)) ?? ".", dataFileName);
         Action<string>? writeData = null;
+        if (external && graph.Quantized.Count > 0)
+        {
+            throw DiagnosticCodes.ExportQuantizedExternalData.Exception(new SourceLocation(model.DefinitionPath),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"quantized weights are written inside the model file, and these ({weightBytes:N0} bytes) {(options.ExternalData is null ? "would pass protobuf's 2 GB limit" : "were asked for in an external data file (external-data=true)")}; export without external-data=true, or quantize a smaller model."));
+        }
+
         if (external)
         {
             writeData = OnnxExportTensors.External(graph.Weights, dataFileName);

@@ -20,6 +20,9 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
 
     public int Opset => graph.Opset;
 
+    /// <summary>How the export stores layer weights (<see cref="OnnxWeightQuantizer"/>).</summary>
+    public WeightQuantization Quantization => graph.Quantization;
+
     /// <summary>The ONNX nodes emitted for this IR node so far.</summary>
     public IReadOnlyList<(string Name, string OpType)> Emitted => _emitted;
 
@@ -56,6 +59,11 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
         var weight = Weight(index) ?? throw Refuse(DiagnosticCodes.ExportNotExpressible, $"input {index} ('{Node.Inputs[index]}') is computed, where ONNX needs a constant.");
         return weight.Data!.ToArray();
     }
+
+    /// <summary>A weight initializer of another element type (<see cref="OnnxWeightQuantizer"/>), its values streamed when written.</summary>
+    public string QuantizedInitializer(string stem, DT type, IReadOnlyList<long> dims, TensorData data) => graph.QuantizedWeight(stem, type, dims, data);
+
+    public void RecordQuantized(LossyWeight weight) => graph.Quantized.Add(weight);
 
     /// <summary>Emits one ONNX node; its output is a fresh value, or <paramref name="into"/> (use <see cref="Output"/> for the last node).</summary>
     public string Emit(string opType, IEnumerable<string> inputs, IEnumerable<AttributeProto>? attributes = null, string? into = null)
@@ -101,6 +109,9 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
 
     public string Int64s(string stem, params long[] values) =>
         graph.Constant(Output() + "/" + stem, DT.Int64, [values.Length], t => t.Int64Data.AddRange(values));
+
+    public string Int8s(string stem, sbyte[] values) =>
+        graph.Constant(Output() + "/" + stem, DT.Int8, [values.Length], t => t.Int32Data.AddRange(values.Select(v => (int)v)));
 
     public string Bools(string stem, bool[] values, params long[] dims) =>
         graph.Constant(Output() + "/" + stem, DT.Bool, dims, t => t.Int32Data.AddRange(values.Select(v => v ? 1 : 0)));

@@ -15,6 +15,7 @@ internal sealed class OnnxModelExporter : IModelExporter
     private const string OpsetOption = "opset";
     private const string SymbolicBatchOption = "symbolic-batch";
     private const string ExternalDataOption = "external-data";
+    internal const string QuantizeOption = "quantize";
 
     public static OnnxModelExporter Instance { get; } = new();
 
@@ -25,6 +26,7 @@ internal sealed class OnnxModelExporter : IModelExporter
         new(OpsetOption, string.Create(CultureInfo.InvariantCulture, $"operator set version, {OnnxExportOptions.MinimumOpset} to {OnnxExportOptions.MaximumOpset} (default {OnnxExportOptions.DefaultOpset})")),
         new(SymbolicBatchOption, "true: the batch axis of the input and outputs is the symbolic dimension N"),
         new(ExternalDataOption, "true: weights in NAME.onnx.data beside the model; false: inside it (default: only past 2 GB)"),
+        new(QuantizeOption, "fp16 or int8: conv, deconv, FC and MatMul weights stored as float16, or int8 per output channel (lossy: the output error is measured); none (default): float32"),
     ];
 
     public WriterContract Contract => OnnxExportContract.Instance;
@@ -45,6 +47,9 @@ internal sealed class OnnxModelExporter : IModelExporter
             Opset = options.TryGetValue(OpsetOption, out var opset) ? Integer(opset, OpsetOption, where) : OnnxExportOptions.DefaultOpset,
             SymbolicBatch = options.TryGetValue(SymbolicBatchOption, out var symbolic) && Flag(symbolic, SymbolicBatchOption, where),
             ExternalData = options.TryGetValue(ExternalDataOption, out var external) ? Flag(external, ExternalDataOption, where) : null,
+            Quantize = options.TryGetValue(QuantizeOption, out var quantize)
+                ? OnnxWeightQuantizer.Parse(quantize) ?? throw DiagnosticCodes.InvalidFormatOption.Exception(where, $"export option {QuantizeOption}={quantize}: use fp16, int8 or none.")
+                : WeightQuantization.None,
         };
         var result = OnnxExporter.Export(model, path, exportOptions);
         result.ThrowIfRefused();
@@ -55,7 +60,8 @@ internal sealed class OnnxModelExporter : IModelExporter
             Outputs = [.. result.Outputs.Select(o => (o.IrValue, o.OnnxName))],
             Layers = [.. result.Layers.Select(l => new ExportedLayer(l.Origin, [.. l.OnnxNodes.Select(n => $"{n.OpType} '{n.Name}'")]))],
             Warnings = result.Warnings,
-            Settings = string.Create(CultureInfo.InvariantCulture, $"ONNX opset {result.Opset}"),
+            Settings = string.Create(CultureInfo.InvariantCulture, $"ONNX opset {result.Opset}{(exportOptions.Quantize == WeightQuantization.None ? string.Empty : $", weights {exportOptions.Quantize switch { WeightQuantization.Int8 => "int8 per channel", _ => "float16" }}")}"),
+            LossyWeights = result.Quantized,
         };
     }
 

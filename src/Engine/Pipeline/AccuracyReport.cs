@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Pipeline;
+
+/// <summary>
+/// The measured cost of a lossy export on one output, relative to the output's magnitude: max and mean
+/// of |a - b| / max|b| over its elements (b the original's output, a the export's). For a
+/// classifier-like output (rank 2, or rank 4 with a 1x1 spatial size), the share of items whose top-1
+/// class is the original's, and whose top 5 hold the original's top-1 class.
+/// </summary>
+public sealed record OutputAccuracy(string Subject, string Output, double MaxRelativeError, double MeanRelativeError, double? Top1Agreement, double? Top5Agreement)
+{
+    public static OutputAccuracy Measure(string subject, string output, Shape shape, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        if (actual.Length != expected.Length)
+        {
+            throw new ArgumentException($"'{output}' has {actual.Length} values where the original has {expected.Length}.", nameof(actual));
+        }
+
+        double magnitude = 0, sum = 0, max = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            magnitude = Math.Max(magnitude, Math.Abs(expected[i]));
+            var error = Math.Abs((double)actual[i] - expected[i]);
+            // NaN in either side is the worst error there is, not one that comparisons skip.
+            max = double.IsNaN(error) ? double.PositiveInfinity : Math.Max(max, error);
+            sum += error;
+        }
+
+        var scale = magnitude > 0 ? magnitude : 1;
+        var classifier = shape.Rank == 2 || (shape.Rank == 4 && shape[2] == 1 && shape[3] == 1);
+        var classes = shape.Rank >= 2 ? (int)shape[1] : 0;
+        double? top1 = null, top5 = null;
+        if (classifier && classes >= 2 && expected.Length > 0)
+        {
+            var items = expected.Length / classes;
+            int sameTop1 = 0, inTop5 = 0;
+            for (var item = 0; item < items; item++)
+            {
+                var original = expected.Slice(item * classes, classes);
+                var exported = actual.Slice(item * classes, classes);
+                var best = ArgMax(original);
+                sameTop1 += ArgMax(exported) == best ? 1 : 0;
+                inTop5 += Rank(exported, best) < 5 ? 1 : 0;
+            }
+
+            top1 = (double)sameTop1 / items;
+            top5 = classes >= 5 ? (double)inTop5 / items : null;
+        }
+
+        return new OutputAccuracy(subject, output, max / scale, expected.Length == 0 ? 0 : sum / expected.Length / scale, top1, top5);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            best = values[i] > values[best] ? i : best;
+        }
+
+        return best;
+    }
+
+    /// <summary>How many classes score above class <paramref name="index"/> (0: it is the top-1).</summary>
+    private static int Rank(ReadOnlySpan<float> values, int index)
+    {
+        var above = 0;
+        foreach (var value in values)
+        {
+            above += value > values[index] ? 1 : 0;
+        }
+
+        return above;
+    }
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"{Subject}: max rel error {Percent(MaxRelativeError)}, mean rel error {Percent(MeanRelativeError)}");
+        if (Top1Agreement is { } top1)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $", top-1 agreement {Percent(top1)}");
+        }
+
+        if (Top5Agreement is { } top5)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $", top-5 agreement {Percent(top5)}");
+        }
+
+        return sb.ToString();
+    }
+
+    internal static string Percent(double fraction) => string.Create(CultureInfo.InvariantCulture, $"{fraction * 100:0.####}%");
+}
+
+/// <summary>
+/// The check of a lossy export: a measurement, not an equality proof. Every output's error (see
+/// <see cref="OutputAccuracy"/>) against an optional budget on the max relative error; over the budget is
+/// NM1010, naming the outputs over it and the layers whose weights moved most.
+/// </summary>
+public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, double? MaxOutputError, IReadOnlyList<LossyWeight> Weights)
+{
+    /// <summary>A budget written as a percentage ("2%", "0.5%") as a fraction; anything else is NM0343.</summary>
+    public static double ParseBudget(string text, SourceLocation where)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        return trimmed.EndsWith('%') && double.TryParse(trimmed[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent >= 0 && double.IsFinite(percent)
+            ? percent / 100
+            : throw DiagnosticCodes.InvalidOutputErrorBudget.Exception(where, $"output error budget '{text}': give a percentage of the output's magnitude, such as 2% or 0.5%.");
+    }
+
+    public bool Passed => MaxOutputError is not { } budget || Outputs.All(o => o.MaxRelativeError <= budget);
+
+    public string Summary()
+    {
+        var verdict = MaxOutputError is { } budget ? $"{(Passed ? "within" : "OVER")} MaxOutputError={OutputAccuracy.Percent(budget)}" : "no budget";
+        return $"measured (lossy export, error relative to max|output|): {verdict}; {string.Join("; ", Outputs)}";
+    }
+
+    /// <summary>The weights that moved most (RMS error relative to their RMS), at most <paramref name="count"/>.</summary>
+    public IEnumerable<LossyWeight> MostMoved(int count = 3) => Weights.OrderByDescending(w => w.RelativeError).Take(count);
+
+    public void ThrowIfOverBudget(SourceLocation where)
+    {
+        if (Passed)
+        {
+            return;
+        }
+
+        var over = Outputs.Where(o => o.MaxRelativeError > MaxOutputError!.Value).Select(o => o.ToString());
+        var layers = MostMoved().Select(w => string.Create(CultureInfo.InvariantCulture,
+            $"layer {w.Layer.Index} [{w.Layer.Kind}] '{w.Layer.Name}' ({w.Encoding}, weight RMS error {OutputAccuracy.Percent(w.RelativeError)} of their RMS)"));
+        throw DiagnosticCodes.OutputErrorBudgetExceeded.Exception(where,
+            $"the quantized export's output error exceeds MaxOutputError={OutputAccuracy.Percent(MaxOutputError!.Value)}: {string.Join("; ", over)}. Layers whose weights moved most: {string.Join("; ", layers)}.");
+    }
+}

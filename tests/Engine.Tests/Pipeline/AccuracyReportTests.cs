@@ -1,0 +1,71 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.Engine.Tests.Support;
+
+namespace NeuralBuild.Engine.Tests.Pipeline;
+
+/// <summary>The measurement of a lossy export: errors relative to the output's magnitude, top-1 / top-5 agreement, the budget.</summary>
+[TestClass]
+public sealed class AccuracyReportTests
+{
+    [TestMethod]
+    public void Errors_are_relative_to_the_largest_magnitude_of_the_original_output()
+    {
+        // max|b| = 4; |a - b| = 0.1, 0.2, 0, 0.1: max 0.2 / 4 = 5%, mean 0.1 / 4 = 2.5%.
+        float[] original = [1, -4, 2, 0.5f];
+        float[] exported = [1.1f, -3.8f, 2, 0.4f];
+        var measured = OutputAccuracy.Measure("s", "out", new Shape(4), exported, original);
+        Assert.AreEqual(0.05, measured.MaxRelativeError, 1e-6);
+        Assert.AreEqual(0.025, measured.MeanRelativeError, 1e-6);
+        Assert.IsNull(measured.Top1Agreement, "a rank-1 output is not classifier-like");
+    }
+
+    [TestMethod]
+    public void Top1_and_top5_agreement_count_items_of_a_classifier_output()
+    {
+        // Two items of 6 classes. Item 0: the original's best is class 5, the export's too. Item 1: the original's
+        // best is class 0, the export ranks it 5th (four classes above it): top-1 lost, still in the top 5.
+        float[] original = [0, 1, 2, 3, 4, 5, 9, 1, 2, 3, 4, 5];
+        float[] exported = [0, 1, 2, 3, 4, 5, 5, 1, 6, 7, 8, 9];
+        var measured = OutputAccuracy.Measure("s", "out", new Shape(2, 6, 1, 1), exported, original);
+        Assert.AreEqual(0.5, measured.Top1Agreement);
+        Assert.AreEqual(1.0, measured.Top5Agreement);
+    }
+
+    [TestMethod]
+    public void A_spatial_output_has_no_top1()
+    {
+        var measured = OutputAccuracy.Measure("s", "out", Shape.Nchw(1, 2, 2, 1), new float[4], new float[4]);
+        Assert.IsNull(measured.Top1Agreement);
+    }
+
+    [TestMethod]
+    public void Over_the_budget_is_NM1010_naming_the_output_and_the_layer_that_moved_most()
+    {
+        var output = OutputAccuracy.Measure("ONNX Runtime output 'prob'", "prob", new Shape(1, 2), [1.03f, 0], [1, 0]);
+        LossyWeight[] weights =
+        [
+            new(new LayerOrigin(1, "convolutional", "conv1", SourceLocation.None), "w1", "int8 per channel", 4096, 1100, 0.004),
+            new(new LayerOrigin(7, "connected", "fc", SourceLocation.None), "w7", "int8 per channel", 8192, 2100, 0.009),
+        ];
+        Assert.IsTrue(new AccuracyReport([output], 0.05, weights).Passed);
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.OutputErrorBudgetExceeded, () => new AccuracyReport([output], 0.02, weights).ThrowIfOverBudget(SourceLocation.None));
+        StringAssert.Contains(error.Message, "'prob': max rel error 3%");
+        StringAssert.Contains(error.Message, "moved most: layer 7 [connected] 'fc'");
+    }
+
+    [TestMethod]
+    [DataRow("2%", 0.02)]
+    [DataRow("0.5%", 0.005)]
+    public void A_budget_is_a_percentage(string text, double fraction) =>
+        Assert.AreEqual(fraction, AccuracyReport.ParseBudget(text, SourceLocation.None), 1e-12);
+
+    [TestMethod]
+    [DataRow("2")]
+    [DataRow("-1%")]
+    [DataRow("abc%")]
+    public void Anything_else_is_NM0343(string text) =>
+        DiagnosticAssert.Throws(DiagnosticCodes.InvalidOutputErrorBudget, () => AccuracyReport.ParseBudget(text, SourceLocation.None));
+}
