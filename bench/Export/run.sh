@@ -23,7 +23,7 @@ convert() { echo "$work/tool/dotnet-neural convert $work/yolov3.cfg --weights $w
 hyperfine --warmup 1 --runs 5 --export-markdown "$work/export.md" \
   -n "cp (plain copy)" "cp $work/yolov3.weights $work/copy.weights" \
   -n "convert --verify none" "$(convert none '--verify none')" \
-  -n "convert (read back + ONNX Runtime, 1x3x160x160)" "$(convert checked '--verify-input 1x3x160x160')"
+  -n "convert (read back at 1x3x160x160, ONNX Runtime at 416)" "$(convert checked '--verify-input 1x3x160x160')"
 cat "$work/export.md"
 
 echo
@@ -36,6 +36,6 @@ rss() {
   echo "| $name | $kib | $(python3 -c "print(f'{$kib*1024/$size:.2f}')") |"
 }
 rss "convert --verify none" "$work/tool/dotnet-neural" convert "$work/yolov3.cfg" --weights "$work/yolov3.weights" --to onnx -o "$work/out-none" --verify none
-rss "convert (checked, 1x3x160x160)" "$work/tool/dotnet-neural" convert "$work/yolov3.cfg" --weights "$work/yolov3.weights" --to onnx -o "$work/out-checked" --verify-input 1x3x160x160
+rss "convert (read back at 160, ONNX Runtime at 416)" "$work/tool/dotnet-neural" convert "$work/yolov3.cfg" --weights "$work/yolov3.weights" --to onnx -o "$work/out-checked" --verify-input 1x3x160x160
 rss "cp" cp "$work/yolov3.weights" "$work/copy.weights"
 ls -l "$work/out-none"

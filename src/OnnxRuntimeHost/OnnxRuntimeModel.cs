@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 using Tensor = NeuralBuild.Engine.Execution.Tensor;
@@ -36,7 +37,18 @@ public sealed class OnnxRuntimeModel : IModelRuntime
         var values = inputs
             .Select(i => NamedOnnxValue.CreateFromTensor(i.Key, new DenseTensor<float>(i.Value.Data, [.. i.Value.Shape.Dims.Select(d => checked((int)d))])))
             .ToList();
-        using var results = _session.Run(values, outputs);
+        IDisposableReadOnlyCollection<DisposableNamedOnnxValue> run;
+        try
+        {
+            run = _session.Run(values, outputs);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            // The runtime refused the file or the input: the check could not run, which is not a bug of the caller.
+            throw DiagnosticCodes.RuntimeCheckFailed.Exception(SourceLocation.None, $"{Name} could not run the model: {e.Message.ReplaceLineEndings(" ")}");
+        }
+
+        using var results = run;
         var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var result in results)
         {

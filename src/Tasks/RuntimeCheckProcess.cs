@@ -46,11 +46,6 @@ internal static class RuntimeCheckProcess
             arguments.AddRange(["--input-shape", shape.ToString()]);
         }
 
-        if (request.VerifyInputShape is { } verifyShape)
-        {
-            arguments.AddRange(["--verify-input", verifyShape.ToString()]);
-        }
-
         foreach (var (value, output) in export.Outputs)
         {
             arguments.AddRange(["--output", $"{value}={output}"]);

@@ -141,9 +141,10 @@ internal static class ConvertCommand
             request.FormatOptions,
             new SourceLocation(request.DefinitionPath));
         var original = ModelFormats.Read(request.DefinitionPath, readOptions);
+        // At the input the written file declares (not --verify-input): a runtime takes only that shape.
         return result.Export.Lossy
-            ? new RuntimeOutcome(null, Verifier.MeasureRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, result.Export.LossyWeights, request.MaxOutputError, request.VerifyInputShape))
-            : new RuntimeOutcome(Verifier.VerifyRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape), null);
+            ? new RuntimeOutcome(null, Verifier.MeasureRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, result.Export.LossyWeights, request.MaxOutputError, inputShape: null))
+            : new RuntimeOutcome(Verifier.VerifyRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, request.AbsoluteTolerance, request.RelativeTolerance, inputShape: null), null);
     }
 
     internal static string Report(ConvertResult result, RuntimeOutcome? runtimeCheck)
