@@ -38,7 +38,7 @@ internal static class ExportStep
         if (export.Lossy && lossy is null)
         {
             throw DiagnosticCodes.QuantizeNotAvailable.Exception(where,
-                "this export quantizes weights, which the build does not measure yet; quantize with 'dotnet neural convert --to onnx --quantize int8' (its output error is measured and budgeted with --max-output-error).");
+                $"this export quantizes weights, which the build does not measure yet; quantize with 'dotnet neural convert --to {target.Name} --quantize int8' (its output error is measured and budgeted with --max-output-error).");
         }
 
         export = export with { Outputs = [.. export.Outputs.Select(o => (OriginalValue(model.Graph.Outputs, outputsBeforePasses, o.Value), o.Output))] };

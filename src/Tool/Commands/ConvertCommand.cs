@@ -39,7 +39,7 @@ internal static class ConvertCommand
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for the checks (fully convolutional models), e.g. 1x3x160x160." };
-        var quantize = new Option<string?>("--quantize") { Description = "fp16 or int8: store conv, deconv, FC and MatMul weights quantized (ONNX only; the export option quantize=). The output error is measured, not proven zero." };
+        var quantize = new Option<string?>("--quantize") { Description = "fp16 or int8: store conv, deconv, FC and MatMul weights quantized (export targets that take the option quantize=). The output error is measured, not proven zero." };
         quantize.AcceptOnlyFromAmong("fp16", "int8");
         var maxOutputError = new Option<string?>("--max-output-error") { Description = "Budget of a quantized export: the largest output error allowed, relative to the output's magnitude, e.g. 2%. Over it: NM1010, exit 2." };
         var command = new Command("convert", "Write a model in another format (folded first), and prove the written file computes what the original computes.")
@@ -67,7 +67,7 @@ internal static class ConvertCommand
                 if (target is not null && (target.Exporter?.Options.All(o => o.Name != QuantizeOption) ?? true))
                 {
                     throw DiagnosticCodes.QuantizeUnsupportedTarget.Exception(new SourceLocation(definition),
-                        $"--quantize {encoding}: the {target.DisplayName} format stores float32 weights only; write the quantized model as ONNX with 'convert --to onnx --quantize {encoding}'.");
+                        $"--quantize {encoding}: the {target.DisplayName} format stores float32 weights only; write the quantized model with 'convert --to {QuantizingTargets()} --quantize {encoding}'.");
                 }
 
                 exportOptions[QuantizeOption] = encoding;
@@ -146,6 +146,10 @@ internal static class ConvertCommand
             ? new RuntimeOutcome(null, Verifier.MeasureRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, result.Export.LossyWeights, request.MaxOutputError, inputShape: null))
             : new RuntimeOutcome(Verifier.VerifyRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, request.AbsoluteTolerance, request.RelativeTolerance, inputShape: null), null);
     }
+
+    /// <summary>The export targets that take the quantize option ("onnx").</summary>
+    private static string QuantizingTargets() =>
+        string.Join('|', ModelFormats.ExportTargets.Where(f => f.Exporter!.Options.Any(o => o.Name == QuantizeOption)).Select(f => f.Name));
 
     internal static string Report(ConvertResult result, RuntimeOutcome? runtimeCheck)
     {
