@@ -162,19 +162,19 @@ internal static class ConvertCommand
         sb.Append(CultureInfo.InvariantCulture, $"## folded ({applied.Count})\n\n");
         foreach (var e in applied)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] {Where(e.Origin, e.Node)} {e.Pass}: {e.Detail}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] {ReportText.Where(e.Origin, e.Node)} {e.Pass}: {e.Detail}\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"\n## not folded ({refused.Count})\n\n");
         foreach (var e in refused)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] {Where(e.Origin, e.Node)} {e.Pass}: {e.Detail}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] {ReportText.Where(e.Origin, e.Node)} {e.Pass}: {e.Detail}\n");
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"\n## layers ({result.Export.Layers.Count})\n\n| layer | kind | source | became |\n|---:|---|---|---|\n");
         foreach (var layer in result.Export.Layers)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"| {layer.Origin.Index} | {layer.Origin.Kind} | {Where(layer.Origin, layer.Origin.Name)} | {(layer.Nodes.Count == 0 ? "(removed)" : string.Join(", ", layer.Nodes))} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| {layer.Origin.Index} | {layer.Origin.Kind} | {ReportText.Where(layer.Origin, layer.Origin.Name)} | {(layer.Nodes.Count == 0 ? "(removed)" : string.Join(", ", layer.Nodes))} |\n");
         }
 
         if (result.Export.Warnings.Count > 0)
@@ -187,8 +187,7 @@ internal static class ConvertCommand
         }
 
         sb.Append("\n| metric | source | written | change |\n|---|---:|---:|---:|\n");
-        void Row(string name, long before, long after, Func<long, string> format) =>
-            sb.Append(CultureInfo.InvariantCulture, $"| {name} | {format(before)} | {format(after)} | {(after - before).ToString("+#,0;-#,0;0", CultureInfo.InvariantCulture)} |\n");
+        void Row(string name, long before, long after, Func<long, string> format) => ReportText.MetricRow(sb, name, before, after, format);
         Row("params", result.Before.Totals.Params, result.After.Totals.Params, HumanUnits.CountWithExact);
         Row("weights bytes", result.Before.Totals.WeightsBytes, result.After.Totals.WeightsBytes, HumanUnits.BytesWithExact);
         Row("macc", result.Before.Totals.Macc, result.After.Totals.Macc, HumanUnits.CountWithExact);
@@ -220,8 +219,4 @@ internal static class ConvertCommand
         long before = weights.Sum(w => w.OriginalBytes), after = weights.Sum(w => w.WrittenBytes);
         sb.Append(CultureInfo.InvariantCulture, $"| | total | | | {before:N0} | {after:N0} | {(before == 0 ? 0 : (double)after / before):0.###} | |\n");
     }
-
-    /// <summary>Binary formats have no lines: the node name says where.</summary>
-    private static string Where(Engine.Ir.LayerOrigin origin, string node) =>
-        origin.Location.HasLine ? $"line {origin.Location.Line}" : $"'{node}'";
 }

@@ -91,8 +91,7 @@ internal static class FuseCommand
         sb.Append(CultureInfo.InvariantCulture, $"\n## not applied ({refused.Count})\n\n");
         foreach (var e in refused)
         {
-            // Binary formats (ONNX) have no lines: the node name says where.
-            var where = e.Origin.Location.HasLine ? $"line {e.Origin.Location.Line}" : $"'{e.Node}'";
+            var where = ReportText.Where(e.Origin, e.Node);
             sb.Append(CultureInfo.InvariantCulture, $"- layer {e.Origin.Index} [{e.Origin.Kind}] ({where}) {e.Pass}: {e.Detail}\n");
         }
 
@@ -125,8 +124,7 @@ internal static class FuseCommand
         var removed = result.RemovedLayers;
         sb.Append(CultureInfo.InvariantCulture, $"\nlayers removed: {(removed.Count == 0 ? "none" : string.Join(", ", removed))}\n\n");
         sb.Append("| metric | before | after | change |\n|---|---:|---:|---:|\n");
-        void Row(string name, long before, long after, Func<long, string> format) =>
-            sb.Append(CultureInfo.InvariantCulture, $"| {name} | {format(before)} | {format(after)} | {(after - before).ToString("+#,0;-#,0;0", CultureInfo.InvariantCulture)} |\n");
+        void Row(string name, long before, long after, Func<long, string> format) => ReportText.MetricRow(sb, name, before, after, format);
         Row("params", result.Before.Totals.Params, result.After.Totals.Params, HumanUnits.CountWithExact);
         Row("weights bytes", result.Before.Totals.WeightsBytes, result.After.Totals.WeightsBytes, HumanUnits.BytesWithExact);
         Row("memory access (naive)", result.Before.Totals.MemoryAccess, result.After.Totals.MemoryAccess, HumanUnits.CountWithExact);
