@@ -40,6 +40,9 @@ internal static class ModelItem
     public const string OptimizedWeights = "OptimizedWeights";
     public const string MetricsFile = "MetricsFile";
     public const string StampFile = "StampFile";
+
+    /// <summary>The build's report of the model (<c>report.md</c>), rewritten by the check step only when its text changes.</summary>
+    public const string ReportFile = "ReportFile";
     public const string Settings = "Settings";
 
     /// <summary>The format options as the format spelled them back (<c>dialect=AlexeyAB</c>), after checking them.</summary>

@@ -119,10 +119,16 @@ public sealed class NeuralCheckBudgets : NeuralTask
             };
         }
 
-        foreach (var d in BudgetEvaluator.Evaluate(metrics, settings, context))
+        var reportFile = model.GetMetadata(ModelItem.ReportFile);
+        var verdicts = BudgetEvaluator.Evaluate(metrics, settings, context);
+        var report = new BuildReport(metrics, BudgetMargin.Of(metrics, settings), baseline?.Find(baseline.KeyFor(metrics.ModelPath)), [.. metrics.Warnings, .. verdicts]);
+        WriteWhenChanged(reportFile, report.Markdown());
+        foreach (var d in verdicts)
         {
-            Log.Log(d);
+            Log.Log(NamesTheReport(d) ? d with { Message = $"{d.Message} Per-layer report: {reportFile}" } : d);
         }
+
+        Log.Message(MessageImportance.High, $"NeuralBuild: {Path.GetFileName(metrics.ModelPath)}: {report.BudgetSummary()}; report {reportFile}");
 
         if (update)
         {
@@ -130,6 +136,19 @@ public sealed class NeuralCheckBudgets : NeuralTask
             var why = string.IsNullOrWhiteSpace(BaselineReason) ? "dotnet build -p:NeuralUpdateBaseline=true" : BaselineReason.Trim();
             baseline.Record(key, metrics, version, why, Now());
             recorded.Add(key);
+        }
+    }
+
+    /// <summary>A budget or regression verdict, whose explanation is the report's per-layer table.</summary>
+    private static bool NamesTheReport(Diagnostic d) =>
+        d.Descriptor == DiagnosticCodes.BudgetExceeded || d.Descriptor == DiagnosticCodes.BudgetWarning || d.Descriptor == DiagnosticCodes.RegressionExceeded;
+
+    /// <summary>A no-op build leaves the report as it was: same text, same file, same timestamp.</summary>
+    private static void WriteWhenChanged(string path, string text)
+    {
+        if (path.Length > 0 && (!File.Exists(path) || File.ReadAllText(path) != text))
+        {
+            CanonicalJson.WriteFileAtomically(path, text);
         }
     }
 

@@ -29,8 +29,25 @@ public sealed class NeuralGenerateAccessor : NeuralTask
     /// <summary>The project's resolved references: an export whose runtime the project references gets <c>CreateSession</c>.</summary>
     public ITaskItem[] References { get; set; } = [];
 
+    /// <summary><c>$(NeuralAccessorVisibility)</c>: <c>internal</c> (default) or <c>public</c>, for a model library whose users reach its models through it.</summary>
+    public string? Visibility { get; set; }
+
+    /// <summary>Where a bad <see cref="Visibility"/> is reported.</summary>
+    public string ProjectFile { get; set; } = string.Empty;
+
+    private string _visibility = "internal";
+
     protected override void Run()
     {
+        var visibility = string.IsNullOrWhiteSpace(Visibility) ? "internal" : Visibility.Trim();
+        if (visibility is not ("internal" or "public"))
+        {
+            Log.Log(DiagnosticCodes.InvalidBuildProperty.At(new SourceLocation(ProjectFile),
+                $"NeuralAccessorVisibility='{visibility}' is not a visibility the accessor can have: use 'internal' (the default) or 'public'."));
+            return;
+        }
+
+        _visibility = visibility;
         var text = Generate();
         if (!File.Exists(OutputFile) || File.ReadAllText(OutputFile) != text)
         {
@@ -59,7 +76,7 @@ public sealed class NeuralGenerateAccessor : NeuralTask
         var version = typeof(NeuralGenerateAccessor).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
         Line($"{indent}/// <summary>The models NeuralBuild optimised for this assembly.</summary>");
         Line($"{indent}[global::System.CodeDom.Compiler.GeneratedCode(\"NeuralBuild\", \"{version}\")]");
-        Line($"{indent}internal static partial class NeuralModels");
+        Line($"{indent}{_visibility} static partial class NeuralModels");
         Line($"{indent}{{");
         var first = true;
         foreach (var model in Models)

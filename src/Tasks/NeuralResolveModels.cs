@@ -167,6 +167,7 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.OptimizedWeights, Path.Combine(outputDirectory, Path.GetFileName(weights)));
         Set(ModelItem.MetricsFile, Path.Combine(outputDirectory, "metrics.json"));
         Set(ModelItem.StampFile, Path.Combine(outputDirectory, "settings.stamp"));
+        Set(ModelItem.ReportFile, Path.Combine(outputDirectory, "report.md"));
         Set(ModelItem.DefinitionResource, logicalName + "/" + Path.GetFileName(definition));
         Set(ModelItem.WeightsResource, logicalName + "/" + Path.GetFileName(weights));
         Set(ModelItem.DefinitionTargetPath, Path.Combine(logicalName, Path.GetFileName(definition)));

@@ -41,6 +41,9 @@ public sealed class BuildTests
         Assert.AreEqual($"Tiny macc=516096 definitionBytes={new FileInfo(s.Neural("Tiny", "tiny.cfg")).Length}", run.Output.Trim());
 
         var stamp = File.GetLastWriteTimeUtc(metrics);
+        var report = s.Neural("Tiny", "report.md");
+        var reportStamp = File.GetLastWriteTimeUtc(report);
+        Assert.Contains("no budget set; report " + report, first.Output, "the summary names the report and says no budget is set");
         var dllStamp = File.GetLastWriteTimeUtc(s.Path_("bin", "Debug", "net10.0", "app.dll"));
         var noop = s.Build();
         Assert.IsTrue(noop.Succeeded, noop.ToString());
@@ -48,6 +51,7 @@ public sealed class BuildTests
         Assert.IsFalse(noop.OptimizeRan);
         Assert.Contains("Skipping target \"CoreCompile\" because all output files are up-to-date", noop.DetailedLog);
         Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(metrics));
+        Assert.AreEqual(reportStamp, File.GetLastWriteTimeUtc(report), "a no-op build leaves the report untouched");
         Assert.AreEqual(dllStamp, File.GetLastWriteTimeUtc(s.Path_("bin", "Debug", "net10.0", "app.dll")));
 
         // Wider second conv: 3*3*8*16*16*32 = 589,824; with the first conv, 811,008.
@@ -118,6 +122,7 @@ public sealed class BuildTests
 
         var ok = s.Build();
         Assert.IsTrue(ok.Succeeded, ok.ToString());
+        var report = s.Neural("Yolov3Tiny", "report.md");
 
         // Expected values from the cfg text alone (DarknetByHand), and the total from METRICS.md's published figure.
         var layers = DarknetByHand.Layers(cfgText);
@@ -126,7 +131,7 @@ public sealed class BuildTests
         var top = layers.OrderByDescending(l => l.Macc).ThenBy(l => l.Index).Take(3).ToList();
         var excess = total - 2_000_000_000L;
         var expected = $"{cfg}({top[0].Line},{top[0].Column}): error NM1001: MACC is {DarknetByHand.Rounded(total)}MAC ({Scenario.Exact(total)}), which exceeds MaxMacc=2G (2,000,000,000) by {DarknetByHand.Rounded(excess)}MAC ({Scenario.Exact(excess)}). "
-            + "Layers contributing most: " + string.Join("; ", top.Select(l => $"layer {l.Index} [convolutional] line {l.Line}: {DarknetByHand.Rounded(l.Macc)}MAC ({Scenario.Exact(l.Macc)})")) + $". [{csproj}]";
+            + "Layers contributing most: " + string.Join("; ", top.Select(l => $"layer {l.Index} [convolutional] line {l.Line}: {DarknetByHand.Rounded(l.Macc)}MAC ({Scenario.Exact(l.Macc)})")) + $". Per-layer report: {report} [{csproj}]";
 
         var failed = s.Build("-p:NeuralMaxMacc=2G");
         Assert.AreEqual(1, failed.ExitCode, failed.ToString());
@@ -139,6 +144,15 @@ public sealed class BuildTests
 
         var relaxed = s.Build("-p:NeuralMaxMacc=3G -p:NeuralWarnMacc=2.5G");
         Assert.IsTrue(relaxed.Succeeded, relaxed.ToString());
+        // 2,782,480,896 of 3,000,000,000 is 92.7%; of 2,500,000,000, 111.3%.
+        Assert.Contains($"NeuralBuild: yolov3-tiny.cfg: MACC {DarknetByHand.Rounded(total)}MAC of MaxMacc 3G (93%); MACC {DarknetByHand.Rounded(total)}MAC of WarnMacc 2.5G (111%); report {report}", relaxed.Output);
+        var markdown = File.ReadAllText(report);
+        Assert.Contains($"| MaxMacc=3G | yes | {DarknetByHand.Rounded(total)}MAC | 3 GMAC | 93% | {DarknetByHand.Rounded(3_000_000_000L - total)}MAC |", markdown);
+        Assert.Contains($"| WarnMacc=2.5G | no (warning) | {DarknetByHand.Rounded(total)}MAC | 2.5 GMAC | 111% | **over by {DarknetByHand.Rounded(total - 2_500_000_000L)}MAC** |", markdown);
+        foreach (var layer in layers.Where(l => l.Macc > 0))
+        {
+            Assert.Contains($"| {layer.Index} | convolutional", markdown, $"layer {layer.Index} has its row");
+        }
         // The synthetic weights give a few BatchNorm channels a near-zero variance: NM2003 warnings come too.
         Assert.StartsWith($"{cfg}({top[0].Line},{top[0].Column}): warning NM2001: MACC is", relaxed.Warnings.Single(w => w.Contains(": warning NM2001: ", StringComparison.Ordinal)));
 
@@ -212,6 +226,50 @@ public sealed class BuildTests
         var run = s.Run("bin/Debug/net10.0/app.dll");
         var length = new FileInfo(s.Neural("ModelFr", "model.fr.cfg")).Length;
         Assert.AreEqual($"ModelFr macc=516096 definitionBytes={length}\nCopied macc=516096 definitionBytes={length}", run.Output.Trim().ReplaceLineEndings("\n"));
+    }
+
+    [TestMethod]
+    public void A_model_library_with_public_accessors_is_used_by_an_app_that_references_it()
+    {
+        var s = new Scenario(Feed, "library");
+        s.Model("lib/tiny.cfg", Scenario.TinyCfg);
+        s.Project("<NeuralModel Include=\"tiny.cfg\" />", "namespace Lib;\n\npublic static class Marker { }\n", folder: "lib", name: "lib",
+            properties: "<OutputType>Library</OutputType><RootNamespace>Lib</RootNamespace><NeuralAccessorVisibility>public</NeuralAccessorVisibility>");
+        s.Project("<ProjectReference Include=\"../lib/lib.csproj\" />",
+            "using var definition = Lib.NeuralModels.Tiny.OpenDefinition();\nConsole.WriteLine($\"macc={Lib.NeuralModels.Tiny.Macc} bytes={definition.Length}\");\n", folder: "app");
+
+        var build = s.Build(project: "app/app.csproj");
+        Assert.IsTrue(build.Succeeded, build.ToString());
+        Assert.AreEqual($"macc=516096 bytes={new FileInfo(s.Path_("lib", "obj", "Debug", "net10.0", "neural", "Tiny", "tiny.cfg")).Length}", s.Run("app/bin/Debug/net10.0/app.dll").Output.Trim());
+
+        s.Project("<NeuralModel Include=\"tiny.cfg\" />", "namespace Lib;\n\npublic static class Marker { }\n", folder: "lib", name: "lib",
+            properties: "<OutputType>Library</OutputType><NeuralAccessorVisibility>protected</NeuralAccessorVisibility>");
+        var refused = s.Build(project: "lib/lib.csproj");
+        Assert.AreEqual(1, refused.ExitCode, refused.ToString());
+        Assert.StartsWith($"{s.Path_("lib", "lib.csproj")} : error NM0073: NeuralAccessorVisibility='protected' is not a visibility", refused.Errors.First());
+    }
+
+    /// <remarks>
+    /// Visual Studio cannot run here. Its MSBuild differs from this one in two reserved properties the
+    /// targets read through _NeuralHostRuntime / _NeuralHostVersion; set, they select the declarations
+    /// such a host gets, and this MSBuild 18 runs them: the tasks really go through a .NET task host.
+    /// </remarks>
+    [TestMethod]
+    public void As_a_dotnet_framework_host_the_build_runs_the_tasks_in_a_dotnet_task_host_from_msbuild_18_and_says_NM0065_before()
+    {
+        var s = new Scenario(Feed, "hosts");
+        s.Model("tiny.cfg", Scenario.TinyCfg);
+        s.Project("<NeuralModel Include=\"tiny.cfg\" />", Program("Tiny"));
+
+        var visualStudio2026 = s.Build("-p:_NeuralHostRuntime=Full -p:_NeuralHostVersion=18.0.5");
+        Assert.IsTrue(visualStudio2026.Succeeded, visualStudio2026.ToString());
+        Assert.IsTrue(visualStudio2026.OptimizeRan);
+        Assert.MatchesRegex("Launching task \"NeuralOptimize\" from assembly .* in an external task host", visualStudio2026.DetailedLog);
+        StringAssert.StartsWith(s.Run("bin/Debug/net10.0/app.dll").Output.Trim(), "Tiny macc=516096 ");
+
+        var visualStudio2022 = s.Build("-p:_NeuralHostRuntime=Full -p:_NeuralHostVersion=17.14.8");
+        Assert.AreEqual(1, visualStudio2022.ExitCode, visualStudio2022.ToString());
+        Assert.StartsWith($"{s.Path_("app.csproj")} : error NM0065: NeuralBuild's tasks are net10.0: they run in the .NET MSBuild of the .NET SDK (dotnet build), or from .NET Framework MSBuild 18.0 or newer (Visual Studio 2026) in a .NET task host; this build runs on MSBuild 17.14.8 for Full.", visualStudio2022.Errors.Single());
     }
 
     [TestMethod]

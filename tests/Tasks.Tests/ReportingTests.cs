@@ -184,7 +184,13 @@ public sealed class ReportingTests
         var said = engine.Messages.Single(m => m.Message!.Contains("wins over", StringComparison.Ordinal));
         Assert.AreEqual(MessageImportance.Low, said.Importance);
         Assert.AreEqual("NeuralBuild: tiny.cfg: MaxMacc='1G' from the NeuralModel item's metadata wins over the property NeuralMaxMacc='100k' (item metadata always wins over the project-wide property; remove the metadata to use the property).", said.Message);
-        Assert.IsFalse(engine.Messages.Any(m => m.Message!.Contains("MaxParams", StringComparison.Ordinal)), "a property the item does not override is not mentioned");
+        Assert.IsFalse(engine.Messages.Any(m => m.Message!.Contains("wins over the property NeuralMaxParams", StringComparison.Ordinal)), "a property the item does not override is not mentioned");
+
+        // The summary lists both budgets, from wherever they came. MACC 3·3·3·8·32·32 + 3·3·8·16·16·16 = 516,096
+        // (0.05% of 1G); parameters after folding 3·3·3·8 + 8 + 3·3·8·16 + 16 = 1,392 (0.14% of 1M).
+        var summary = engine.Messages.Single(m => m.Message!.StartsWith("NeuralBuild: tiny.cfg: MACC ", StringComparison.Ordinal));
+        Assert.AreEqual(MessageImportance.High, summary.Importance);
+        Assert.AreEqual($"NeuralBuild: tiny.cfg: MACC 516.1 kMAC of MaxMacc 1G (0%); parameter count 1.39 k of MaxParams 1M (0%); report {model.GetMetadata("ReportFile")}", summary.Message);
     }
 
     /// <summary>A task whose work has a bug.</summary>

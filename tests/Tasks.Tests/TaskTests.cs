@@ -224,8 +224,10 @@ public sealed class OptimizeAndCheckTests
         Assert.IsFalse(ok);
         Assert.AreEqual(
             $"{s.Path_("tiny.cfg")}(19,1): error NM1001: MACC is 516.1 kMAC (516,096), which exceeds MaxMacc=500k (500,000) by 16.1 kMAC (16,096). "
-            + "Layers contributing most: layer 2 [convolutional] line 19: 294.9 kMAC (294,912); layer 0 [convolutional] line 7: 221.2 kMAC (221,184).",
+            + "Layers contributing most: layer 2 [convolutional] line 19: 294.9 kMAC (294,912); layer 0 [convolutional] line 7: 221.2 kMAC (221,184). "
+            + $"Per-layer report: {model.GetMetadata("ReportFile")}",
             FakeBuildEngine.Format(engine.Errors.Single()));
+        Assert.IsTrue(File.Exists(model.GetMetadata("ReportFile")), "the report the error names exists");
     }
 
     [TestMethod]

@@ -60,7 +60,17 @@ public sealed record CostFigures
 }
 
 /// <summary>One row of the per-layer table: a layer as the model file declares it.</summary>
-public sealed record LayerReport(int Index, string Kind, string Name, SourceLocation Location, string OutputShape, IReadOnlyList<string> Ops, CostFigures Cost);
+public sealed record LayerReport(int Index, string Kind, string Name, SourceLocation Location, string OutputShape, IReadOnlyList<string> Ops, CostFigures Cost)
+{
+    /// <summary>
+    /// The layers whose outputs this layer reads (their <see cref="Index"/>, in the order first read;
+    /// <see cref="GraphInput"/> for the model's input): the data-flow edges a drawing of the model needs.
+    /// </summary>
+    public IReadOnlyList<int> Inputs { get; init; } = [];
+
+    /// <summary>Stands for the model's input in <see cref="Inputs"/>.</summary>
+    public const int GraphInput = -1;
+}
 
 /// <summary>Per-layer costs and totals of one model under one counting convention.</summary>
 public sealed record ModelReport(

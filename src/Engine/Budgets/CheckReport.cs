@@ -30,15 +30,9 @@ public static class CheckReport
             json.WriteEndObject();
             json.WritePropertyName("budgets");
             json.WriteStartArray();
-            foreach (var (level, budgets) in new[] { ("error", settings.Max), ("warning", settings.Warn) })
+            foreach (var margin in BudgetMargin.Of(metrics, settings))
             {
-                foreach (var metric in BudgetMetric.All)
-                {
-                    if (budgets.TryGetValue(metric, out var budget))
-                    {
-                        WriteBudget(json, metric, budget, level, metrics.Value(metric));
-                    }
-                }
+                WriteBudget(json, margin);
             }
 
             json.WriteEndArray();
@@ -50,27 +44,27 @@ public static class CheckReport
         });
     }
 
-    private static void WriteBudget(Utf8JsonWriter json, BudgetMetric metric, Budget budget, string level, long value)
+    private static void WriteBudget(Utf8JsonWriter json, BudgetMargin margin)
     {
         json.WriteStartObject();
-        json.WriteString("setting", budget.Setting);
-        json.WriteString("text", budget.Text);
-        json.WriteString("metric", metric.Key);
-        json.WriteString("level", level);
-        json.WriteNumber("limit", budget.Value);
-        json.WriteNumber("value", value);
+        json.WriteString("setting", margin.Budget.Setting);
+        json.WriteString("text", margin.Budget.Text);
+        json.WriteString("metric", margin.Metric.Key);
+        json.WriteString("level", margin.Level == DiagnosticSeverity.Error ? "error" : "warning");
+        json.WriteNumber("limit", margin.Budget.Value);
+        json.WriteNumber("value", margin.Value);
         // How much is left (negative: by how much it is exceeded), and the share of the limit used.
-        json.WriteNumber("margin", budget.Value - value);
-        if (budget.Value > 0)
+        json.WriteNumber("margin", margin.Margin);
+        if (margin.Used is { } used)
         {
-            json.WriteNumber("used", (double)value / budget.Value);
+            json.WriteNumber("used", used);
         }
         else
         {
             json.WriteNull("used");
         }
 
-        json.WriteBoolean("exceeded", value > budget.Value);
+        json.WriteBoolean("exceeded", margin.Exceeded);
         json.WriteEndObject();
     }
 }

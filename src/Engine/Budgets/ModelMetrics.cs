@@ -12,6 +12,12 @@ public sealed record LayerMetrics(int Index, string Kind, SourceLocation Locatio
     /// <summary>The layer's name in its file (ONNX node name, Caffe layer name; empty for Darknet).</summary>
     public string Name { get; init; } = string.Empty;
 
+    /// <summary>The layer's output shape (<c>1x16x416x416</c>).</summary>
+    public string OutputShape { get; init; } = string.Empty;
+
+    /// <summary>The layers this one reads (<see cref="LayerReport.Inputs"/>): the report draws the graph from them.</summary>
+    public IReadOnlyList<int> Inputs { get; init; } = [];
+
     /// <summary>This layer's contribution to <paramref name="metric"/> (for peak activation: its output bytes).</summary>
     public long Value(BudgetMetric metric) => metric.Key switch
     {
@@ -102,7 +108,7 @@ public sealed record ModelMetrics
                 ["peakActivationBytes"] = report.PeakActivationBytes,
             },
             PeakLayerIndex = report.PeakLayerIndex,
-            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, Where(l), l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess) { Name = l.Name }).ToList(),
+            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, Where(l), l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess) { Name = l.Name, OutputShape = l.OutputShape, Inputs = l.Inputs }).ToList(),
             InputSha256 = inputSha256 ?? new Dictionary<string, string>(),
             Optimizer = optimizer ?? new Dictionary<string, string>(),
         };
@@ -126,6 +132,8 @@ public sealed record ModelMetrics
                 ["weightsBytes"] = l.WeightsBytes,
                 ["activationBytes"] = l.ActivationBytes,
                 ["memoryAccess"] = l.MemoryAccess,
+                ["outputShape"] = l.OutputShape,
+                ["inputs"] = new JsonArray([.. l.Inputs.Select(i => (JsonNode?)JsonValue.Create(i))]),
             });
         }
 
@@ -194,6 +202,8 @@ public sealed record ModelMetrics
             o["memoryAccess"]!.GetValue<long>())
         {
             Name = o["name"]?.GetValue<string>() ?? string.Empty,
+            OutputShape = o["outputShape"]?.GetValue<string>() ?? string.Empty,
+            Inputs = o["inputs"]?.AsArray().Select(i => i!.GetValue<int>()).ToList() ?? [],
         }).ToList();
         return new ModelMetrics
         {

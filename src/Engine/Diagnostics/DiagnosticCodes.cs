@@ -65,6 +65,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor CannotWriteOutput = Error("NM0070", "Cannot write output");
     public static readonly DiagnosticDescriptor CannotReadFile = Error("NM0071", "Cannot read model file");
     public static readonly DiagnosticDescriptor FileOperationFailed = Error("NM0072", "File operation failed");
+    public static readonly DiagnosticDescriptor InvalidBuildProperty = Error("NM0073", "Invalid NeuralBuild property");
 
     // diff and profile (issue 14).
     public static readonly DiagnosticDescriptor InvalidProfileSetting = Error("NM0330", "Invalid profiling setting");

@@ -1,0 +1,67 @@
+using NeuralBuild.Engine.Budgets;
+using NeuralBuild.Engine.Diagnostics;
+
+namespace NeuralBuild.Engine.Tests.Budgets;
+
+/// <summary>The build's per-model report and one-line budget summary, on figures written out by hand.</summary>
+[TestClass]
+public sealed class BuildReportTests
+{
+    private static readonly ModelMetrics s_metrics = new()
+    {
+        ModelPath = "/models/net.cfg",
+        Totals = new Dictionary<string, long> { ["macc"] = 2_782_480_896, ["params"] = 8_858_734, ["weightsBytes"] = 35_434_936, ["peakActivationBytes"] = 11_075_584, ["memoryAccess"] = 50_000_000, ["flops"] = 5_600_000_000, ["activationBytes"] = 60_000_000 },
+        PeakLayerIndex = 1,
+        Layers =
+        [
+            new LayerMetrics(0, "convolutional", new SourceLocation("/models/net.cfg", 9, 1), 2_000_000_000, 8_000_000, 32_000_000, 5_000_000, 40_000_000) { OutputShape = "1x16x416x416", Inputs = [-1] },
+            new LayerMetrics(1, "route", new SourceLocation("/models/net.cfg", 20, 1), 782_480_896, 858_734, 3_434_936, 11_075_584, 10_000_000) { OutputShape = "1x32x208x208", Inputs = [0] },
+        ],
+    };
+
+    private static BudgetSettings Settings(params (string Name, string Value)[] settings)
+    {
+        var errors = new List<Diagnostic>();
+        var parsed = BudgetSettings.Parse(name => settings.FirstOrDefault(s => s.Name == name).Value, SourceLocation.None, errors);
+        Assert.IsEmpty(errors);
+        return parsed;
+    }
+
+    [TestMethod]
+    public void The_summary_says_how_much_of_each_budget_is_used()
+    {
+        var report = new BuildReport(s_metrics, BudgetMargin.Of(s_metrics, Settings(("MaxMacc", "3G"), ("WarnParams", "8M"))), null, []);
+
+        // 2,782,480,896 / 3,000,000,000 = 92.7%; 8,858,734 / 8,000,000 = 110.7%.
+        Assert.AreEqual("MACC 2.78 GMAC of MaxMacc 3G (93%); parameter count 8.86 M of WarnParams 8M (111%)", report.BudgetSummary());
+        Assert.AreEqual("no budget set", new BuildReport(s_metrics, [], null, []).BudgetSummary());
+    }
+
+    [TestMethod]
+    public void A_margin_is_what_is_left_or_the_excess()
+    {
+        var margins = BudgetMargin.Of(s_metrics, Settings(("MaxMacc", "3G"), ("MaxParams", "8M")));
+        Assert.AreEqual(3_000_000_000 - 2_782_480_896, margins[0].Margin);
+        Assert.IsFalse(margins[0].Exceeded);
+        Assert.AreEqual(8_000_000 - 8_858_734, margins[1].Margin);
+        Assert.IsTrue(margins[1].Exceeded);
+        Assert.AreEqual(8_858_734 / 8_000_000.0, margins[1].Used!.Value, 1e-12);
+    }
+
+    [TestMethod]
+    public void The_markdown_has_the_budgets_the_baseline_beside_the_totals_and_a_row_per_layer()
+    {
+        var baseline = new BaselineEntry("net.cfg", null, new Dictionary<string, long> { ["macc"] = 2_500_000_000, ["params"] = 8_858_734 }, "2026-12-01", "first release");
+        var verdict = DiagnosticCodes.BudgetWarning.At(new SourceLocation("/models/net.cfg", 9, 1), "parameter count is over.");
+        var markdown = new BuildReport(s_metrics, BudgetMargin.Of(s_metrics, Settings(("WarnParams", "8M"))), baseline, [verdict]).Markdown();
+
+        Assert.Contains("| WarnParams=8M | no (warning) | 8.86 M | 8 M | 111% | **over by 858.7 k** |", markdown);
+        // MACC grew by 282,480,896 from 2,500,000,000: +11.3%.
+        Assert.Contains("| MACC | 2.78 GMAC | 2,782,480,896 | 2,500,000,000 | +282,480,896 (+11.3%) |", markdown);
+        Assert.Contains("| parameter count | 8.86 M | 8,858,734 | 8,858,734 | 0 |", markdown);
+        Assert.Contains("Baseline: `net.cfg`, accepted 2026-12-01 (first release).", markdown);
+        Assert.Contains("- /models/net.cfg(9,1): warning NM2001: parameter count is over.", markdown);
+        Assert.Contains("| 0 | convolutional |  | 9 | 1x16x416x416 | input | 2 G | 71.9% |", markdown);
+        Assert.Contains("| 1 | route (peak activation) |  | 20 | 1x32x208x208 | 0 | 782.5 M | 28.1% |", markdown);
+    }
+}
