@@ -69,6 +69,7 @@ public sealed class NeuralOptimize : NeuralTask
                     PruneDeadChannels = model.GetMetadata(ModelItem.PruneDeadChannels) == "true",
                     LowRankFc = model.GetMetadata(ModelItem.LowRankFc) is { Length: > 0 } lowRank ? LowRankTarget.Parse(lowRank, new SourceLocation(definition)) : null,
                     OutputDirectory = outputDirectory,
+                    Progress = new StageMessages(Log, Path.GetFileName(definition)),
                 };
             var result = ModelOptimizer.Optimize(request, set);
             foreach (var line in result.PassLog)
@@ -173,5 +174,16 @@ public sealed class NeuralOptimize : NeuralTask
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>
+    /// The build's stage messages: each phase as it starts, at normal importance (<c>dotnet build -v:n</c>
+    /// shows where a long optimisation is), and its time when it ends, at low importance.
+    /// </summary>
+    private sealed class StageMessages(Microsoft.Build.Utilities.TaskLoggingHelper log, string model) : IPipelineProgress
+    {
+        public void PhaseStarted(string phase) => log.Message(MessageImportance.Normal, $"NeuralBuild: {model}: {phase}…");
+
+        public void PhaseFinished(string phase, TimeSpan elapsed) => log.Message(MessageImportance.Low, $"NeuralBuild: {model}: {phase} took {elapsed.TotalSeconds:0.00} s");
     }
 }

@@ -163,6 +163,21 @@ public sealed class OptimizeAndCheckTests
     }
 
     [TestMethod]
+    public void Each_stage_is_a_normal_importance_message_as_it_starts()
+    {
+        using var s = new Scratch();
+        s.Model("tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
+        var engine = new FakeBuildEngine();
+        Assert.IsTrue(new NeuralOptimize { BuildEngine = engine, Models = [model] }.Execute(), engine.Describe());
+
+        var stages = engine.Messages.Where(m => m.Importance == MessageImportance.Normal).Select(m => m.Message).ToArray();
+        CollectionAssert.AreEqual(
+            new[] { "read and analyse", "passes", "verify", "write", "re-read and analyse" }.Select(p => $"NeuralBuild: tiny.cfg: {p}…").ToArray(),
+            stages);
+    }
+
+    [TestMethod]
     public void PruneDeadChannels_metadata_is_stamped_and_removes_a_channel_whose_batchnorm_scale_and_shift_are_zero()
     {
         using var s = new Scratch();

@@ -47,6 +47,9 @@ public sealed record ConvertRequest
     public double? MaxOutputError { get; init; }
 
     public required string OutputDirectory { get; init; }
+
+    /// <summary>Told as each phase starts and ends (the tool's progress, the build's stage messages); null: nobody.</summary>
+    public IPipelineProgress? Progress { get; init; }
 }
 
 /// <summary>What <see cref="ModelConverter.Convert(ConvertRequest, OutputSet)"/> produced.</summary>

@@ -31,30 +31,31 @@ public static class ModelConverter
         var (target, exporter) = ModelFormats.ExportTarget(request.To, where);
         var source = ModelFormats.ForPath(request.DefinitionPath);
         var weights = request.WeightsPath ?? source.DefaultWeightsPath(request.DefinitionPath);
-        var clock = PhaseClock.Start();
+        var clock = PhaseClock.Start("read and analyse", request.Progress);
         var readOptions = source.WithFormatOptions(new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape }, request.FormatOptions, where);
         var model = FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
-        clock.Lap("read and analyse");
+        clock.Next("passes");
 
         var outputsBeforePasses = model.Graph.Outputs.ToList();
         var passes = request.Fold ? PassManager.Run(model.Graph, writer: exporter.Contract) : new PassReport();
         var foldVerification = request.Verify != VerifyMode.None && passes.Folds.Count > 0
             ? Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance)
             : null;
-        clock.Lap("passes");
+        clock.End();
         if (foldVerification is { Passed: false })
         {
             throw DiagnosticCodes.VerificationFailed.Exception(where, foldVerification.Summary());
         }
 
         var path = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
+        clock.Next("export, read back and verify");
         var step = ExportStep.Run(model, outputsBeforePasses, target, exporter, path, request.ExportOptions, where,
             request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions)),
             request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(request.MaxOutputError));
         var (export, exported, exportVerification, exportAccuracy, notReadBack) = step;
         var after = CostModel.Analyze(exported ?? model);
-        clock.Lap("export, read back and verify");
+        clock.End();
         return new ConvertResult
         {
             OutputPath = output.Final(path),

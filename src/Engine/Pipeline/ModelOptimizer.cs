@@ -45,12 +45,11 @@ public static class ModelOptimizer
         var format = ModelFormats.ForPath(request.DefinitionPath);
         var weights = RequireWeights(format, request.DefinitionPath, request.WeightsPath);
 
-        var clock = PhaseClock.Start();
-
+        var clock = PhaseClock.Start("read and analyse", request.Progress);
         var readOptions = format.WithFormatOptions(new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape }, request.FormatOptions, new SourceLocation(request.DefinitionPath));
         var model = FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
-        clock.Lap("read and analyse");
+        clock.Next("passes");
         var outputsBeforePasses = model.Graph.Outputs.ToList();
         List<GraphPass> passList = [.. PassManager.Default];
         if (request.PruneDeadChannels)
@@ -66,7 +65,7 @@ public static class ModelOptimizer
         var passes = PassManager.Run(model.Graph, passList, format.WriterContract);
         var remaining = model.Graph.Nodes.Select(n => n.Origin.Index).ToHashSet();
         var removed = before.Layers.Select(l => l.Index).Where(i => !remaining.Contains(i)).ToList();
-        clock.Lap("passes");
+        clock.Next("verify");
 
         // Pruning changes the model as a whole (a channel leaves every layer it flows through), so a
         // pruned model is verified whole even when the folds alone would be checked one by one.
@@ -83,21 +82,22 @@ public static class ModelOptimizer
             _ => null,
         };
         var lossyCost = lossy ? Verifier.VerifyModels(ReadOriginal(), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, floorFactor: 0) : null;
-        clock.Lap("verify");
+        clock.End();
         if (verification is { Passed: false })
         {
             throw DiagnosticCodes.VerificationFailed.Exception(new SourceLocation(request.DefinitionPath), verification.Summary());
         }
 
+        clock.Next("write");
         var outDefinition = output.Stage(Path.GetFileName(request.DefinitionPath));
         // Named after the definition, so the format's weights-by-convention rule finds them.
         var outWeights = format.DefaultWeightsPath(outDefinition);
         format.Write(model, outDefinition, outWeights);
-        clock.Lap("write");
+        clock.Next("re-read and analyse");
 
         var written = FileFailures.Reading(outDefinition, () => format.Read(outDefinition, readOptions with { WeightsPath = outWeights }));
         var after = CostModel.Analyze(written);
-        clock.Lap("re-read and analyse");
+        clock.End();
 
         string? exportPath = null;
         ModelExport? export = null;
@@ -110,10 +110,11 @@ public static class ModelOptimizer
             if (target.Name != format.Name)
             {
                 exportPath = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
+                clock.Next("export, read back and verify");
                 (export, _, exportVerification, _, _) = ExportStep.Run(model, outputsBeforePasses, target, exporter, exportPath, request.ExportOptions, where,
                     request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)),
                     request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
-                clock.Lap("export, read back and verify");
+                clock.End();
             }
         }
 

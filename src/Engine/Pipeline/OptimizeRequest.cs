@@ -61,4 +61,7 @@ public sealed record OptimizeRequest
     /// <summary>Folder that receives the optimised definition and weights (created if missing), as one
     /// output set that replaces the previous one as a unit (<see cref="Formats.OutputSet"/>).</summary>
     public required string OutputDirectory { get; init; }
+
+    /// <summary>Told as each phase starts and ends (the tool's progress, the build's stage messages); null: nobody.</summary>
+    public IPipelineProgress? Progress { get; init; }
 }

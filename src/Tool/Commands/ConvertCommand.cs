@@ -73,6 +73,7 @@ internal static class ConvertCommand
                 exportOptions[QuantizeOption] = encoding;
             }
 
+            using var progress = ConsoleProgress.ForConsole(definition);
             var request = new ConvertRequest
             {
                 DefinitionPath = definition,
@@ -88,6 +89,7 @@ internal static class ConvertCommand
                 VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
                 MaxOutputError = parse.GetValue(maxOutputError) is { } budget ? AccuracyReport.ParseBudget(budget, new SourceLocation(definition)) : null,
                 OutputDirectory = parse.GetValue(output)!.FullName,
+                Progress = progress,
             };
 
             using var set = OutputSet.Begin(request.OutputDirectory);

@@ -42,6 +42,7 @@ internal static class FuseCommand
             var outputDirectory = parse.GetValue(output)!.FullName;
             // The report is a member of the output set: it never describes files it was not written with.
             using var set = OutputSet.Begin(outputDirectory);
+            using var progress = ConsoleProgress.ForConsole(parse.GetValue(model)!.FullName);
             var result = ModelOptimizer.Optimize(
                 new OptimizeRequest
                 {
@@ -56,6 +57,7 @@ internal static class FuseCommand
                     PruneDeadChannels = parse.GetValue(pruneDeadChannels),
                     LowRankFc = parse.GetValue(lowRankFc) is { } target ? LowRankTarget.Parse(target, new SourceLocation(parse.GetValue(model)!.FullName)) : null,
                     OutputDirectory = outputDirectory,
+                    Progress = progress,
                 },
                 set);
             var report = Report(result);

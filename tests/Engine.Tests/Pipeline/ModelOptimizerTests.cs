@@ -41,6 +41,43 @@ public sealed class ModelOptimizerTests
     }
 
     [TestMethod]
+    public void Each_phase_is_announced_as_it_starts_and_ends_in_the_order_the_report_times_them()
+    {
+        using var fixture = new DarknetFixture();
+        var cfg = TestPaths.Corpus("yolov3-tiny.cfg");
+        var progress = new RecordingProgress();
+        var result = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = cfg,
+            WeightsPath = Weights(fixture, cfg, 13),
+            Verify = VerifyMode.Layers,
+            ExportFormat = "onnx",
+            OutputDirectory = Path.Combine(fixture.Folder, "out"),
+            Progress = progress,
+        });
+
+        string[] phases = ["read and analyse", "passes", "verify", "write", "re-read and analyse", "export, read back and verify"];
+        CollectionAssert.AreEqual(phases.SelectMany(p => new[] { "start " + p, "end " + p }).ToArray(), progress.Events);
+        CollectionAssert.AreEqual(phases, result.Timings.Select(t => t.Phase).ToArray());
+        CollectionAssert.AreEqual(result.Timings.Select(t => t.Time).ToArray(), progress.Elapsed);
+    }
+
+    private sealed class RecordingProgress : IPipelineProgress
+    {
+        public List<string> Events { get; } = [];
+
+        public List<TimeSpan> Elapsed { get; } = [];
+
+        public void PhaseStarted(string phase) => Events.Add("start " + phase);
+
+        public void PhaseFinished(string phase, TimeSpan elapsed)
+        {
+            Events.Add("end " + phase);
+            Elapsed.Add(elapsed);
+        }
+    }
+
+    [TestMethod]
     public void A_corrupted_weight_is_caught_at_the_layer_that_holds_it()
     {
         using var fixture = new DarknetFixture();
