@@ -51,6 +51,16 @@ public sealed class NeuralOptimize : NeuralTask
         var clock = Stopwatch.StartNew();
         try
         {
+            // The target frameworks of one project share the optimised model (one folder per model and
+            // configuration); their builds may run at once. The first to take the model's lock
+            // optimises; the others wait, then find it up to date, as MSBuild would have.
+            using var hold = OptimizeLock.Acquire(outputDirectory, definition, Log);
+            if (UpToDate(model, outputs))
+            {
+                Log.Message(MessageImportance.Normal, $"NeuralBuild: {Path.GetFileName(definition)} is up to date in {outputDirectory} (optimised by the build of another target framework)");
+                return;
+            }
+
             // Stale outputs first: if anything below fails, nothing older survives to look up to date.
             DeleteAll(outputs);
             using var set = OutputSet.Begin(outputDirectory);
@@ -174,6 +184,23 @@ public sealed class NeuralOptimize : NeuralTask
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>
+    /// The target's own rule, applied again under the lock: every output exists and none is older
+    /// than an input (the model files, the settings stamp, this task assembly).
+    /// </summary>
+    private static bool UpToDate(ITaskItem model, string[] outputs)
+    {
+        var present = outputs.Where(o => o.Length > 0).ToList();
+        if (present.Any(o => !File.Exists(o)))
+        {
+            return false;
+        }
+
+        string[] inputs = [model.GetMetadata(ModelItem.DefinitionPath), model.GetMetadata(ModelItem.WeightsPath), model.GetMetadata(ModelItem.StampFile), typeof(NeuralOptimize).Assembly.Location];
+        var newestInput = inputs.Where(i => i.Length > 0 && File.Exists(i)).Max(File.GetLastWriteTimeUtc);
+        return present.Min(File.GetLastWriteTimeUtc) >= newestInput;
     }
 
     /// <summary>

@@ -25,7 +25,7 @@ public sealed class NeuralResolveModels : NeuralTask
     [Required]
     public string ProjectFile { get; set; } = string.Empty;
 
-    /// <summary>Absolute folder that receives every output (<c>$(IntermediateOutputPath)neural/</c>).</summary>
+    /// <summary>Absolute folder that receives each model's output folder (<c>obj/$(Configuration)/neural/</c>: one per configuration, shared by the target frameworks).</summary>
     [Required]
     public string IntermediateDirectory { get; set; } = string.Empty;
 

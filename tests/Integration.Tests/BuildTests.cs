@@ -29,7 +29,7 @@ public sealed class BuildTests
         // A design-time build (what an IDE runs) sees the accessor but optimises nothing.
         var designTime = s.Dotnet("msbuild -restore -t:Compile -p:DesignTimeBuild=true -p:SkipCompilerExecution=true -p:ProvideCommandLineArgs=true -nologo -v:m");
         Assert.AreEqual(0, designTime.ExitCode, designTime.Output);
-        Assert.IsTrue(File.Exists(s.Neural("NeuralModels.g.cs")));
+        Assert.IsTrue(File.Exists(s.NeuralPerFramework("NeuralModels.g.cs")));
         Assert.IsFalse(File.Exists(s.Neural("Tiny", "metrics.json")), "a design-time build does no heavy work");
 
         var first = s.Build();
@@ -76,6 +76,7 @@ public sealed class BuildTests
         var clean = s.Dotnet("clean -nologo -v:m");
         Assert.AreEqual(0, clean.ExitCode, clean.Output);
         Assert.IsFalse(Directory.Exists(s.Neural()), "dotnet clean removes every NeuralBuild output");
+        Assert.IsFalse(Directory.Exists(s.NeuralPerFramework()), "and the accessor's folder");
         Assert.IsFalse(File.Exists(s.Path_("bin", "Debug", "net10.0", "app.dll")));
     }
 
@@ -240,7 +241,7 @@ public sealed class BuildTests
 
         var build = s.Build(project: "app/app.csproj");
         Assert.IsTrue(build.Succeeded, build.ToString());
-        Assert.AreEqual($"macc=516096 bytes={new FileInfo(s.Path_("lib", "obj", "Debug", "net10.0", "neural", "Tiny", "tiny.cfg")).Length}", s.Run("app/bin/Debug/net10.0/app.dll").Output.Trim());
+        Assert.AreEqual($"macc=516096 bytes={new FileInfo(s.Path_("lib", "obj", "Debug", "neural", "Tiny", "tiny.cfg")).Length}", s.Run("app/bin/Debug/net10.0/app.dll").Output.Trim());
 
         s.Project("<NeuralModel Include=\"tiny.cfg\" />", "namespace Lib;\n\npublic static class Marker { }\n", folder: "lib", name: "lib",
             properties: "<OutputType>Library</OutputType><NeuralAccessorVisibility>protected</NeuralAccessorVisibility>");
@@ -273,6 +274,36 @@ public sealed class BuildTests
     }
 
     [TestMethod]
+    public void A_multi_targeting_project_optimises_each_model_once_and_embeds_it_in_every_framework()
+    {
+        var s = new Scenario(Feed, "multitarget");
+        s.UseNuGetOrg(); // the net8.0 targeting pack
+        s.Model("tiny.cfg", Scenario.TinyCfg);
+        s.Project("<NeuralModel Include=\"tiny.cfg\" />", "namespace Lib;\n\npublic static class Marker { }\n", name: "lib",
+            properties: "<OutputType>Library</OutputType><TargetFramework></TargetFramework><TargetFrameworks>net8.0;net10.0</TargetFrameworks>");
+
+        // Both target frameworks at once: they meet at the model's lock, and one of them optimises.
+        var parallel = s.Build("-m:2", project: "lib.csproj");
+        Assert.IsTrue(parallel.Succeeded, parallel.ToString());
+        Assert.AreEqual(1, parallel.Lines.Count(l => l.StartsWith("NeuralBuild: tiny.cfg -> ", StringComparison.Ordinal)), "optimised once:\n" + parallel);
+        foreach (var framework in new[] { "net8.0", "net10.0" })
+        {
+            using var pe = new PEReader(File.OpenRead(s.Path_("bin", "Debug", framework, "lib.dll")));
+            var reader = pe.GetMetadataReader();
+            var names = reader.ManifestResources.Select(h => reader.GetString(reader.GetManifestResource(h).Name)).Order(StringComparer.Ordinal).ToArray();
+            CollectionAssert.AreEqual(new[] { "NeuralModels/Tiny/tiny.cfg", "NeuralModels/Tiny/tiny.weights" }, names, framework);
+        }
+
+        // A changed model, target frameworks one after the other: the second finds it up to date.
+        File.WriteAllText(s.Path_("tiny.cfg"), Scenario.TinyCfg.Replace("filters=16", "filters=32", StringComparison.Ordinal));
+        DarknetWeights(s, s.Path_("tiny.cfg"));
+        var sequential = s.Build("-m:1", project: "lib.csproj");
+        Assert.IsTrue(sequential.Succeeded, sequential.ToString());
+        Assert.AreEqual(1, sequential.Lines.Count(l => l.StartsWith("NeuralBuild: tiny.cfg -> ", StringComparison.Ordinal)), "optimised once:\n" + sequential);
+        Assert.AreEqual(811_008L, MetricsMacc(s.Neural("Tiny", "metrics.json")));
+    }
+
+    [TestMethod]
     public void Two_projects_sharing_a_model_build_in_parallel()
     {
         var s = new Scenario(Feed, "shared");
@@ -285,7 +316,7 @@ public sealed class BuildTests
         Assert.IsTrue(build.Succeeded, build.ToString());
         foreach (var p in new[] { "a", "b" })
         {
-            Assert.AreEqual("Tiny macc=516096 definitionBytes=" + new FileInfo(s.Path_(p, "obj", "Debug", "net10.0", "neural", "Tiny", "tiny.cfg")).Length,
+            Assert.AreEqual("Tiny macc=516096 definitionBytes=" + new FileInfo(s.Path_(p, "obj", "Debug", "neural", "Tiny", "tiny.cfg")).Length,
                 s.Run($"{p}/bin/Debug/net10.0/{p}.dll").Output.Trim());
         }
 

@@ -102,11 +102,22 @@ internal sealed class Scenario
         File.WriteAllText(config, File.ReadAllText(config).Replace("  </packageSources>", $"    <add key=\"machine\" value=\"{machine}\" />\n  </packageSources>", StringComparison.Ordinal));
     }
 
+    /// <summary>Lets the scenario restore from nuget.org too: a targeting pack of another .NET version.</summary>
+    public void UseNuGetOrg()
+    {
+        var config = Path.Combine(Directory, "nuget.config");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("  </packageSources>", "    <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>", StringComparison.Ordinal));
+    }
+
     public string Directory { get; }
 
     public string Path_(params string[] parts) => Path.Combine([Directory, .. parts]);
 
-    public string Neural(params string[] parts) => Path.Combine([Directory, "obj", "Debug", "net10.0", "neural", .. parts]);
+    /// <summary>A model's outputs: one folder per configuration, shared by the target frameworks.</summary>
+    public string Neural(params string[] parts) => Path.Combine([Directory, "obj", "Debug", "neural", .. parts]);
+
+    /// <summary>The accessor and what else is per target framework.</summary>
+    public string NeuralPerFramework(params string[] parts) => Path.Combine([Directory, "obj", "Debug", "net10.0", "neural", .. parts]);
 
     /// <summary>Writes a console app project with the given NeuralModel items (and other XML) under <paramref name="folder"/>.</summary>
     public string Project(string items, string program, string folder = "", string name = "app", string properties = "")

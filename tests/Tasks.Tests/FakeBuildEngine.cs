@@ -25,7 +25,25 @@ internal sealed class FakeBuildEngine : IBuildEngine
 
     public void LogWarningEvent(BuildWarningEventArgs e) => Warnings.Add(e);
 
-    public void LogMessageEvent(BuildMessageEventArgs e) => Messages.Add(e);
+    private readonly Lock _messages = new();
+
+    /// <summary>Thread-safe: a task run on another thread logs while the test looks (<see cref="Said"/>).</summary>
+    public void LogMessageEvent(BuildMessageEventArgs e)
+    {
+        lock (_messages)
+        {
+            Messages.Add(e);
+        }
+    }
+
+    /// <summary>Whether a message containing <paramref name="text"/> was logged (safe while the task runs).</summary>
+    public bool Said(string text)
+    {
+        lock (_messages)
+        {
+            return Messages.Any(m => m.Message!.Contains(text, StringComparison.Ordinal));
+        }
+    }
 
     public void LogCustomEvent(CustomBuildEventArgs e)
     {

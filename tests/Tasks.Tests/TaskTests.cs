@@ -163,6 +163,57 @@ public sealed class OptimizeAndCheckTests
     }
 
     [TestMethod]
+    public void A_model_another_target_framework_optimised_meanwhile_is_found_up_to_date_under_the_lock()
+    {
+        using var s = new Scratch();
+        s.Model("tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
+        Optimize(model);
+        var metrics = model.GetMetadata("MetricsFile");
+        var written = File.GetLastWriteTimeUtc(metrics);
+
+        // MSBuild decided before the other build finished, so the target runs; the task looks again.
+        var engine = new FakeBuildEngine();
+        Assert.IsTrue(new NeuralOptimize { BuildEngine = engine, Models = [model] }.Execute(), engine.Describe());
+        Assert.AreEqual(written, File.GetLastWriteTimeUtc(metrics), "not optimised again");
+        Assert.IsTrue(engine.Messages.Any(m => m.Message!.StartsWith("NeuralBuild: tiny.cfg is up to date in ", StringComparison.Ordinal)), engine.Describe());
+
+        // The outputs an hour old, the model now: out of date, optimised again.
+        foreach (var output in new[] { "MetricsFile", "OptimizedDefinition", "OptimizedWeights" })
+        {
+            File.SetLastWriteTimeUtc(model.GetMetadata(output), DateTime.UtcNow.AddHours(-1));
+        }
+
+        File.SetLastWriteTimeUtc(s.Path_("tiny.cfg"), DateTime.UtcNow);
+        var again = new FakeBuildEngine();
+        Assert.IsTrue(new NeuralOptimize { BuildEngine = again, Models = [model] }.Execute(), again.Describe());
+        Assert.IsFalse(again.Said("is up to date"), again.Describe());
+        Assert.IsGreaterThan(DateTime.UtcNow.AddMinutes(-5), File.GetLastWriteTimeUtc(metrics), "a changed input is optimised again");
+    }
+
+    [TestMethod]
+    public void A_build_waits_while_another_holds_the_models_lock_then_optimises()
+    {
+        using var s = new Scratch();
+        s.Model("tiny.cfg");
+        var model = s.ResolveOne("tiny.cfg");
+        var engine = new FakeBuildEngine();
+        bool ok;
+        using (var other = OptimizeLock.Acquire(model.GetMetadata("OutputDirectory"), s.Path_("tiny.cfg"), new TaskLoggingHelper(new FakeBuildEngine(), "other")))
+        {
+            var task = System.Threading.Tasks.Task.Run(() => new NeuralOptimize { BuildEngine = engine, Models = [model] }.Execute());
+            Assert.IsTrue(SpinWait.SpinUntil(() => engine.Said("waiting for another build optimising it"), TimeSpan.FromSeconds(60)), "it waits and says so");
+            Assert.IsFalse(task.IsCompleted);
+            Assert.IsFalse(File.Exists(model.GetMetadata("MetricsFile")));
+            other.Dispose();
+            ok = task.Wait(TimeSpan.FromSeconds(120)) && task.Result;
+        }
+
+        Assert.IsTrue(ok, engine.Describe());
+        Assert.IsTrue(File.Exists(model.GetMetadata("MetricsFile")));
+    }
+
+    [TestMethod]
     public void Each_stage_is_a_normal_importance_message_as_it_starts()
     {
         using var s = new Scratch();
