@@ -121,7 +121,10 @@ public sealed class NeuralCheckBudgets : NeuralTask
 
         var reportFile = model.GetMetadata(ModelItem.ReportFile);
         var verdicts = BudgetEvaluator.Evaluate(metrics, settings, context);
-        var report = new BuildReport(metrics, BudgetMargin.Of(metrics, settings), baseline?.Find(baseline.KeyFor(metrics.ModelPath)), [.. metrics.Warnings, .. verdicts]);
+        var report = new BuildReport(metrics, BudgetMargin.Of(metrics, settings), baseline?.Find(baseline.KeyFor(metrics.ModelPath)), [.. metrics.Warnings, .. verdicts])
+        {
+            MaxOutputError = settings.MaxOutputError,
+        };
         WriteWhenChanged(reportFile, report.Markdown());
         foreach (var d in verdicts)
         {
@@ -141,7 +144,8 @@ public sealed class NeuralCheckBudgets : NeuralTask
 
     /// <summary>A budget or regression verdict, whose explanation is the report's per-layer table.</summary>
     private static bool NamesTheReport(Diagnostic d) =>
-        d.Descriptor == DiagnosticCodes.BudgetExceeded || d.Descriptor == DiagnosticCodes.BudgetWarning || d.Descriptor == DiagnosticCodes.RegressionExceeded;
+        d.Descriptor == DiagnosticCodes.BudgetExceeded || d.Descriptor == DiagnosticCodes.BudgetWarning || d.Descriptor == DiagnosticCodes.RegressionExceeded
+        || d.Descriptor == DiagnosticCodes.OutputErrorBudgetExceeded;
 
     /// <summary>A no-op build leaves the report as it was: same text, same file, same timestamp.</summary>
     private static void WriteWhenChanged(string path, string text)

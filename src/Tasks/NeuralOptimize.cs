@@ -151,7 +151,9 @@ public sealed class NeuralOptimize : NeuralTask
             return exported + " (not verified)";
         }
 
-        var readBack = result.ExportVerification is { } check ? $"read back: max abs error {check.MaxAbsoluteError:G3}" : "not read back";
+        var readBack = result.ExportVerification is { } check ? $"read back: max abs error {check.MaxAbsoluteError:G3}"
+            : result.ExportAccuracy is { } accuracy ? $"quantized, read back: max relative error {OutputErrorBudget.Percent(accuracy.Outputs.Max(o => o.MaxRelativeError))}"
+            : "not read back";
         if (string.IsNullOrEmpty(RuntimeCheckTool))
         {
             return $"{exported} ({readBack})";

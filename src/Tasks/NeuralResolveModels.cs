@@ -194,6 +194,9 @@ public sealed class NeuralResolveModels : NeuralTask
         return item;
     }
 
+    /// <summary><c>Quantize</c> is the documented spelling of the export option "quantize".</summary>
+    private const string QuantizeOption = "quantize";
+
     /// <summary><c>Dialect</c> is the documented spelling of the format option "dialect".</summary>
     private const string DialectOption = "dialect";
 
@@ -228,6 +231,25 @@ public sealed class NeuralResolveModels : NeuralTask
     {
         var name = model.GetMetadata(ModelItem.Export).Trim();
         var options = FormatOptions.Parse([model.GetMetadata(ModelItem.ExportOptions)], where);
+        // Quantize="int8" is the documented spelling of ExportOptions="quantize=int8", as Dialect is of a format option.
+        var quantize = model.GetMetadata(ModelItem.Quantize).Trim();
+        if (quantize.Length > 0)
+        {
+            if (name.Length == 0)
+            {
+                throw DiagnosticCodes.InvalidModelSetting.Exception(where,
+                    $"NeuralModel '{model.ItemSpec}' has Quantize='{quantize}' but no Export: quantized weights are stored by an export; set Export to one of: {string.Join(", ", ModelFormats.ExportTargets.Select(f => f.Name))}.");
+            }
+
+            if (options.TryGetValue(QuantizeOption, out var given) && !string.Equals(given, quantize, StringComparison.Ordinal))
+            {
+                throw DiagnosticCodes.InvalidModelSetting.Exception(where,
+                    $"NeuralModel '{model.ItemSpec}' has Quantize='{quantize}' and ExportOptions quantize={given}: give it once.");
+            }
+
+            options = new Dictionary<string, string>(options, StringComparer.Ordinal) { [QuantizeOption] = quantize };
+        }
+
         if (name.Length == 0)
         {
             return options.Count == 0 ? (string.Empty, options, string.Empty)

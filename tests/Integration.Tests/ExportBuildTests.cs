@@ -82,6 +82,61 @@ public sealed class ExportBuildTests
         Assert.IsTrue(noop.OptimizeSkipped, noop.ToString());
     }
 
+    /// <remarks>
+    /// The figures are not predicted here (they are measurements, cross-checked against torch and ONNX
+    /// Runtime in the engine's tests): what is checked is that the build budgets them, at the layer the
+    /// message names, with the weights figure of the int8 file it embeds.
+    /// </remarks>
+    [TestMethod]
+    public void A_quantized_export_is_budgeted_by_MaxOutputError_at_the_layers_that_contribute_most()
+    {
+        var s = new Scenario(Feed, "quantize");
+        s.UseMachinePackages();
+        var cfgText = File.ReadAllText(PackedFeed.YoloTinyCfg);
+        var cfg = s.Model("yolov3-tiny.cfg", cfgText, seed: 42);
+        var csproj = s.Project("""
+            <NeuralModel Include="yolov3-tiny.cfg" InputShape="1x3x160x160" Export="onnx" Quantize="int8" MaxOutputError="2%" />
+            <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.32.0" />
+            """, "Console.WriteLine(App.NeuralModels.Yolov3Tiny.ExportFileName);");
+
+        var passed = s.Build();
+        Assert.IsTrue(passed.Succeeded, passed.ToString());
+        var summary = passed.Lines.Single(l => l.StartsWith("NeuralBuild: yolov3-tiny.cfg -> ", StringComparison.Ordinal));
+        StringAssert.Matches(summary, new System.Text.RegularExpressions.Regex(@"exported yolov3-tiny\.onnx \(quantized, read back: max relative error [0-9.]+%; ONNX Runtime 1\.32\.0: max relative error [0-9.]+%\)"));
+        var budgets = passed.Lines.Single(l => l.StartsWith("NeuralBuild: yolov3-tiny.cfg: ", StringComparison.Ordinal));
+        StringAssert.Matches(budgets, new System.Text.RegularExpressions.Regex(@"^NeuralBuild: yolov3-tiny\.cfg: output error [0-9.]+% of MaxOutputError 2% \([0-9]+%\); report "));
+
+        // The budgeted weights are the int8 file's: every conv of yolov3-tiny has 1,024 weights or more, so
+        // each is stored as 1 byte per weight plus 5 per output channel, the biases (BatchNorm folded in)
+        // as 4: a quarter of the float bytes (4 per parameter) and a little more.
+        var layers = DarknetByHand.Layers(cfgText);
+        var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(s.Neural("Yolov3Tiny", "metrics.json"))).RootElement;
+        var totals = metrics.GetProperty("totals");
+        var ratio = (double)totals.GetProperty("weightsBytes").GetInt64() / (4 * totals.GetProperty("params").GetInt64());
+        Assert.IsTrue(ratio is > 0.25 and < 0.26, $"int8 weights are {ratio:P2} of the float bytes");
+        Assert.IsGreaterThan(0.0, metrics.GetProperty("accuracy").GetProperty("outputs")[0].GetProperty("maxRelativeError").GetDouble());
+
+        var propertyLoses = s.Build("-p:NeuralMaxOutputError=0.01%");
+        Assert.IsTrue(propertyLoses.OptimizeSkipped, "a budget is checked on the stored measurement: nothing is measured again");
+        Assert.AreEqual(0, propertyLoses.ExitCode, "the item's MaxOutputError wins over the property");
+
+        s.Project("""
+            <NeuralModel Include="yolov3-tiny.cfg" InputShape="1x3x160x160" Export="onnx" Quantize="int8" MaxOutputError="0.01%" />
+            <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.32.0" />
+            """, "Console.WriteLine(App.NeuralModels.Yolov3Tiny.ExportFileName);");
+        var failed = s.Build();
+        Assert.AreEqual(1, failed.ExitCode, failed.ToString());
+        Assert.IsTrue(failed.OptimizeSkipped, "the same measurement, a tighter budget");
+        var error = failed.Errors.Single();
+        var named = System.Text.RegularExpressions.Regex.Match(error, @"Layers contributing most \(each quantized alone\): layer (\d+) \[convolutional\] line (\d+): [0-9.]+%; layer \d+ \[convolutional\] line \d+: [0-9.]+%; layer \d+ \[convolutional\] line \d+: [0-9.]+%\.");
+        Assert.IsTrue(named.Success, error);
+        var first = layers.Single(l => l.Index == int.Parse(named.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.AreEqual(first.Line.ToString(CultureInfo.InvariantCulture), named.Groups[2].Value, "the named line is the layer's line in the cfg");
+        Assert.StartsWith($"{cfg}({first.Line},{first.Column}): error NM1010: the quantized export (int8 per channel) moves output ", error);
+        Assert.Contains("which exceeds MaxOutputError=0.01%.", error);
+        Assert.EndsWith($"Per-layer report: {s.Neural("Yolov3Tiny", "report.md")} [{csproj}]", error);
+    }
+
     [TestMethod]
     public void Without_the_runtime_package_the_export_is_still_read_back_and_the_build_warns_NM2005()
     {

@@ -47,12 +47,37 @@ public static class BudgetEvaluator
             }
         }
 
+        if (settings.MaxOutputError is { } outputBudget && metrics.Accuracy?.Worst is { } worst && worst.MaxRelativeError > outputBudget.Value)
+        {
+            diagnostics.Add(OutputErrorOverBudget(metrics, worst, outputBudget));
+        }
+
         if (baseline is not null)
         {
             CheckBaseline(metrics, settings, baseline, diagnostics);
         }
 
         return diagnostics;
+    }
+
+    /// <summary>
+    /// NM1010 at the layer whose weights, quantized alone, move the outputs most, naming the three that
+    /// do. A model without a lossy export computes what the original computes: no error to exceed.
+    /// </summary>
+    private static Diagnostic OutputErrorOverBudget(ModelMetrics metrics, OutputError worst, OutputErrorBudget budget)
+    {
+        var top = metrics.Layers
+            .Where(l => l.OutputError > 0)
+            .OrderByDescending(l => l.OutputError)
+            .ThenBy(l => l.Index)
+            .Take(3)
+            .ToList();
+        var location = top.Count > 0 ? Locate(top[0].Location, metrics) : new SourceLocation(metrics.ModelPath);
+        var layers = top.Count > 0
+            ? $" Layers contributing most (each quantized alone): {string.Join("; ", top.Select(l => $"{l.Describe()}: {OutputErrorBudget.Percent(l.OutputError!.Value)}"))}."
+            : string.Empty;
+        return DiagnosticCodes.OutputErrorBudgetExceeded.At(location,
+            $"the quantized export ({metrics.Accuracy!.Encoding}) moves output '{worst.Output}' by up to {OutputErrorBudget.Percent(worst.MaxRelativeError)} of its magnitude, which exceeds {budget.Setting}={budget.Text}.{layers}");
     }
 
     private static void CheckBaseline(ModelMetrics metrics, BudgetSettings settings, BaselineContext baseline, List<Diagnostic> diagnostics)

@@ -21,6 +21,9 @@ public sealed class BudgetSettings
 
     public Dictionary<BudgetMetric, RegressionSetting> Increase { get; } = [];
 
+    /// <summary><c>MaxOutputError</c>: the most a lossy (quantized) export's outputs may move, relative to their magnitude.</summary>
+    public OutputErrorBudget? MaxOutputError { get; private set; }
+
     /// <summary>
     /// Parses the settings <paramref name="lookup"/> returns (null or blank: not set). Each invalid
     /// value adds an NM0060/NM0061 diagnostic at <paramref name="where"/> (the project or command
@@ -47,6 +50,19 @@ public sealed class BudgetSettings
             }
         }
 
+        var outputError = lookup(OutputErrorBudget.SettingName);
+        if (!string.IsNullOrWhiteSpace(outputError))
+        {
+            try
+            {
+                settings.MaxOutputError = new OutputErrorBudget(OutputErrorBudget.SettingName, outputError.Trim(), OutputErrorBudget.Parse(outputError, where));
+            }
+            catch (NeuralException e)
+            {
+                diagnostics.Add(e.Diagnostic);
+            }
+        }
+
         return settings;
 
         void ParseBudget(BudgetMetric metric, string setting, Dictionary<BudgetMetric, Budget> into)
@@ -68,6 +84,6 @@ public sealed class BudgetSettings
         }
     }
 
-    /// <summary>All setting names this class reads, for callers that copy them from somewhere.</summary>
+    /// <summary>The setting names of the five metrics' budgets and regression limits, for callers that copy them from somewhere (MaxOutputError, which only a lossy export has, is apart).</summary>
     public static IEnumerable<string> SettingNames => BudgetMetric.All.SelectMany(m => new[] { m.MaxSetting, m.WarnSetting, m.IncreaseSetting });
 }

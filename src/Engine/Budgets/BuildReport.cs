@@ -21,9 +21,24 @@ public sealed record BuildReport(ModelMetrics Metrics, IReadOnlyList<BudgetMargi
         ("activationBytes", "all activations", HumanUnits.Bytes),
     ];
 
+    /// <summary><c>MaxOutputError</c>, checked against the measured error of a lossy export (0 for an exact model).</summary>
+    public OutputErrorBudget? MaxOutputError { get; init; }
+
+    private double OutputError => Metrics.Accuracy?.Worst.MaxRelativeError ?? 0;
+
     /// <summary>The one-line summary of the budgets: <c>MACC 2.78 GMAC of MaxMacc 3G (93%); …</c>, or that none is set.</summary>
-    public string BudgetSummary() =>
-        Budgets.Count == 0 ? "no budget set" : string.Join("; ", Budgets.Select(b => b.Describe()));
+    public string BudgetSummary()
+    {
+        IEnumerable<string> parts = Budgets.Select(b => b.Describe());
+        if (MaxOutputError is { } budget)
+        {
+            parts = parts.Append($"output error {OutputErrorBudget.Percent(OutputError)} of {budget.Setting} {budget.Text}" +
+                (budget.Value > 0 ? $" ({BudgetMargin.Percent(OutputError / budget.Value)})" : string.Empty));
+        }
+
+        var text = string.Join("; ", parts);
+        return text.Length == 0 ? "no budget set" : text;
+    }
 
     public string Markdown()
     {
@@ -37,23 +52,50 @@ public sealed record BuildReport(ModelMetrics Metrics, IReadOnlyList<BudgetMargi
         }
 
         sb.Append("\n\n## Budgets\n\n");
-        if (Budgets.Count == 0)
+        if (Budgets.Count == 0 && MaxOutputError is null)
         {
             sb.Append("No budget is set. Set `MaxMacc`, `MaxParams`, `MaxWeightsSize`, `MaxPeakActivation` or `MaxMemoryAccess` (or their `Warn…` forms) on the `NeuralModel` item or as `Neural…` properties.\n");
         }
         else
         {
-            TextTable.Markdown(sb, ["Budget", "Fails the build", "Value", "Limit", "Used", "Margin"],
-                [.. Budgets.Select(b => new[]
+            List<string[]> budgetRows = [.. Budgets.Select(b => new[]
+            {
+                $"{b.Budget.Setting}={b.Budget.Text}",
+                b.Level == DiagnosticSeverity.Error ? "yes" : "no (warning)",
+                b.Metric.Rounded(b.Value),
+                b.Metric.Rounded(b.Budget.Value),
+                b.Used is { } used ? BudgetMargin.Percent(used) : "-",
+                b.Exceeded ? $"**over by {b.Metric.Rounded(-b.Margin)}**" : b.Metric.Rounded(b.Margin),
+            })];
+            if (MaxOutputError is { } budget)
+            {
+                budgetRows.Add(
+                [
+                    $"{budget.Setting}={budget.Text}",
+                    "yes",
+                    OutputErrorBudget.Percent(OutputError),
+                    OutputErrorBudget.Percent(budget.Value),
+                    budget.Value > 0 ? BudgetMargin.Percent(OutputError / budget.Value) : "-",
+                    OutputError > budget.Value ? $"**over by {OutputErrorBudget.Percent(OutputError - budget.Value)}**" : OutputErrorBudget.Percent(budget.Value - OutputError),
+                ]);
+            }
+
+            TextTable.Markdown(sb, ["Budget", "Fails the build", "Value", "Limit", "Used", "Margin"], budgetRows, i => i >= 2);
+        }
+
+        if (Metrics.Accuracy is { } accuracy)
+        {
+            sb.Append("\n## Accuracy of the quantized export (").Append(accuracy.Encoding).Append(")\n\n");
+            TextTable.Markdown(sb, ["Output", "Max error", "Mean error", "Top-1 agreement"],
+                [.. accuracy.Outputs.Select(o => new[]
                 {
-                    $"{b.Budget.Setting}={b.Budget.Text}",
-                    b.Level == DiagnosticSeverity.Error ? "yes" : "no (warning)",
-                    b.Metric.Rounded(b.Value),
-                    b.Metric.Rounded(b.Budget.Value),
-                    b.Used is { } used ? BudgetMargin.Percent(used) : "-",
-                    b.Exceeded ? $"**over by {b.Metric.Rounded(-b.Margin)}**" : b.Metric.Rounded(b.Margin),
+                    o.Output,
+                    OutputErrorBudget.Percent(o.MaxRelativeError),
+                    OutputErrorBudget.Percent(o.MeanRelativeError),
+                    o.Top1Agreement is { } top1 ? BudgetMargin.Percent(top1) : "-",
                 })],
-                i => i >= 2);
+                i => i >= 1);
+            sb.Append("\nErrors are relative to the output's magnitude (max |original|), measured on a seeded input; a layer's \"error alone\" below is the output error with only that layer's weights quantized.\n");
         }
 
         sb.Append("\n## Totals\n\n");
@@ -105,7 +147,9 @@ public sealed record BuildReport(ModelMetrics Metrics, IReadOnlyList<BudgetMargi
 
         sb.Append("\n## Layers\n\n");
         var macc = Math.Max(1, Metrics.Value(BudgetMetric.Macc));
-        TextTable.Markdown(sb, ["#", "Layer", "Name", "Line", "Output", "Reads", "MACC", "Share", "Params", "Weights", "Output bytes", "Memory access"],
+        var quantized = Metrics.Layers.Any(l => l.OutputError is not null);
+        string[] layerColumns = ["#", "Layer", "Name", "Line", "Output", "Reads", "MACC", "Share", "Params", "Weights", "Output bytes", "Memory access"];
+        TextTable.Markdown(sb, quantized ? [.. layerColumns, "Error alone"] : layerColumns,
             [.. Metrics.Layers.Select(l => new[]
             {
                 l.Index.ToString(CultureInfo.InvariantCulture),
@@ -120,7 +164,8 @@ public sealed record BuildReport(ModelMetrics Metrics, IReadOnlyList<BudgetMargi
                 HumanUnits.Bytes(l.WeightsBytes),
                 HumanUnits.Bytes(l.ActivationBytes),
                 HumanUnits.Count(l.MemoryAccess),
-            })],
+                l.OutputError is { } error ? OutputErrorBudget.Percent(error) : string.Empty,
+            }.Take(quantized ? layerColumns.Length + 1 : layerColumns.Length).ToArray())],
             i => i is 0 or >= 6);
         return sb.ToString();
     }

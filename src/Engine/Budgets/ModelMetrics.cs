@@ -18,6 +18,9 @@ public sealed record LayerMetrics(int Index, string Kind, SourceLocation Locatio
     /// <summary>The layers this one reads (<see cref="LayerReport.Inputs"/>): the report draws the graph from them.</summary>
     public IReadOnlyList<int> Inputs { get; init; } = [];
 
+    /// <summary>In a quantized export, the output error this layer's stored weights cause alone (relative to the output's magnitude); null: exact.</summary>
+    public double? OutputError { get; init; }
+
     /// <summary>This layer's contribution to <paramref name="metric"/> (for peak activation: its output bytes).</summary>
     public long Value(BudgetMetric metric) => metric.Key switch
     {
@@ -34,6 +37,16 @@ public sealed record LayerMetrics(int Index, string Kind, SourceLocation Locatio
         Location.HasLine ? $"layer {Index} [{Kind}] line {Location.Line}"
         : Name.Length > 0 ? $"layer {Index} [{Kind}] '{Name}'"
         : $"layer {Index} [{Kind}]";
+}
+
+/// <summary>One output of a lossy (quantized) export against the original: max and mean error relative to the output's magnitude, top-1 agreement for a classifier.</summary>
+public sealed record OutputError(string Output, double MaxRelativeError, double MeanRelativeError, double? Top1Agreement);
+
+/// <summary>What a lossy export costs in accuracy, measured when it was written (<c>MaxOutputError</c> is checked against it).</summary>
+public sealed record ModelAccuracy(string Encoding, IReadOnlyList<OutputError> Outputs)
+{
+    /// <summary>The worst output's max relative error.</summary>
+    public OutputError Worst => Outputs.MaxBy(o => o.MaxRelativeError)!;
 }
 
 /// <summary>
@@ -68,6 +81,9 @@ public sealed record ModelMetrics
     /// up to date and skipped, as compilers replay their warnings.
     /// </summary>
     public IReadOnlyList<Diagnostic> Warnings { get; init; } = [];
+
+    /// <summary>The measured output error of a lossy export (the figures are then the export's); null: the model computes what the original computes.</summary>
+    public ModelAccuracy? Accuracy { get; init; }
 
     public long Value(BudgetMetric metric) => Totals.TryGetValue(metric.Key, out var v) ? v : 0;
 
@@ -135,6 +151,10 @@ public sealed record ModelMetrics
                 ["outputShape"] = l.OutputShape,
                 ["inputs"] = new JsonArray([.. l.Inputs.Select(i => (JsonNode?)JsonValue.Create(i))]),
             });
+            if (l.OutputError is { } error)
+            {
+                layers[^1]!["outputError"] = error;
+            }
         }
 
         var warnings = new JsonArray();
@@ -161,6 +181,21 @@ public sealed record ModelMetrics
             ["layers"] = layers,
             ["warnings"] = warnings,
         };
+        if (Accuracy is { } accuracy)
+        {
+            root["accuracy"] = new JsonObject
+            {
+                ["encoding"] = accuracy.Encoding,
+                ["outputs"] = new JsonArray([.. accuracy.Outputs.Select(o => (JsonNode?)new JsonObject
+                {
+                    ["output"] = o.Output,
+                    ["maxRelativeError"] = o.MaxRelativeError,
+                    ["meanRelativeError"] = o.MeanRelativeError,
+                    ["top1Agreement"] = o.Top1Agreement,
+                })]),
+            };
+        }
+
         return CanonicalJson.Write(root);
     }
 
@@ -204,6 +239,7 @@ public sealed record ModelMetrics
             Name = o["name"]?.GetValue<string>() ?? string.Empty,
             OutputShape = o["outputShape"]?.GetValue<string>() ?? string.Empty,
             Inputs = o["inputs"]?.AsArray().Select(i => i!.GetValue<int>()).ToList() ?? [],
+            OutputError = o["outputError"]?.GetValue<double>(),
         }).ToList();
         return new ModelMetrics
         {
@@ -214,6 +250,15 @@ public sealed record ModelMetrics
             InputSha256 = root["inputSha256"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal),
             Optimizer = root["optimizer"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal),
             Warnings = root["warnings"]?.AsArray().Select(n => n!.AsObject()).Select(ParseWarning).ToList() ?? [],
+            Accuracy = root["accuracy"] is JsonObject accuracy
+                ? new ModelAccuracy(
+                    accuracy["encoding"]!.GetValue<string>(),
+                    [.. accuracy["outputs"]!.AsArray().Select(n => n!.AsObject()).Select(o => new OutputError(
+                        o["output"]!.GetValue<string>(),
+                        o["maxRelativeError"]!.GetValue<double>(),
+                        o["meanRelativeError"]!.GetValue<double>(),
+                        o["top1Agreement"]?.GetValue<double>()))])
+                : null,
         };
     }
 

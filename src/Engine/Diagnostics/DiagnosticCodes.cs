@@ -141,7 +141,6 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor ExportDetectionOutputRead = Error("NM0307", "DetectionOutput's result is read by another layer");
     public static readonly DiagnosticDescriptor ExportQuantizedExternalData = Error("NM0340", "Quantized weights cannot go to an external data file");
     public static readonly DiagnosticDescriptor QuantizeUnsupportedTarget = Error("NM0341", "The target format cannot store quantized weights");
-    public static readonly DiagnosticDescriptor QuantizeNotAvailable = Error("NM0342", "Quantized export is not available in the build yet");
     public static readonly DiagnosticDescriptor InvalidOutputErrorBudget = Error("NM0343", "Output error budget is not a percentage");
 
     // Passes.

@@ -73,4 +73,11 @@ public sealed record ModelExport
 /// One weight an export stored lossily: its layer, the encoding ("int8 per channel", "float16"), its bytes
 /// before and as written (with scales and zero points), and how far its values moved: RMS(w - stored(w)) / RMS(w).
 /// </summary>
-public sealed record LossyWeight(LayerOrigin Layer, string Weight, string Encoding, long OriginalBytes, long WrittenBytes, double RelativeError);
+public sealed record LossyWeight(LayerOrigin Layer, string Weight, string Encoding, long OriginalBytes, long WrittenBytes, double RelativeError)
+{
+    /// <summary>
+    /// The values as the export's runtime sees them (stored, then turned back into float), computed per
+    /// range from the original: what a measurement swaps in to find what this weight alone costs.
+    /// </summary>
+    public TensorData? Stored { get; init; }
+}

@@ -106,14 +106,7 @@ public sealed record OutputAccuracy(string Subject, string Output, double MaxRel
 public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, double? MaxOutputError, IReadOnlyList<LossyWeight> Weights)
 {
     /// <summary>A budget written as a percentage ("2%", "0.5%") as a fraction; anything else is NM0343.</summary>
-    public static double ParseBudget(string text, SourceLocation where)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var trimmed = text.Trim();
-        return trimmed.EndsWith('%') && double.TryParse(trimmed[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent >= 0 && double.IsFinite(percent)
-            ? percent / 100
-            : throw DiagnosticCodes.InvalidOutputErrorBudget.Exception(where, $"output error budget '{text}': give a percentage of the output's magnitude, such as 2% or 0.5%.");
-    }
+    public static double ParseBudget(string text, SourceLocation where) => Budgets.OutputErrorBudget.Parse(text, where);
 
     public bool Passed => MaxOutputError is not { } budget || Outputs.All(o => o.MaxRelativeError <= budget);
 

@@ -23,7 +23,7 @@ internal static class ExportStep
     /// <param name="atol">Absolute tolerance.</param>
     /// <param name="rtol">Relative tolerance.</param>
     /// <param name="verifyInputShape">The check's input (null: the model's).</param>
-    /// <param name="lossy">How a lossy export (quantized weights) is checked: null refuses it (NM0342); otherwise its error is measured against the budget it holds.</param>
+    /// <param name="lossy">How a lossy export (quantized weights) is checked: its error is measured, against the budget it holds if any.</param>
     /// <returns>
     /// The export, whose outputs name the original's values; the file read back; the equality check of an
     /// exact export, or the measurement of a lossy one. A file NeuralBuild's own reader does not take
@@ -32,14 +32,9 @@ internal static class ExportStep
     /// </returns>
     public static ExportStepResult Run(
         Model model, IReadOnlyList<string> outputsBeforePasses, IModelFormat target, IModelExporter exporter, string path, IReadOnlyDictionary<string, string> options, SourceLocation where,
-        Func<Model>? readOriginal, double atol, double rtol, Shape? verifyInputShape, LossyExportCheck? lossy = null)
+        Func<Model>? readOriginal, double atol, double rtol, Shape? verifyInputShape, LossyExportCheck lossy)
     {
         var export = exporter.Export(model, path, options, where);
-        if (export.Lossy && lossy is null)
-        {
-            throw DiagnosticCodes.QuantizeNotAvailable.Exception(where,
-                $"this export quantizes weights, which the build does not measure yet; quantize with 'dotnet neural convert --to {target.Name} --quantize int8' (its output error is measured and budgeted with --max-output-error).");
-        }
 
         export = export with { Outputs = [.. export.Outputs.Select(o => (OriginalValue(model.Graph.Outputs, outputsBeforePasses, o.Value), o.Output))] };
         Model exported;
@@ -60,7 +55,7 @@ internal static class ExportStep
         using var readBack = new ReferenceRuntime(exported, $"{target.DisplayName} export read back");
         if (export.Lossy)
         {
-            var accuracy = Verifier.MeasureRuntime(readOriginal(), readBack, export.InputName, export.Outputs, export.LossyWeights, lossy!.MaxOutputError, verifyInputShape);
+            var accuracy = Verifier.MeasureRuntime(readOriginal(), readBack, export.InputName, export.Outputs, export.LossyWeights, lossy.MaxOutputError, verifyInputShape);
             accuracy.ThrowIfOverBudget(where);
             return new ExportStepResult(export, exported, null, accuracy, null);
         }

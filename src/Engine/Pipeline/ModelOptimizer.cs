@@ -102,6 +102,8 @@ public static class ModelOptimizer
         string? exportPath = null;
         ModelExport? export = null;
         VerificationReport? exportVerification = null;
+        AccuracyReport? exportAccuracy = null;
+        IReadOnlyDictionary<int, double> layerErrors = new Dictionary<int, double>();
         if (request.ExportFormat is { } exportFormat)
         {
             var where = new SourceLocation(request.DefinitionPath);
@@ -111,9 +113,17 @@ public static class ModelOptimizer
             {
                 exportPath = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
                 clock.Next("export, read back and verify");
-                (export, _, exportVerification, _, _) = ExportStep.Run(model, outputsBeforePasses, target, exporter, exportPath, request.ExportOptions, where,
+                // A lossy export is measured here and budgeted by the check step (MaxOutputError), which
+                // runs on every build: a budget changed with -p: needs no new measurement.
+                (export, _, exportVerification, exportAccuracy, _) = ExportStep.Run(model, outputsBeforePasses, target, exporter, exportPath, request.ExportOptions, where,
                     request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)),
-                    request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
+                    request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(MaxOutputError: null));
+                if (export.Lossy && request.Verify != VerifyMode.None)
+                {
+                    clock.Next("output error per quantized layer");
+                    layerErrors = Verifier.LayerOutputErrors(model, export.LossyWeights, request.VerifyInputShape);
+                }
+
                 clock.End();
             }
         }
@@ -129,6 +139,8 @@ public static class ModelOptimizer
             ExportPath = exportPath is null ? null : output.Final(exportPath),
             Export = export is null ? null : export with { Files = [.. export.Files.Select(output.Final)] },
             ExportVerification = exportVerification,
+            ExportAccuracy = exportAccuracy,
+            LayerOutputErrors = layerErrors,
             Before = before,
             After = after,
             RemovedLayers = removed,

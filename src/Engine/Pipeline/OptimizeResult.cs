@@ -20,6 +20,12 @@ public sealed record OptimizeResult
     /// <summary>The export read back and run against the original; null when not checked.</summary>
     public VerificationReport? ExportVerification { get; init; }
 
+    /// <summary>A lossy export (quantized weights) measured against the original; null otherwise or when not checked.</summary>
+    public AccuracyReport? ExportAccuracy { get; init; }
+
+    /// <summary>Per source layer of a lossy export, the output error its stored weights cause alone (<see cref="Verifier.LayerOutputErrors"/>).</summary>
+    public IReadOnlyDictionary<int, double> LayerOutputErrors { get; init; } = new Dictionary<int, double>();
+
     /// <summary>The source definition that was optimised.</summary>
     public string DefinitionPath { get; init; } = string.Empty;
 
@@ -71,11 +77,38 @@ public sealed record OptimizeResult
     {
         var definitionHash = FileHash.Sha256(DefinitionPath);
         var weightsHash = string.Equals(WeightsPath, DefinitionPath, StringComparison.Ordinal) ? definitionHash : FileHash.Sha256(WeightsPath);
-        return ModelMetrics.FromReport(
+        var metrics = ModelMetrics.FromReport(
             After,
             DefinitionPath,
             new Dictionary<string, string> { ["definition"] = definitionHash, ["weights"] = weightsHash },
             new Dictionary<string, string>(FormatOptions, StringComparer.Ordinal) { ["inputShape"] = After.InputShape, ["verify"] = Verify.ToString() },
             Before);
+        return Export is { Lossy: true } export ? Compressed(metrics, export, ExportAccuracy, LayerOutputErrors) : metrics;
+    }
+
+    /// <summary>
+    /// A lossy export is what ships, so its figures are the ones budgeted and recorded: each layer's
+    /// weight bytes as the export stores them, the measured output error, and each layer's share of it.
+    /// </summary>
+    private static ModelMetrics Compressed(ModelMetrics metrics, Formats.ModelExport export, AccuracyReport? accuracy, IReadOnlyDictionary<int, double> layerErrors)
+    {
+        var saved = export.LossyWeights.GroupBy(w => w.Layer.Index).ToDictionary(g => g.Key, g => g.Sum(w => w.OriginalBytes - w.WrittenBytes));
+        var layers = metrics.Layers.Select(l => l with
+        {
+            WeightsBytes = l.WeightsBytes - saved.GetValueOrDefault(l.Index),
+            OutputError = layerErrors.TryGetValue(l.Index, out var error) ? error : null,
+        }).ToList();
+        var totals = new Dictionary<string, long>(metrics.Totals, StringComparer.Ordinal)
+        {
+            [BudgetMetric.WeightsSize.Key] = metrics.Value(BudgetMetric.WeightsSize) - saved.Values.Sum(),
+        };
+        return metrics with
+        {
+            Layers = layers,
+            Totals = totals,
+            Accuracy = accuracy is null ? null : new ModelAccuracy(
+                string.Join(", ", export.LossyWeights.Select(w => w.Encoding).Distinct(StringComparer.Ordinal)),
+                [.. accuracy.Outputs.Select(o => new OutputError(o.Output, o.MaxRelativeError, o.MeanRelativeError, o.Top1Agreement))]),
+        };
     }
 }

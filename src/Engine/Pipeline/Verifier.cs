@@ -176,6 +176,46 @@ public static class Verifier
     /// <summary>The same graph (nodes shared, nothing copied) with every weight of a conv / FC layer read through <see cref="RoundingPerturbedData"/>.</summary>
     internal static Graph WithRoundedWeights(Graph graph)
     {
+        var weighted = graph.Nodes
+            .Where(n => n.OpType is "Conv" or "ConvTranspose" or "FullyConnected" or "LocallyConnected" or "MatMul")
+            .SelectMany(n => n.Inputs.Skip(1))
+            .ToHashSet(StringComparer.Ordinal);
+        var seed = Seed;
+        return WithWeights(graph, (name, init) => weighted.Contains(name) && init.Data is { } data && init.DataType == DataType.Float32
+            ? new RoundingPerturbedData(data, ++seed)
+            : null);
+    }
+
+    /// <summary>
+    /// Per layer whose weights an export stored lossily, the output error those weights cause alone:
+    /// the layer's weights are swapped for the values the export's runtime sees, every other weight
+    /// kept exact, and the model run on the seeded input against itself unchanged; the error is the
+    /// largest <see cref="OutputAccuracy.MaxRelativeError"/> over the outputs. One run per layer: what
+    /// an over-budget error names as the layers that contribute most.
+    /// </summary>
+    public static IReadOnlyDictionary<int, double> LayerOutputErrors(Model model, IReadOnlyList<Formats.LossyWeight> weights, Shape? inputShape = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(weights);
+        var graph = model.Graph;
+        var (name, declared) = graph.Inputs.First();
+        var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = RandomTensor(inputShape ?? declared, Seed) };
+        var outputs = graph.Outputs.ToArray();
+        var expected = new ReferenceExecutor(graph, AsGiven).Run(input, outputs);
+        var errors = new Dictionary<int, double>();
+        foreach (var layer in weights.Where(w => w.Stored is not null).GroupBy(w => w.Layer.Index))
+        {
+            var stored = layer.ToDictionary(w => w.Weight, w => w.Stored!, StringComparer.Ordinal);
+            var actual = new ReferenceExecutor(WithWeights(graph, (weight, _) => stored.GetValueOrDefault(weight)), AsGiven).Run(input, outputs);
+            errors[layer.Key] = outputs.Max(o => OutputAccuracy.Measure(o, o, expected[o].Shape, actual[o].Data, expected[o].Data).MaxRelativeError);
+        }
+
+        return errors;
+    }
+
+    /// <summary>The same graph (nodes shared, nothing copied) with the data of the initializers <paramref name="replace"/> answers for (null: kept) replaced.</summary>
+    private static Graph WithWeights(Graph graph, Func<string, Initializer, TensorData?> replace)
+    {
         var copy = new Graph();
         foreach (var (name, shape) in graph.Inputs)
         {
@@ -184,16 +224,9 @@ public static class Verifier
 
         copy.Nodes.AddRange(graph.Nodes);
         copy.Outputs.AddRange(graph.Outputs);
-        var weighted = graph.Nodes
-            .Where(n => n.OpType is "Conv" or "ConvTranspose" or "FullyConnected" or "LocallyConnected" or "MatMul")
-            .SelectMany(n => n.Inputs.Skip(1))
-            .ToHashSet(StringComparer.Ordinal);
-        var seed = Seed;
         foreach (var (name, init) in graph.Initializers)
         {
-            copy.Initializers[name] = weighted.Contains(name) && init.Data is { } data && init.DataType == DataType.Float32
-                ? new Initializer(name, init.Shape, new RoundingPerturbedData(data, ++seed), init.DataType)
-                : init;
+            copy.Initializers[name] = replace(name, init) is { } data ? new Initializer(name, init.Shape, data, init.DataType) : init;
         }
 
         return copy;

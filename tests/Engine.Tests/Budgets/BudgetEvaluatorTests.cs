@@ -156,4 +156,37 @@ public sealed class BudgetEvaluatorTests
         Assert.AreEqual(new SourceLocation("/m/net.cfg", 19, 1), metrics.Layers[1].Location);
         Assert.AreEqual(new SourceLocation("/m/net.cfg"), metrics.Layers[2].Location, "no counterpart: the model file without a line");
     }
+
+    [TestMethod]
+    public void An_output_error_over_MaxOutputError_is_located_at_the_layer_that_contributes_most_alone()
+    {
+        var metrics = Metrics() with
+        {
+            Accuracy = new ModelAccuracy("int8 per channel", [new OutputError("boxes", 0.0125, 0.001, null), new OutputError("scores", 0.031, 0.002, 1.0)]),
+        };
+        metrics = metrics with
+        {
+            Layers = [.. metrics.Layers.Select(l => l with { OutputError = l.Index switch { 0 => 0.004, 2 => 0.009, 3 => 0.02, _ => (double?)null } })],
+        };
+
+        Assert.IsEmpty(BudgetEvaluator.Evaluate(metrics, Settings(("MaxOutputError", "3.1%"))), "3.1% is within 3.1%");
+        var error = BudgetEvaluator.Evaluate(metrics, Settings(("MaxOutputError", "2%"))).Single();
+
+        Assert.AreEqual(DiagnosticCodes.OutputErrorBudgetExceeded, error.Descriptor);
+        Assert.AreEqual(new SourceLocation(Cfg, 40, 1), error.Location, "layer 3 contributes most");
+        Assert.AreEqual(
+            "the quantized export (int8 per channel) moves output 'scores' by up to 3.1% of its magnitude, which exceeds MaxOutputError=2%. "
+            + "Layers contributing most (each quantized alone): layer 3 [convolutional] line 40: 2%; layer 2 [convolutional] line 30: 0.9%; layer 0 [convolutional] line 10: 0.4%.",
+            error.Message);
+        Assert.IsEmpty(BudgetEvaluator.Evaluate(Metrics(), Settings(("MaxOutputError", "0%"))), "a model without a lossy export computes what the original computes");
+    }
+
+    [TestMethod]
+    public void A_MaxOutputError_that_is_not_a_percentage_is_NM0343()
+    {
+        var diagnostics = new List<Diagnostic>();
+        var settings = BudgetSettings.Parse(name => name == "MaxOutputError" ? "2" : null, new SourceLocation("/p/app.csproj"), diagnostics);
+        Assert.IsNull(settings.MaxOutputError);
+        Assert.AreEqual("/p/app.csproj: error NM0343: output error budget '2': give a percentage of the output's magnitude, such as 2% or 0.5%.", diagnostics.Single().ToString());
+    }
 }

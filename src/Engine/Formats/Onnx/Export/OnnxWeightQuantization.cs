@@ -149,7 +149,10 @@ internal static class OnnxWeightQuantizer
         {
             var half = c.QuantizedInitializer(stem + "/float16", DT.Float16, dims, data);
             var cast = c.Emit("Cast", [half], [OnnxExportGraph.Int("to", (long)DT.Float)]);
-            c.RecordQuantized(new LossyWeight(c.Node.Origin, weight.Name, "float16", data.ElementCount * 4, data.ElementCount * 2, RelativeRmsError(data, (_, v) => (float)(Half)v)));
+            c.RecordQuantized(new LossyWeight(c.Node.Origin, weight.Name, "float16", data.ElementCount * 4, data.ElementCount * 2, RelativeRmsError(data, (_, v) => (float)(Half)v))
+            {
+                Stored = new RoundTrippedData(data, (_, v) => (float)(Half)v),
+            });
             return cast;
         }
 
@@ -159,7 +162,10 @@ internal static class OnnxWeightQuantizer
         var scale = c.Floats("scale", encoding.Scales, channels);
         var zeroPoint = c.Int8s("zero_point", encoding.ZeroPoints);
         var dequantized = c.Emit("DequantizeLinear", [values, scale, zeroPoint], [OnnxExportGraph.Int("axis", channelAxis)]);
-        c.RecordQuantized(new LossyWeight(c.Node.Origin, weight.Name, "int8 per channel", data.ElementCount * 4, data.ElementCount + (channels * 5L), RelativeRmsError(data, encoding.RoundTrip)));
+        c.RecordQuantized(new LossyWeight(c.Node.Origin, weight.Name, "int8 per channel", data.ElementCount * 4, data.ElementCount + (channels * 5L), RelativeRmsError(data, encoding.RoundTrip))
+        {
+            Stored = new RoundTrippedData(data, encoding.RoundTrip),
+        });
         return dequantized;
     }
 
@@ -191,6 +197,23 @@ internal static class OnnxWeightQuantizer
         "int8" => WeightQuantization.Int8,
         _ => null,
     };
+}
+
+/// <summary>A weight's values after a lossy encoding and back (<c>roundTrip(index, value)</c>), computed per range as they are read.</summary>
+internal sealed class RoundTrippedData(TensorData source, Func<long, float, float> roundTrip) : TensorData
+{
+    public override long ElementCount => source.ElementCount;
+
+    public override void CopyTo(Span<float> destination) => CopyTo(0, destination);
+
+    public override void CopyTo(long start, Span<float> destination, OpenFiles? files = null)
+    {
+        source.CopyTo(start, destination, files);
+        for (var i = 0; i < destination.Length; i++)
+        {
+            destination[i] = roundTrip(start + i, destination[i]);
+        }
+    }
 }
 
 /// <summary>A tensor's values read front to back through one pooled buffer of 64 K floats: a weight of any size is never held whole.</summary>

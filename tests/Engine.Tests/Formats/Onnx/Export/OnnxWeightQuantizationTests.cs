@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Formats.Onnx.Export;
@@ -201,19 +202,41 @@ public sealed class OnnxWeightQuantizationTests
     }
 
     [TestMethod]
-    public void The_build_refuses_a_quantized_export_it_cannot_measure_yet_with_NM0342()
+    public void The_builds_quantized_export_is_measured_per_layer_and_its_metrics_are_the_compressed_ones()
     {
         using var temp = new TempDirectory();
         _ = OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net");
-        var error = DiagnosticAssert.Throws(DiagnosticCodes.QuantizeNotAvailable, () => ModelOptimizer.Optimize(new OptimizeRequest
+        OptimizeResult Optimize(string quantize, string output) => ModelOptimizer.Optimize(new OptimizeRequest
         {
             DefinitionPath = temp.Combine("net.cfg"),
             ExportFormat = "onnx",
-            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = "int8" },
-            OutputDirectory = temp.Combine("out"),
-        }));
-        StringAssert.Contains(error.Message, "convert --to onnx --quantize int8");
-        Assert.IsFalse(Directory.Exists(temp.Combine("out")) && Directory.EnumerateFiles(temp.Combine("out")).Any());
+            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = quantize },
+            OutputDirectory = temp.Combine(output),
+        });
+
+        var exact = Optimize("none", "exact").ToMetrics();
+        var quantized = Optimize("int8", "int8");
+        var metrics = quantized.ToMetrics();
+
+        // By hand: layer 0's 432 weights stay float (under 1,024). Stored as int8 plus a float scale and an
+        // int8 zero point per channel: layer 1, 4,608 weights, 32 channels: 18,432 -> 4,608 + 160 bytes;
+        // layer 2 (deconv), 1,024 weights, 8 channels: 4,096 -> 1,024 + 40; layer 3 (connected),
+        // 16x16x8 = 2,048 inputs x 10: 81,920 -> 20,480 + 50. Saved: 13,664 + 3,032 + 61,390 = 78,086.
+        Assert.AreEqual(exact.Value(BudgetMetric.WeightsSize) - 78_086, metrics.Value(BudgetMetric.WeightsSize));
+        Assert.AreEqual(exact.Value(BudgetMetric.Params), metrics.Value(BudgetMetric.Params));
+        CollectionAssert.AreEqual(new[] { 1, 2, 3 }, quantized.LayerOutputErrors.Keys.Order().ToArray());
+        Assert.IsTrue(quantized.LayerOutputErrors.Values.All(e => e is > 0 and < 0.1), string.Join(", ", quantized.LayerOutputErrors));
+        Assert.IsNull(metrics.Layers.Single(l => l.Index == 0).OutputError, "layer 0 is stored exactly");
+        Assert.AreEqual(quantized.LayerOutputErrors[3], metrics.Layers.Single(l => l.Index == 3).OutputError);
+
+        // The whole export's measured error, kept for MaxOutputError; every layer alone moves the output less than all together, within rounding.
+        var accuracy = metrics.Accuracy!;
+        Assert.AreEqual("int8 per channel", accuracy.Encoding);
+        Assert.AreEqual(quantized.ExportAccuracy!.Outputs.Max(o => o.MaxRelativeError), accuracy.Worst.MaxRelativeError);
+        var roundTrip = ModelMetrics.Parse(metrics.ToJson());
+        Assert.AreEqual(accuracy.Worst.MaxRelativeError, roundTrip.Accuracy!.Worst.MaxRelativeError);
+        Assert.AreEqual(quantized.LayerOutputErrors[2], roundTrip.Layers.Single(l => l.Index == 2).OutputError);
+        Assert.IsNull(exact.Accuracy);
     }
 
     private static OnnxExportResult Export(Model model, string path, WeightQuantization quantization)
