@@ -95,10 +95,16 @@ public sealed partial class DocsTests
             {
                 foreach (Match m in MarkdownLink().Matches(text))
                 {
-                    var target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, m.Groups[1].Value));
+                    var path = m.Groups[1].Value;
+                    var anchor = m.Groups[2].Value;
+                    var target = path.Length == 0 ? file : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, path));
                     if (!File.Exists(target))
                     {
-                        problems.Add($"{relative}:{LineOf(text, m.Index)}: link to {m.Groups[1].Value}, which does not exist");
+                        problems.Add($"{relative}:{LineOf(text, m.Index)}: link to {path}, which does not exist");
+                    }
+                    else if (anchor.Length > 0 && !HeadingAnchors(File.ReadAllText(target)).Contains(anchor))
+                    {
+                        problems.Add($"{relative}:{LineOf(text, m.Index)}: link to {path}#{anchor}, a heading that does not exist");
                     }
                 }
             }
@@ -143,6 +149,12 @@ public sealed partial class DocsTests
         return files.Append(Path.Combine(RepoRoot, "README.md"));
     }
 
+    /// <summary>The anchors a Markdown renderer gives the headings: lower case, punctuation dropped, spaces as hyphens.</summary>
+    private static HashSet<string> HeadingAnchors(string markdown) =>
+        Heading().Matches(markdown)
+            .Select(h => string.Concat(h.Groups[1].Value.ToLowerInvariant().Where(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_')).Replace(' ', '-'))
+            .ToHashSet(StringComparer.Ordinal);
+
     private static int LineOf(string text, int index) => text.AsSpan(0, index).Count('\n') + 1;
 
     private static string FindRepoRoot()
@@ -162,9 +174,12 @@ public sealed partial class DocsTests
     [GeneratedRegex(@"(?<![\w/.-])docs/([\w.-]+\.md)")]
     private static partial Regex DocsPath();
 
-    /// <summary>A relative Markdown link to a Markdown file: <c>[text](caffe.md#folding)</c>.</summary>
-    [GeneratedRegex(@"\]\((?!https?:)([^)#\s]+\.md)(?:#[^)\s]*)?\)")]
+    /// <summary>A relative Markdown link to a Markdown file or to a heading: <c>[text](caffe.md#folding)</c>, <c>[text](#writing)</c>.</summary>
+    [GeneratedRegex(@"\]\((?!https?:)([^)#\s]+\.md|)(?:#([^)\s]*))?\)")]
     private static partial Regex MarkdownLink();
+
+    [GeneratedRegex(@"^#+\s+(.+?)\s*$", RegexOptions.Multiline)]
+    private static partial Regex Heading();
 
     /// <summary>The shared design documents the repository does not ship, by file name or as a word of a name (<c>Matches_METRICS</c>).</summary>
     [GeneratedRegex(@"(?<![A-Za-z])(DESIGN|METRICS|FUSION)(?![A-Za-z])(\.md)?")]
