@@ -1,8 +1,8 @@
 namespace NeuralBuild.Tasks;
 
 /// <summary>
-/// Metadata names of the items the tasks pass between targets. The public ones are the surface of
-/// DESIGN.md (<c>Weights</c>, <c>InputShape</c>, …); the resolved ones are written by
+/// Metadata names of the items the tasks pass between targets. The public ones are the surface
+/// documented in docs/item-metadata.md (<c>Weights</c>, <c>InputShape</c>, …); the resolved ones are written by
 /// <see cref="NeuralResolveModels"/> and read by the other tasks.
 /// </summary>
 internal static class ModelItem

@@ -140,7 +140,7 @@ public sealed class NeuralGenerateAccessor : NeuralTask
         line($"{i}/// <summary>The ModelVersion metadata (empty when not set).</summary>");
         line($"{i}public const string ModelVersion = {Literal(model.GetMetadata(ModelItem.ModelVersion))};");
         line($"{i}public const string InputShape = {Literal(metrics?.Optimizer.GetValueOrDefault("inputShape") ?? model.GetMetadata(ModelItem.InputShape))};");
-        Constant("Multiply-accumulates of conv, deconv and FC layers (METRICS.md).", "Macc", "macc");
+        Constant("Multiply-accumulates of conv, deconv and FC layers (docs/metrics.md).", "Macc", "macc");
         Constant("FLOPs under the default counting convention (2 x MACC).", "Flops", "flops");
         Constant("Stored parameters of the optimised model.", "Params", "params");
         Constant("Bytes of the optimised weights.", "WeightsBytes", "weightsBytes");

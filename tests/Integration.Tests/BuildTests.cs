@@ -125,7 +125,7 @@ public sealed class BuildTests
         Assert.IsTrue(ok.Succeeded, ok.ToString());
         var report = s.Neural("Yolov3Tiny", "report.md");
 
-        // Expected values from the cfg text alone (DarknetByHand), and the total from METRICS.md's published figure.
+        // Expected values from the cfg text alone (DarknetByHand), and the total from the published figure (docs/metrics.md).
         var layers = DarknetByHand.Layers(cfgText);
         var total = layers.Sum(l => l.Macc);
         Assert.AreEqual(5_564_961_792L / 2, total, "the hand reading reproduces darknet's published 5.56 BFLOPs");

@@ -8,7 +8,7 @@ namespace NeuralBuild.Engine.Passes;
 /// <summary>
 /// A per-channel affine map <c>y_c = A_c * x_c + Shift_c</c>, extracted in double precision from a
 /// BatchNormalization or Scale node. BatchNorm: <c>A = gamma / D(var)</c>, <c>Shift = beta - A * mean</c>,
-/// with D from the node's epsilon placement (docs/fusion.md). An omitted gamma is 1 and an omitted
+/// with D from the node's epsilon placement (docs/folding.md). An omitted gamma is 1 and an omitted
 /// beta 0 (Caffe's BatchNorm carries neither; its Scale layer folds separately).
 /// </summary>
 internal sealed record AffineCoefficients(double[] A, double[] Shift)

@@ -21,7 +21,7 @@ namespace NeuralBuild.Engine.Passes;
 /// <para>Formula, per output channel c, with <c>k_c</c> the constant's value for the channel:
 /// <c>x*k</c>: <c>A_c = k_c, S_c = 0</c>; <c>x+k</c>: <c>A_c = 1, S_c = k_c</c>; <c>x-k</c>:
 /// <c>A_c = 1, S_c = -k_c</c>; <c>k-x</c>: <c>A_c = -1, S_c = k_c</c>; <c>x/k</c>: <c>A_c = 1/k_c,
-/// S_c = 0</c>. Then, as for BatchNorm (FUSION.md), <c>W'[c,…] = A_c W[c,…]</c> (deconv: axis 1, per
+/// S_c = 0</c>. Then, as for BatchNorm (docs/folding.md), <c>W'[c,…] = A_c W[c,…]</c> (deconv: axis 1, per
 /// group; Gemm with transB = 0: column c) and <c>b'_c = A_c b_c + S_c</c>, in double, stored as float32.
 /// Runs after FoldBatchNorm, so <c>Conv → BN → Mul → Add</c> folds completely; <c>Conv → Mul → BN</c>
 /// folds in the pass manager's second round.</para>

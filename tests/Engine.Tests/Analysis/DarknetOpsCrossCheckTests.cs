@@ -19,7 +19,7 @@ public sealed partial class DarknetOpsCrossCheckTests
     private const string CorpusPrefix = "corpus/";
     private const string DebianPrefix = "debian/";
 
-    /// <summary>Published in darknet's README for yolov4-tiny at 416x416 (docs METRICS.md).</summary>
+    /// <summary>Published in darknet's README for yolov4-tiny at 416x416 (docs/metrics.md).</summary>
     private const long PublishedYolov4TinyFlops = 6_907_876_352L;
 
     private enum Reason

@@ -2,7 +2,7 @@ using NeuralBuild.Engine.Tests.Support;
 
 namespace NeuralBuild.Engine.Tests.Analysis;
 
-/// <summary>The memory-access conventions of docs METRICS.md, on its own worked examples.</summary>
+/// <summary>The memory-access conventions of docs/metrics.md, on its worked examples.</summary>
 [TestClass]
 public sealed class MemoryAccessTests
 {

@@ -5,9 +5,9 @@ using NeuralBuild.Engine.Ir;
 namespace NeuralBuild.Engine.Tests.Analysis;
 
 /// <summary>
-/// The Caffe rows of METRICS.md's reference figures, reproduced from the corpus deploy prototxts,
+/// The Caffe rows of the published reference figures in docs/metrics.md, reproduced from the corpus deploy prototxts,
 /// with the published per-layer shapes where the papers give them. Where a Caffe file stores more
-/// than the published count (BatchNorm mean and variance, which METRICS counts as parameters; a
+/// than the published count (BatchNorm mean and variance, which docs/metrics.md counts as parameters; a
 /// bias the file keeps), the difference is derived by hand below, never read back from our output.
 /// </summary>
 [TestClass]
@@ -87,7 +87,7 @@ public sealed class PublishedCaffeFiguresTests
         Assert.AreEqual(3_857_973_248L, report.Totals.Macc);
 
         // The published 25,557,032 counts weights, biases and BN scale/shift. The Caffe file also
-        // stores each BN's mean and variance (METRICS counts them) and conv1 keeps a bias (the only
+        // stores each BN's mean and variance (docs/metrics.md counts them) and conv1 keeps a bias (the only
         // conv without bias_term: false; 64 values).
         // BN channels: conv1 64; a bottleneck of width w has BNs of w, w and 4w channels; stages of
         // width 64/128/256/512 have 3/4/6/3 blocks and one projection shortcut BN of 4w each.
@@ -136,7 +136,7 @@ public sealed class PublishedCaffeFiguresTests
     }
 
     /// <summary>
-    /// The corpus MobileNet v2 is not exactly the published network (METRICS.md; its repository's
+    /// The corpus MobileNet v2 is not exactly the published network (docs/metrics.md; its repository's
     /// issue #69). Starting from the paper's 300,774,272 MACC / 3,504,872 params, by hand:
     /// <list type="number">
     /// <item>An extra 1x1 "expand" conv (32 → 32, t = 1 needs none) in the first bottleneck at 112x112:

@@ -4,7 +4,7 @@ using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Tests.Analysis;
 
-/// <summary>The Darknet figures of docs METRICS.md (published by darknet itself), reproduced.</summary>
+/// <summary>The Darknet figures of docs/metrics.md (published by darknet itself), reproduced.</summary>
 [TestClass]
 public sealed class PublishedDarknetFiguresTests
 {

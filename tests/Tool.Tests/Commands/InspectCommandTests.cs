@@ -6,8 +6,8 @@ using NeuralBuild.Tool.Tests.Support;
 namespace NeuralBuild.Tool.Tests.Commands;
 
 /// <summary>
-/// <c>dotnet neural inspect</c> in every output format, on the first worked example of docs
-/// METRICS.md (224x224x3 -> 112x112x32, k=3, s=2), whose figures are computed by hand below.
+/// <c>dotnet neural inspect</c> in every output format, on the first worked example of
+/// docs/metrics.md (224x224x3 -> 112x112x32, k=3, s=2), whose figures are computed by hand below.
 /// </summary>
 [TestClass]
 public sealed class InspectCommandTests

@@ -8,7 +8,7 @@ namespace NeuralBuild.Engine.Formats.Caffe;
 /// Caffe reads <c>double_data</c> when present, else <c>data</c>; so does this.
 /// <para>For BatchNorm statistics, <see cref="MovingAverageFactor"/> is the layer's third blob
 /// <c>f</c>: the stored sums are multiplied by <c>s = (f == 0 ? 0 : 1/f)</c>, in float as Caffe's
-/// BatchNormLayer does (docs/fusion.md: f == 0 gives mean = var = 0, not a division by zero).</para>
+/// BatchNormLayer does (docs/folding.md: f == 0 gives mean = var = 0, not a division by zero).</para>
 /// </summary>
 public sealed class CaffeBlobData(BlobProto blob, BlobProto? movingAverageFactor = null) : TensorData
 {

@@ -18,7 +18,7 @@ internal static class CaffeNormalizationMapping
         var channels = x.Rank > 1 ? x[1] : 1;
 
         // Blobs: mean and variance sums, and the moving-average factor that divides them
-        // (docs/fusion.md). The factor is folded into the statistics, not a parameter.
+        // (docs/folding.md). The factor is folded into the statistics, not a parameter.
         var mean = layer.Param(0, "mean", new Shape(channels));
         var variance = layer.Param(1, "variance", new Shape(channels));
         layer.Layer.Blobs.Add(new CaffeBlobSlot(2, "moving_average_factor", null, new Shape(1)));

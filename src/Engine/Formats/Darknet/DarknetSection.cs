@@ -83,7 +83,7 @@ internal sealed class DarknetSection(DarknetGraphBuilder builder, DarknetLayer l
         return Add(bn);
     }
 
-    /// <summary>The BN arithmetic of the dialect (docs/fusion.md): AlexeyAB adds eps inside the root.</summary>
+    /// <summary>The BN arithmetic of the dialect (docs/folding.md): AlexeyAB adds eps inside the root.</summary>
     public void SetBatchNormEpsilon(Node bn, bool connected)
     {
         if (Dialect == DarknetDialect.AlexeyAB)

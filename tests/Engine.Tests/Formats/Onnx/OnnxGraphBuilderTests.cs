@@ -17,7 +17,7 @@ public sealed class OnnxGraphBuilderTests
     private static string OutputShape(ModelProto model) => ShapeInference.Run(Read(model).Graph)["y"].ToString();
 
     [TestMethod]
-    public void Conv_with_asymmetric_pads_dilation_and_stride_follows_the_METRICS_formula()
+    public void Conv_with_asymmetric_pads_dilation_and_stride_follows_the_convolution_formula()
     {
         // H: floor((8 + 0 + 2 - 2*(3-1) - 1) / 2) + 1 = floor(5/2) + 1 = 3; W: floor((8 + 1 + 0 - 4 - 1) / 2) + 1 = 3.
         var model = Conv(13, Ints("pads", 0, 1, 2, 0), Ints("dilations", 2, 2), Ints("strides", 2, 2));

@@ -7,9 +7,9 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx;
 /// torchvision models exported to ONNX (opset 13, BatchNormalization kept, random weights; see
 /// export_models.py) read through the format registry reproduce the published figures.
 /// Parameters: torchvision's published counts include each BN's scale and shift but not its running
-/// mean and variance, which the ONNX file stores and METRICS.md counts; so the expected count is the
+/// mean and variance, which the ONNX file stores and docs/metrics.md counts; so the expected count is the
 /// published one plus 2 x the BN channels, which each test derives by hand from the architecture's
-/// published table (never from our output). MACC: METRICS.md's figure where it lists the model,
+/// published table (never from our output). MACC: the published figure of docs/metrics.md where it lists the model,
 /// else torchvision's published GFLOPS (MACs of conv + FC, two decimals) and a hand derivation.
 /// </summary>
 [TestClass]
@@ -18,7 +18,7 @@ public sealed class OnnxPublishedFiguresTests
     private static ModelReport Analyze(string model) => CostModel.Analyze(ModelFormats.Read(OnnxExport.PathOf(model)));
 
     [TestMethod]
-    public void ResNet18_matches_METRICS()
+    public void ResNet18_matches_the_published_figures()
     {
         var report = Analyze("resnet18");
         Assert.AreEqual("onnx", report.Format);
@@ -36,7 +36,7 @@ public sealed class OnnxPublishedFiguresTests
     }
 
     [TestMethod]
-    public void ResNet50_matches_METRICS_params_and_torchvision_v1_5_macc()
+    public void ResNet50_matches_the_published_params_and_torchvision_v1_5_macc()
     {
         var report = Analyze("resnet50");
 
@@ -48,7 +48,7 @@ public sealed class OnnxPublishedFiguresTests
         Assert.AreEqual(26_560L, bnChannels);
         Assert.AreEqual(25_557_032L + (2 * bnChannels), report.Totals.Params);
 
-        // METRICS' 3,857,973,248 is ResNet-50 v1 (stride 2 in the first 1x1 conv of stages 3-5).
+        // The published 3,857,973,248 (He et al.) is ResNet-50 v1 (stride 2 in the first 1x1 conv of stages 3-5).
         // torchvision's is v1.5 (published 4.09 GFLOPS): the stride moves to the 3x3 conv, so that
         // 1x1 conv (Cin -> w) runs at the stage's input resolution H instead of H/2:
         // extra Cin*w*(H^2 - (H/2)^2) per stage = Cin*w*3H^2/4.
@@ -60,7 +60,7 @@ public sealed class OnnxPublishedFiguresTests
     }
 
     [TestMethod]
-    public void MobileNetV2_matches_METRICS()
+    public void MobileNetV2_matches_the_published_figures()
     {
         var report = Analyze("mobilenet_v2");
         Assert.AreEqual(300_774_272L, report.Totals.Macc);
@@ -85,7 +85,7 @@ public sealed class OnnxPublishedFiguresTests
     }
 
     [TestMethod]
-    public void SqueezeNet11_matches_METRICS()
+    public void SqueezeNet11_matches_the_published_figures()
     {
         // No BatchNorm: the published count exactly. Its max pools use ceil_mode.
         var report = Analyze("squeezenet1_1");
@@ -94,7 +94,7 @@ public sealed class OnnxPublishedFiguresTests
     }
 
     [TestMethod]
-    public void GoogLeNet_is_the_METRICS_Caffe_figure_less_torchvisions_3x3_instead_of_5x5_branch()
+    public void GoogLeNet_is_the_published_Caffe_figure_less_torchvisions_3x3_instead_of_5x5_branch()
     {
         var report = Analyze("googlenet");
 
@@ -109,7 +109,7 @@ public sealed class OnnxPublishedFiguresTests
             (256, 160, 320, 32, 128, 128, 7), (384, 192, 384, 48, 128, 128, 7),
         ];
 
-        // MACC: the Caffe GoogLeNet of METRICS (1,582,671,872) minus (25 - 9) * R5 * C5 * H * W per inception.
+        // MACC: the published Caffe GoogLeNet figure (1,582,671,872) minus (25 - 9) * R5 * C5 * H * W per inception.
         var fewer = inceptions.Sum(i => (25 - 9) * i.R5 * i.C5 * i.Hw * i.Hw);
         Assert.AreEqual(84_295_680L, fewer);
         Assert.AreEqual(1_582_671_872L - fewer, report.Totals.Macc);
