@@ -23,6 +23,7 @@ public static class CostModel
         // was a measurable part of every short `dotnet neural` process.)
         var perLayer = new Dictionary<int, LayerSum>();
         var sums = new List<LayerSum>();
+        var producerLayer = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in graph.Nodes)
         {
             var figures = NodeFigures(node, shapes, graph, counted, convention, BytesOf);
@@ -38,6 +39,19 @@ public static class CostModel
                 perLayer[node.Origin.Index] = sum;
                 sums.Add(sum);
             }
+
+            foreach (var read in node.Inputs)
+            {
+                if (producerLayer.TryGetValue(read, out var from) && from != node.Origin.Index && !sum.InputLayers.Contains(from))
+                {
+                    sum.InputLayers.Add(from);
+                }
+            }
+
+            foreach (var output in node.Outputs)
+            {
+                producerLayer[output] = node.Origin.Index;
+            }
         }
 
         sums.Sort(static (a, b) => a.First.Origin.Index.CompareTo(b.First.Origin.Index));
@@ -48,7 +62,7 @@ public static class CostModel
             e.First.Origin.Location,
             shapes[e.Last.Outputs[0]].ToString(),
             e.Ops,
-            e.Cost)).ToList();
+            e.Cost) { InputLayers = e.InputLayers }).ToList();
 
         var totals = layers.Aggregate(new CostFigures(), (sum, l) => sum + l.Cost);
         var peak = PeakMemory.Compute(graph, shapes, BytesOf);
@@ -111,5 +125,7 @@ public static class CostModel
         public CostFigures Cost { get; set; } = cost;
 
         public List<string> Ops { get; } = [first.OpType];
+
+        public List<int> InputLayers { get; } = [];
     }
 }

@@ -60,7 +60,15 @@ public sealed record CostFigures
 }
 
 /// <summary>One row of the per-layer table: a layer as the model file declares it.</summary>
-public sealed record LayerReport(int Index, string Kind, string Name, SourceLocation Location, string OutputShape, IReadOnlyList<string> Ops, CostFigures Cost);
+public sealed record LayerReport(int Index, string Kind, string Name, SourceLocation Location, string OutputShape, IReadOnlyList<string> Ops, CostFigures Cost)
+{
+    /// <summary>
+    /// The layers whose outputs this layer reads (by <see cref="Index"/>, in the order first read): the
+    /// model's data flow between source layers, which a drawing of the graph needs. Empty for a layer
+    /// that reads only the model's inputs and weights.
+    /// </summary>
+    public IReadOnlyList<int> InputLayers { get; init; } = [];
+}
 
 /// <summary>Per-layer costs and totals of one model under one counting convention.</summary>
 public sealed record ModelReport(
