@@ -37,7 +37,8 @@ public sealed record LayoutSpacing
 public static class LayeredLayout
 {
     private const int OrderingSweeps = 12;
-    private const int PlacementSweeps = 8;
+    // Odd: the last sweep is downward, so a layer ends under the layers it reads.
+    private const int PlacementSweeps = 9;
 
     /// <summary>
     /// Lays out <paramref name="ids"/> (in a topological order: the order a model runs its layers)

@@ -30,7 +30,8 @@ internal static class ReportAssets
         #details { width: 330px; flex: none; overflow: auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; font-size: 12.5px; }
         #details h3 { margin: 2px 0 4px; word-break: break-all; }
         #details table { width: 100%; }
-        #details td { padding: 1px 4px; vertical-align: top; word-break: break-all; }
+        #details td { padding: 1px 4px; vertical-align: top; overflow-wrap: anywhere; }
+        #details td:first-child { white-space: nowrap; color: var(--muted); }
         #details ul { padding-left: 16px; margin: 4px 0; }
         .edge { fill: none; stroke: #8c96a8; stroke-width: 1.3; }
         .edge.hot { stroke: var(--accent); stroke-width: 2.4; }
@@ -215,9 +216,10 @@ internal static class ReportAssets
           document.getElementById('top').addEventListener('click', start);
 
           start();
-          // report.html#layer-12 opens with that layer selected.
-          var linked = /^#layer-(\d+)$/.exec(location.hash);
+          // report.html#layer=12 opens with that layer selected (not #layer-12: the browser would scroll to the box itself).
+          var linked = /^#layer=(\d+)$/.exec(location.hash);
           if (linked) { select(parseInt(linked[1], 10), true); }
+          if (location.hash === '#fit') { fit(); }
           document.body.setAttribute('data-layers', String(document.querySelectorAll('#graph g.layer').length));
           document.body.setAttribute('data-ready', 'true');
         }());
