@@ -171,7 +171,9 @@ internal static class ReportAssets
 
             details.textContent = '';
             var h = document.createElement('h3');
-            h.textContent = '#' + layer.index + ' ' + layer.kind + (layer.name ? ' ' + layer.name : '');
+            // Darknet names a layer by its index: no need to say it twice.
+            var named = layer.name && layer.name !== String(layer.index);
+            h.textContent = '#' + layer.index + ' ' + layer.kind + (named ? ' ' + layer.name : '');
             details.appendChild(h);
             var table = document.createElement('table');
             function row(label, value) {
