@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Budgets;
+using NeuralBuild.Engine.Execution.Profiling;
 using NeuralBuild.Engine.Pipeline;
 
 namespace NeuralBuild.Engine.Reporting;
@@ -255,43 +256,54 @@ public static class HtmlReport
     private static void Profile(Markup html, ModelProfile profile)
     {
         html.Raw("<section id=\"profile\">\n<h2>Measured time</h2>\n<p class=\"hint\">");
-        html.Text(string.Create(CultureInfo.InvariantCulture, $"Reference executor, median of {profile.Before.Runs} warm runs on {profile.Before.Threads} thread(s), input {profile.InputShape}."));
-        html.Raw("</p>\n<table class=\"profile\">\n");
-        var columns = new List<string> { "kind", "category", "layers", "ms", "share" };
-        if (profile.Folded is not null)
+        html.Text(string.Create(CultureInfo.InvariantCulture, $"Reference executor, median of {profile.Before.Runs} warm runs on {profile.Before.Threads} thread(s), input {profile.InputShape}. Tensor layers: convolution, deconvolution, fully connected, matrix product; the rest are non-tensor layers."));
+        html.Raw("</p>\n");
+        var stages = new List<(string Name, GraphProfile Profile)> { ("as read", profile.Before) };
+        if (profile.Folded is { } folded)
         {
-            columns.AddRange(["layers after folding", "ms after folding", "share after folding"]);
+            stages.Add(("after folding", folded));
         }
 
-        html.HeaderRow([.. columns]);
-        var folded = profile.Folded?.Kinds.ToDictionary(k => k.Op, StringComparer.Ordinal);
-        var kinds = profile.Before.Kinds.Select(k => k.Op).Concat(profile.Folded?.Kinds.Select(k => k.Op) ?? []).Distinct(StringComparer.Ordinal);
-        var before = profile.Before.Kinds.ToDictionary(k => k.Op, StringComparer.Ordinal);
-        foreach (var op in kinds)
+        ProfileSvg.Write(html, stages);
+        html.Raw("<table class=\"profile\">\n");
+        html.HeaderRow([
+            "kind", "category",
+            .. stages.SelectMany(s => new[] { $"layers {s.Name}", $"ms {s.Name}", $"share {s.Name}" })]);
+        var kinds = stages.SelectMany(s => s.Profile.Kinds).Select(k => (k.Op, k.Category)).Distinct().ToList();
+        foreach (var (op, category) in kinds)
         {
-            before.TryGetValue(op, out var b);
-            var cells = new List<string?> { op, (b ?? folded![op]).Category.ToString().ToLowerInvariant(), Count(b?.Layers), Milliseconds(b?.Milliseconds), Percent(b?.Share) };
-            if (folded is not null)
-            {
-                folded.TryGetValue(op, out var f);
-                cells.AddRange([Count(f?.Layers), Milliseconds(f?.Milliseconds), Percent(f?.Share)]);
-            }
-
-            html.Row(cells, numericFrom: 2);
+            html.Row(
+                [
+                    op, ProfileFormatter.Category(category),
+                    .. stages.SelectMany(s => s.Profile.Kinds.FirstOrDefault(k => k.Op == op) is { } k
+                        ? new[] { Count(k.Layers), Milliseconds(k.Milliseconds), Percent(k.Share) }
+                        : ["-", "-", "-"]),
+                ],
+                numericFrom: 2);
         }
 
-        var totals = new List<string?> { "forward pass", string.Empty, Count(profile.Before.Layers.Count), Milliseconds(profile.Before.ForwardPassMilliseconds), string.Empty };
-        if (profile.Folded is { } f2)
+        foreach (var category in new[] { LayerCategory.Tensor, LayerCategory.NonTensor })
         {
-            totals.AddRange([Count(f2.Layers.Count), Milliseconds(f2.ForwardPassMilliseconds), string.Empty]);
+            html.Row(
+                [
+                    ProfileFormatter.Category(category) + " layers", string.Empty,
+                    .. stages.SelectMany(s => new[]
+                    {
+                        Count(s.Profile.Layers.Count(l => l.Category == category)),
+                        Milliseconds(s.Profile.Milliseconds(category)),
+                        Percent(s.Profile.LayersMilliseconds > 0 ? s.Profile.Milliseconds(category) / s.Profile.LayersMilliseconds : 0),
+                    }),
+                ],
+                numericFrom: 2,
+                cssClass: "total");
         }
 
-        html.Row(totals, numericFrom: 2, cssClass: "total");
+        html.Row(["whole forward pass", string.Empty, .. stages.SelectMany(s => new[] { Count(s.Profile.Layers.Count), Milliseconds(s.Profile.ForwardPassMilliseconds), string.Empty })], numericFrom: 2, cssClass: "total");
         html.Raw("</table>\n</section>\n");
 
-        static string Count(int? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
-        static string Milliseconds(double? ms) => ms?.ToString("0.###", CultureInfo.InvariantCulture) ?? "-";
-        static string Percent(double? share) => share?.ToString("0.0%", CultureInfo.InvariantCulture) ?? "-";
+        static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
+        static string Milliseconds(double ms) => ms.ToString("0.###", CultureInfo.InvariantCulture);
+        static string Percent(double share) => share.ToString("0.0%", CultureInfo.InvariantCulture);
     }
 
     /// <summary>The figures the side panel shows for a clicked layer, as JSON (System.Text.Json escapes <c>&lt;</c>, <c>&amp;</c> and quotes, so no model text can end the script element).</summary>

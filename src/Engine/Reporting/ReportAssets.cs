@@ -55,6 +55,8 @@ internal static class ReportAssets
         .chart .tick { font-size: 10px; fill: var(--muted); }
         .chart .peak-mark { stroke: #c0182b; stroke-dasharray: 4 3; stroke-width: 1.5; }
         .chart .peak-label { font-size: 11px; fill: #c0182b; }
+        .time-chart { width: 100%; max-width: 1200px; height: auto; display: block; margin-bottom: 10px; }
+        .time-chart .tick { font-size: 12px; fill: var(--ink); }
         table { border-collapse: collapse; font-size: 12.5px; }
         th, td { border-bottom: 1px solid #e3e7ee; padding: 3px 8px; text-align: left; }
         th { background: #f1f3f7; }

@@ -3,7 +3,9 @@ using System.Text.Json;
 using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Execution.Profiling;
 using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 using NeuralBuild.Engine.Reporting;
 using NeuralBuild.Engine.Tests.Support;
@@ -200,5 +202,30 @@ public sealed class HtmlReportTests
         // The narrow "after" bars: one per layer still there.
         var afterBars = document.ById("chart-macc").Elements().Count(e => (string?)e.Attribute("class") == "bar after");
         Assert.AreEqual(result.Before.Layers.Count - folded, afterBars);
+    }
+
+    [TestMethod]
+    public void The_measured_time_splits_into_tensor_and_non_tensor_layers_before_and_after_folding()
+    {
+        using var temp = new TempDirectory();
+        var report = Analyze(TinyCaffeModel(temp));
+        LayerTiming Timing(int step, string op, LayerCategory category, double ms) =>
+            new(step, new LayerOrigin(step, op, op, SourceLocation.None), op, op, category, ms);
+        // As read: conv 3 ms, BatchNorm 1 ms (75% / 25%); folded: the conv alone, 3 ms.
+        var profile = new ModelProfile(
+            report.ModelPath,
+            report.InputShape,
+            new GraphProfile([Timing(0, "Conv", LayerCategory.Tensor, 3), Timing(1, "BatchNormalization", LayerCategory.NonTensor, 1)], 4.1, 5, 1, 1),
+            new GraphProfile([Timing(0, "Conv", LayerCategory.Tensor, 3)], 3.05, 5, 1, 1),
+            FoldsApplied: 1);
+
+        var document = Render(new HtmlReportInput { Model = report, Profile = profile });
+
+        CollectionAssert.AreEqual(new[] { "tensor layers", string.Empty, "1", "3", "75.0%", "1", "3", "100.0%" }, document.Row("profile", "tensor layers").Cells);
+        CollectionAssert.AreEqual(new[] { "non-tensor layers", string.Empty, "1", "1", "25.0%", "0", "0", "0.0%" }, document.Row("profile", "non-tensor layers").Cells);
+        CollectionAssert.AreEqual(new[] { "BatchNormalization", "non-tensor", "1", "1", "25.0%", "-", "-", "-" }, document.Row("profile", "BatchNormalization").Cells);
+        CollectionAssert.AreEqual(new[] { "4.1", "3.05" }, document.Row("profile", "whole forward pass").Cells.Where((_, i) => i is 3 or 6).ToArray());
+        var segments = document.WithClass("rect", "segment").ToList();
+        Assert.HasCount(3, segments, "conv and BatchNorm as read, conv after folding");
     }
 }
