@@ -41,30 +41,69 @@ public static class LayeredLayout
     private const int PlacementSweeps = 9;
 
     /// <summary>
-    /// Lays out <paramref name="ids"/> (in a topological order: the order a model runs its layers)
-    /// with <paramref name="edges"/>. An edge that points backwards in that order, or that names an
-    /// unknown box, is left out of the layout: the graphs drawn here have none.
+    /// Lays out <paramref name="ids"/> with <paramref name="edges"/>. The boxes are taken in a
+    /// topological order of the edges, ties in the order given (a model's layer order), so a layer
+    /// numbered before a layer it reads still sits below it. An edge naming an unknown box, a
+    /// self-loop, or an edge closing a cycle (a graph a model cannot have) is left out of the layout.
     /// </summary>
     public static GraphLayout Compute(IReadOnlyList<int> ids, IEnumerable<(int From, int To)> edges, LayoutSpacing? spacing = null)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(edges);
         spacing ??= new LayoutSpacing();
-        var position = new Dictionary<int, int>();
+        var given = new Dictionary<int, int>();
         for (var i = 0; i < ids.Count; i++)
         {
-            position.Add(ids[i], i);
+            given.Add(ids[i], i);
         }
 
-        var forward = edges.Distinct()
-            .Where(e => position.TryGetValue(e.From, out var from) && position.TryGetValue(e.To, out var to) && from < to)
+        var known = edges.Distinct().Where(e => given.ContainsKey(e.From) && given.ContainsKey(e.To) && e.From != e.To).ToList();
+        var sorted = TopologicalOrder(ids, given, known);
+        var position = new Dictionary<int, int>();
+        for (var i = 0; i < sorted.Count; i++)
+        {
+            position.Add(sorted[i], i);
+        }
+
+        var forward = known
+            .Where(e => position[e.From] < position[e.To])
             .Select(e => (From: position[e.From], To: position[e.To]))
             .ToList();
-        var rank = Ranks(ids.Count, forward);
-        var graph = new ProperGraph(ids.Count, rank, forward);
+        var rank = Ranks(sorted.Count, forward);
+        var graph = new ProperGraph(sorted.Count, rank, forward);
         var order = Order(graph);
         var x = Place(graph, order, spacing);
-        return Draw(ids, graph, order, x, spacing);
+        return Draw(sorted, graph, order, x, spacing);
+    }
+
+    /// <summary>Kahn's order, always taking the ready box given first; boxes left in a cycle follow in the order given.</summary>
+    private static List<int> TopologicalOrder(IReadOnlyList<int> ids, Dictionary<int, int> given, List<(int From, int To)> edges)
+    {
+        var waiting = ids.ToDictionary(id => id, _ => 0);
+        foreach (var (_, to) in edges)
+        {
+            waiting[to]++;
+        }
+
+        var readers = edges.ToLookup(e => e.From, e => e.To);
+        var ready = new PriorityQueue<int, int>(ids.Where(id => waiting[id] == 0).Select(id => (id, given[id])));
+        var order = new List<int>(ids.Count);
+        var placed = new HashSet<int>();
+        while (ready.TryDequeue(out var id, out _))
+        {
+            order.Add(id);
+            placed.Add(id);
+            foreach (var reader in readers[id])
+            {
+                if (--waiting[reader] == 0)
+                {
+                    ready.Enqueue(reader, given[reader]);
+                }
+            }
+        }
+
+        order.AddRange(ids.Where(id => !placed.Contains(id)));
+        return order;
     }
 
     /// <summary>Longest-path ranks; a box nothing feeds sits one rank above its nearest reader.</summary>
@@ -269,7 +308,7 @@ public static class LayeredLayout
         }
     }
 
-    private static GraphLayout Draw(IReadOnlyList<int> ids, ProperGraph graph, List<int>[] rows, double[] centre, LayoutSpacing spacing)
+    private static GraphLayout Draw(List<int> ids, ProperGraph graph, List<int>[] rows, double[] centre, LayoutSpacing spacing)
     {
         var left = rows.SelectMany(r => r).Select(v => centre[v] - (graph.IsDummy(v) ? spacing.EdgeLaneWidth : spacing.BoxWidth) / 2).DefaultIfEmpty(0).Min();
         var right = rows.SelectMany(r => r).Select(v => centre[v] + (graph.IsDummy(v) ? spacing.EdgeLaneWidth : spacing.BoxWidth) / 2).DefaultIfEmpty(0).Max();

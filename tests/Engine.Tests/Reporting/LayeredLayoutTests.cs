@@ -143,4 +143,23 @@ public sealed class LayeredLayoutTests
 
         return crossings;
     }
+
+    [TestMethod]
+    public void A_layer_numbered_before_the_layer_it_reads_is_still_drawn_below_it()
+    {
+        // Data flows 5 -> 3 -> 4: the numbering is not the order of the flow.
+        var boxes = Boxes(LayeredLayout.Compute([3, 4, 5], [(5, 3), (3, 4)]));
+
+        CollectionAssert.AreEqual(new[] { 0, 1, 2 }, new[] { 5, 3, 4 }.Select(id => boxes[id].Rank).ToArray());
+    }
+
+    [TestMethod]
+    public void An_edge_closing_a_cycle_or_naming_an_unknown_box_is_left_out_and_every_box_still_placed()
+    {
+        var layout = LayeredLayout.Compute([0, 1, 2], [(0, 1), (1, 2), (2, 1), (2, 9), (1, 1)]);
+
+        Assert.HasCount(3, layout.Boxes);
+        Assert.IsFalse(layout.Edges.Any(e => e.To == 9 || e.From == e.To));
+        Assert.IsTrue(layout.Edges.Any(e => e.From == 0 && e.To == 1));
+    }
 }
