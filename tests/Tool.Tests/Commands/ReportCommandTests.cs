@@ -88,6 +88,40 @@ public sealed partial class ReportCommandTests
         Assert.IsFalse(File.Exists(Path.Combine(temp.Path, "net.html")));
     }
 
+    [TestMethod]
+    public void Profile_adds_the_measured_time_as_read_and_after_folding()
+    {
+        using var temp = new TempDirectory();
+        ConvBatchNormRelu.Write(temp, "net.onnx");
+
+        var run = ToolProcess.Run(temp.Path, "report", "net.onnx", "--fold", "--profile", "-o", "net.html");
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        var table = WithClass(Load(Path.Combine(temp.Path, "net.html")), "table", "profile").Single();
+        var kinds = table.Elements().Skip(1).Select(r => r.Elements().Select(c => c.Value).ToArray()).ToDictionary(r => r[0]);
+        Assert.AreEqual("-", kinds["BatchNormalization"][6], "no BatchNormalization time after folding: " + string.Join(" | ", kinds["BatchNormalization"]));
+        Assert.AreEqual("1", kinds["Conv"][2]);
+        Assert.AreEqual("1", kinds["Conv"][5]);
+    }
+
+    [TestMethod]
+    public void Fold_without_weights_is_NM0001_and_exit_1()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(Path.Combine(temp.Path, "net.prototxt"), """
+            name: "net"
+            input: "data"
+            input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }
+            layer { name: "conv" type: "Convolution" bottom: "data" top: "c" convolution_param { num_output: 4 kernel_size: 3 } }
+            """);
+
+        var run = ToolProcess.Run(temp.Path, "report", "net.prototxt", "--fold", "-o", "net.html");
+
+        Assert.AreEqual(1, run.ExitCode, run.ToString());
+        Assert.Contains("error NM0001", run.Stderr);
+        Assert.IsFalse(File.Exists(Path.Combine(temp.Path, "net.html")));
+    }
+
     [GeneratedRegex(@"(src|href)\s*=\s*""(https?:)?//|@import|url\((?!#)")]
     private static partial Regex ExternalReference();
 }
