@@ -9,7 +9,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 chromium=${NEURALBUILD_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 [ -n "$chromium" ] || { echo "chromium not found: sudo apt-get install chromium" >&2; exit 1; }
 
-work=$(mktemp -d)
+# A fixed folder: the reports show the model's path, so the same run gives the same pictures.
+work=/tmp/neuralbuild-report-screenshots
+rm -rf "$work"; mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 dotnet build src/Tool -c Release -o "$work/tool" -v quiet -nologo >/dev/null
 dotnet build tools/SyntheticWeights -c Release -o "$work/weights" -v quiet -nologo >/dev/null
