@@ -17,13 +17,13 @@ dotnet build src/Tool -c Release -o "$work/tool" -v quiet -nologo >/dev/null
 dotnet build tools/SyntheticWeights -c Release -o "$work/weights" -v quiet -nologo >/dev/null
 neural() { dotnet "$work/tool/dotnet-neural.dll" "$@"; }
 
-cp corpus/caffe/resnet50.deploy.prototxt "$work/"
+cp corpus/darknet/yolov3.cfg corpus/caffe/resnet50.deploy.prototxt corpus/caffe/mobilenet_ssd.deploy.prototxt "$work/"
 dotnet "$work/weights/NeuralBuild.SyntheticWeights.dll" "$work/resnet50.deploy.prototxt" "$work/resnet50.deploy.caffemodel" 7 >/dev/null
 
-neural report corpus/darknet/yolov3.cfg -o "$work/yolov3.html"
+neural report "$work/yolov3.cfg" -o "$work/yolov3.html"
 # Synthetic BatchNorm variances are tiny in places: NM2003 warnings, expected here.
 neural report "$work/resnet50.deploy.prototxt" --fold -o "$work/resnet50.html" 2>/dev/null
-neural report corpus/caffe/mobilenet_ssd.deploy.prototxt -o "$work/mobilenet-ssd.html"
+neural report "$work/mobilenet_ssd.deploy.prototxt" -o "$work/mobilenet-ssd.html"
 
 shoot() { # name, layer to select
   "$chromium" --headless=new --no-sandbox --disable-gpu --no-first-run --hide-scrollbars \
