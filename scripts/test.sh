@@ -11,7 +11,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # the ONNX tests read (tests/Engine.Tests/Formats/Onnx).
 # libonnx-testdata: ONNX's backend node tests (models, inputs, expected outputs) that
 # OnnxBackendNodeTests runs through the reader and the reference executor (docs/onnx-backend-tests.md).
-packages=(darknet gcc python3-onnx python3-torch python3-torchvision libonnx-testdata)
+# chromium: headless, opens the HTML reports (tests/Engine.Tests/Reporting/ChromiumRenderingTests).
+packages=(darknet gcc python3-onnx python3-torch python3-torchvision libonnx-testdata chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -57,19 +57,23 @@ internal sealed class ModelMeasurement
         var weights = parse.GetValue(Weights)?.FullName;
         var input = parse.GetValue(Input);
         var verify = parse.GetValue(Verify);
-        // Never committed: disposing the set deletes everything the measurement wrote.
-        using var scratch = OutputSet.Begin(Path.Combine(Path.GetTempPath(), "dotnet-neural-" + Guid.NewGuid().ToString("N")[..12]));
-        var result = ModelOptimizer.Optimize(
-            new OptimizeRequest
-            {
-                DefinitionPath = definition,
-                WeightsPath = weights,
-                InputShape = string.IsNullOrWhiteSpace(input) ? null : Shape.Parse(input),
-                FormatOptions = CommonOptions.FormatOptions(parse, Dialect, FormatOption),
-                Verify = verify,
-                OutputDirectory = scratch.TargetDirectory,
-            },
-            scratch);
+        var result = OptimizeDiscardingOutput(outputDirectory => new OptimizeRequest
+        {
+            DefinitionPath = definition,
+            WeightsPath = weights,
+            InputShape = string.IsNullOrWhiteSpace(input) ? null : Shape.Parse(input),
+            FormatOptions = CommonOptions.FormatOptions(parse, Dialect, FormatOption),
+            Verify = verify,
+            OutputDirectory = outputDirectory,
+        });
         return result.ToMetrics();
+    }
+
+    /// <summary>Optimises as the build does into a staging folder that is never committed: disposing the set deletes everything the run wrote.</summary>
+    public static OptimizeResult OptimizeDiscardingOutput(Func<string, OptimizeRequest> request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var scratch = OutputSet.Begin(Path.Combine(Path.GetTempPath(), "dotnet-neural-" + Guid.NewGuid().ToString("N")[..12]));
+        return ModelOptimizer.Optimize(request(scratch.TargetDirectory), scratch);
     }
 }

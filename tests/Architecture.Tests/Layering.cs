@@ -12,7 +12,7 @@ internal static class Layering
     private static readonly string[] s_irMayUse = ["Ir", "Diagnostics", "Numerics"];
 
     /// <summary>Layers that work on the IR and must not know where a model came from.</summary>
-    private static readonly string[] s_formatNeutral = ["Ir", "Ops", "Passes", "Analysis", "Execution"];
+    private static readonly string[] s_formatNeutral = ["Ir", "Ops", "Passes", "Analysis", "Execution", "Reporting"];
 
     /// <summary>Host libraries the engine must not depend on: it runs under MSBuild and in the tool alike.</summary>
     private static readonly string[] s_hostNamespaces = ["Microsoft.Build", "System.CommandLine", "System.Console"];

@@ -23,6 +23,7 @@ public static class CostModel
         // was a measurable part of every short `dotnet neural` process.)
         var perLayer = new Dictionary<int, LayerSum>();
         var sums = new List<LayerSum>();
+        var producerLayer = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in graph.Nodes)
         {
             var figures = NodeFigures(node, shapes, graph, counted, convention, BytesOf);
@@ -38,10 +39,22 @@ public static class CostModel
                 perLayer[node.Origin.Index] = sum;
                 sums.Add(sum);
             }
+
+            foreach (var read in node.Inputs)
+            {
+                if (producerLayer.TryGetValue(read, out var from) && from != node.Origin.Index && !sum.InputLayers.Contains(from))
+                {
+                    sum.InputLayers.Add(from);
+                }
+            }
+
+            foreach (var output in node.Outputs)
+            {
+                producerLayer[output] = node.Origin.Index;
+            }
         }
 
         sums.Sort(static (a, b) => a.First.Origin.Index.CompareTo(b.First.Origin.Index));
-        var inputs = LayerInputs(graph);
         var layers = sums.Select(e => new LayerReport(
             e.First.Origin.Index,
             e.First.Origin.Kind,
@@ -49,51 +62,13 @@ public static class CostModel
             e.First.Origin.Location,
             shapes[e.Last.Outputs[0]].ToString(),
             e.Ops,
-            e.Cost)
-        {
-            Inputs = inputs[e.First.Origin.Index],
-        }).ToList();
+            e.Cost) { InputLayers = e.InputLayers }).ToList();
 
         var totals = layers.Aggregate(new CostFigures(), (sum, l) => sum + l.Cost);
         var peak = PeakMemory.Compute(graph, shapes, BytesOf);
         var peakLayer = graph.Nodes.Count > 0 ? graph.Nodes[peak.PeakNodeIndex].Origin.Index : 0;
         var input = graph.Inputs.Values.FirstOrDefault()?.ToString() ?? string.Empty;
         return new ModelReport(model.DefinitionPath, model.Format, input, convention, layers, totals, peak.PeakBytes, peakLayer);
-    }
-
-    /// <summary>Per source layer, the layers (or the graph input) its nodes read from, excluding itself.</summary>
-    private static Dictionary<int, List<int>> LayerInputs(Graph graph)
-    {
-        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var name in graph.Inputs.Keys)
-        {
-            producer[name] = LayerReport.GraphInput;
-        }
-
-        var inputs = new Dictionary<int, List<int>>();
-        foreach (var node in graph.Nodes)
-        {
-            var layer = node.Origin.Index;
-            if (!inputs.TryGetValue(layer, out var list))
-            {
-                inputs[layer] = list = [];
-            }
-
-            foreach (var value in node.Inputs)
-            {
-                if (producer.TryGetValue(value, out var from) && from != layer && !list.Contains(from))
-                {
-                    list.Add(from);
-                }
-            }
-
-            foreach (var output in node.Outputs)
-            {
-                producer[output] = layer;
-            }
-        }
-
-        return inputs;
     }
 
     private static CostFigures NodeFigures(Node node, Dictionary<string, Shape> shapes, Graph graph, HashSet<string> counted, CountingConvention convention, Func<string, long> bytesOf)
@@ -150,5 +125,7 @@ public static class CostModel
         public CostFigures Cost { get; set; } = cost;
 
         public List<string> Ops { get; } = [first.OpType];
+
+        public List<int> InputLayers { get; } = [];
     }
 }

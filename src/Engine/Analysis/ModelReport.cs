@@ -63,13 +63,11 @@ public sealed record CostFigures
 public sealed record LayerReport(int Index, string Kind, string Name, SourceLocation Location, string OutputShape, IReadOnlyList<string> Ops, CostFigures Cost)
 {
     /// <summary>
-    /// The layers whose outputs this layer reads (their <see cref="Index"/>, in the order first read;
-    /// <see cref="GraphInput"/> for the model's input): the data-flow edges a drawing of the model needs.
+    /// The layers whose outputs this layer reads (by <see cref="Index"/>, in the order first read): the
+    /// model's data flow between source layers, which a drawing of the graph needs. Empty for a layer
+    /// that reads only the model's inputs and weights.
     /// </summary>
-    public IReadOnlyList<int> Inputs { get; init; } = [];
-
-    /// <summary>Stands for the model's input in <see cref="Inputs"/>.</summary>
-    public const int GraphInput = -1;
+    public IReadOnlyList<int> InputLayers { get; init; } = [];
 }
 
 /// <summary>Per-layer costs and totals of one model under one counting convention.</summary>

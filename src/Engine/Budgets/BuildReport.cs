@@ -157,7 +157,7 @@ public sealed record BuildReport(ModelMetrics Metrics, IReadOnlyList<BudgetMargi
                 l.Name,
                 l.Location.HasLine ? l.Location.Line.ToString(CultureInfo.InvariantCulture) : string.Empty,
                 l.OutputShape,
-                string.Join(", ", l.Inputs.Select(i => i < 0 ? "input" : i.ToString(CultureInfo.InvariantCulture))),
+                l.Inputs.Count == 0 ? "input" : string.Join(", ", l.Inputs.Select(i => i.ToString(CultureInfo.InvariantCulture))),
                 HumanUnits.Count(l.Macc),
                 BudgetMargin.Percent((double)l.Macc / macc, "0.0"),
                 HumanUnits.Count(l.Params),

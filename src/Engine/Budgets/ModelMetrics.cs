@@ -15,7 +15,7 @@ public sealed record LayerMetrics(int Index, string Kind, SourceLocation Locatio
     /// <summary>The layer's output shape (<c>1x16x416x416</c>).</summary>
     public string OutputShape { get; init; } = string.Empty;
 
-    /// <summary>The layers this one reads (<see cref="LayerReport.Inputs"/>): the report draws the graph from them.</summary>
+    /// <summary>The layers this one reads (<see cref="LayerReport.InputLayers"/>; empty: only the model's input): the report draws the graph from them.</summary>
     public IReadOnlyList<int> Inputs { get; init; } = [];
 
     /// <summary>In a quantized export, the output error this layer's stored weights cause alone (relative to the output's magnitude); null: exact.</summary>
@@ -124,7 +124,7 @@ public sealed record ModelMetrics
                 ["peakActivationBytes"] = report.PeakActivationBytes,
             },
             PeakLayerIndex = report.PeakLayerIndex,
-            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, Where(l), l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess) { Name = l.Name, OutputShape = l.OutputShape, Inputs = l.Inputs }).ToList(),
+            Layers = report.Layers.Select(l => new LayerMetrics(l.Index, l.Kind, Where(l), l.Cost.Macc, l.Cost.Params, l.Cost.WeightsBytes, l.Cost.ActivationBytes, l.Cost.MemoryAccess) { Name = l.Name, OutputShape = l.OutputShape, Inputs = l.InputLayers }).ToList(),
             InputSha256 = inputSha256 ?? new Dictionary<string, string>(),
             Optimizer = optimizer ?? new Dictionary<string, string>(),
         };

@@ -44,7 +44,7 @@ public static class ProfileFormatter
 
     private static string Share(double share) => (share * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
-    private static string Category(LayerCategory category) => category == LayerCategory.Tensor ? "tensor" : "non-tensor";
+    internal static string Category(LayerCategory category) => category == LayerCategory.Tensor ? "tensor" : "non-tensor";
 
     private static readonly string[] s_layerColumns = ["step", "layer", "kind", "name", "op", "category", "median ms", "share"];
 

@@ -17,25 +17,19 @@ internal static class CheckCommand
     {
         var measurement = new ModelMeasurement();
         var baseline = new Option<FileInfo?>("--baseline") { Description = "Baseline file to check regressions against (as NeuralBaselineFile); regressions are not checked without it." };
-        var budgets = BudgetSettings.SettingNames.ToDictionary(
-            name => name,
-            name => new Option<string?>("--" + Kebab(name)) { Description = $"As the {name} metadata / Neural{name} property." });
+        var budgets = new BudgetOptions();
 
         var format = CommonOptions.Format(CommonOptions.TableOrJson);
         var command = new Command("check", "Check a model's optimised metrics against budgets and a baseline, as the build does.");
         measurement.AddTo(command);
         command.Options.Add(baseline);
         command.Options.Add(format);
-        foreach (var option in budgets.Values)
-        {
-            command.Options.Add(option);
-        }
+        budgets.AddTo(command);
 
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
-            var where = new SourceLocation("dotnet-neural");
             var configErrors = new List<Diagnostic>();
-            var settings = BudgetSettings.Parse(name => parse.GetValue(budgets[name]), where, configErrors);
+            var settings = budgets.Parse(parse, configErrors);
             if (configErrors.Count > 0)
             {
                 configErrors.ForEach(d => Console.Error.WriteLine(d.ToString()));

@@ -14,7 +14,7 @@ public sealed class BuildReportTests
         PeakLayerIndex = 1,
         Layers =
         [
-            new LayerMetrics(0, "convolutional", new SourceLocation("/models/net.cfg", 9, 1), 2_000_000_000, 8_000_000, 32_000_000, 5_000_000, 40_000_000) { OutputShape = "1x16x416x416", Inputs = [-1] },
+            new LayerMetrics(0, "convolutional", new SourceLocation("/models/net.cfg", 9, 1), 2_000_000_000, 8_000_000, 32_000_000, 5_000_000, 40_000_000) { OutputShape = "1x16x416x416", Inputs = [] },
             new LayerMetrics(1, "route", new SourceLocation("/models/net.cfg", 20, 1), 782_480_896, 858_734, 3_434_936, 11_075_584, 10_000_000) { OutputShape = "1x32x208x208", Inputs = [0] },
         ],
     };
