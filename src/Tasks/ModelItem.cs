@@ -46,6 +46,9 @@ internal static class ModelItem
 
     /// <summary>The build's report of the model (<c>report.md</c>), rewritten by the check step only when its text changes.</summary>
     public const string ReportFile = "ReportFile";
+
+    /// <summary>The same report as one self-contained HTML file (<c>report.html</c>): the graph, per-layer charts, budgets and baseline.</summary>
+    public const string HtmlReportFile = "HtmlReportFile";
     public const string Settings = "Settings";
 
     /// <summary>The format options as the format spelled them back (<c>dialect=AlexeyAB</c>), after checking them.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Build.Framework;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Reporting;
 using NuGet.Versioning;
 
 namespace NeuralBuild.Tasks;
@@ -126,6 +127,7 @@ public sealed class NeuralCheckBudgets : NeuralTask
             MaxOutputError = settings.MaxOutputError,
         };
         WriteWhenChanged(reportFile, report.Markdown());
+        WriteWhenChanged(model.GetMetadata(ModelItem.HtmlReportFile), HtmlReport.Render(BuildHtmlReport.Input(metrics, settings, report.Baseline, baseline?.Path)));
         foreach (var d in verdicts)
         {
             Log.Log(NamesTheReport(d) ? d with { Message = $"{d.Message} Per-layer report: {reportFile}" } : d);

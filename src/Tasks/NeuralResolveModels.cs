@@ -168,6 +168,7 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.MetricsFile, Path.Combine(outputDirectory, "metrics.json"));
         Set(ModelItem.StampFile, Path.Combine(outputDirectory, "settings.stamp"));
         Set(ModelItem.ReportFile, Path.Combine(outputDirectory, "report.md"));
+        Set(ModelItem.HtmlReportFile, Path.Combine(outputDirectory, "report.html"));
         Set(ModelItem.DefinitionResource, logicalName + "/" + Path.GetFileName(definition));
         Set(ModelItem.WeightsResource, logicalName + "/" + Path.GetFileName(weights));
         Set(ModelItem.DefinitionTargetPath, Path.Combine(logicalName, Path.GetFileName(definition)));

@@ -43,6 +43,9 @@ public sealed class BuildTests
         var stamp = File.GetLastWriteTimeUtc(metrics);
         var report = s.Neural("Tiny", "report.md");
         var reportStamp = File.GetLastWriteTimeUtc(report);
+        var html = s.Neural("Tiny", "report.html");
+        var htmlStamp = File.GetLastWriteTimeUtc(html);
+        StringAssert.Contains(File.ReadAllText(html), "<svg", "the HTML report draws the graph");
         Assert.Contains("no budget set; report " + report, first.Output, "the summary names the report and says no budget is set");
         var dllStamp = File.GetLastWriteTimeUtc(s.Path_("bin", "Debug", "net10.0", "app.dll"));
         var noop = s.Build();
@@ -52,6 +55,7 @@ public sealed class BuildTests
         Assert.Contains("Skipping target \"CoreCompile\" because all output files are up-to-date", noop.DetailedLog);
         Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(metrics));
         Assert.AreEqual(reportStamp, File.GetLastWriteTimeUtc(report), "a no-op build leaves the report untouched");
+        Assert.AreEqual(htmlStamp, File.GetLastWriteTimeUtc(html), "and the HTML report");
         Assert.AreEqual(dllStamp, File.GetLastWriteTimeUtc(s.Path_("bin", "Debug", "net10.0", "app.dll")));
 
         // Wider second conv: 3*3*8*16*16*32 = 589,824; with the first conv, 811,008.

@@ -294,6 +294,12 @@ public sealed class OptimizeAndCheckTests
             + $"Per-layer report: {model.GetMetadata("ReportFile")}",
             FakeBuildEngine.Format(engine.Errors.Single()));
         Assert.IsTrue(File.Exists(model.GetMetadata("ReportFile")), "the report the error names exists");
+        var html = File.ReadAllText(model.GetMetadata("HtmlReportFile"));
+        StringAssert.Contains(html, "MaxMacc", "the HTML report shows the budget");
+        var stamp = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(model.GetMetadata("HtmlReportFile"), stamp);
+        Check(s, model);
+        Assert.AreEqual(stamp, File.GetLastWriteTimeUtc(model.GetMetadata("HtmlReportFile")), "the same report is not written again");
     }
 
     [TestMethod]

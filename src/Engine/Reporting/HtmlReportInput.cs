@@ -37,6 +37,54 @@ public sealed record HtmlReportInput
     public ModelReport Checked => Optimized?.After ?? Model;
 }
 
+/// <summary>The build's report: what the check step knows on every build, up to date or not.</summary>
+public static class BuildHtmlReport
+{
+    /// <summary>
+    /// The optimised model's report from its metrics (figures per layer, output shapes, the layers each
+    /// reads), with the budgets and the baseline entry: a function of the metrics file, the settings and
+    /// the baseline only, like <see cref="BuildReport"/>, so a no-op build renders the same bytes.
+    /// Before/after and the folds are the tool's (<c>dotnet neural report --fold</c>): the build keeps
+    /// only the optimised model's figures.
+    /// </summary>
+    public static HtmlReportInput Input(ModelMetrics metrics, BudgetSettings settings, BaselineEntry? baseline, string? baselinePath)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        long Total(string key) => metrics.Totals.TryGetValue(key, out var v) ? v : 0;
+        CostFigures Figures(LayerMetrics l) => new()
+        {
+            Macc = l.Macc,
+            Params = l.Params,
+            WeightsBytes = l.WeightsBytes,
+            ActivationBytes = l.ActivationBytes,
+            MemoryAccess = l.MemoryAccess,
+        };
+        var layers = metrics.Layers
+            .Select(l => new LayerReport(l.Index, l.Kind, l.Name, l.Location, l.OutputShape, [l.Kind], Figures(l)) { InputLayers = l.Inputs })
+            .ToList();
+        var totals = new CostFigures
+        {
+            Params = Total("params"),
+            Macc = Total("macc"),
+            Flops = Total("flops"),
+            MemoryAccess = Total("memoryAccess"),
+            MemoryAccessIdeal = Total("memoryAccessIdeal"),
+            ActivationBytes = Total("activationBytes"),
+            WeightsBytes = Total("weightsBytes"),
+        };
+        var model = new ModelReport(
+            metrics.ModelPath,
+            Path.GetExtension(metrics.ModelPath).TrimStart('.'),
+            metrics.Optimizer.GetValueOrDefault("inputShape", string.Empty),
+            CountingConvention.Default,
+            layers,
+            totals,
+            Total("peakActivationBytes"),
+            metrics.PeakLayerIndex);
+        return new HtmlReportInput { Model = model, Budgets = settings, Baseline = baseline, BaselinePath = baselinePath, Generator = "NeuralBuild (the build)" };
+    }
+}
+
 /// <summary>What an optimisation made of the model: its figures, the folds applied and refused, and how the result was verified.</summary>
 /// <param name="Operation">What was done: <c>fuse</c>, <c>convert</c>, …</param>
 /// <param name="After">The optimised model's figures.</param>
