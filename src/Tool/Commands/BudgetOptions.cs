@@ -23,7 +23,10 @@ internal sealed class BudgetOptions
         }
     }
 
-    /// <summary>The budgets given; each invalid one is an NM0060/NM0061 in <paramref name="errors"/>.</summary>
+    /// <summary>
+    /// The budgets given; each invalid one is an NM0060/NM0061 in <paramref name="errors"/>. A setting these
+    /// commands have no option for (MaxOutputError: they write no quantized export) is not set.
+    /// </summary>
     public BudgetSettings Parse(ParseResult parse, ICollection<Diagnostic> errors) =>
-        BudgetSettings.Parse(name => parse.GetValue(_options[name]), new SourceLocation("dotnet-neural"), errors);
+        BudgetSettings.Parse(name => _options.TryGetValue(name, out var option) ? parse.GetValue(option) : null, new SourceLocation("dotnet-neural"), errors);
 }
