@@ -17,6 +17,7 @@ public static class Program
             BaselineAcceptCommand.Create(),
             DiffCommand.Create(),
             ProfileCommand.Create(),
+            TransplantCommand.Create(),
         };
         root.Options.Add(CommandRunner.Verbose);
         var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);
