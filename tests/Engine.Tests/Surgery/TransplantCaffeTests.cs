@@ -1,0 +1,157 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Surgery;
+using NeuralBuild.Engine.Tests.Support;
+using NeuralBuild.SyntheticWeights;
+
+namespace NeuralBuild.Engine.Tests.Surgery;
+
+/// <summary>
+/// <see cref="Transplant"/> between Caffe models (issue 15's first "Done when"): the written caffemodel
+/// is read back by <see cref="CaffemodelWire"/>, not by NeuralBuild's reader.
+/// </summary>
+[TestClass]
+public sealed class TransplantCaffeTests
+{
+    private static TempDirectory s_mobileNet = null!;
+    private static string s_mobileNetPrototxt = null!;
+
+    [ClassInitialize]
+    public static void WriteMobileNet(TestContext context)
+    {
+        s_mobileNet = new TempDirectory();
+        s_mobileNetPrototxt = s_mobileNet.WriteText("mobilenet_v1.prototxt", File.ReadAllText(Path.Combine(TestPaths.CaffeCorpus, "mobilenet_v1.deploy.prototxt")));
+        CaffeSyntheticWeights.Write(ModelFormats.Read(s_mobileNetPrototxt), Path.ChangeExtension(s_mobileNetPrototxt, ".caffemodel"), new SyntheticWeightsOptions { Seed = 11 });
+    }
+
+    [ClassCleanup]
+    public static void Cleanup() => s_mobileNet.Dispose();
+
+    /// <summary>The corpus MobileNet v1 with its 1000-class fc7 (a 1x1 convolution, msra filler) renamed fc7_voc and cut to 21 classes.</summary>
+    private static string VocClassifier(TempDirectory directory)
+    {
+        var text = File.ReadAllText(s_mobileNetPrototxt);
+        var fc7 = text.IndexOf("name: \"fc7\"", StringComparison.Ordinal);
+        var classes = text.IndexOf("num_output: 1000", fc7, StringComparison.Ordinal);
+        text = text[..classes] + "num_output: 21" + text[(classes + "num_output: 1000".Length)..];
+        text = text.Replace("\"fc7\"", "\"fc7_voc\"", StringComparison.Ordinal);
+        return directory.WriteText("mobilenet_voc.prototxt", text);
+    }
+
+    private static (TransplantResult Result, string Directory) Run(TempDirectory directory, TransplantRequest request)
+    {
+        var output = directory.Combine("out");
+        using var set = OutputSet.Begin(output);
+        var result = Transplant.Run(request, set);
+        set.Commit();
+        return (result, output);
+    }
+
+    [TestMethod]
+    public void MobileNet_into_a_21_class_classifier_copies_every_other_blob_bit_for_bit_and_initialises_the_classifier_by_its_filler()
+    {
+        using var directory = new TempDirectory();
+        var voc = VocClassifier(directory);
+
+        var (result, output) = Run(directory, new TransplantRequest { FromDefinition = s_mobileNetPrototxt, ToDefinition = voc });
+
+        var old = CaffemodelWire.Read(Path.ChangeExtension(s_mobileNetPrototxt, ".caffemodel"));
+        var written = CaffemodelWire.Read(Path.Combine(output, "mobilenet_voc.caffemodel"));
+        Assert.AreEqual(File.ReadAllText(voc), File.ReadAllText(Path.Combine(output, "mobilenet_voc.prototxt")), "the definition is written as given");
+        CollectionAssert.AreEquivalent(old.Keys.Where(k => k != "fc7").Append("fc7_voc").ToList(), written.Keys.ToList());
+        foreach (var (name, layer) in written.Where(l => l.Key != "fc7_voc"))
+        {
+            // Weights, bias, BatchNorm's sums and moving-average factor, Scale's gamma and beta: as stored.
+            Assert.HasCount(old[name].Blobs.Count, layer.Blobs, name);
+            for (var i = 0; i < layer.Blobs.Count; i++)
+            {
+                CollectionAssert.AreEqual(old[name].Blobs[i].Encoded, layer.Blobs[i].Encoded, $"{name} blob {i}");
+            }
+        }
+
+        // msra: normal(0, sqrt(2 / fan_in)), fan_in = count / num = 1024 x 1 x 1 input values per output.
+        var classifier = written["fc7_voc"];
+        CollectionAssert.AreEqual(new long[] { 21, 1024, 1, 1 }, classifier.Blobs[0].Shape);
+        var weights = classifier.Blobs[0].Data;
+        Assert.HasCount(21 * 1024, weights);
+        var expectedStd = Math.Sqrt(2.0 / 1024);
+        var mean = weights.Average(v => (double)v);
+        var std = Math.Sqrt(weights.Average(v => (v - mean) * (v - mean)));
+        Assert.IsLessThan(4 * expectedStd / Math.Sqrt(weights.Length), Math.Abs(mean), "mean within 4 standard errors of 0");
+        Assert.IsLessThan(0.03, Math.Abs((std / expectedStd) - 1), $"std {std} vs msra's {expectedStd}");
+        CollectionAssert.AreEqual(new float[21], classifier.Blobs[1].Data, "bias_filler constant 0");
+
+        var fc7Voc = result.Layers.Single(l => l.Name == "fc7_voc");
+        Assert.AreEqual(LayerOutcome.Initialised, fc7Voc.Outcome);
+        Assert.AreEqual(21L * 1024 + 21, fc7Voc.ParameterCount);
+        Assert.IsTrue(result.Layers.Where(l => l != fc7Voc).All(l => l.Outcome == LayerOutcome.Copied));
+        CollectionAssert.AreEqual(new[] { "fc7" }, result.UnusedOldLayers.ToList());
+        var report = TransplantReport.Text(result);
+        StringAssert.Contains(report, "| fc7_voc | Convolution | initialised | - | 21,525 | 0 | Conv[1]: msra (fan_in 1024); Conv[2]: constant 0 |");
+        StringAssert.Contains(report, "| conv1/bn | BatchNorm | copied | conv1/bn | 64 | 64 |");
+    }
+
+    [TestMethod]
+    public void The_same_seed_writes_the_same_bytes_and_another_seed_other_ones()
+    {
+        using var directory = new TempDirectory();
+        var voc = VocClassifier(directory);
+        byte[] Weights(int seed, string name)
+        {
+            var output = directory.Combine(name);
+            using (var set = OutputSet.Begin(output))
+            {
+                Transplant.Run(new TransplantRequest { FromDefinition = s_mobileNetPrototxt, ToDefinition = voc, Seed = seed }, set);
+                set.Commit();
+            }
+
+            return File.ReadAllBytes(Path.Combine(output, "mobilenet_voc.caffemodel"));
+        }
+
+        var first = Weights(7, "a");
+        CollectionAssert.AreEqual(first, Weights(7, "b"));
+        CollectionAssert.AreNotEqual(first, Weights(8, "c"));
+    }
+
+    [TestMethod]
+    public void Xavier_with_average_variance_norm_draws_uniformly_within_sqrt_3_over_the_mean_fan()
+    {
+        using var directory = new TempDirectory();
+        const string Net = """
+            input: "data"
+            input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }
+            layer { name: "{0}" type: "InnerProduct" bottom: "data" top: "fc"
+                    inner_product_param { num_output: 100 weight_filler { type: "xavier" variance_norm: AVERAGE } bias_filler { type: "constant" value: 0.5 } } }
+            """;
+        var old = directory.WriteText("old.prototxt", Net.Replace("{0}", "fc_old", StringComparison.Ordinal));
+        CaffeSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".caffemodel"), new SyntheticWeightsOptions { Seed = 1 });
+        var changed = directory.WriteText("new.prototxt", Net.Replace("{0}", "fc_new", StringComparison.Ordinal));
+
+        var (result, output) = Run(directory, new TransplantRequest { FromDefinition = old, ToDefinition = changed });
+
+        // Weights 100 x 192: fan_in 192, fan_out 100, n = 146, bound sqrt(3/146); variance bound^2 / 3 = 1/146.
+        var blobs = CaffemodelWire.Read(Path.Combine(output, "new.caffemodel"))["fc_new"].Blobs;
+        var bound = Math.Sqrt(3.0 / 146);
+        Assert.IsTrue(blobs[0].Data.All(v => Math.Abs(v) <= bound), "every value within the bound");
+        var variance = blobs[0].Data.Average(v => (double)v * v);
+        Assert.IsLessThan(0.03, Math.Abs((variance * 146) - 1), $"variance {variance} vs 1/146");
+        Assert.IsTrue(blobs[1].Data.All(v => v == 0.5f));
+        Assert.AreEqual(LayerOutcome.Initialised, result.Layers.Single().Outcome);
+        Assert.IsTrue(result.Warnings.Any(w => w.Code == "NM2054"), "nothing matched by name");
+    }
+
+    [TestMethod]
+    public void A_malformed_map_line_is_refused_at_its_line_and_column()
+    {
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.TransplantMapMalformed, () => TransplantMap.Parse("map.txt", "# pairs\nfc8 fc7\n  fc9 fc7 extra\n"));
+        Assert.AreEqual(new SourceLocation("map.txt", 3, 3), error.Location);
+
+        var duplicate = DiagnosticAssert.Throws(DiagnosticCodes.TransplantMapDuplicate, () => TransplantMap.Parse("map.txt", "fc8 fc7 # the classifier\n\nfc8 fc6\n"));
+        Assert.AreEqual(3, duplicate.Location.Line);
+        StringAssert.Contains(duplicate.Message, "line 1");
+
+        var map = TransplantMap.Parse("map.txt", "fc8\tfc7  # renamed\n");
+        Assert.AreEqual("fc7", map.OldLayerOf("fc8"));
+        Assert.AreEqual("conv1", map.OldLayerOf("conv1"));
+    }
+}
