@@ -3,6 +3,7 @@ using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 using NeuralBuild.Engine.Surgery;
+using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.Engine.Tests.Support;
 using NeuralBuild.SyntheticWeights;
 
@@ -46,7 +47,10 @@ public sealed class TransplantDarknetTests
 
         var result = Run(directory, "out", new TransplantRequest { FromDefinition = retrained, ToDefinition = deployed, MapPath = map });
 
-        var written = ModelFormats.Read(directory.Combine("out/yolov3-tiny.onnx"));
+        var writtenPath = directory.Combine("out/yolov3-tiny.onnx");
+        Assert.AreEqual(OnnxChecker.Check(deployed), OnnxChecker.Check(writtenPath), "the same valid graph");
+        var written = ModelFormats.Read(writtenPath);
+        CollectionAssert.AreEqual(newModel.Graph.Initializers.Keys.ToList(), written.Graph.Initializers.Keys.ToList(), "every tensor keeps its name and place");
         var writtenConvs = written.Graph.Nodes.Where(n => n.OpType == "Conv").ToList();
         for (var k = 0; k < oldConvs.Count; k++)
         {
