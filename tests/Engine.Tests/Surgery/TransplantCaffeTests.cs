@@ -1,5 +1,6 @@
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Pipeline;
 using NeuralBuild.Engine.Surgery;
 using NeuralBuild.Engine.Tests.Support;
 using NeuralBuild.SyntheticWeights;
@@ -153,5 +154,52 @@ public sealed class TransplantCaffeTests
         var map = TransplantMap.Parse("map.txt", "fc8\tfc7  # renamed\n");
         Assert.AreEqual("fc7", map.OldLayerOf("fc8"));
         Assert.AreEqual("conv1", map.OldLayerOf("conv1"));
+    }
+
+    [TestMethod]
+    public void Caffe_into_onnx_and_back_into_a_caffe_definition_without_weights_keeps_every_value()
+    {
+        using var directory = new TempDirectory();
+        const string Net = """
+            input: "data"
+            input_shape { dim: 1 dim: 3 dim: 12 dim: 12 }
+            layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 6 kernel_size: 3 bias_term: false } }
+            layer { name: "conv1/bn" type: "BatchNorm" bottom: "conv1" top: "conv1" }
+            layer { name: "conv1/scale" type: "Scale" bottom: "conv1" top: "conv1" scale_param { bias_term: true } }
+            layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+            layer { name: "fc" type: "InnerProduct" bottom: "conv1" top: "fc" inner_product_param { num_output: 5 } }
+            """;
+        var prototxt = directory.WriteText("net.prototxt", Net);
+        var weights = Path.ChangeExtension(prototxt, ".caffemodel");
+        CaffeSyntheticWeights.Write(ModelFormats.Read(prototxt), weights, new SyntheticWeightsOptions { Seed = 1 });
+        ModelConverter.Convert(new ConvertRequest { DefinitionPath = prototxt, To = "onnx", Verify = VerifyMode.None, OutputDirectory = directory.Combine("deployed") });
+        CaffeSyntheticWeights.Write(ModelFormats.Read(prototxt), weights, new SyntheticWeightsOptions { Seed = 2 });
+        ModelOptimizer.Optimize(new OptimizeRequest { DefinitionPath = prototxt, Verify = VerifyMode.None, OutputDirectory = directory.Combine("retrained") });
+        var retrained = directory.Combine("retrained/net.prototxt");
+
+        // Names differ across the formats: the export's two nodes with parameters are the conv and the classifier, in order.
+        var deployed = ModelFormats.Read(directory.Combine("deployed/net.onnx"));
+        var exported = deployed.Graph.Nodes.Where(n => n.Inputs.Any(deployed.Graph.Initializers.ContainsKey)).Select(n => n.Origin.Name).ToList();
+        Assert.HasCount(2, exported, string.Join(", ", exported));
+        var toOnnx = directory.WriteText("to-onnx.txt", $"{exported[0]} conv1\n{exported[1]} fc\n");
+        var toCaffe = directory.WriteText("to-caffe.txt", $"conv1 {exported[0]}\nfc {exported[1]}\n");
+
+        var intoOnnx = Run(directory, new TransplantRequest { FromDefinition = retrained, ToDefinition = directory.Combine("deployed/net.onnx"), MapPath = toOnnx }).Result;
+        File.Move(directory.Combine("out/net.onnx"), directory.Combine("carried.onnx"));
+        var back = Run(directory, new TransplantRequest { FromDefinition = directory.Combine("carried.onnx"), ToDefinition = retrained, MapPath = toCaffe });
+
+        Assert.IsTrue(intoOnnx.Layers.All(l => l.Outcome == LayerOutcome.Copied), TransplantReport.Text(intoOnnx));
+        Assert.IsTrue(back.Result.Layers.All(l => l.Outcome == LayerOutcome.Copied), TransplantReport.Text(back.Result));
+        var original = CaffemodelWire.Read(Path.ChangeExtension(retrained, ".caffemodel"));
+        var roundTrip = CaffemodelWire.Read(Path.Combine(back.Directory, "net.caffemodel"));
+        CollectionAssert.AreEquivalent(original.Keys.ToList(), roundTrip.Keys.ToList());
+        foreach (var (name, layer) in original)
+        {
+            for (var i = 0; i < layer.Blobs.Count; i++)
+            {
+                CollectionAssert.AreEqual(layer.Blobs[i].Data, roundTrip[name].Blobs[i].Data, $"{name} blob {i}");
+                CollectionAssert.AreEqual(layer.Blobs[i].Shape, roundTrip[name].Blobs[i].Shape, $"{name} blob {i}");
+            }
+        }
     }
 }
