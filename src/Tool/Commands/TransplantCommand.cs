@@ -45,13 +45,7 @@ internal static class TransplantCommand
                 set);
             var json = parse.GetValue(format) == "json";
             var report = json ? TransplantReport.Json(result) : TransplantReport.Text(result);
-            set.WriteText(ReportFileName + (json ? ".json" : ".md"), report);
-            set.Commit();
-            Console.Out.Write(report);
-            foreach (var warning in result.Warnings)
-            {
-                Console.Error.WriteLine(warning.ToString());
-            }
+            ReportText.Publish(set, ReportFileName + (json ? ".json" : ".md"), report, result.Warnings);
 
             return ExitCodes.Ok;
         }));

@@ -89,12 +89,19 @@ public sealed class TransplantDarknetTests
 
         """;
 
+    /// <summary>The one-conv model of <see cref="Head"/> with seeded weights: old.cfg, old.weights.</summary>
+    private static string OldModel(TempDirectory directory)
+    {
+        var old = directory.WriteText("old.cfg", Head);
+        DarknetSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".weights"), new SyntheticWeightsOptions { Seed = 3 });
+        return old;
+    }
+
     [TestMethod]
     public void A_new_darknet_layer_is_initialised_by_darknets_rule_and_the_weights_file_reads_back()
     {
         using var directory = new TempDirectory();
-        var old = directory.WriteText("old.cfg", Head);
-        DarknetSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".weights"), new SyntheticWeightsOptions { Seed = 3 });
+        var old = OldModel(directory);
         var changed = directory.WriteText("new.cfg", Head + "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n[connected]\noutput=10\nactivation=linear\n");
 
         var result = Run(directory, "out", new TransplantRequest { FromDefinition = old, ToDefinition = changed });
@@ -127,8 +134,7 @@ public sealed class TransplantDarknetTests
     public void A_parameter_with_no_source_and_no_rule_asks_for_the_new_weights()
     {
         using var directory = new TempDirectory();
-        var old = directory.WriteText("old.cfg", Head);
-        DarknetSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".weights"), new SyntheticWeightsOptions { Seed = 3 });
+        var old = OldModel(directory);
         var changed = directory.WriteText("new.cfg", Head + "[deconvolutional]\nfilters=4\nsize=2\nstride=2\nactivation=linear\n");
 
         var error = DiagnosticAssert.Throws(DiagnosticCodes.TransplantNeedsNewWeights, () => Run(directory, "out", new TransplantRequest { FromDefinition = old, ToDefinition = changed }));
@@ -142,8 +148,7 @@ public sealed class TransplantDarknetTests
     public void A_map_line_naming_no_layer_is_a_warning_at_its_line()
     {
         using var directory = new TempDirectory();
-        var old = directory.WriteText("old.cfg", Head);
-        DarknetSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".weights"), new SyntheticWeightsOptions { Seed = 3 });
+        var old = OldModel(directory);
         var map = directory.WriteText("map.txt", "0 0\n0x 7 # no such layer\n");
         var changed = directory.WriteText("new.cfg", Head);
 

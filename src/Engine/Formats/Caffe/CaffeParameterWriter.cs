@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
 using NeuralBuild.Engine.Ir;
 
@@ -33,13 +32,7 @@ internal static class CaffeParameterWriter
             net.Layer.Add(written);
         }
 
-        AtomicFiles.Write(
-            (definitionPath, temp => File.WriteAllText(temp, text)),
-            (weightsPath, temp =>
-            {
-                using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-                net.WriteTo(stream);
-            }));
+        CaffeWriter.Save(definitionPath, text, weightsPath, net);
     }
 
     private static IEnumerable<BlobProto> Blobs(CaffeLayer layer, Graph graph)
