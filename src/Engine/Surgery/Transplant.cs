@@ -190,12 +190,13 @@ public static class Transplant
         var pairs = layer.Parameters.Select(p => (New: p, Old: old?.Parameters.FirstOrDefault(o => o.Role == p.Role))).ToList();
         var mismatched = pairs.Where(p => p.Old is not null && !p.Old.Initializer.Shape.Equals(p.New.Initializer.Shape)).ToList();
         var copy = old is not null && (mismatched.Count == 0 || request.AllowPartial);
+        var notCopied = layer.Parameters.Any(p => p.Initializer.Data is not null) ? "taken from the new model's weights" : "initialised";
         if (old is not null && mismatched.Count > 0)
         {
             var shapes = string.Join("; ", mismatched.Select(p => $"{p.New.Role} is {p.New.Initializer.Shape} in the new model and {p.Old!.Initializer.Shape} in the old one"));
             warnings.Add(request.AllowPartial
-                ? DiagnosticCodes.TransplantPartialCopy.At(layer.Location, $"layer '{layer.Name}' copied in part from '{old.Name}' (--allow-partial): {shapes}; the overlapping channels are copied, the rest {RestOf(request)}.")
-                : DiagnosticCodes.TransplantShapeMismatch.At(layer.Location, $"layer '{layer.Name}' takes no parameter from the old layer '{old.Name}': {shapes}. It {RestOf(request)} instead; --allow-partial copies the overlapping channels."));
+                ? DiagnosticCodes.TransplantPartialCopy.At(layer.Location, $"layer '{layer.Name}' copied in part from '{old.Name}' (--allow-partial): {shapes}; the overlapping channels are copied, the rest {notCopied}.")
+                : DiagnosticCodes.TransplantShapeMismatch.At(layer.Location, $"layer '{layer.Name}' takes no parameter from the old layer '{old.Name}': {shapes}. It is {notCopied} instead; --allow-partial copies the overlapping channels."));
         }
 
         if (old is not null)
@@ -205,7 +206,7 @@ public static class Transplant
             if (missing.Count > 0 || extra.Count > 0)
             {
                 warnings.Add(DiagnosticCodes.TransplantParameterSetsDiffer.At(layer.Location,
-                    $"layer '{layer.Name}' and the old layer '{old.Name}' hold different parameters ({(missing.Count > 0 ? $"only the new one has {string.Join(", ", missing)}" : string.Empty)}{(missing.Count > 0 && extra.Count > 0 ? "; " : string.Empty)}{(extra.Count > 0 ? $"only the old one has {string.Join(", ", extra)}" : string.Empty)}); the new layer's own parameters are {RestOf(request)}."));
+                    $"layer '{layer.Name}' and the old layer '{old.Name}' hold different parameters ({(missing.Count > 0 ? $"only the new one has {string.Join(", ", missing)}" : string.Empty)}{(missing.Count > 0 && extra.Count > 0 ? "; " : string.Empty)}{(extra.Count > 0 ? $"only the old one has {string.Join(", ", extra)}" : string.Empty)}): {(missing.Count > 0 ? $"what the old one lacks is {notCopied}" : "the old one's other parameters are left behind")}."));
             }
         }
 
@@ -240,8 +241,6 @@ public static class Transplant
 
     private const string NewWeights = "new weights";
 
-    private static string RestOf(TransplantRequest request) => request.ToWeights is null ? "is initialised" : "is taken from the new weights";
-
     private static LayerOutcome OutcomeOf(List<TransplantedParameter> parameters, bool mismatched)
     {
         if (parameters.Any(p => p.Source == ParameterSource.CopiedInPart))
@@ -265,10 +264,10 @@ public static class Transplant
             : LayerOutcome.Mixed;
     }
 
+    /// <summary>The old model was read with its weights, which every reader checks are complete.</summary>
     private static TensorData OldValues(LayerParameter parameter, SourceLayer old) =>
         parameter.Initializer.Data
-        ?? throw DiagnosticCodes.TransplantOldWithoutWeights.Exception(old.Location,
-            $"the old model has no values for '{parameter.Initializer.Name}' of layer '{old.Name}': give its weights with --from-weights.");
+        ?? throw new InvalidOperationException($"the old model has no values for '{parameter.Initializer.Name}' of layer '{old.Name}' although it was read with its weights.");
 
     /// <summary>The new model's values for a parameter: its own weights, else drawn by its definition's rule.</summary>
     private static (TensorData Values, string Origin) OwnValues(Initializer target, SourceLayer layer, Random random)
@@ -279,7 +278,7 @@ public static class Transplant
         }
 
         var filler = target.Filler ?? throw DiagnosticCodes.TransplantNeedsNewWeights.Exception(layer.Location,
-            $"'{target.Name}' of layer '{layer.Name}' has no value: the old model has no layer it takes from, no --to-weights gives it, and the definition states no initialisation for it. Give the new model's weights with --to-weights, or a --map line pairing '{layer.Name}' with an old layer.");
+            $"'{target.Name}' of layer '{layer.Name}' has no value: nothing of the old model is copied into it, no --to-weights gives it, and the definition states no initialisation for it. Give the new model's weights with --to-weights, or a --map line pairing '{layer.Name}' with an old layer.");
         return (new ArrayData(Fillers.Draw(filler, target, layer.Name, random)), filler.Description);
     }
 }
