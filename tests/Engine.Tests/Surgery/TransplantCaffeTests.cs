@@ -202,4 +202,47 @@ public sealed class TransplantCaffeTests
             }
         }
     }
+
+    [TestMethod]
+    public void Uniform_and_gaussian_fillers_draw_their_stated_distributions()
+    {
+        using var directory = new TempDirectory();
+        const string Net = """
+            input: "data"
+            input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }
+            layer { name: "{0}conv" type: "Convolution" bottom: "data" top: "conv" convolution_param { num_output: 200 kernel_size: 3
+                    weight_filler { type: "uniform" min: -2 max: 3 } bias_filler { type: "gaussian" mean: 1 std: 0.5 } } }
+            """;
+        var old = directory.WriteText("old.prototxt", Net.Replace("{0}", "old_", StringComparison.Ordinal));
+        CaffeSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".caffemodel"), new SyntheticWeightsOptions { Seed = 1 });
+        var changed = directory.WriteText("new.prototxt", Net.Replace("{0}", "new_", StringComparison.Ordinal));
+
+        var (_, output) = Run(directory, new TransplantRequest { FromDefinition = old, ToDefinition = changed });
+
+        var blobs = CaffemodelWire.Read(Path.Combine(output, "new.caffemodel"))["new_conv"].Blobs;
+        // U(-2, 3): within the bounds, mean 0.5, variance 25 / 12.
+        var weights = blobs[0].Data.Select(v => (double)v).ToList();
+        Assert.HasCount(200 * 3 * 3 * 3, weights);
+        Assert.IsTrue(weights.All(v => v is >= -2 and <= 3));
+        Assert.AreEqual(0.5, weights.Average(), 0.05);
+        Assert.AreEqual(25.0 / 12, weights.Average(v => (v - 0.5) * (v - 0.5)), 0.1);
+        // N(1, 0.5) over 200 values: the mean within 4 standard errors (4 x 0.5 / sqrt(200) = 0.14).
+        var bias = blobs[1].Data.Select(v => (double)v).ToList();
+        Assert.AreEqual(1, bias.Average(), 0.14);
+        Assert.AreEqual(0.5, Math.Sqrt(bias.Average(v => (v - 1) * (v - 1))), 0.1);
+    }
+
+    [TestMethod]
+    public void A_filler_the_transplant_cannot_draw_is_NM0373_at_the_filler()
+    {
+        using var directory = new TempDirectory();
+        var old = directory.WriteText("old.prototxt", "input: \"data\"\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\nlayer { name: \"a\" type: \"Convolution\" bottom: \"data\" top: \"c\" convolution_param { num_output: 4 kernel_size: 3 } }\n");
+        CaffeSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".caffemodel"), new SyntheticWeightsOptions { Seed = 1 });
+        var changed = directory.WriteText("new.prototxt", "input: \"data\"\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\nlayer { name: \"b\" type: \"Convolution\" bottom: \"data\" top: \"c\"\n  convolution_param { num_output: 4 kernel_size: 3\n    weight_filler { type: \"bilinear\" } } }\n");
+
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.TransplantUnsupportedFiller, () => Run(directory, new TransplantRequest { FromDefinition = old, ToDefinition = changed }));
+
+        Assert.AreEqual(new SourceLocation(changed, 5, 5), error.Location);
+        StringAssert.Contains(error.Message, "filler type 'bilinear'");
+    }
 }

@@ -159,4 +159,29 @@ public sealed class TransplantDarknetTests
         Assert.AreEqual(new SourceLocation(map, 2, 1), warning.Location);
         Assert.AreEqual(LayerOutcome.Copied, result.Layers.Single().Outcome);
     }
+
+    [TestMethod]
+    public void Layers_paired_across_a_fold_copy_the_parameters_they_share_and_name_the_others()
+    {
+        // The export folded the BatchNorm into the conv (weights and bias); the old Darknet conv keeps
+        // its weights and BatchNorm: only the weights pair.
+        using var directory = new TempDirectory();
+        var old = OldModel(directory);
+        ModelConverter.Convert(new ConvertRequest { DefinitionPath = old, To = "onnx", Verify = VerifyMode.None, OutputDirectory = directory.Combine("deployed") });
+        var deployed = directory.Combine("deployed/old.onnx");
+        var conv = ModelFormats.Read(deployed).Graph.Nodes.Single(n => n.OpType == "Conv");
+        var map = directory.WriteText("map.txt", $"{conv.Origin.Name} 0\n");
+
+        var result = Run(directory, "out", new TransplantRequest { FromDefinition = old, ToDefinition = deployed, MapPath = map });
+
+        var layer = result.Layers.Single();
+        Assert.AreEqual(LayerOutcome.Mixed, layer.Outcome);
+        CollectionAssert.AreEqual(new[] { ParameterSource.Copied, ParameterSource.NewWeights }, layer.Parameters.Select(p => p.Source).ToList());
+        var warning = result.Warnings.Single();
+        Assert.AreEqual("NM2053", warning.Code);
+        StringAssert.Contains(warning.Message, "only the new one has Conv[2]; only the old one has BatchNormalization[1], BatchNormalization[2], BatchNormalization[3], BatchNormalization[4]");
+        var oldWeights = ModelFormats.Read(old, new ModelReadOptions { WeightsPath = Path.ChangeExtension(old, ".weights") }).Graph.Initializers["layer0/weights"].Data!.ToArray();
+        var written = ModelFormats.Read(directory.Combine("out/old.onnx"));
+        CollectionAssert.AreEqual(Bits(oldWeights), Bits(written.Graph.Initializers[written.Graph.Nodes.Single(n => n.OpType == "Conv").Inputs[1]].Data!.ToArray()));
+    }
 }
