@@ -148,6 +148,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor TransplantMapDuplicate = Error("NM0371", "A transplant map pairs a layer twice");
     public static readonly DiagnosticDescriptor TransplantNeedsNewWeights = Error("NM0372", "A parameter of the new model has no value: its weights are required");
     public static readonly DiagnosticDescriptor TransplantUnsupportedFiller = Error("NM0373", "The definition initialises a parameter in a way NeuralBuild cannot reproduce");
+    public static readonly DiagnosticDescriptor TransplantWeightsInDefinition = Error("NM0374", "A weights file was given for a model that keeps its weights in its definition");
 
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");

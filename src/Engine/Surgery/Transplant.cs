@@ -119,6 +119,8 @@ public static class Transplant
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(output);
+        RefuseSeparateWeights(request.FromDefinition, request.FromWeights, "--from-weights");
+        RefuseSeparateWeights(request.ToDefinition, request.ToWeights, "--to-weights");
         var oldFormat = ModelFormats.ForPath(request.FromDefinition);
         var oldModel = ModelFormats.Read(request.FromDefinition, new ModelReadOptions { WeightsPath = request.FromWeights ?? oldFormat.DefaultWeightsPath(request.FromDefinition) });
         var newModel = ModelFormats.Read(request.ToDefinition, new ModelReadOptions { WeightsPath = request.ToWeights });
@@ -167,6 +169,17 @@ public static class Transplant
             layers,
             [.. oldLayers.Keys.Where(n => !used.Contains(n))],
             warnings);
+    }
+
+    /// <summary>A format that keeps its weights in the definition (its default weights path is the definition itself) reads no other file: naming one is a mistake, not silently ignored.</summary>
+    private static void RefuseSeparateWeights(string definition, string? weights, string option)
+    {
+        var format = ModelFormats.ForPath(definition);
+        if (weights is not null && string.Equals(Path.GetFullPath(format.DefaultWeightsPath(definition)), Path.GetFullPath(definition), StringComparison.Ordinal))
+        {
+            throw DiagnosticCodes.TransplantWeightsInDefinition.Exception(new SourceLocation(weights),
+                $"'{Path.GetFileName(definition)}' keeps its weights in itself ({format.DisplayName}): {option} names no file of it. Leave {option} out; the model's own weights are used.");
+        }
     }
 
     private static void CheckMap(TransplantMap map, List<SourceLayer> newLayers, Dictionary<string, SourceLayer> oldLayers, List<Diagnostic> warnings)

@@ -72,4 +72,17 @@ public sealed class TransplantCommandTests
         Assert.StartsWith(Path.Combine(temp.Path, "map.txt") + "(2,1): error NM0370: 'bn2' names 1 layer", run.StderrLines.Single());
         Assert.IsFalse(Directory.Exists(Path.Combine(temp.Path, "out")) && Directory.EnumerateFileSystemEntries(Path.Combine(temp.Path, "out")).Any());
     }
+
+    [TestMethod]
+    public void A_weights_file_for_a_model_that_holds_its_own_is_NM0374()
+    {
+        using var temp = new TempDirectory();
+        ConvBatchNormRelu.Write(temp, "old.onnx");
+        Changed(temp);
+
+        var run = ToolProcess.Run(temp.Path, "transplant", "--from", "old.onnx", "--to", "changed.onnx", "--to-weights", "changed.onnx.weights", "--output", "out");
+
+        Assert.AreEqual(1, run.ExitCode, run.ToString());
+        Assert.StartsWith(Path.Combine(temp.Path, "changed.onnx.weights") + ": error NM0374: 'changed.onnx' keeps its weights in itself", run.StderrLines.Single());
+    }
 }
