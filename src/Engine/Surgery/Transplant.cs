@@ -29,6 +29,9 @@ public sealed record TransplantRequest
     public bool AllowPartial { get; init; }
 
     public int Seed { get; init; } = DefaultSeed;
+
+    /// <summary>Format options (<c>dialect=pjreddie</c>); each model takes those its format knows (<see cref="IModelFormat.WithFormatOptions"/>).</summary>
+    public IReadOnlyDictionary<string, string> FormatOptions { get; init; } = Formats.FormatOptions.None;
 }
 
 /// <summary>Where one parameter's values came from.</summary>
@@ -122,8 +125,11 @@ public static class Transplant
         RefuseSeparateWeights(request.FromDefinition, request.FromWeights, "--from-weights");
         RefuseSeparateWeights(request.ToDefinition, request.ToWeights, "--to-weights");
         var oldFormat = ModelFormats.ForPath(request.FromDefinition);
-        var oldModel = ModelFormats.Read(request.FromDefinition, new ModelReadOptions { WeightsPath = request.FromWeights ?? oldFormat.DefaultWeightsPath(request.FromDefinition) });
-        var newModel = ModelFormats.Read(request.ToDefinition, new ModelReadOptions { WeightsPath = request.ToWeights });
+        var format = ModelFormats.ForPath(request.ToDefinition);
+        var untaken = request.FormatOptions.Where(o => !Takes(oldFormat, o.Key) && !Takes(format, o.Key)).ToDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal);
+        FormatOptions.RequireKnown(format, untaken, [.. format.Options.Select(o => o.Name)], new SourceLocation(request.ToDefinition));
+        var oldModel = ModelFormats.Read(request.FromDefinition, ReadOptions(oldFormat, request.FromDefinition, request.FromWeights ?? oldFormat.DefaultWeightsPath(request.FromDefinition), request.FormatOptions));
+        var newModel = ModelFormats.Read(request.ToDefinition, ReadOptions(format, request.ToDefinition, request.ToWeights, request.FormatOptions));
         var map = request.MapPath is null ? TransplantMap.Empty : TransplantMap.Load(request.MapPath);
 
         var warnings = new List<Diagnostic>();
@@ -156,7 +162,6 @@ public static class Transplant
                 $"no layer of the new model took parameters from '{Path.GetFileName(request.FromDefinition)}': no layer names (or --map pairs) match with equal shapes. Pair the layers with --map."));
         }
 
-        var format = ModelFormats.ForPath(request.ToDefinition);
         var definition = output.Stage(Path.GetFileName(request.ToDefinition));
         var weights = format.DefaultWeightsPath(definition);
         format.WriteParameters(newModel, definition, weights);
@@ -181,6 +186,15 @@ public static class Transplant
                 $"'{Path.GetFileName(definition)}' keeps its weights in itself ({format.DisplayName}): {option} names no file of it. Leave {option} out; the model's own weights are used.");
         }
     }
+
+    private static bool Takes(IModelFormat format, string option) => format.Options.Any(o => o.Name == option);
+
+    /// <summary>How to read one of the two models: its weights and the format options its format takes.</summary>
+    private static ModelReadOptions ReadOptions(IModelFormat format, string definition, string? weights, IReadOnlyDictionary<string, string> formatOptions) =>
+        format.WithFormatOptions(
+            new ModelReadOptions { WeightsPath = weights },
+            formatOptions.Where(o => Takes(format, o.Key)).ToDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal),
+            new SourceLocation(definition));
 
     private static void CheckMap(TransplantMap map, List<SourceLayer> newLayers, Dictionary<string, SourceLayer> oldLayers, List<Diagnostic> warnings)
     {

@@ -5,7 +5,7 @@ using NeuralBuild.Engine.Surgery;
 namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet neural transplant --from OLD_DEF [--from-weights OLD_W] --to NEW_DEF [--to-weights NEW_W] --output DIR [--map map.txt] [--allow-partial] [--seed N] [--format table|json]</c>:
+/// <c>dotnet neural transplant --from OLD_DEF [--from-weights OLD_W] --to NEW_DEF [--to-weights NEW_W] --output DIR [--map map.txt] [--allow-partial] [--seed N] [--dialect …] [--option name=value] [--format table|json]</c>:
 /// carries the old model's parameters into the new definition (<see cref="Transplant"/>), writes the
 /// new model in its own format and a report of what was copied, taken from NEW_W, initialised or mismatched.
 /// </summary>
@@ -23,10 +23,12 @@ internal static class TransplantCommand
         var map = new Option<FileInfo?>("--map") { Description = "Pairs of layers whose names differ, one 'NEW_LAYER OLD_LAYER' a line ('#' comments)." };
         var allowPartial = new Option<bool>("--allow-partial") { Description = "Where paired parameters differ in shape, copy the overlapping channels (reported per layer) instead of nothing." };
         var seed = new Option<int>("--seed") { Description = "Seed of the initialisation of what is neither copied nor given.", DefaultValueFactory = _ => TransplantRequest.DefaultSeed };
+        var dialect = CommonOptions.Dialect();
+        var formatOption = CommonOptions.FormatOption();
         var format = CommonOptions.Format(CommonOptions.TableOrJson);
         var command = new Command("transplant", "Carry a trained model's parameters into a changed definition: same-named layers with equal shapes are copied bit for bit, the rest initialised.")
         {
-            from, fromWeights, to, toWeights, output, map, allowPartial, seed, format,
+            from, fromWeights, to, toWeights, output, map, allowPartial, seed, dialect, formatOption, format,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -41,6 +43,7 @@ internal static class TransplantCommand
                     MapPath = parse.GetValue(map)?.FullName,
                     AllowPartial = parse.GetValue(allowPartial),
                     Seed = parse.GetValue(seed),
+                    FormatOptions = CommonOptions.FormatOptions(parse, dialect, formatOption),
                 },
                 set);
             var json = parse.GetValue(format) == "json";

@@ -184,4 +184,26 @@ public sealed class TransplantDarknetTests
         var written = ModelFormats.Read(directory.Combine("out/old.onnx"));
         CollectionAssert.AreEqual(Bits(oldWeights), Bits(written.Graph.Initializers[written.Graph.Nodes.Single(n => n.OpType == "Conv").Inputs[1]].Data!.ToArray()));
     }
+
+    [TestMethod]
+    public void With_pjreddies_dialect_a_conv_is_initialised_normally_distributed_and_an_option_neither_model_takes_is_NM0005()
+    {
+        using var directory = new TempDirectory();
+        var old = OldModel(directory);
+        var changed = directory.WriteText("new.cfg", Head + "[convolutional]\nfilters=64\nsize=3\nstride=1\npad=1\nactivation=leaky\n");
+        var pjreddie = new Dictionary<string, string> { ["dialect"] = "pjreddie" };
+
+        var result = Run(directory, "out", new TransplantRequest { FromDefinition = old, ToDefinition = changed, FormatOptions = pjreddie });
+
+        // pjreddie's darknet: sqrt(2 / (3 x 3 x 8)) x N(0, 1) over 64 x 8 x 3 x 3 = 4,608 weights.
+        var written = ModelFormats.Read(directory.Combine("out/new.cfg"), new ModelReadOptions { WeightsPath = directory.Combine("out/new.weights") });
+        var weights = written.Graph.Initializers["layer1/weights"].Data!.ToArray().Select(v => (double)v).ToList();
+        Assert.AreEqual(0, weights.Average(), 4 * Math.Sqrt(2.0 / 72) / Math.Sqrt(4608));
+        Assert.AreEqual(Math.Sqrt(2.0 / 72), Math.Sqrt(weights.Average(v => v * v)), 0.05 * Math.Sqrt(2.0 / 72));
+        StringAssert.Contains(TransplantReport.Text(result), "darknet's rule: sqrt(2/72) * normal(0, 1)");
+
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.InvalidFormatOption,
+            () => Run(directory, "out2", new TransplantRequest { FromDefinition = old, ToDefinition = changed, FormatOptions = new Dictionary<string, string> { ["colour"] = "red" } }));
+        StringAssert.Contains(error.Message, "'colour'");
+    }
 }
