@@ -39,6 +39,17 @@ public sealed class TransplantCaffeTests
         return directory.WriteText("mobilenet_voc.prototxt", text);
     }
 
+    /// <summary>
+    /// old.prototxt (with seeded weights) and new.prototxt from <paramref name="net"/>, whose layer names
+    /// start with "{0}": "old_" in one, "new_" in the other, so nothing pairs by name.
+    /// </summary>
+    private static (string Old, string New) RenamedPair(TempDirectory directory, string net)
+    {
+        var old = directory.WriteText("old.prototxt", net.Replace("{0}", "old_", StringComparison.Ordinal));
+        CaffeSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".caffemodel"), new SyntheticWeightsOptions { Seed = 1 });
+        return (old, directory.WriteText("new.prototxt", net.Replace("{0}", "new_", StringComparison.Ordinal)));
+    }
+
     private static (TransplantResult Result, string Directory) Run(TempDirectory directory, TransplantRequest request)
     {
         var output = directory.Combine("out");
@@ -121,17 +132,15 @@ public sealed class TransplantCaffeTests
         const string Net = """
             input: "data"
             input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }
-            layer { name: "{0}" type: "InnerProduct" bottom: "data" top: "fc"
+            layer { name: "{0}fc" type: "InnerProduct" bottom: "data" top: "fc"
                     inner_product_param { num_output: 100 weight_filler { type: "xavier" variance_norm: AVERAGE } bias_filler { type: "constant" value: 0.5 } } }
             """;
-        var old = directory.WriteText("old.prototxt", Net.Replace("{0}", "fc_old", StringComparison.Ordinal));
-        CaffeSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".caffemodel"), new SyntheticWeightsOptions { Seed = 1 });
-        var changed = directory.WriteText("new.prototxt", Net.Replace("{0}", "fc_new", StringComparison.Ordinal));
+        var (old, changed) = RenamedPair(directory, Net);
 
         var (result, output) = Run(directory, new TransplantRequest { FromDefinition = old, ToDefinition = changed });
 
         // Weights 100 x 192: fan_in 192, fan_out 100, n = 146, bound sqrt(3/146); variance bound^2 / 3 = 1/146.
-        var blobs = CaffemodelWire.Read(Path.Combine(output, "new.caffemodel"))["fc_new"].Blobs;
+        var blobs = CaffemodelWire.Read(Path.Combine(output, "new.caffemodel"))["new_fc"].Blobs;
         var bound = Math.Sqrt(3.0 / 146);
         Assert.IsTrue(blobs[0].Data.All(v => Math.Abs(v) <= bound), "every value within the bound");
         var variance = blobs[0].Data.Average(v => (double)v * v);
@@ -213,9 +222,7 @@ public sealed class TransplantCaffeTests
             layer { name: "{0}conv" type: "Convolution" bottom: "data" top: "conv" convolution_param { num_output: 200 kernel_size: 3
                     weight_filler { type: "uniform" min: -2 max: 3 } bias_filler { type: "gaussian" mean: 1 std: 0.5 } } }
             """;
-        var old = directory.WriteText("old.prototxt", Net.Replace("{0}", "old_", StringComparison.Ordinal));
-        CaffeSyntheticWeights.Write(ModelFormats.Read(old), Path.ChangeExtension(old, ".caffemodel"), new SyntheticWeightsOptions { Seed = 1 });
-        var changed = directory.WriteText("new.prototxt", Net.Replace("{0}", "new_", StringComparison.Ordinal));
+        var (old, changed) = RenamedPair(directory, Net);
 
         var (_, output) = Run(directory, new TransplantRequest { FromDefinition = old, ToDefinition = changed });
 
