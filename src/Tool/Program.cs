@@ -18,6 +18,7 @@ public static class Program
             DiffCommand.Create(),
             ProfileCommand.Create(),
             ReportCommand.Create(),
+            TransplantCommand.Create(),
         };
         root.Options.Add(CommandRunner.Verbose);
         var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);

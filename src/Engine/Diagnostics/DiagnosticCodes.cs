@@ -143,6 +143,13 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor QuantizeUnsupportedTarget = Error("NM0341", "The target format cannot store quantized weights");
     public static readonly DiagnosticDescriptor InvalidOutputErrorBudget = Error("NM0343", "Output error budget is not a percentage");
 
+    // Model surgery: transplant.
+    public static readonly DiagnosticDescriptor TransplantMapMalformed = Error("NM0370", "Malformed line in a transplant map");
+    public static readonly DiagnosticDescriptor TransplantMapDuplicate = Error("NM0371", "A transplant map pairs a layer twice");
+    public static readonly DiagnosticDescriptor TransplantNeedsNewWeights = Error("NM0372", "A parameter of the new model has no value: its weights are required");
+    public static readonly DiagnosticDescriptor TransplantUnsupportedFiller = Error("NM0373", "The definition initialises a parameter in a way NeuralBuild cannot reproduce");
+    public static readonly DiagnosticDescriptor TransplantWeightsInDefinition = Error("NM0374", "A weights file was given for a model that keeps its weights in its definition");
+
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");
     public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");
@@ -154,6 +161,11 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor ExportDetectionOutputDropped = Warning("NM2010", "DetectionOutput left out of the ONNX export; its inputs are the outputs");
     public static readonly DiagnosticDescriptor ExportExternalData = Warning("NM2011", "ONNX export keeps the weights in an external data file");
     public static readonly DiagnosticDescriptor ExportFixedBatch = Warning("NM2012", "A layer fixes the batch size of a symbolic-batch ONNX export");
+    public static readonly DiagnosticDescriptor TransplantShapeMismatch = Warning("NM2050", "Paired layers' parameters differ in shape: not copied");
+    public static readonly DiagnosticDescriptor TransplantPartialCopy = Warning("NM2051", "Layer copied in part: the overlapping channels");
+    public static readonly DiagnosticDescriptor TransplantMapNamesMissingLayer = Warning("NM2052", "A transplant map names a layer the model does not have");
+    public static readonly DiagnosticDescriptor TransplantParameterSetsDiffer = Warning("NM2053", "Paired layers hold different parameters");
+    public static readonly DiagnosticDescriptor TransplantNothingCopied = Warning("NM2054", "No parameter of the old model was copied");
 
     /// <summary>All descriptors declared above, by reflection so the list cannot drift.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

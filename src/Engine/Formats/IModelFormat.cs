@@ -39,4 +39,12 @@ public interface IModelFormat
 
     /// <summary>Writes a model read by this format (after passes) as a definition and a weights file.</summary>
     void Write(Model model, string definitionPath, string weightsPath);
+
+    /// <summary>
+    /// Writes a model read by this format whose layers are as read but whose parameters were given
+    /// values (a transplant, <see cref="Surgery.Transplant"/>): the definition as read, and weights
+    /// holding every initializer's <see cref="Initializer.Data"/>. The model may have been read
+    /// without weights. A format whose <see cref="Write"/> writes every parameter inherits this.
+    /// </summary>
+    void WriteParameters(Model model, string definitionPath, string weightsPath) => Write(model, definitionPath, weightsPath);
 }

@@ -12,5 +12,8 @@ public sealed class Initializer(string name, Shape shape, TensorData? data, Data
     /// <summary>Null when the model was opened without weights (analysis only needs shapes).</summary>
     public TensorData? Data { get; set; } = data;
 
+    /// <summary>How the definition says to initialise it when no weights give its values (transplant); null when it says nothing.</summary>
+    public ParameterFiller? Filler { get; init; }
+
     public long ByteSize => Shape.ElementCount * DataType.ByteSize();
 }

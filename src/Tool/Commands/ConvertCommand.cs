@@ -106,13 +106,7 @@ internal static class ConvertCommand
 
             runtimeCheck?.Measured?.ThrowIfOverBudget(new SourceLocation(definition));
 
-            set.WriteText(ReportFileName, report);
-            set.Commit();
-            Console.Out.Write(report);
-            foreach (var warning in result.Passes.Warnings.Concat(result.Export.Warnings))
-            {
-                Console.Error.WriteLine(warning.ToString());
-            }
+            ReportText.Publish(set, ReportFileName, report, result.Passes.Warnings.Concat(result.Export.Warnings));
 
             return ExitCodes.Ok;
         }));

@@ -61,13 +61,7 @@ internal static class FuseCommand
                 },
                 set);
             var report = Report(result);
-            set.WriteText(ReportFileName, report);
-            set.Commit();
-            Console.Out.Write(report);
-            foreach (var warning in result.Warnings)
-            {
-                Console.Error.WriteLine(warning.ToString());
-            }
+            ReportText.Publish(set, ReportFileName, report, result.Warnings);
 
             return ExitCodes.Ok;
         }));

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text;
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Tool.Commands;
 
-/// <summary>The pieces the Markdown reports of <c>fuse</c> and <c>convert</c> share.</summary>
+/// <summary>The pieces the Markdown reports of <c>fuse</c>, <c>convert</c> and <c>transplant</c> share.</summary>
 internal static class ReportText
 {
     /// <summary>A "| metric | before | after | change |" row: both figures in <paramref name="format"/>, the change signed.</summary>
@@ -14,4 +16,20 @@ internal static class ReportText
     /// <summary>Where a layer is: its line, or for binary formats (ONNX), which have none, its node's name.</summary>
     public static string Where(LayerOrigin origin, string node) =>
         origin.Location.HasLine ? $"line {origin.Location.Line}" : $"'{node}'";
+
+    /// <summary>
+    /// Ends a command that writes an output set: the report joins the set, the set is committed (the
+    /// report never describes files it was not written with), then the report goes to stdout and the
+    /// warnings to stderr in the build's form.
+    /// </summary>
+    public static void Publish(OutputSet set, string reportFileName, string report, IEnumerable<Diagnostic> warnings)
+    {
+        set.WriteText(reportFileName, report);
+        set.Commit();
+        Console.Out.Write(report);
+        foreach (var warning in warnings)
+        {
+            Console.Error.WriteLine(warning.ToString());
+        }
+    }
 }

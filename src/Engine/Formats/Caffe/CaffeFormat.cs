@@ -65,4 +65,6 @@ public sealed class CaffeFormat : IModelFormat
     public WriterContract WriterContract => CaffeWriterContract.Instance;
 
     public void Write(Model model, string definitionPath, string weightsPath) => CaffeWriter.Write(model, definitionPath, weightsPath);
+
+    public void WriteParameters(Model model, string definitionPath, string weightsPath) => CaffeParameterWriter.Write(model, definitionPath, weightsPath);
 }

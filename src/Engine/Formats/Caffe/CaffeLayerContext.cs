@@ -130,7 +130,7 @@ internal sealed class CaffeLayerContext(CaffeNetState net, CaffeLayer layer)
             }
 
             name = Net.Unique($"{p.Name}/{role}");
-            Net.Graph.Initializers[name] = new Initializer(name, shape, data: null);
+            Net.Graph.Initializers[name] = new Initializer(name, shape, data: null) { Filler = CaffeFillers.For(this, index, shape) };
             Net.Shapes[name] = shape;
             Net.UsedNames.Add(name);
             if (shareName is not null)

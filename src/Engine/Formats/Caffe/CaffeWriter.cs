@@ -38,14 +38,18 @@ internal static class CaffeWriter
         var text = RewritePrototxt(document, edits, model.Graph);
         var newWeights = RewriteWeights(model.Graph, weights, edits);
 
+        Save(definitionPath, text, weightsPath, newWeights);
+    }
+
+    /// <summary>Writes the prototxt text and the caffemodel message, both or neither (<see cref="AtomicFiles"/>).</summary>
+    internal static void Save(string definitionPath, string text, string weightsPath, NetParameter weights) =>
         AtomicFiles.Write(
             (definitionPath, temp => File.WriteAllText(temp, text)),
             (weightsPath, temp =>
             {
                 using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-                newWeights.WriteTo(stream);
+                weights.WriteTo(stream);
             }));
-    }
 
     /// <summary>What changes: layers dropped, bottoms renamed, producers with new blobs.</summary>
     private sealed class Edits

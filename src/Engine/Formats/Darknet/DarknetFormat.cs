@@ -54,6 +54,10 @@ public sealed class DarknetFormat : IModelFormat
 
     public void Write(Model model, string definitionPath, string weightsPath) => DarknetWriter.Write(model, definitionPath, weightsPath);
 
+    /// <summary>A model read without weights is written with the header of darknet's own fresh networks (version 0.2.0, nothing seen).</summary>
+    public void WriteParameters(Model model, string definitionPath, string weightsPath) =>
+        DarknetWriter.Write(model, definitionPath, weightsPath, headerWhenNone: new DarknetWeightsHeader(0, 2, 0, 0));
+
     public Model Read(CfgDocument cfg, ModelReadOptions options)
     {
         var (graph, layers, _) = DarknetGraphBuilder.Build(cfg, options.DarknetDialect, options.InputShape);

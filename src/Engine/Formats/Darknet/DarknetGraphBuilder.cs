@@ -134,7 +134,7 @@ internal sealed class DarknetGraphBuilder
         }
 
         var name = $"layer{layer.Index}/{role}";
-        _graph.Initializers[name] = new Initializer(name, shape, data: null);
+        _graph.Initializers[name] = new Initializer(name, shape, data: null) { Filler = DarknetFillers.For(layer, role, shape, _dialect) };
         _shapes[name] = shape;
         _storedOrder[name] = order;
         layer.StoredTensors.Add(name);

@@ -15,11 +15,11 @@ namespace NeuralBuild.Engine.Formats.Darknet;
 /// </summary>
 public static class DarknetWriter
 {
-    public static void Write(Model model, string cfgPath, string weightsPath)
+    public static void Write(Model model, string cfgPath, string weightsPath, DarknetWeightsHeader? headerWhenNone = null)
     {
         var darknet = model.SourceDocument as DarknetModel
             ?? throw new ArgumentException("The model was not read from Darknet files.", nameof(model));
-        var header = darknet.Header
+        var header = darknet.Header ?? headerWhenNone
             ?? throw DiagnosticCodes.FileNotFound.Exception(new SourceLocation(model.DefinitionPath), "The model was read without weights; there is nothing to write.");
 
         var byLayer = model.Graph.Nodes.GroupBy(n => n.Origin.Index).ToDictionary(g => g.Key, g => g.ToList());

@@ -83,7 +83,12 @@ public sealed class OnnxFormat : IModelFormat
     /// <see cref="OnnxWriter"/>. ONNX has no separate weights file: <paramref name="weightsPath"/> is
     /// <see cref="DefaultWeightsPath"/> of the definition, the definition itself.
     /// </summary>
-    public void Write(Model model, string definitionPath, string weightsPath)
+    public void Write(Model model, string definitionPath, string weightsPath) => Write(model, definitionPath, weightsPath, replaceInPlace: false);
+
+    /// <summary>As <see cref="Write(Model, string, string)"/>, with each initializer whose values were replaced written under its own name, in its place.</summary>
+    public void WriteParameters(Model model, string definitionPath, string weightsPath) => Write(model, definitionPath, weightsPath, replaceInPlace: true);
+
+    private static void Write(Model model, string definitionPath, string weightsPath, bool replaceInPlace)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(definitionPath);
@@ -92,6 +97,6 @@ public sealed class OnnxFormat : IModelFormat
             throw new ArgumentException($"ONNX keeps its weights in the model file; the weights path '{weightsPath}' must be the definition path '{definitionPath}'.", nameof(weightsPath));
         }
 
-        OnnxWriter.Write(model, definitionPath);
+        OnnxWriter.Write(model, definitionPath, replaceInPlace);
     }
 }

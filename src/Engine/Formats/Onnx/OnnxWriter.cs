@@ -43,6 +43,12 @@ internal sealed partial class OnnxWriter
     private readonly string _dataFileName;
     private readonly OnnxWriterTensors _tensors;
 
+    /// <summary>
+    /// An initializer of the file whose values were replaced under its own IR name (a transplant) is
+    /// written under its own ONNX name, in its own place, instead of as a new tensor beside it.
+    /// </summary>
+    private readonly bool _replaceInPlace;
+
     /// <summary>Every value and node name of the source graph, and every name given out since.</summary>
     private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
 
@@ -61,8 +67,9 @@ internal sealed partial class OnnxWriter
     /// <summary>Values the IR still computes (or takes as graph inputs); built when first needed.</summary>
     private HashSet<string>? _produced;
 
-    private OnnxWriter(Model model, OnnxModel document, string definitionPath)
+    private OnnxWriter(Model model, OnnxModel document, string definitionPath, bool replaceInPlace)
     {
+        _replaceInPlace = replaceInPlace;
         _model = model;
         _document = document;
         _source = document.Proto.Graph;
@@ -81,11 +88,12 @@ internal sealed partial class OnnxWriter
         _taken.UnionWith(_source.ValueInfo.Select(i => i.Name));
     }
 
-    public static void Write(Model model, string definitionPath)
+    /// <summary>Writes <paramref name="model"/> to <paramref name="definitionPath"/>; <paramref name="replaceInPlace"/>: see <see cref="_replaceInPlace"/>.</summary>
+    public static void Write(Model model, string definitionPath, bool replaceInPlace = false)
     {
         var document = model.SourceDocument as OnnxModel
             ?? throw new ArgumentException($"Model '{model.DefinitionPath}' was not read by the ONNX reader; it has no ONNX document to rewrite.", nameof(model));
-        var writer = new OnnxWriter(model, document, definitionPath);
+        var writer = new OnnxWriter(model, document, definitionPath, replaceInPlace);
         var output = writer.Edit();
         writer.Save(output, definitionPath);
     }
@@ -152,9 +160,15 @@ internal sealed partial class OnnxWriter
 
         var initializers = new List<TensorProto>(_source.Initializer.Count + _newTensors.Count);
         var dropped = new HashSet<string>(StringComparer.Ordinal);
+        var sourceNames = _source.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var inPlace = _newTensors.Values.Where(t => sourceNames.Contains(t.Name)).ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var tensor in _source.Initializer)
         {
-            if (readers.GetValueOrDefault(tensor.Name) == 0 && readBefore.Contains(tensor.Name))
+            if (inPlace.TryGetValue(tensor.Name, out var replacement))
+            {
+                initializers.Add(replacement);
+            }
+            else if (readers.GetValueOrDefault(tensor.Name) == 0 && readBefore.Contains(tensor.Name))
             {
                 dropped.Add(tensor.Name);
             }
@@ -164,7 +178,7 @@ internal sealed partial class OnnxWriter
             }
         }
 
-        initializers.AddRange(_newTensors.Values.Where(t => readers.GetValueOrDefault(t.Name) > 0));
+        initializers.AddRange(_newTensors.Values.Where(t => readers.GetValueOrDefault(t.Name) > 0 && !inPlace.ContainsKey(t.Name)));
 
         var existedBefore = new HashSet<string>(_source.Node.SelectMany(n => n.Output).Concat(_source.Input.Select(i => i.Name)).Concat(_source.Initializer.Select(i => i.Name)), StringComparer.Ordinal);
         var existsNow = new HashSet<string>(nodes.SelectMany(n => n.Output).Concat(_source.Input.Select(i => i.Name).Where(n => !dropped.Contains(n))).Concat(initializers.Select(i => i.Name)), StringComparer.Ordinal);
@@ -182,7 +196,7 @@ internal sealed partial class OnnxWriter
         if (_document.Proto.IrVersion < 4)
         {
             // IR versions before 4 list every initializer among the graph inputs.
-            graph.Input.AddRange(_newTensors.Values.Where(t => readers.GetValueOrDefault(t.Name) > 0).Select(InputOf));
+            graph.Input.AddRange(_newTensors.Values.Where(t => readers.GetValueOrDefault(t.Name) > 0 && !inPlace.ContainsKey(t.Name)).Select(InputOf));
         }
 
         graph.ValueInfo.Clear();
@@ -265,7 +279,8 @@ internal sealed partial class OnnxWriter
             throw new InvalidOperationException($"initializer '{initializer.Name}' has {data.ElementCount} values for shape {initializer.Shape}.");
         }
 
-        var tensor = new TensorProto { Name = Unique(initializer.Name), DataType = (int)type };
+        var ownName = _replaceInPlace && _document.InitializerIndex.TryGetValue(initializer.Name, out var index) ? _source.Initializer[index].Name : null;
+        var tensor = new TensorProto { Name = ownName ?? Unique(initializer.Name), DataType = (int)type };
         tensor.Dims.AddRange(initializer.Shape.Dims);
         _newTensors[initializer.Name] = tensor;
         _tensors.AddNew(tensor, data);
