@@ -17,6 +17,8 @@ public static class Program
             BaselineAcceptCommand.Create(),
             DiffCommand.Create(),
             ProfileCommand.Create(),
+            ClassesCommand.Create(),
+            EditCommand.Create(),
         };
         root.Options.Add(CommandRunner.Verbose);
         var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);

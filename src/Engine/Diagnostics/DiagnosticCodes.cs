@@ -143,6 +143,15 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor QuantizeNotAvailable = Error("NM0342", "Quantized export is not available in the build yet");
     public static readonly DiagnosticDescriptor InvalidOutputErrorBudget = Error("NM0343", "Output error budget is not a percentage");
 
+    // Model surgery: class subset, cut and rename (issue 15).
+    public static readonly DiagnosticDescriptor InvalidClassSelection = Error("NM0360", "Invalid class selection");
+    public static readonly DiagnosticDescriptor ClassOutOfRange = Error("NM0361", "Class index outside the model's classes");
+    public static readonly DiagnosticDescriptor NoClassHead = Error("NM0362", "No class head the class subset can cut");
+    public static readonly DiagnosticDescriptor UnknownClassName = Error("NM0363", "Class name not in the names file");
+    public static readonly DiagnosticDescriptor UnknownEditTarget = Error("NM0364", "Edit names a layer or value the model does not have");
+    public static readonly DiagnosticDescriptor RenameNotExpressible = Error("NM0365", "The model's format cannot rename its layers");
+    public static readonly DiagnosticDescriptor InvalidEdit = Error("NM0366", "Invalid model edit");
+
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");
     public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");
@@ -154,6 +163,8 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor ExportDetectionOutputDropped = Warning("NM2010", "DetectionOutput left out of the ONNX export; its inputs are the outputs");
     public static readonly DiagnosticDescriptor ExportExternalData = Warning("NM2011", "ONNX export keeps the weights in an external data file");
     public static readonly DiagnosticDescriptor ExportFixedBatch = Warning("NM2012", "A layer fixes the batch size of a symbolic-batch ONNX export");
+    public static readonly DiagnosticDescriptor ClassesRenormalised = Warning("NM2040", "A softmax over the classes now normalises over the kept classes only");
+    public static readonly DiagnosticDescriptor BackgroundClassKept = Warning("NM2041", "The background class is kept although not asked for");
 
     /// <summary>All descriptors declared above, by reflection so the list cannot drift.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

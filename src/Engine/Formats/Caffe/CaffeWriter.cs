@@ -62,6 +62,12 @@ internal static class CaffeWriter
 
         /// <summary>Counts a pass changed (channel pruning): <c>num_output</c> (field 1 of the convolution and inner product parameters) and a convolution's <c>group</c> (field 5).</summary>
         public List<(CaffeLayer Layer, int Field, uint Value)> Counts { get; } = [];
+
+        /// <summary>
+        /// Numbers a pass restated (a class subset): value <c>Index</c> of field <c>Field</c> of the
+        /// parameter message <c>Parameters</c> selects in the layer (a Reshape's dim, DetectionOutput's num_classes).
+        /// </summary>
+        public List<(CaffeLayer Layer, Func<LayerParameter, IMessage?> Parameters, int Field, int Index, long Value)> Restated { get; } = [];
     }
 
     private static Edits Plan(Graph graph, CaffeModel document)
@@ -92,6 +98,7 @@ internal static class CaffeWriter
                 }
             }
 
+            PlanRestated(edits, layer, node);
             var changed = layer.Blobs.Where(s => s.Initializer is not null && !node.Inputs.Contains(s.Initializer)).ToList();
             var hasBias = node.Inputs.Count > 2 && node.Inputs[2].Length > 0;
             var hadBias = layer.Blobs.Any(s => s.Index == 1);
@@ -167,6 +174,58 @@ internal static class CaffeWriter
         if (statedGroup != group)
         {
             edits.Counts.Add((layer, 5, (uint)group));
+        }
+    }
+
+    /// <summary>A Reshape's dims and DetectionOutput's num_classes, where the node's attributes now differ from the layer's.</summary>
+    private static void PlanRestated(Edits edits, CaffeLayer layer, Node node)
+    {
+        switch (node.OpType, layer.Source)
+        {
+            case ("Reshape", LayerParameter { ReshapeParam.Shape: { } shape }):
+            {
+                var dims = node.AttributesAs<ReshapeAttributes>().Shape;
+                for (var i = 0; i < dims.Length && i < shape.Dim.Count; i++)
+                {
+                    if (dims[i] != shape.Dim[i])
+                    {
+                        edits.Restated.Add((layer, p => p.ReshapeParam.Shape, BlobShape.DimFieldNumber, i, dims[i]));
+                    }
+                }
+
+                break;
+            }
+
+            case ("DetectionOutput", LayerParameter { DetectionOutputParam: { } detection }):
+            {
+                var classes = node.AttributesAs<DetectionOutputAttributes>().NumClasses;
+                if (classes != detection.NumClasses)
+                {
+                    edits.Restated.Add((layer, p => p.DetectionOutputParam, DetectionOutputParameter.NumClassesFieldNumber, 0, classes));
+                }
+
+                break;
+            }
+        }
+    }
+
+    /// <summary>Sets value <paramref name="index"/> of a numeric field (repeated or not) of <paramref name="message"/>, in the field's own type.</summary>
+    private static void SetNumber(IMessage message, int field, int index, long value)
+    {
+        var descriptor = message.Descriptor.FindFieldByNumber(field);
+        var typed = descriptor.FieldType switch
+        {
+            Google.Protobuf.Reflection.FieldType.UInt32 => (object)checked((uint)value),
+            Google.Protobuf.Reflection.FieldType.Int32 => checked((int)value),
+            _ => value,
+        };
+        if (descriptor.IsRepeated)
+        {
+            ((System.Collections.IList)descriptor.Accessor.GetValue(message))[index] = typed;
+        }
+        else
+        {
+            descriptor.Accessor.SetValue(message, typed);
         }
     }
 
@@ -259,6 +318,11 @@ internal static class CaffeWriter
             }
         }
 
+        foreach (var (layer, parameters, field, index, value) in edits.Restated)
+        {
+            SetNumber(parameters((LayerParameter)Twin(layer.Source))!, field, index, value);
+        }
+
         foreach (var (before, node) in edits.Added)
         {
             var twin = (LayerParameter)Twin(before.Source);
@@ -317,6 +381,23 @@ internal static class CaffeWriter
 
             var end = start;
             while (end < text.Length && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+
+            replacements.Add((start, end, value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        foreach (var (layer, parameters, field, index, value) in edits.Restated)
+        {
+            var message = parameters((LayerParameter)layer.Source);
+            if (!map.Written(message, field) || Offset(map.Of(message, field, index)) is not { } start)
+            {
+                return null;
+            }
+
+            var end = start;
+            while (end < text.Length && (char.IsAsciiDigit(text[end]) || text[end] == '-'))
             {
                 end++;
             }
