@@ -111,8 +111,8 @@ public static class Verifier
     /// Checks a model surgery: both models run on one seeded input; every output of the edited model
     /// equals the original's value of its (old) name, and every value a class subset narrowed equals,
     /// kept channel by kept channel, the original's (<see cref="Passes.Surgery.ValueSelection"/>).
-    /// Outputs whose shape the subset changed but which are not selections (after a softmax over the
-    /// classes) are not comparable and not compared.
+    /// Values computed from a narrowed one that are not selections themselves (after a softmax over
+    /// the classes, DetectionOutput's renumbered labels) are not comparable and not compared.
     /// </summary>
     public static VerificationReport VerifySurgery(Model original, Model edited, Passes.Surgery.SurgeryResult surgery, double atol, double rtol, Shape? inputShape = null)
     {
@@ -127,8 +127,16 @@ public static class Verifier
             new Dictionary<string, Tensor>(StringComparer.Ordinal) { [edited.Graph.Inputs.First().Key] = tensor }, wanted);
         var expected = new ReferenceExecutor(original.Graph, AsGiven).Run(
             new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = tensor }, [.. wanted.Select(surgery.OriginalName).Distinct(StringComparer.Ordinal)]);
+        // What a narrowed value feeds (a softmax over the kept classes, DetectionOutput's labels) means
+        // something else now: only the selections themselves are comparable there.
+        var narrowed = new HashSet<string>(selected.Keys, StringComparer.Ordinal);
+        foreach (var node in edited.Graph.Nodes.Where(n => n.Inputs.Any(narrowed.Contains)))
+        {
+            narrowed.UnionWith(node.Outputs);
+        }
+
         var comparisons = new List<OutputComparison>();
-        foreach (var value in wanted)
+        foreach (var value in wanted.Where(v => selected.ContainsKey(v) || !narrowed.Contains(v)))
         {
             var before = expected[surgery.OriginalName(value)];
             var after = actual[value];

@@ -132,11 +132,13 @@ internal static class ClassHeads
             return head;
         }
 
-        var pending = new Stack<(string Value, bool AfterSoftmax)>();
+        // Walking back from the scores, a value is before the softmax once the walk has passed it.
+        var pending = new Stack<(string Value, bool BeforeSoftmax)>();
+        var classLast = new List<(string Value, bool BeforeSoftmax)>();
         pending.Push((detection.Inputs[1], false));
         while (pending.Count > 0 && head.Refusal is null)
         {
-            var (value, afterSoftmax) = pending.Pop();
+            var (value, beforeSoftmax) = pending.Pop();
             var producer = graph.Producer(value);
             if (graph.ConsumerCount(value) != 1)
             {
@@ -175,14 +177,10 @@ internal static class ClassHeads
                     head.Softmax = producer;
                 }
 
-                if (!afterSoftmax && producer.OpType != "Softmax")
-                {
-                    head.ClassLastValues.Add(value);
-                }
-
+                classLast.Add((value, beforeSoftmax));
                 foreach (var input in producer.Inputs.Where(i => !graph.Graph.Initializers.ContainsKey(i)))
                 {
-                    pending.Push((input, afterSoftmax || producer.OpType == "Softmax"));
+                    pending.Push((input, beforeSoftmax || producer.OpType == "Softmax"));
                 }
             }
             else
@@ -191,6 +189,8 @@ internal static class ClassHeads
             }
         }
 
+        head.Producers.Sort((a, b) => graph.Graph.Nodes.IndexOf(a.Node).CompareTo(graph.Graph.Nodes.IndexOf(b.Node)));
+        head.ClassLastValues.AddRange(classLast.Where(v => v.BeforeSoftmax || head.Softmax is null).Select(v => v.Value));
         return head;
     }
 
