@@ -1,0 +1,212 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
+using NeuralBuild.Engine.Passes.Surgery;
+using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.Engine.Tests.Execution;
+using NeuralBuild.Engine.Tests.Support;
+using NeuralBuild.SyntheticWeights;
+
+namespace NeuralBuild.Engine.Tests.Passes.Surgery;
+
+/// <summary>
+/// The class subset (issue 15): the edited model written, read back and run, against the original
+/// run by an independent party (libdarknet for Darknet; for Caffe the reference executor on the
+/// untouched source), each kept channel compared with the channel of the original it stands for.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class KeepClassesTests
+{
+    private const string CocoNames = "/usr/share/darknet/data/coco.names";
+    private const string VocNames = "/usr/share/darknet/data/voc.names";
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public void Yolov3_tiny_from_80_coco_to_20_voc_classes_computes_the_kept_channels_in_libdarknet()
+    {
+        using var fixture = new DarknetFixture();
+        var model = DarknetTestModel.Create(TestPaths.Corpus("yolov3-tiny.cfg"), fixture.Folder, seed: 20261205);
+        var result = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = model.Cfg,
+            WeightsPath = model.Weights,
+            FormatOptions = new Dictionary<string, string> { ["dialect"] = "pjreddie" },
+            Fold = false,
+            Verify = VerifyMode.None,
+            Surgery = new ModelSurgery { KeepClasses = ModelSurgery.ClassesByName(CocoNames, VocNames) },
+            OutputDirectory = Path.Combine(fixture.Folder, "voc"),
+        });
+
+        var cfg = File.ReadAllLines(result.OptimizedDefinitionPath);
+        Assert.AreEqual(2, cfg.Count(l => l == "filters=75"), "both heads' convolutions: 3 anchors x (20 classes + 5)");
+        Assert.AreEqual(0, cfg.Count(l => l == "filters=255"));
+        Assert.AreEqual(2, cfg.Count(l => l == "classes=20"));
+
+        // The COCO index of each VOC name, found here from the two names files.
+        var coco = File.ReadAllLines(CocoNames).ToList();
+        var kept = File.ReadAllLines(VocNames).Select(name => coco.IndexOf(name)).Order().ToList();
+        Assert.DoesNotContain(-1, kept, "every VOC name is a COCO name");
+        var keptChannels = Enumerable.Range(0, 3).SelectMany(anchor => Enumerable.Range(0, 5).Concat(kept.Select(k => 5 + k)).Select(c => (anchor * 85) + c)).ToList();
+
+        var original = DarknetHarness.Run(model.Cfg, model.Weights, model.Input, fixture.Folder);
+        var edited = DarknetHarness.Run(result.OptimizedDefinitionPath, result.OptimizedWeightsPath, model.Input, fixture.Folder);
+        foreach (var (layer, side) in new[] { (16, 13), (23, 26) })
+        {
+            var cells = side * side;
+            Assert.HasCount(255 * cells, original[layer]);
+            Assert.HasCount(75 * cells, edited[layer], $"layer {layer} [yolo] output size");
+            for (var j = 0; j < keptChannels.Count; j++)
+            {
+                for (var p = 0; p < cells; p++)
+                {
+                    var expected = original[layer][(keptChannels[j] * cells) + p];
+                    var actual = edited[layer][(j * cells) + p];
+                    Assert.IsLessThanOrEqualTo(1e-6 + (1e-5 * Math.Abs(expected)), Math.Abs(actual - expected), $"layer {layer}, channel {j} (original {keptChannels[j]}), cell {p}");
+                }
+            }
+        }
+    }
+
+    [TestMethod]
+    public void Mobilenet_ssd_from_21_to_3_classes_keeps_the_scores_of_the_kept_classes()
+    {
+        using var fixture = new DarknetFixture();
+        var prototxt = CaffeCorpusModel(fixture, "mobilenet_ssd_voc.deploy.prototxt", seed: 15);
+        var result = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = prototxt,
+            Fold = false,
+            Surgery = new ModelSurgery { KeepClasses = [7, 15] },
+            OutputDirectory = Path.Combine(fixture.Folder, "out"),
+        });
+
+        Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
+        Assert.IsTrue(result.Warnings.Any(w => w.Code == "NM2041"), "the background class was added");
+        Assert.IsTrue(result.Warnings.Any(w => w.Code == "NM2040"), "the softmax renormalises");
+
+        var text = File.ReadAllText(result.OptimizedDefinitionPath);
+        StringAssert.Contains(text, "num_classes: 3");
+        StringAssert.Contains(text, "dim: 3\n");
+        Assert.DoesNotContain("num_output: 126", text);
+
+        // mbox_conf is, per prior box, the 21 class scores; the kept classes are 0 (background), 7 and 15.
+        var before = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = Path.ChangeExtension(prototxt, ".caffemodel") });
+        var after = ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath });
+        var input = SeededInput(before.Graph.Inputs.Values.Single(), 3);
+        var expected = Run(before, input, "mbox_conf");
+        var actual = Run(after, input, "mbox_conf");
+        int[] classes = [0, 7, 15];
+        var boxes = expected.Length / 21;
+        Assert.HasCount(boxes * 3, actual);
+        for (var box = 0; box < boxes; box++)
+        {
+            for (var k = 0; k < classes.Length; k++)
+            {
+                var want = expected[(box * 21) + classes[k]];
+                Assert.IsLessThanOrEqualTo(1e-5 + (1e-4 * Math.Abs(want)), Math.Abs(actual[(box * 3) + k] - want), $"box {box}, class {classes[k]}");
+            }
+        }
+
+        Assert.AreEqual(3L, after.Graph.Nodes.Single(n => n.OpType == "DetectionOutput").AttributesAs<DetectionOutputAttributes>().NumClasses);
+    }
+
+    [TestMethod]
+    public void A_caffe_classifier_keeps_the_logits_of_its_kept_classes()
+    {
+        using var fixture = new DarknetFixture();
+        var prototxt = CaffeCorpusModel(fixture, "mobilenet_v1.deploy.prototxt", seed: 4);
+        var result = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = prototxt,
+            Fold = false,
+            Surgery = new ModelSurgery { KeepClasses = [1, 281, 999] },
+            OutputDirectory = Path.Combine(fixture.Folder, "out"),
+        });
+
+        Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
+        var before = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = Path.ChangeExtension(prototxt, ".caffemodel") });
+        var after = ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath });
+        var classifier = before.Graph.Nodes.Last(n => n.OpType is "Conv" or "FullyConnected");
+        var input = SeededInput(before.Graph.Inputs.Values.Single(), 9);
+        var expected = Run(before, input, classifier.Outputs[0]);
+        var actual = Run(after, input, classifier.Outputs[0]);
+        Assert.HasCount(1000, expected);
+        int[] kept = [1, 281, 999];
+        Assert.HasCount(3, actual);
+        for (var k = 0; k < kept.Length; k++)
+        {
+            Assert.IsLessThanOrEqualTo(1e-5 + (1e-4 * Math.Abs(expected[kept[k]])), Math.Abs(actual[k] - expected[kept[k]]), $"class {kept[k]}");
+        }
+
+        Assert.HasCount(3, Run(after, input, after.Graph.Outputs.Single()));
+    }
+
+    [TestMethod]
+    public void A_class_the_model_does_not_have_is_NM0361()
+    {
+        using var fixture = new DarknetFixture();
+        var cfg = Path.Combine(fixture.Folder, "yolov3-tiny.cfg");
+        File.Copy(TestPaths.Corpus("yolov3-tiny.cfg"), cfg);
+        DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"), new SyntheticWeightsOptions { Seed = 1 });
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.ClassOutOfRange, () => ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = cfg,
+            Fold = false,
+            Surgery = new ModelSurgery { KeepClasses = [3, 80] },
+            OutputDirectory = Path.Combine(fixture.Folder, "out"),
+        }));
+        StringAssert.Contains(error.Message, "class 80 is not one of the model's 80 classes");
+        Assert.IsFalse(File.Exists(Path.Combine(fixture.Folder, "out", "yolov3-tiny.cfg")), "nothing is written");
+    }
+
+    [TestMethod]
+    public void An_unknown_class_name_is_NM0363_at_its_line()
+    {
+        using var fixture = new DarknetFixture();
+        var keep = Path.Combine(fixture.Folder, "keep.txt");
+        File.WriteAllText(keep, "person\n\n  aeroplan\n");
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.UnknownClassName, () => ModelSurgery.ClassesByName(CocoNames, keep));
+        Assert.AreEqual(keep, error.Location.File);
+        Assert.AreEqual(3, error.Location.Line);
+        Assert.AreEqual(3, error.Location.Column);
+    }
+
+    [TestMethod]
+    [DataRow("1,x")]
+    [DataRow("2,2")]
+    [DataRow("-1")]
+    [DataRow(" , ")]
+    public void A_malformed_class_list_is_NM0360(string text) =>
+        DiagnosticAssert.Throws(DiagnosticCodes.InvalidClassSelection, () => ModelSurgery.ParseClasses(text, SourceLocation.None));
+
+    [TestMethod]
+    public void Class_lists_are_sorted_and_read_with_spaces() =>
+        CollectionAssert.AreEqual(new long[] { 0, 7, 15 }, ModelSurgery.ParseClasses(" 15, 0;7 ", SourceLocation.None).ToArray());
+
+    internal static string CaffeCorpusModel(DarknetFixture fixture, string file, ulong seed)
+    {
+        var prototxt = Path.Combine(fixture.Folder, file);
+        File.Copy(Path.Combine(TestPaths.CaffeCorpus, file), prototxt);
+        CaffeSyntheticWeights.Write(ModelFormats.Read(prototxt), Path.ChangeExtension(prototxt, ".caffemodel"), new SyntheticWeightsOptions { Seed = seed });
+        return prototxt;
+    }
+
+    internal static Tensor SeededInput(Shape shape, int seed)
+    {
+        var random = new Random(seed);
+        var data = new float[shape.ElementCount];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return new Tensor(shape, data);
+    }
+
+    internal static float[] Run(Model model, Tensor input, string value) =>
+        new ReferenceExecutor(model.Graph).Run(new Dictionary<string, Tensor> { [model.Graph.Inputs.Keys.Single()] = input }, [value])[value].Data;
+}
