@@ -109,7 +109,7 @@ public static class Verifier
 
     /// <summary>
     /// Checks a model surgery: both models run on one seeded input; every output of the edited model
-    /// equals the original's value of its (old) name, and every value a class subset narrowed equals,
+    /// and every renamed value equals the original's value of its old name, and every value a class subset narrowed equals,
     /// kept channel by kept channel, the original's (<see cref="Passes.Surgery.ValueSelection"/>).
     /// Values computed from a narrowed one that are not selections themselves (after a softmax over
     /// the classes, DetectionOutput's renumbered labels) are not comparable and not compared.
@@ -122,7 +122,8 @@ public static class Verifier
         var (name, declared) = original.Graph.Inputs.First();
         var tensor = RandomTensor(inputShape ?? declared, Seed);
         var selected = surgery.Selections.ToDictionary(s => s.Value, StringComparer.Ordinal);
-        var wanted = edited.Graph.Outputs.Union(selected.Keys, StringComparer.Ordinal).ToList();
+        var producedNow = edited.Graph.Nodes.SelectMany(n => n.Outputs).ToHashSet(StringComparer.Ordinal);
+        var wanted = edited.Graph.Outputs.Union(selected.Keys, StringComparer.Ordinal).Union(surgery.Renamed.Keys.Where(producedNow.Contains), StringComparer.Ordinal).ToList();
         var actual = new ReferenceExecutor(edited.Graph, AsGiven).Run(
             new Dictionary<string, Tensor>(StringComparer.Ordinal) { [edited.Graph.Inputs.First().Key] = tensor }, wanted);
         var expected = new ReferenceExecutor(original.Graph, AsGiven).Run(
@@ -140,7 +141,7 @@ public static class Verifier
         {
             var before = expected[surgery.OriginalName(value)];
             var after = actual[value];
-            var subject = edited.Graph.Outputs.Contains(value) ? "model output" : "kept classes";
+            var subject = edited.Graph.Outputs.Contains(value) ? "model output" : selected.ContainsKey(value) ? "kept classes" : $"renamed value (was '{surgery.OriginalName(value)}')";
             if (selected.TryGetValue(value, out var selection))
             {
                 comparisons.Add(VerificationReport.Compare(subject, value, after.Shape, after.Data, Gather(before.Data, selection), atol, rtol));

@@ -54,6 +54,12 @@ internal static class CaffeWriter
 
         public List<(CaffeLayer Layer, int Index, string Blob)> Bottoms { get; } = [];
 
+        /// <summary>Tops whose value was renamed.</summary>
+        public List<(CaffeLayer Layer, int Index, string Blob)> Tops { get; } = [];
+
+        /// <summary>Layers renamed (their node's name changed).</summary>
+        public List<(CaffeLayer Layer, string Name)> Names { get; } = [];
+
         /// <summary>Layers with new weights (and bias); <c>GainedBias</c> when the prototxt must say bias_term: true.</summary>
         public List<(CaffeLayer Layer, Node Node, bool GainedBias)> Rewritten { get; } = [];
 
@@ -72,7 +78,7 @@ internal static class CaffeWriter
 
     private static Edits Plan(Graph graph, CaffeModel document)
     {
-        var nodes = graph.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var nodes = graph.Nodes.ToDictionary(n => n.SourceName, StringComparer.Ordinal);
         var edits = new Edits();
         PlanAdded(graph, document, edits);
         foreach (var layer in document.Layers)
@@ -86,6 +92,20 @@ internal static class CaffeWriter
             {
                 edits.Removed.Add(layer);
                 continue;
+            }
+
+            if (node.Name != node.SourceName && layer.Layer.Name == node.SourceName)
+            {
+                edits.Names.Add((layer, node.Name));
+            }
+
+            for (var i = 0; i < layer.Layer.Top.Count && i < node.Outputs.Count; i++)
+            {
+                var blob = document.BlobOfValue.GetValueOrDefault(node.Outputs[i], node.Outputs[i]);
+                if (blob != layer.Layer.Top[i])
+                {
+                    edits.Tops.Add((layer, i, blob));
+                }
             }
 
             for (var i = 0; i < layer.Layer.Bottom.Count && i < node.Inputs.Count; i++)
@@ -127,10 +147,10 @@ internal static class CaffeWriter
     {
         var ownNodes = document.Layers.Where(l => l.Node is not null).ToDictionary(l => l.Node!, StringComparer.Ordinal);
         var readers = graph.BuildConsumers();
-        foreach (var node in graph.Nodes.Where(n => !ownNodes.ContainsKey(n.Name)))
+        foreach (var node in graph.Nodes.Where(n => !ownNodes.ContainsKey(n.SourceName)))
         {
             var reader = readers.GetValueOrDefault(node.Outputs[0])?.SingleOrDefault();
-            if (node.OpType != "FullyConnected" || reader is null || !ownNodes.TryGetValue(reader.Name, out var before) || before.Source is not LayerParameter)
+            if (node.OpType != "FullyConnected" || reader is null || !ownNodes.TryGetValue(reader.SourceName, out var before) || before.Source is not LayerParameter)
             {
                 throw new NotSupportedException($"node '{node.Name}' ({node.OpType}) was made by a pass; the Caffe writer adds only an InnerProduct read by one (non-V1) layer of the prototxt.");
             }
@@ -297,6 +317,24 @@ internal static class CaffeWriter
             }
         }
 
+        foreach (var (layer, index, blob) in edits.Tops)
+        {
+            switch (Twin(layer.Source))
+            {
+                case LayerParameter p: p.Top[index] = blob; break;
+                case V1LayerParameter v: v.Top[index] = blob; break;
+            }
+        }
+
+        foreach (var (layer, name) in edits.Names)
+        {
+            switch (Twin(layer.Source))
+            {
+                case LayerParameter p: p.Name = name; break;
+                case V1LayerParameter v: v.Name = name; break;
+            }
+        }
+
         foreach (var (layer, _, gained) in edits.Rewritten.Where(r => r.GainedBias))
         {
             switch (Twin(layer.Source))
@@ -359,15 +397,18 @@ internal static class CaffeWriter
 
         var replacements = new List<(int Start, int End, string Text)>();
         var map = document.SourceMap;
-        foreach (var (layer, index, blob) in edits.Bottoms)
+        var strings = edits.Bottoms.Select(b => (b.Layer, Field: "bottom", b.Index, Text: b.Blob))
+            .Concat(edits.Tops.Select(t => (t.Layer, Field: "top", t.Index, Text: t.Blob)))
+            .Concat(edits.Names.Select(n => (n.Layer, Field: "name", Index: 0, Text: n.Name)));
+        foreach (var (layer, field, index, value) in strings)
         {
-            var at = Offset(map.Of(layer.Source, "bottom", index));
+            var at = Offset(map.Of(layer.Source, field, index));
             if (at is not { } start || StringEnd(text, start) is not { } end)
             {
                 return null;
             }
 
-            replacements.Add((start, end, Quote(blob)));
+            replacements.Add((start, end, Quote(value)));
         }
 
         foreach (var (layer, field, value) in edits.Counts)
@@ -576,7 +617,7 @@ internal static class CaffeWriter
 
     private static NetParameter RewriteWeights(Graph graph, NetParameter weights, Edits edits)
     {
-        if (edits.Removed.Count == 0 && edits.Rewritten.Count == 0 && edits.Added.Count == 0)
+        if (edits.Removed.Count == 0 && edits.Rewritten.Count == 0 && edits.Added.Count == 0 && edits.Names.Count == 0)
         {
             return weights;
         }
@@ -622,6 +663,20 @@ internal static class CaffeWriter
                 }
 
                 Fill(blobs[1], bias);
+            }
+        }
+
+        // Renamed last: the edits above find the caffemodel's layers by their names as read.
+        foreach (var (layer, name) in edits.Names)
+        {
+            foreach (var p in net.Layer.Where(l => l.Name == layer.Layer.Name).Take(1))
+            {
+                p.Name = name;
+            }
+
+            foreach (var v in net.Layers.Where(l => l.Name == layer.Layer.Name).Take(1))
+            {
+                v.Name = name;
             }
         }
 
