@@ -31,7 +31,8 @@ public sealed class RenameLayers(IReadOnlyList<(string From, string To)> renames
         var targets = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (from, to) in renames)
         {
-            if (!nodeNames.Contains(from) && !valueNames.Contains(from))
+            var layers = g.Nodes.Where(n => n.Name == from || n.Origin.Name == from || n.Outputs.Contains(from)).ToList();
+            if (layers.Count == 0 && !valueNames.Contains(from))
             {
                 throw ChooseOutputs.Unknown(g, from, where);
             }
@@ -41,7 +42,7 @@ public sealed class RenameLayers(IReadOnlyList<(string From, string To)> renames
                 throw DiagnosticCodes.InvalidEdit.Exception(where, $"--rename {from}={to}: '{to}' is {(to.Length == 0 ? "empty" : "already a name in the model or given twice")}; each new name must be new.");
             }
 
-            foreach (var node in g.Nodes.Where(n => n.Name == from || n.Outputs.Contains(from)))
+            foreach (var node in layers)
             {
                 if (graph.CannotExpress(node, NodeEdit.Renamed) is { } reason)
                 {
