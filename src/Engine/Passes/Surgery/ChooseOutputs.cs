@@ -60,6 +60,7 @@ public sealed class ChooseOutputs(IReadOnlyList<string>? outputs, string? remove
 
         graph.Graph.Outputs.Clear();
         graph.Graph.Outputs.AddRange(chosen);
+        graph.Graph.OutputsChosen = true;
         foreach (var node in removed)
         {
             graph.Remove(node);

@@ -9,7 +9,7 @@ namespace NeuralBuild.Engine.Passes.Surgery;
 /// inputs and outputs, the graph's inputs and outputs, initializers.
 /// <para>Before: <c>conv1 (node) → conv1 (value) → relu1</c>. After (<c>conv1=stem</c>):
 /// <c>stem (node) → stem (value) → relu1</c>.</para>
-/// <para>Preconditions: <c>old</c> names a node or a value (NM0364), <c>new</c> names none yet and no
+/// <para>Preconditions: <c>old</c> names a node or a value (NM0364) other than the model's input, <c>new</c> names none yet and no
 /// two renames give the same name (NM0366), and the writer can write names (NM0365, Darknet's
 /// layers are numbered). Nothing is computed differently, so every value equals the original's of
 /// its old name.</para>
@@ -35,6 +35,11 @@ public sealed class RenameLayers(IReadOnlyList<(string From, string To)> renames
             if (layers.Count == 0 && !valueNames.Contains(from))
             {
                 throw ChooseOutputs.Unknown(g, from, where);
+            }
+
+            if (g.Inputs.ContainsKey(from))
+            {
+                throw DiagnosticCodes.InvalidEdit.Exception(where, $"--rename {from}={to}: '{from}' is the model's input, which keeps its name (the program that feeds the model names it).");
             }
 
             if (to.Length == 0 || nodeNames.Contains(to) || valueNames.Contains(to) || !targets.Add(to))
@@ -75,10 +80,11 @@ public sealed class RenameLayers(IReadOnlyList<(string From, string To)> renames
             Replace(node.Outputs, from, to);
         }
 
-        Replace(g.Outputs, from, to);
-        if (g.Inputs.Remove(from, out var shape))
+
+        if (g.Outputs.Contains(from))
         {
-            g.Inputs[to] = shape;
+            Replace(g.Outputs, from, to);
+            g.OutputsChosen = true;
         }
 
         if (g.Initializers.Remove(from, out var initializer))
