@@ -16,7 +16,7 @@ internal static class ClassesCommand
         var run = new SurgeryRun();
         var keep = new Option<string?>("--keep") { Description = "Class indices to keep, e.g. 0,1,2 (SSD's background class is always kept)." };
         var keepNames = new Option<FileInfo?>("--keep-names") { Description = "File of class names to keep, one a line; looked up in --names." };
-        var names = new Option<FileInfo?>("--names") { Description = "The model's class names, one a line in class order (darknet's coco.names); needed by --keep-names." };
+        var names = new Option<FileInfo?>("--names") { Description = "The model's class names, one a line in class order (such as coco.names); needed by --keep-names." };
         return run.Create("classes", "Keep a subset of a model's classes: slice the heads' channels and restate the class counts, verified.", [keep, keepNames, names], parse =>
         {
             var indices = parse.GetValue(keep);

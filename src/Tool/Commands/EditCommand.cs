@@ -14,9 +14,9 @@ internal static class EditCommand
     public static Command Create()
     {
         var run = new SurgeryRun();
-        var outputs = new Option<string?>("--outputs") { Description = "Values or layers that become the model's outputs, e.g. mbox_loc,mbox_conf_flatten,mbox_priorbox (Darknet: layer indices)." };
-        var removeAfter = new Option<string?>("--remove-after") { Description = "Remove every layer after this one (Darknet: its index)." };
-        var rename = new Option<string[]>("--rename") { Description = "old=new: rename a layer and the value of that name (repeatable). Not for Darknet, whose layers are numbered.", Arity = ArgumentArity.ZeroOrMore };
+        var outputs = new Option<string?>("--outputs") { Description = "Values or layers that become the model's outputs, e.g. mbox_loc,mbox_conf_flatten,mbox_priorbox; layers without names by their index." };
+        var removeAfter = new Option<string?>("--remove-after") { Description = "Remove every layer after this one (a name, or the index of a layer without names)." };
+        var rename = new Option<string[]>("--rename") { Description = "old=new: rename a layer and the value of that name (repeatable); a format whose layers are numbered has no names to change.", Arity = ArgumentArity.ZeroOrMore };
         return run.Create("edit", "Cut a model at new outputs and rename layers, verified against the original.", [outputs, removeAfter, rename], parse =>
         {
             var surgery = new ModelSurgery
