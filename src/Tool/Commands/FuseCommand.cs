@@ -58,16 +58,7 @@ internal static class FuseCommand
                     OutputDirectory = outputDirectory,
                 },
                 set);
-            var report = Report(result);
-            set.WriteText(ReportFileName, report);
-            set.Commit();
-            Console.Out.Write(report);
-            foreach (var warning in result.Warnings)
-            {
-                Console.Error.WriteLine(warning.ToString());
-            }
-
-            return ExitCodes.Ok;
+            return ReportText.Publish(set, ReportFileName, Report(result), result.Warnings);
         }));
         return command;
     }

@@ -57,16 +57,7 @@ internal sealed class SurgeryRun
                     OutputDirectory = outputDirectory,
                 },
                 set);
-            var report = Report(name, result);
-            set.WriteText(ReportFileName, report);
-            set.Commit();
-            Console.Out.Write(report);
-            foreach (var warning in result.Warnings)
-            {
-                Console.Error.WriteLine(warning.ToString());
-            }
-
-            return ExitCodes.Ok;
+            return ReportText.Publish(set, ReportFileName, Report(name, result), result.Warnings);
         }));
         return command;
     }

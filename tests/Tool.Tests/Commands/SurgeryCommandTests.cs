@@ -25,15 +25,20 @@ public sealed class SurgeryCommandTests
         return model.ToByteArray();
     }
 
+    /// <summary>Runs <c>classes net.onnx --names names.txt --keep-names keep.txt</c> on the classifier with these files.</summary>
+    private static ToolRun ClassesByName(TempDirectory temp, string names, string keep)
+    {
+        temp.Write("net.onnx", Classifier());
+        temp.WriteText("names.txt", names);
+        temp.WriteText("keep.txt", keep);
+        return ToolProcess.Run(temp.Path, ["classes", "net.onnx", "--names", "names.txt", "--keep-names", "keep.txt", "-o", "out"]);
+    }
+
     [TestMethod]
     public void Classes_keeps_the_named_classes_and_reports_the_edit()
     {
         using var temp = new TempDirectory();
-        temp.Write("net.onnx", Classifier());
-        temp.Write("names.txt", "cat\ndog\nbird\nfish\nfrog\n"u8.ToArray());
-        temp.Write("keep.txt", "fish\ncat\n"u8.ToArray());
-
-        var run = ToolProcess.Run(temp.Path, ["classes", "net.onnx", "--names", "names.txt", "--keep-names", "keep.txt", "-o", "out"]);
+        var run = ClassesByName(temp, "cat\ndog\nbird\nfish\nfrog\n", "fish\ncat\n");
 
         Assert.AreEqual(0, run.ExitCode, run.ToString());
         StringAssert.Contains(run.Stdout, "KeepClasses: kept 2 of 5 classes (0, 3): 5 -> 2 output channels");
@@ -49,11 +54,7 @@ public sealed class SurgeryCommandTests
     public void Classes_names_an_unknown_class_at_its_line()
     {
         using var temp = new TempDirectory();
-        temp.Write("net.onnx", Classifier());
-        temp.Write("names.txt", "cat\ndog\n"u8.ToArray());
-        temp.Write("keep.txt", "dog\nhorse\n"u8.ToArray());
-
-        var run = ToolProcess.Run(temp.Path, ["classes", "net.onnx", "--names", "names.txt", "--keep-names", "keep.txt", "-o", "out"]);
+        var run = ClassesByName(temp, "cat\ndog\n", "dog\nhorse\n");
 
         Assert.AreEqual(1, run.ExitCode, run.ToString());
         StringAssert.Contains(run.Stderr, "keep.txt(2,1): error NM0363: class 'horse'");

@@ -12,27 +12,23 @@ namespace NeuralBuild.Engine.Tests.Passes.Surgery;
 [TestClass]
 public sealed class EditTests
 {
-    private static OptimizeResult Edit(DarknetFixture fixture, string definition, ModelSurgery surgery) =>
-        ModelOptimizer.Optimize(new OptimizeRequest { DefinitionPath = definition, Fold = false, Surgery = surgery, OutputDirectory = Path.Combine(fixture.Folder, "out") });
-
     [TestMethod]
     public void Mobilenet_ssd_cut_before_detection_output_delivers_the_originals_blobs()
     {
         using var fixture = new DarknetFixture();
-        var prototxt = KeepClassesTests.CaffeCorpusModel(fixture, "mobilenet_ssd.deploy.prototxt", seed: 6);
+        var prototxt = SurgeryModels.CaffeCorpus(fixture, "mobilenet_ssd.deploy.prototxt", seed: 6);
         string[] wanted = ["mbox_loc", "mbox_conf_flatten", "mbox_priorbox"];
-        var result = Edit(fixture, prototxt, new ModelSurgery { Outputs = wanted });
+        var result = SurgeryModels.Edit(fixture, prototxt, new ModelSurgery { Outputs = wanted });
 
         Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
-        var before = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = Path.ChangeExtension(prototxt, ".caffemodel") });
-        var after = ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath });
+        var (before, after) = SurgeryModels.ReadBoth(prototxt, result);
         CollectionAssert.AreEquivalent(wanted, after.Graph.Outputs);
         Assert.DoesNotContain("DetectionOutput", File.ReadAllText(result.OptimizedDefinitionPath));
-        var input = KeepClassesTests.SeededInput(before.Graph.Inputs.Values.Single(), 5);
+        var input = SurgeryModels.SeededInput(before.Graph.Inputs.Values.Single(), 5);
         foreach (var output in wanted)
         {
             // The same graph up to these blobs: the same values, bit for bit.
-            CollectionAssert.AreEqual(KeepClassesTests.Run(before, input, output), KeepClassesTests.Run(after, input, output), output);
+            CollectionAssert.AreEqual(SurgeryModels.Run(before, input, output), SurgeryModels.Run(after, input, output), output);
         }
     }
 
@@ -40,11 +36,11 @@ public sealed class EditTests
     public void A_caffe_rename_changes_the_layer_and_blob_in_both_files()
     {
         using var fixture = new DarknetFixture();
-        var prototxt = KeepClassesTests.CaffeCorpusModel(fixture, "mobilenet_v1.deploy.prototxt", seed: 8);
-        var result = Edit(fixture, prototxt, new ModelSurgery { Renames = [("conv1", "stem"), ("prob", "scores")] });
+        var prototxt = SurgeryModels.CaffeCorpus(fixture, "mobilenet_v1.deploy.prototxt", seed: 8);
+        var result = SurgeryModels.Edit(fixture, prototxt, new ModelSurgery { Renames = [("conv1", "stem"), ("prob", "scores")] });
 
         Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
-        var after = ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath });
+        var (before, after) = SurgeryModels.ReadBoth(prototxt, result);
         Assert.IsTrue(after.Graph.Nodes.Any(n => n.Name == "stem" && n.OpType == "Conv"));
         Assert.IsFalse(after.Graph.Nodes.Any(n => n.Name == "conv1"));
         CollectionAssert.AreEqual(new[] { "scores" }, after.Graph.Outputs);
@@ -55,20 +51,19 @@ public sealed class EditTests
         CollectionAssert.Contains(names, "stem");
         CollectionAssert.DoesNotContain(names, "conv1");
 
-        var before = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = Path.ChangeExtension(prototxt, ".caffemodel") });
-        var input = KeepClassesTests.SeededInput(before.Graph.Inputs.Values.Single(), 2);
-        CollectionAssert.AreEqual(KeepClassesTests.Run(before, input, "prob"), KeepClassesTests.Run(after, input, "scores"));
+        var input = SurgeryModels.SeededInput(before.Graph.Inputs.Values.Single(), 2);
+        CollectionAssert.AreEqual(SurgeryModels.Run(before, input, "prob"), SurgeryModels.Run(after, input, "scores"));
     }
 
     [TestMethod]
     public void An_unknown_layer_is_NM0364()
     {
         using var fixture = new DarknetFixture();
-        var prototxt = KeepClassesTests.CaffeCorpusModel(fixture, "mobilenet_ssd.deploy.prototxt", seed: 6);
-        var error = DiagnosticAssert.Throws(DiagnosticCodes.UnknownEditTarget, () => Edit(fixture, prototxt, new ModelSurgery { Outputs = ["mbox_loc", "mbox_conf_flat"] }));
+        var prototxt = SurgeryModels.CaffeCorpus(fixture, "mobilenet_ssd.deploy.prototxt", seed: 6);
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.UnknownEditTarget, () => SurgeryModels.Edit(fixture, prototxt, new ModelSurgery { Outputs = ["mbox_loc", "mbox_conf_flat"] }));
         StringAssert.Contains(error.Message, "'mbox_conf_flat'");
-        DiagnosticAssert.Throws(DiagnosticCodes.UnknownEditTarget, () => Edit(fixture, prototxt, new ModelSurgery { Renames = [("conv99", "x")] }));
-        DiagnosticAssert.Throws(DiagnosticCodes.InvalidEdit, () => Edit(fixture, prototxt, new ModelSurgery { Renames = [("conv0", "conv1")] }));
+        DiagnosticAssert.Throws(DiagnosticCodes.UnknownEditTarget, () => SurgeryModels.Edit(fixture, prototxt, new ModelSurgery { Renames = [("conv99", "x")] }));
+        DiagnosticAssert.Throws(DiagnosticCodes.InvalidEdit, () => SurgeryModels.Edit(fixture, prototxt, new ModelSurgery { Renames = [("conv0", "conv1")] }));
         Assert.IsFalse(File.Exists(Path.Combine(fixture.Folder, "out", "mobilenet_ssd.deploy.prototxt")), "nothing is written");
     }
 
@@ -76,14 +71,12 @@ public sealed class EditTests
     public void Darknet_layers_have_no_names_to_rename_but_are_cut_by_index()
     {
         using var fixture = new DarknetFixture();
-        var cfg = Path.Combine(fixture.Folder, "yolov3-tiny.cfg");
-        File.Copy(TestPaths.Corpus("yolov3-tiny.cfg"), cfg);
-        DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"), new SyntheticWeightsOptions { Seed = 2 });
-        var error = DiagnosticAssert.Throws(DiagnosticCodes.RenameNotExpressible, () => Edit(fixture, cfg, new ModelSurgery { Renames = [("15", "head")] }));
+        var cfg = SurgeryModels.DarknetCorpus(fixture, "yolov3-tiny.cfg", seed: 2);
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.RenameNotExpressible, () => SurgeryModels.Edit(fixture, cfg, new ModelSurgery { Renames = [("15", "head")] }));
         StringAssert.Contains(error.Message, "Darknet layers have no names");
 
         // yolov3-tiny: layer 15 is the first head's conv, 16 its [yolo]; everything after 15 goes.
-        var result = Edit(fixture, cfg, new ModelSurgery { RemoveAfter = "15" });
+        var result = SurgeryModels.Edit(fixture, cfg, new ModelSurgery { RemoveAfter = "15" });
         Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
         var text = File.ReadAllText(result.OptimizedDefinitionPath);
         Assert.DoesNotContain("[yolo]", text);

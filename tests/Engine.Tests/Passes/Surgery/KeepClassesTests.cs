@@ -75,14 +75,8 @@ public sealed class KeepClassesTests
     public void Mobilenet_ssd_from_21_to_3_classes_keeps_the_scores_of_the_kept_classes()
     {
         using var fixture = new DarknetFixture();
-        var prototxt = CaffeCorpusModel(fixture, "mobilenet_ssd_voc.deploy.prototxt", seed: 15);
-        var result = ModelOptimizer.Optimize(new OptimizeRequest
-        {
-            DefinitionPath = prototxt,
-            Fold = false,
-            Surgery = new ModelSurgery { KeepClasses = [7, 15] },
-            OutputDirectory = Path.Combine(fixture.Folder, "out"),
-        });
+        var prototxt = SurgeryModels.CaffeCorpus(fixture, "mobilenet_ssd_voc.deploy.prototxt", seed: 15);
+        var result = SurgeryModels.Edit(fixture, prototxt, new ModelSurgery { KeepClasses = [7, 15] });
 
         Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
         Assert.IsTrue(result.Warnings.Any(w => w.Code == "NM2041"), "the background class was added");
@@ -94,11 +88,10 @@ public sealed class KeepClassesTests
         Assert.DoesNotContain("num_output: 126", text);
 
         // mbox_conf is, per prior box, the 21 class scores; the kept classes are 0 (background), 7 and 15.
-        var before = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = Path.ChangeExtension(prototxt, ".caffemodel") });
-        var after = ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath });
-        var input = SeededInput(before.Graph.Inputs.Values.Single(), 3);
-        var expected = Run(before, input, "mbox_conf");
-        var actual = Run(after, input, "mbox_conf");
+        var (before, after) = SurgeryModels.ReadBoth(prototxt, result);
+        var input = SurgeryModels.SeededInput(before.Graph.Inputs.Values.Single(), 3);
+        var expected = SurgeryModels.Run(before, input, "mbox_conf");
+        var actual = SurgeryModels.Run(after, input, "mbox_conf");
         int[] classes = [0, 7, 15];
         var boxes = expected.Length / 21;
         Assert.HasCount(boxes * 3, actual);
@@ -118,22 +111,15 @@ public sealed class KeepClassesTests
     public void A_caffe_classifier_keeps_the_logits_of_its_kept_classes()
     {
         using var fixture = new DarknetFixture();
-        var prototxt = CaffeCorpusModel(fixture, "mobilenet_v1.deploy.prototxt", seed: 4);
-        var result = ModelOptimizer.Optimize(new OptimizeRequest
-        {
-            DefinitionPath = prototxt,
-            Fold = false,
-            Surgery = new ModelSurgery { KeepClasses = [1, 281, 999] },
-            OutputDirectory = Path.Combine(fixture.Folder, "out"),
-        });
+        var prototxt = SurgeryModels.CaffeCorpus(fixture, "mobilenet_v1.deploy.prototxt", seed: 4);
+        var result = SurgeryModels.Edit(fixture, prototxt, new ModelSurgery { KeepClasses = [1, 281, 999] });
 
         Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
-        var before = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = Path.ChangeExtension(prototxt, ".caffemodel") });
-        var after = ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath });
+        var (before, after) = SurgeryModels.ReadBoth(prototxt, result);
         var classifier = before.Graph.Nodes.Last(n => n.OpType is "Conv" or "FullyConnected");
-        var input = SeededInput(before.Graph.Inputs.Values.Single(), 9);
-        var expected = Run(before, input, classifier.Outputs[0]);
-        var actual = Run(after, input, classifier.Outputs[0]);
+        var input = SurgeryModels.SeededInput(before.Graph.Inputs.Values.Single(), 9);
+        var expected = SurgeryModels.Run(before, input, classifier.Outputs[0]);
+        var actual = SurgeryModels.Run(after, input, classifier.Outputs[0]);
         Assert.HasCount(1000, expected);
         int[] kept = [1, 281, 999];
         Assert.HasCount(3, actual);
@@ -142,23 +128,15 @@ public sealed class KeepClassesTests
             Assert.IsLessThanOrEqualTo(1e-5 + (1e-4 * Math.Abs(expected[kept[k]])), Math.Abs(actual[k] - expected[kept[k]]), $"class {kept[k]}");
         }
 
-        Assert.HasCount(3, Run(after, input, after.Graph.Outputs.Single()));
+        Assert.HasCount(3, SurgeryModels.Run(after, input, after.Graph.Outputs.Single()));
     }
 
     [TestMethod]
     public void A_class_the_model_does_not_have_is_NM0361()
     {
         using var fixture = new DarknetFixture();
-        var cfg = Path.Combine(fixture.Folder, "yolov3-tiny.cfg");
-        File.Copy(TestPaths.Corpus("yolov3-tiny.cfg"), cfg);
-        DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"), new SyntheticWeightsOptions { Seed = 1 });
-        var error = DiagnosticAssert.Throws(DiagnosticCodes.ClassOutOfRange, () => ModelOptimizer.Optimize(new OptimizeRequest
-        {
-            DefinitionPath = cfg,
-            Fold = false,
-            Surgery = new ModelSurgery { KeepClasses = [3, 80] },
-            OutputDirectory = Path.Combine(fixture.Folder, "out"),
-        }));
+        var cfg = SurgeryModels.DarknetCorpus(fixture, "yolov3-tiny.cfg", seed: 1);
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.ClassOutOfRange, () => SurgeryModels.Edit(fixture, cfg, new ModelSurgery { KeepClasses = [3, 80] }));
         StringAssert.Contains(error.Message, "class 80 is not one of the model's 80 classes");
         Assert.IsFalse(File.Exists(Path.Combine(fixture.Folder, "out", "yolov3-tiny.cfg")), "nothing is written");
     }
@@ -186,27 +164,4 @@ public sealed class KeepClassesTests
     [TestMethod]
     public void Class_lists_are_sorted_and_read_with_spaces() =>
         CollectionAssert.AreEqual(new long[] { 0, 7, 15 }, ModelSurgery.ParseClasses(" 15, 0;7 ", SourceLocation.None).ToArray());
-
-    internal static string CaffeCorpusModel(DarknetFixture fixture, string file, ulong seed)
-    {
-        var prototxt = Path.Combine(fixture.Folder, file);
-        File.Copy(Path.Combine(TestPaths.CaffeCorpus, file), prototxt);
-        CaffeSyntheticWeights.Write(ModelFormats.Read(prototxt), Path.ChangeExtension(prototxt, ".caffemodel"), new SyntheticWeightsOptions { Seed = seed });
-        return prototxt;
-    }
-
-    internal static Tensor SeededInput(Shape shape, int seed)
-    {
-        var random = new Random(seed);
-        var data = new float[shape.ElementCount];
-        for (var i = 0; i < data.Length; i++)
-        {
-            data[i] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        return new Tensor(shape, data);
-    }
-
-    internal static float[] Run(Model model, Tensor input, string value) =>
-        new ReferenceExecutor(model.Graph).Run(new Dictionary<string, Tensor> { [model.Graph.Inputs.Keys.Single()] = input }, [value])[value].Data;
 }

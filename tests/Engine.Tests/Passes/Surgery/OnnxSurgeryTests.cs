@@ -32,23 +32,20 @@ public sealed class OnnxSurgeryTests
         return path;
     }
 
-    private static OptimizeResult Edit(DarknetFixture fixture, string path, ModelSurgery surgery) =>
-        ModelOptimizer.Optimize(new OptimizeRequest { DefinitionPath = path, Fold = false, Surgery = surgery, OutputDirectory = Path.Combine(fixture.Folder, "out") });
-
     [TestMethod]
     public void An_onnx_classifier_keeps_the_logits_of_its_kept_classes()
     {
         using var fixture = new DarknetFixture();
         var path = Classifier(fixture);
-        var result = Edit(fixture, path, new ModelSurgery { KeepClasses = [2, 5, 7] });
+        var result = SurgeryModels.Edit(fixture, path, new ModelSurgery { KeepClasses = [2, 5, 7] });
 
         Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
         OnnxChecker.Check(result.OptimizedDefinitionPath);
         var before = ModelFormats.Read(path);
         var after = ModelFormats.Read(result.OptimizedDefinitionPath);
-        var input = KeepClassesTests.SeededInput(before.Graph.Inputs.Values.Single(), 1);
-        var expected = KeepClassesTests.Run(before, input, "logits");
-        var actual = KeepClassesTests.Run(after, input, "logits");
+        var input = SurgeryModels.SeededInput(before.Graph.Inputs.Values.Single(), 1);
+        var expected = SurgeryModels.Run(before, input, "logits");
+        var actual = SurgeryModels.Run(after, input, "logits");
         CollectionAssert.AreEqual(new[] { expected[2], expected[5], expected[7] }, actual);
         var written = ModelProto.Parser.ParseFrom(File.ReadAllBytes(result.OptimizedDefinitionPath));
         CollectionAssert.AreEqual(new long[] { 1, 3 }, written.Graph.Output.Single().Type.TensorType.Shape.Dim.Select(d => d.DimValue).ToArray(), "the output declares the kept classes");
@@ -59,7 +56,7 @@ public sealed class OnnxSurgeryTests
     {
         using var fixture = new DarknetFixture();
         var path = Classifier(fixture);
-        var result = Edit(fixture, path, new ModelSurgery { Renames = [("conv", "stem"), ("features", "stem_out"), ("fc_w", "classifier_weights"), ("prob", "scores")] });
+        var result = SurgeryModels.Edit(fixture, path, new ModelSurgery { Renames = [("conv", "stem"), ("features", "stem_out"), ("fc_w", "classifier_weights"), ("prob", "scores")] });
 
         Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
         OnnxChecker.Check(result.OptimizedDefinitionPath);
@@ -74,9 +71,9 @@ public sealed class OnnxSurgeryTests
 
         var before = ModelFormats.Read(path);
         var after = ModelFormats.Read(result.OptimizedDefinitionPath);
-        var input = KeepClassesTests.SeededInput(before.Graph.Inputs.Values.Single(), 2);
-        CollectionAssert.AreEqual(KeepClassesTests.Run(before, input, "prob"), KeepClassesTests.Run(after, input, "scores"));
-        CollectionAssert.AreEqual(KeepClassesTests.Run(before, input, "features"), KeepClassesTests.Run(after, input, "stem_out"));
+        var input = SurgeryModels.SeededInput(before.Graph.Inputs.Values.Single(), 2);
+        CollectionAssert.AreEqual(SurgeryModels.Run(before, input, "prob"), SurgeryModels.Run(after, input, "scores"));
+        CollectionAssert.AreEqual(SurgeryModels.Run(before, input, "features"), SurgeryModels.Run(after, input, "stem_out"));
     }
 
     [TestMethod]
@@ -84,7 +81,7 @@ public sealed class OnnxSurgeryTests
     {
         using var fixture = new DarknetFixture();
         var path = Classifier(fixture);
-        var result = Edit(fixture, path, new ModelSurgery { Outputs = ["logits", "pooled"] });
+        var result = SurgeryModels.Edit(fixture, path, new ModelSurgery { Outputs = ["logits", "pooled"] });
 
         Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
         OnnxChecker.Check(result.OptimizedDefinitionPath);
@@ -92,7 +89,7 @@ public sealed class OnnxSurgeryTests
         CollectionAssert.AreEqual(new[] { "logits", "pooled" }, after.Graph.Outputs);
         Assert.IsFalse(after.Graph.Nodes.Any(n => n.OpType == "Softmax"));
         var before = ModelFormats.Read(path);
-        var input = KeepClassesTests.SeededInput(before.Graph.Inputs.Values.Single(), 3);
-        CollectionAssert.AreEqual(KeepClassesTests.Run(before, input, "logits"), KeepClassesTests.Run(after, input, "logits"));
+        var input = SurgeryModels.SeededInput(before.Graph.Inputs.Values.Single(), 3);
+        CollectionAssert.AreEqual(SurgeryModels.Run(before, input, "logits"), SurgeryModels.Run(after, input, "logits"));
     }
 }
