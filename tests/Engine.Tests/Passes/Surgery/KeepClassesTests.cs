@@ -71,6 +71,59 @@ public sealed class KeepClassesTests
         }
     }
 
+    /// <summary>
+    /// yolov2-tiny-voc's [region] applies a softmax over each anchor's 20 classes: in libdarknet's output
+    /// of the cut model the boxes and objectness are the original's, and each kept class's probability
+    /// is the original's divided by the kept classes' total (the softmax over fewer logits).
+    /// </summary>
+    [TestMethod]
+    public void A_region_head_keeps_its_boxes_and_renormalises_its_kept_classes_in_libdarknet()
+    {
+        using var fixture = new DarknetFixture();
+        var model = DarknetTestModel.Create(TestPaths.Corpus("yolov2-tiny-voc.cfg"), fixture.Folder, seed: 31);
+        long[] kept = [6, 11, 14];
+        var result = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = model.Cfg,
+            WeightsPath = model.Weights,
+            FormatOptions = new Dictionary<string, string> { ["dialect"] = "pjreddie" },
+            Fold = false,
+            Surgery = new ModelSurgery { KeepClasses = kept },
+            OutputDirectory = Path.Combine(fixture.Folder, "cut"),
+        });
+
+        Assert.IsTrue(result.SurgeryVerification!.Passed, result.SurgeryVerification.Summary());
+        Assert.IsTrue(result.Warnings.Any(w => w.Code == "NM2040"));
+        var cfg = File.ReadAllLines(result.OptimizedDefinitionPath);
+        Assert.AreEqual(1, cfg.Count(l => l.Replace(" ", string.Empty, StringComparison.Ordinal) == "filters=40"), "5 anchors x (4 + 1 + 3 classes)");
+        Assert.AreEqual(1, cfg.Count(l => l.Replace(" ", string.Empty, StringComparison.Ordinal) == "classes=3"));
+
+        var original = DarknetHarness.Run(model.Cfg, model.Weights, model.Input, fixture.Folder);
+        var edited = DarknetHarness.Run(result.OptimizedDefinitionPath, result.OptimizedWeightsPath, model.Input, fixture.Folder);
+        const int Region = 15, Cells = 13 * 13, Anchors = 5;
+        Assert.HasCount(Anchors * 25 * Cells, original[Region]);
+        Assert.HasCount(Anchors * 8 * Cells, edited[Region]);
+        for (var a = 0; a < Anchors; a++)
+        {
+            for (var p = 0; p < Cells; p++)
+            {
+                float Before(long entry) => original[Region][(((a * 25) + entry) * Cells) + p];
+                float After(long entry) => edited[Region][(((a * 8) + entry) * Cells) + p];
+                for (var entry = 0; entry < 5; entry++)
+                {
+                    Assert.IsLessThanOrEqualTo(1e-6 + (1e-5 * Math.Abs(Before(entry))), Math.Abs(After(entry) - Before(entry)), $"anchor {a}, box entry {entry}, cell {p}");
+                }
+
+                var total = kept.Sum(k => (double)Before(5 + k));
+                for (var k = 0; k < kept.Length; k++)
+                {
+                    var expected = Before(5 + kept[k]) / total;
+                    Assert.IsLessThanOrEqualTo(1e-6 + (1e-4 * expected), Math.Abs(After(5 + k) - expected), $"anchor {a}, class {kept[k]}, cell {p}");
+                }
+            }
+        }
+    }
+
     [TestMethod]
     public void Mobilenet_ssd_from_21_to_3_classes_keeps_the_scores_of_the_kept_classes()
     {
