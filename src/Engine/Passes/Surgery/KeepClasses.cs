@@ -20,7 +20,7 @@ namespace NeuralBuild.Engine.Passes.Surgery;
 /// each value between it and the head is read by that path alone; an SSD head shares its boxes over
 /// the classes (<c>share_location</c>) and its Reshape names the class count last; the writer can
 /// state the new counts. Every head decodes the same number of classes, and every kept index is one
-/// of them (NM0361). A failed precondition is "not applied" at the head; no head cut is NM0362.</para>
+/// of them (NM0361). A failed precondition at any head is "not applied" there and NM0362: every head is cut or none.</para>
 /// <para>Formula: kept row <c>j</c> of the new producer is row <c>r(j)</c> of the old one, bit for
 /// bit, so the producer's channel <c>j</c> equals the old channel <c>r(j)</c>; a softmax over the
 /// classes divides by the sum over the kept classes only (NM2040), so values after it are not
@@ -59,15 +59,22 @@ public sealed class KeepClasses(IReadOnlyList<long> kept, SourceLocation where) 
                 string.Create(CultureInfo.InvariantCulture, $"class {string.Join(", ", outside)} is not one of the model's {classes} classes (0 to {classes - 1})."));
         }
 
-        var applied = 0;
-        foreach (var head in heads)
+        // All heads or none: a detector whose heads decode different classes would be wrong.
+        var refusals = heads.Select(h => (Head: h, Reason: h.Refusal ?? Unwritable(graph, h))).Where(r => r.Reason is not null).ToList();
+        if (refusals.Count > 0)
         {
-            if (head.Refusal is { } refusal)
+            foreach (var (head, reason) in refusals)
             {
-                NotApplied(report, head.Head, refusal);
-                continue;
+                NotApplied(report, head.Head, reason!);
             }
 
+            throw DiagnosticCodes.NoClassHead.Exception(where,
+                $"{(refusals.Count == heads.Count ? "no" : string.Create(CultureInfo.InvariantCulture, $"{refusals.Count} of the {heads.Count}"))} class head(s) can be cut, and a class subset cuts every head or none: "
+                + string.Join("; ", refusals.Select(r => $"'{r.Head.Head.Name}': {r.Reason}")));
+        }
+
+        foreach (var head in heads)
+        {
             var keptClasses = kept.ToList();
             if (head.Background is { } background && !keptClasses.Contains(background))
             {
@@ -77,20 +84,7 @@ public sealed class KeepClasses(IReadOnlyList<long> kept, SourceLocation where) 
                     string.Create(CultureInfo.InvariantCulture, $"'{head.Head.Name}': class {background} is the background (background_label_id), which the detector needs; it is kept, so the model has {keptClasses.Count} classes.")));
             }
 
-            if (Unwritable(graph, head) is { } reason)
-            {
-                NotApplied(report, head.Head, reason);
-                continue;
-            }
-
             Apply(graph, head, keptClasses, report);
-            applied++;
-        }
-
-        if (applied == 0)
-        {
-            throw DiagnosticCodes.NoClassHead.Exception(where,
-                "no class head could be cut: " + string.Join("; ", report.NotApplied.Where(e => e.Pass == Name).Select(e => $"'{e.Node}': {e.Detail}")));
         }
 
         graph.ShapesChanged();

@@ -195,6 +195,66 @@ public sealed class KeepClassesTests
     }
 
     [TestMethod]
+    public void A_head_that_cannot_be_cut_refuses_the_whole_subset_with_NM0362()
+    {
+        // Two [yolo] heads of 2 classes: the first reads its conv, the second a maxpool of its conv (no
+        // weights whose rows are its channels). Cutting only the first would leave a half-edited detector.
+        const string Cfg = """
+            [net]
+            width=8
+            height=8
+            channels=3
+
+            [convolutional]
+            filters=8
+            size=1
+            stride=1
+            activation=leaky
+
+            [convolutional]
+            filters=21
+            size=1
+            stride=1
+            activation=linear
+
+            [yolo]
+            mask=0,1,2
+            anchors=1,1, 2,2, 3,3
+            classes=2
+            num=3
+
+            [route]
+            layers=0
+
+            [convolutional]
+            filters=21
+            size=1
+            stride=1
+            activation=linear
+
+            [maxpool]
+            size=2
+            stride=1
+
+            [yolo]
+            mask=0,1,2
+            anchors=1,1, 2,2, 3,3
+            classes=2
+            num=3
+
+            """;
+        using var fixture = new DarknetFixture();
+        var cfg = Path.Combine(fixture.Folder, "two-heads.cfg");
+        File.WriteAllText(cfg, Cfg);
+        DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"), new SyntheticWeightsOptions { Seed = 3 });
+
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.NoClassHead, () => SurgeryModels.Edit(fixture, cfg, new ModelSurgery { KeepClasses = [1] }));
+        StringAssert.Contains(error.Message, "1 of the 2 class head(s) can be cut");
+        StringAssert.Contains(error.Message, "is not made by a convolution");
+        Assert.IsFalse(File.Exists(Path.Combine(fixture.Folder, "out", "two-heads.cfg")), "nothing is written");
+    }
+
+    [TestMethod]
     public void An_unknown_class_name_is_NM0363_at_its_line()
     {
         using var fixture = new DarknetFixture();
