@@ -22,6 +22,12 @@ internal static class ModelItem
     /// <summary><c>0.99</c> or <c>rank:N</c>: write fully connected layers as two thinner ones (<see cref="Engine.Pipeline.OptimizeRequest.LowRankFc"/>); empty: no.</summary>
     public const string LowRankFc = "LowRankFc";
 
+    /// <summary><c>0,1,2</c>: keep only these classes of the model's heads (<see cref="Engine.Passes.Surgery.ModelSurgery.KeepClasses"/>); empty: all.</summary>
+    public const string KeepClasses = "KeepClasses";
+
+    /// <summary><c>a,b</c>: these values or layers become the model's outputs (<see cref="Engine.Passes.Surgery.ModelSurgery.Outputs"/>); empty: the model's own.</summary>
+    public const string Outputs = "Outputs";
+
     /// <summary>The model format's own options, <c>name=value;…</c> (<c>Dialect</c> is the documented spelling of one).</summary>
     public const string FormatOptions = "FormatOptions";
     public const string Name = "Name";

@@ -6,6 +6,7 @@ using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Passes;
+using NeuralBuild.Engine.Passes.Surgery;
 using NeuralBuild.Engine.Pipeline;
 
 namespace NeuralBuild.Tasks;
@@ -78,6 +79,11 @@ public sealed class NeuralOptimize : NeuralTask
                     ExportOptions = FormatOptions.Parse([model.GetMetadata(ModelItem.ExportOptions)], new SourceLocation(definition)),
                     PruneDeadChannels = model.GetMetadata(ModelItem.PruneDeadChannels) == "true",
                     LowRankFc = model.GetMetadata(ModelItem.LowRankFc) is { Length: > 0 } lowRank ? LowRankTarget.Parse(lowRank, new SourceLocation(definition)) : null,
+                    Surgery = new ModelSurgery
+                    {
+                        KeepClasses = model.GetMetadata(ModelItem.KeepClasses) is { Length: > 0 } keep ? ModelSurgery.ParseClasses(keep, new SourceLocation(definition)) : null,
+                        Outputs = model.GetMetadata(ModelItem.Outputs) is { Length: > 0 } newOutputs ? newOutputs.Split(',') : null,
+                    },
                     OutputDirectory = outputDirectory,
                     Progress = new StageMessages(Log, Path.GetFileName(definition)),
                 };

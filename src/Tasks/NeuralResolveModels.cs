@@ -5,6 +5,7 @@ using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Passes;
+using NeuralBuild.Engine.Passes.Surgery;
 using NeuralBuild.Engine.Pipeline;
 using NuGet.Versioning;
 
@@ -131,6 +132,23 @@ public sealed class NeuralResolveModels : NeuralTask
             }
         }
 
+        var keepText = model.GetMetadata(ModelItem.KeepClasses).Trim();
+        IReadOnlyList<long>? keepClasses = null;
+        if (keepText.Length > 0)
+        {
+            try
+            {
+                keepClasses = ModelSurgery.ParseClasses(keepText, where);
+            }
+            catch (NeuralException e)
+            {
+                throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' KeepClasses: {e.Message}");
+            }
+        }
+
+        var keepClassesText = keepClasses is null ? string.Empty : string.Join(',', keepClasses);
+        var outputsText = string.Join(',', model.GetMetadata(ModelItem.Outputs).Split([',', ';'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
         var name = model.GetMetadata(ModelItem.Name).Trim();
         if (name.Length == 0)
         {
@@ -159,6 +177,8 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.Embed, embed ? "true" : "false");
         Set(ModelItem.PruneDeadChannels, prune ? "true" : "false");
         Set(ModelItem.LowRankFc, lowRank?.ToString() ?? string.Empty);
+        Set(ModelItem.KeepClasses, keepClassesText);
+        Set(ModelItem.Outputs, outputsText);
         Set(ModelItem.Name, name);
         Set(ModelItem.ClassName, className);
         Set(ModelItem.LogicalName, logicalName);
@@ -191,6 +211,8 @@ public sealed class NeuralResolveModels : NeuralTask
             "exportOptions=" + FormatOptionsText(exportOptions).Replace(";", ",", StringComparison.Ordinal),
             "pruneDeadChannels=" + (prune ? "true" : "false"),
             "lowRankFc=" + (lowRank?.ToString() ?? string.Empty),
+            "keepClasses=" + keepClassesText,
+            "outputs=" + outputsText,
             "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version));
         return item;
     }

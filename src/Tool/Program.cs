@@ -19,6 +19,8 @@ public static class Program
             ProfileCommand.Create(),
             ReportCommand.Create(),
             TransplantCommand.Create(),
+            ClassesCommand.Create(),
+            EditCommand.Create(),
         };
         root.Options.Add(CommandRunner.Verbose);
         var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);

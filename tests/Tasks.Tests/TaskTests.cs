@@ -69,6 +69,7 @@ public sealed class ResolveModelsTests
     [DataRow("Embed", "yes", "NM0066", "use true")]
     [DataRow("PruneDeadChannels", "yes", "NM0066", "use true")]
     [DataRow("LowRankFc", "99%", "NM0066", "rank:64")]
+    [DataRow("KeepClasses", "1,one", "NM0066", "not a class index")]
     [DataRow("ModelVersion", "v1", "NM0062", "not a SemVer version")]
     [DataRow("InputShape", "3x416x416", "NM0003", "has 3 dimensions")]
     [DataRow("Weights", "missing.weights", "NM0001", "do not exist")]
@@ -141,6 +142,69 @@ public sealed class OptimizeAndCheckTests
         };
         configure?.Invoke(task);
         return (task.Execute(), engine);
+    }
+
+    /// <summary>16x16x3; conv 3x3x3->8: 55,296 MACC; conv 1x1 8->27 (3 anchors x (4 classes + 5)): 55,296; [yolo] with 4 classes.</summary>
+    private const string TinyYolo = """
+        [net]
+        width=16
+        height=16
+        channels=3
+
+        [convolutional]
+        batch_normalize=1
+        filters=8
+        size=3
+        stride=1
+        pad=1
+        activation=leaky
+
+        [convolutional]
+        filters=27
+        size=1
+        stride=1
+        pad=1
+        activation=linear
+
+        [yolo]
+        mask=0,1,2
+        anchors=10,14, 23,27, 37,58
+        classes=4
+        num=3
+
+        """;
+
+    [TestMethod]
+    public void KeepClasses_metadata_embeds_and_measures_the_model_with_those_classes()
+    {
+        using var s = new Scratch();
+        s.Model("head.cfg", TinyYolo);
+        var model = s.ResolveOne("head.cfg", ("KeepClasses", " 3, 1 "));
+        Assert.AreEqual("1,3", model.GetMetadata("KeepClasses"));
+        StringAssert.Contains(model.GetMetadata("Settings"), "keepClasses=1,3");
+
+        Optimize(model);
+
+        // By hand: the head's conv keeps 3 x (2 + 5) = 21 of its 27 filters: 8*21*16*16 = 43,008 MACC.
+        var metrics = ModelMetrics.Load(model.GetMetadata("MetricsFile"));
+        Assert.AreEqual(55_296L + 43_008L, metrics.Value(BudgetMetric.Macc));
+        var cfg = File.ReadAllText(model.GetMetadata("OptimizedDefinition"));
+        StringAssert.Contains(cfg, "filters=21");
+        StringAssert.Contains(cfg, "classes=2");
+    }
+
+    [TestMethod]
+    public void Outputs_metadata_cuts_the_embedded_model()
+    {
+        using var s = new Scratch();
+        s.Model("head.cfg", TinyYolo);
+        var model = s.ResolveOne("head.cfg", ("Outputs", "1"));
+        StringAssert.Contains(model.GetMetadata("Settings"), "outputs=1");
+
+        Optimize(model);
+
+        Assert.DoesNotContain("[yolo]", File.ReadAllText(model.GetMetadata("OptimizedDefinition")));
+        Assert.AreEqual(55_296L + 55_296L, ModelMetrics.Load(model.GetMetadata("MetricsFile")).Value(BudgetMetric.Macc));
     }
 
     [TestMethod]

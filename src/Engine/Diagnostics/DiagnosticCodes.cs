@@ -143,6 +143,14 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor QuantizeUnsupportedTarget = Error("NM0341", "The target format cannot store quantized weights");
     public static readonly DiagnosticDescriptor InvalidOutputErrorBudget = Error("NM0343", "Output error budget is not a percentage");
 
+    // Model surgery: class subset, cut and rename (issue 15).
+    public static readonly DiagnosticDescriptor InvalidClassSelection = Error("NM0360", "Invalid class selection");
+    public static readonly DiagnosticDescriptor ClassOutOfRange = Error("NM0361", "Class index outside the model's classes");
+    public static readonly DiagnosticDescriptor NoClassHead = Error("NM0362", "No class head the class subset can cut");
+    public static readonly DiagnosticDescriptor UnknownClassName = Error("NM0363", "Class name not in the names file");
+    public static readonly DiagnosticDescriptor UnknownEditTarget = Error("NM0364", "Edit names a layer or value the model does not have");
+    public static readonly DiagnosticDescriptor RenameNotExpressible = Error("NM0365", "The model's format cannot rename its layers");
+    public static readonly DiagnosticDescriptor InvalidEdit = Error("NM0366", "Invalid model edit");
     // Model surgery: transplant.
     public static readonly DiagnosticDescriptor TransplantMapMalformed = Error("NM0370", "Malformed line in a transplant map");
     public static readonly DiagnosticDescriptor TransplantMapDuplicate = Error("NM0371", "A transplant map pairs a layer twice");
@@ -161,6 +169,8 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor ExportDetectionOutputDropped = Warning("NM2010", "DetectionOutput left out of the ONNX export; its inputs are the outputs");
     public static readonly DiagnosticDescriptor ExportExternalData = Warning("NM2011", "ONNX export keeps the weights in an external data file");
     public static readonly DiagnosticDescriptor ExportFixedBatch = Warning("NM2012", "A layer fixes the batch size of a symbolic-batch ONNX export");
+    public static readonly DiagnosticDescriptor ClassesRenormalised = Warning("NM2040", "A softmax over the classes now normalises over the kept classes only");
+    public static readonly DiagnosticDescriptor BackgroundClassKept = Warning("NM2041", "The background class is kept although not asked for");
     public static readonly DiagnosticDescriptor TransplantShapeMismatch = Warning("NM2050", "Paired layers' parameters differ in shape: not copied");
     public static readonly DiagnosticDescriptor TransplantPartialCopy = Warning("NM2051", "Layer copied in part: the overlapping channels");
     public static readonly DiagnosticDescriptor TransplantMapNamesMissingLayer = Warning("NM2052", "A transplant map names a layer the model does not have");

@@ -16,6 +16,12 @@ public sealed class Graph
 
     public Dictionary<string, Initializer> Initializers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// True once an edit chose the outputs (model surgery: a cut, a renamed output): writers then
+    /// write <see cref="Outputs"/> as named, instead of keeping the file's own outputs.
+    /// </summary>
+    public bool OutputsChosen { get; set; }
+
     /// <summary>Nodes reading each value, in execution order.</summary>
     public Dictionary<string, List<Node>> BuildConsumers()
     {

@@ -9,6 +9,7 @@ public sealed class Node
     public Node(string name, string opType, IEnumerable<string> inputs, IEnumerable<string> outputs, LayerOrigin origin, Attributes? attributes = null)
     {
         Name = name;
+        SourceName = name;
         OpType = opType;
         Inputs = [.. inputs];
         Outputs = [.. outputs];
@@ -17,6 +18,9 @@ public sealed class Node
     }
 
     public string Name { get; set; }
+
+    /// <summary>The name the node was read or made with: a rename changes <see cref="Name"/> only, so writers still find the file's layer.</summary>
+    public string SourceName { get; init; }
 
     /// <summary>The kind of operation, a key of <see cref="Ops.OpRegistry"/>.</summary>
     public string OpType { get; set; }

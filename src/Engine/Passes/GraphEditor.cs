@@ -264,7 +264,7 @@ public sealed class GraphEditor
     }
 
     public static Node CloneNode(Node node) =>
-        new(node.Name, node.OpType, node.Inputs, node.Outputs, node.Origin, node.Attributes.Clone()) { InPlace = node.InPlace };
+        new(node.Name, node.OpType, node.Inputs, node.Outputs, node.Origin, node.Attributes.Clone()) { InPlace = node.InPlace, SourceName = node.SourceName };
 
     private void RemoveDeletedNodes()
     {

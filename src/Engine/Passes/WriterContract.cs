@@ -21,6 +21,15 @@ public enum NodeEdit
     /// is the new channel count where it states one (a cfg's <c>filters=</c>, Caffe's <c>num_output</c>).
     /// </summary>
     ChannelsRemoved,
+
+    /// <summary>
+    /// The node keeps its operator and inputs but states new attribute values that the file states
+    /// too (a detection head's class count, a Reshape's dimensions, DetectionOutput's num_classes).
+    /// </summary>
+    AttributesChanged,
+
+    /// <summary>The node or a value it produces takes a new name (model surgery's rename).</summary>
+    Renamed,
 }
 
 /// <summary>

@@ -3,6 +3,7 @@ using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Passes;
+using NeuralBuild.Engine.Passes.Surgery;
 
 namespace NeuralBuild.Engine.Pipeline;
 
@@ -49,9 +50,38 @@ public static class ModelOptimizer
         var readOptions = format.WithFormatOptions(new ModelReadOptions { WeightsPath = weights, InputShape = request.InputShape }, request.FormatOptions, new SourceLocation(request.DefinitionPath));
         var model = FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
         var before = CostModel.Analyze(model);
+        var where = new SourceLocation(request.DefinitionPath);
+        Model ReadSource() => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
+
+        // The edits asked for (a class subset, a cut, renames) come first and once; from then on the
+        // edited model is "the original" that the folds are verified against.
+        if (request.Surgery is { IsEmpty: false })
+        {
+            clock.Next("edit and verify the edit");
+        }
+
+        var surgery = request.Surgery is { IsEmpty: false } edits ? edits.Apply(model.Graph, format.WriterContract, where) : null;
+        (Model Model, SurgeryResult? Surgery) ReadEdited()
+        {
+            var source = ReadSource();
+            return (source, request.Surgery is { IsEmpty: false } again ? again.Apply(source.Graph, format.WriterContract, where) : null);
+        }
+
+        VerificationReport? surgeryVerification = null;
+        if (surgery is not null && request.Verify != VerifyMode.None)
+        {
+            var (edited, editedSurgery) = ReadEdited();
+            surgeryVerification = Verifier.VerifySurgery(ReadSource(), edited, editedSurgery!, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape);
+        }
+
+        if (surgeryVerification is { Passed: false })
+        {
+            throw DiagnosticCodes.VerificationFailed.Exception(where, "the edited model: " + surgeryVerification.Summary());
+        }
+
         clock.Next("passes");
         var outputsBeforePasses = model.Graph.Outputs.ToList();
-        List<GraphPass> passList = [.. PassManager.Default];
+        List<GraphPass> passList = request.Fold ? [.. PassManager.Default] : [];
         if (request.PruneDeadChannels)
         {
             passList.Add(new PruneDeadChannels());
@@ -63,6 +93,12 @@ public static class ModelOptimizer
         }
 
         var passes = PassManager.Run(model.Graph, passList, format.WriterContract);
+        if (surgery is not null)
+        {
+            passes.Events.InsertRange(0, surgery.Report.Events);
+            passes.Warnings.InsertRange(0, surgery.Report.Warnings);
+        }
+
         var remaining = model.Graph.Nodes.Select(n => n.Origin.Index).ToHashSet();
         var removed = before.Layers.Select(l => l.Index).Where(i => !remaining.Contains(i)).ToList();
         clock.Next("verify");
@@ -73,7 +109,7 @@ public static class ModelOptimizer
         // whole-model comparison becomes a measurement of the cost (LossyCost).
         var pruned = passes.Pruning.Count > 0;
         var lossy = passes.LowRank.Count > 0;
-        Model ReadOriginal() => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions));
+        Model ReadOriginal() => ReadEdited().Model;
         var verification = request.Verify switch
         {
             VerifyMode.Layers or VerifyMode.Model when lossy => Verifier.VerifyFolds(passes, request.AbsoluteTolerance, request.RelativeTolerance),
@@ -106,7 +142,6 @@ public static class ModelOptimizer
         IReadOnlyDictionary<int, double> layerErrors = new Dictionary<int, double>();
         if (request.ExportFormat is { } exportFormat)
         {
-            var where = new SourceLocation(request.DefinitionPath);
             var (target, exporter) = ModelFormats.ExportTarget(exportFormat, where);
             exportPath = outDefinition;
             if (target.Name != format.Name)
@@ -116,7 +151,7 @@ public static class ModelOptimizer
                 // A lossy export is measured here and budgeted by the check step (MaxOutputError), which
                 // runs on every build: a budget changed with -p: needs no new measurement.
                 (export, _, exportVerification, exportAccuracy, _) = ExportStep.Run(model, outputsBeforePasses, target, exporter, exportPath, request.ExportOptions, where,
-                    request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => format.Read(request.DefinitionPath, readOptions)),
+                    request.Verify == VerifyMode.None ? null : ReadOriginal,
                     request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(MaxOutputError: null));
                 if (export.Lossy && request.Verify != VerifyMode.None)
                 {
@@ -147,6 +182,7 @@ public static class ModelOptimizer
             Timings = clock.Phases,
             Passes = passes,
             Verification = verification,
+            SurgeryVerification = surgeryVerification,
             LossyCost = lossyCost,
             PassLog = [.. passes.Events.Select(e => e.ToString())],
         };

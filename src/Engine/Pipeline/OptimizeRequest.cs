@@ -43,6 +43,16 @@ public sealed record OptimizeRequest
     /// </summary>
     public Passes.LowRankTarget? LowRankFc { get; init; }
 
+    /// <summary>Runs the lossless folds (<see cref="Passes.PassManager.Default"/>); false writes the model as edited only (<c>classes</c>, <c>edit</c>).</summary>
+    public bool Fold { get; init; } = true;
+
+    /// <summary>
+    /// Edits to make before the folds (<see cref="Passes.Surgery.ModelSurgery"/>: a class subset, new
+    /// outputs, renames); null: none. Unless <see cref="Verify"/> is None the edited model is checked
+    /// against the source (kept classes channel by channel, outputs by name), and the folds against the edited model.
+    /// </summary>
+    public Passes.Surgery.ModelSurgery? Surgery { get; init; }
+
     /// <summary>Input for <see cref="VerifyMode.Model"/>; null: the model's input. Fully convolutional
     /// models may be checked smaller (a multiple of the network stride) to save time.</summary>
     public Shape? VerifyInputShape { get; init; }

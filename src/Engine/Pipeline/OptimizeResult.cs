@@ -52,6 +52,9 @@ public sealed record OptimizeResult
     /// <summary>Null when verification was off.</summary>
     public VerificationReport? Verification { get; init; }
 
+    /// <summary>The edits asked for (<see cref="OptimizeRequest.Surgery"/>) checked against the source model; null without edits or verification.</summary>
+    public VerificationReport? SurgeryVerification { get; init; }
+
     /// <summary>
     /// What the lossy passes (low-rank factorisation) cost, measured: the original and the optimised
     /// model run on the same seeded input, every model output and every layer output both still have

@@ -108,6 +108,73 @@ public static class Verifier
     }
 
     /// <summary>
+    /// Checks a model surgery: both models run on one seeded input; every output of the edited model
+    /// and every renamed value equals the original's value of its old name, and every value a class subset narrowed equals,
+    /// kept channel by kept channel, the original's (<see cref="Passes.Surgery.ValueSelection"/>).
+    /// Values computed from a narrowed one that are not selections themselves (after a softmax over
+    /// the classes, DetectionOutput's renumbered labels) are not comparable and not compared.
+    /// </summary>
+    public static VerificationReport VerifySurgery(Model original, Model edited, Passes.Surgery.SurgeryResult surgery, double atol, double rtol, Shape? inputShape = null)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(edited);
+        ArgumentNullException.ThrowIfNull(surgery);
+        var (name, declared) = original.Graph.Inputs.First();
+        var tensor = RandomTensor(inputShape ?? declared, Seed);
+        var selected = surgery.Selections.ToDictionary(s => s.Value, StringComparer.Ordinal);
+        var producedNow = edited.Graph.Nodes.SelectMany(n => n.Outputs).ToHashSet(StringComparer.Ordinal);
+        var wanted = edited.Graph.Outputs.Union(selected.Keys, StringComparer.Ordinal).Union(surgery.Renamed.Keys.Where(producedNow.Contains), StringComparer.Ordinal).ToList();
+        var actual = new ReferenceExecutor(edited.Graph, AsGiven).Run(
+            new Dictionary<string, Tensor>(StringComparer.Ordinal) { [edited.Graph.Inputs.First().Key] = tensor }, wanted);
+        var expected = new ReferenceExecutor(original.Graph, AsGiven).Run(
+            new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = tensor }, [.. wanted.Select(surgery.OriginalName).Distinct(StringComparer.Ordinal)]);
+        // What a narrowed value feeds (a softmax over the kept classes, DetectionOutput's labels) means
+        // something else now: only the selections themselves are comparable there.
+        var narrowed = new HashSet<string>(selected.Keys, StringComparer.Ordinal);
+        foreach (var node in edited.Graph.Nodes.Where(n => n.Inputs.Any(narrowed.Contains)))
+        {
+            narrowed.UnionWith(node.Outputs);
+        }
+
+        var comparisons = new List<OutputComparison>();
+        foreach (var value in wanted.Where(v => selected.ContainsKey(v) || !narrowed.Contains(v)))
+        {
+            var before = expected[surgery.OriginalName(value)];
+            var after = actual[value];
+            var subject = edited.Graph.Outputs.Contains(value) ? "model output" : selected.ContainsKey(value) ? "kept classes" : $"renamed value (was '{surgery.OriginalName(value)}')";
+            if (selected.TryGetValue(value, out var selection))
+            {
+                comparisons.Add(VerificationReport.Compare(subject, value, after.Shape, after.Data, Gather(before.Data, selection), atol, rtol));
+            }
+            else if (before.Shape.Equals(after.Shape))
+            {
+                comparisons.Add(VerificationReport.Compare(subject, value, after.Shape, after.Data, before.Data, atol, rtol));
+            }
+        }
+
+        return new VerificationReport(VerifyMode.Model, atol, rtol, comparisons);
+    }
+
+    /// <summary>The kept indices of <paramref name="values"/> seen as (outer, count, inner).</summary>
+    private static float[] Gather(float[] values, Passes.Surgery.ValueSelection selection)
+    {
+        var outer = values.Length / (selection.Count * selection.Inner);
+        var inner = (int)selection.Inner;
+        var result = new float[outer * selection.Kept.Length * inner];
+        var at = 0;
+        for (long o = 0; o < outer; o++)
+        {
+            foreach (var k in selection.Kept)
+            {
+                Array.Copy(values, ((o * selection.Count) + k) * inner, result, at, inner);
+                at += inner;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Runs <paramref name="reference"/> with the reference executor and <paramref name="runtime"/> on
     /// the same seeded input and compares each pair of <paramref name="outputs"/> (a value of the
     /// reference graph, the runtime's output that must equal it), with the rounding floor of

@@ -60,10 +60,7 @@ internal static class FuseCommand
                     Progress = progress,
                 },
                 set);
-            var report = Report(result);
-            ReportText.Publish(set, ReportFileName, report, result.Warnings);
-
-            return ExitCodes.Ok;
+            return ReportText.Publish(set, ReportFileName, Report(result), result.Warnings);
         }));
         return command;
     }

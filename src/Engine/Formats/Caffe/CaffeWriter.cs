@@ -58,6 +58,12 @@ internal static class CaffeWriter
 
         public List<(CaffeLayer Layer, int Index, string Blob)> Bottoms { get; } = [];
 
+        /// <summary>Tops whose value was renamed.</summary>
+        public List<(CaffeLayer Layer, int Index, string Blob)> Tops { get; } = [];
+
+        /// <summary>Layers renamed (their node's name changed).</summary>
+        public List<(CaffeLayer Layer, string Name)> Names { get; } = [];
+
         /// <summary>Layers with new weights (and bias); <c>GainedBias</c> when the prototxt must say bias_term: true.</summary>
         public List<(CaffeLayer Layer, Node Node, bool GainedBias)> Rewritten { get; } = [];
 
@@ -66,11 +72,17 @@ internal static class CaffeWriter
 
         /// <summary>Counts a pass changed (channel pruning): <c>num_output</c> (field 1 of the convolution and inner product parameters) and a convolution's <c>group</c> (field 5).</summary>
         public List<(CaffeLayer Layer, int Field, uint Value)> Counts { get; } = [];
+
+        /// <summary>
+        /// Numbers a pass restated (a class subset): value <c>Index</c> of field <c>Field</c> of the
+        /// parameter message <c>Parameters</c> selects in the layer (a Reshape's dim, DetectionOutput's num_classes).
+        /// </summary>
+        public List<(CaffeLayer Layer, Func<LayerParameter, IMessage?> Parameters, int Field, int Index, long Value)> Restated { get; } = [];
     }
 
     private static Edits Plan(Graph graph, CaffeModel document)
     {
-        var nodes = graph.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var nodes = graph.Nodes.ToDictionary(n => n.SourceName, StringComparer.Ordinal);
         var edits = new Edits();
         PlanAdded(graph, document, edits);
         foreach (var layer in document.Layers)
@@ -86,6 +98,20 @@ internal static class CaffeWriter
                 continue;
             }
 
+            if (node.Name != node.SourceName && layer.Layer.Name == node.SourceName)
+            {
+                edits.Names.Add((layer, node.Name));
+            }
+
+            for (var i = 0; i < layer.Layer.Top.Count && i < node.Outputs.Count; i++)
+            {
+                var blob = document.BlobOfValue.GetValueOrDefault(node.Outputs[i], node.Outputs[i]);
+                if (blob != layer.Layer.Top[i])
+                {
+                    edits.Tops.Add((layer, i, blob));
+                }
+            }
+
             for (var i = 0; i < layer.Layer.Bottom.Count && i < node.Inputs.Count; i++)
             {
                 var value = node.Inputs[i];
@@ -96,6 +122,7 @@ internal static class CaffeWriter
                 }
             }
 
+            PlanRestated(edits, layer, node);
             var changed = layer.Blobs.Where(s => s.Initializer is not null && !node.Inputs.Contains(s.Initializer)).ToList();
             var hasBias = node.Inputs.Count > 2 && node.Inputs[2].Length > 0;
             var hadBias = layer.Blobs.Any(s => s.Index == 1);
@@ -124,10 +151,10 @@ internal static class CaffeWriter
     {
         var ownNodes = document.Layers.Where(l => l.Node is not null).ToDictionary(l => l.Node!, StringComparer.Ordinal);
         var readers = graph.BuildConsumers();
-        foreach (var node in graph.Nodes.Where(n => !ownNodes.ContainsKey(n.Name)))
+        foreach (var node in graph.Nodes.Where(n => !ownNodes.ContainsKey(n.SourceName)))
         {
             var reader = readers.GetValueOrDefault(node.Outputs[0])?.SingleOrDefault();
-            if (node.OpType != "FullyConnected" || reader is null || !ownNodes.TryGetValue(reader.Name, out var before) || before.Source is not LayerParameter)
+            if (node.OpType != "FullyConnected" || reader is null || !ownNodes.TryGetValue(reader.SourceName, out var before) || before.Source is not LayerParameter)
             {
                 throw new NotSupportedException($"node '{node.Name}' ({node.OpType}) was made by a pass; the Caffe writer adds only an InnerProduct read by one (non-V1) layer of the prototxt.");
             }
@@ -171,6 +198,58 @@ internal static class CaffeWriter
         if (statedGroup != group)
         {
             edits.Counts.Add((layer, 5, (uint)group));
+        }
+    }
+
+    /// <summary>A Reshape's dims and DetectionOutput's num_classes, where the node's attributes now differ from the layer's.</summary>
+    private static void PlanRestated(Edits edits, CaffeLayer layer, Node node)
+    {
+        switch (node.OpType, layer.Source)
+        {
+            case ("Reshape", LayerParameter { ReshapeParam.Shape: { } shape }):
+            {
+                var dims = node.AttributesAs<ReshapeAttributes>().Shape;
+                for (var i = 0; i < dims.Length && i < shape.Dim.Count; i++)
+                {
+                    if (dims[i] != shape.Dim[i])
+                    {
+                        edits.Restated.Add((layer, p => p.ReshapeParam.Shape, BlobShape.DimFieldNumber, i, dims[i]));
+                    }
+                }
+
+                break;
+            }
+
+            case ("DetectionOutput", LayerParameter { DetectionOutputParam: { } detection }):
+            {
+                var classes = node.AttributesAs<DetectionOutputAttributes>().NumClasses;
+                if (classes != detection.NumClasses)
+                {
+                    edits.Restated.Add((layer, p => p.DetectionOutputParam, DetectionOutputParameter.NumClassesFieldNumber, 0, classes));
+                }
+
+                break;
+            }
+        }
+    }
+
+    /// <summary>Sets value <paramref name="index"/> of a numeric field (repeated or not) of <paramref name="message"/>, in the field's own type.</summary>
+    private static void SetNumber(IMessage message, int field, int index, long value)
+    {
+        var descriptor = message.Descriptor.FindFieldByNumber(field);
+        var typed = descriptor.FieldType switch
+        {
+            Google.Protobuf.Reflection.FieldType.UInt32 => (object)checked((uint)value),
+            Google.Protobuf.Reflection.FieldType.Int32 => checked((int)value),
+            _ => value,
+        };
+        if (descriptor.IsRepeated)
+        {
+            ((System.Collections.IList)descriptor.Accessor.GetValue(message))[index] = typed;
+        }
+        else
+        {
+            descriptor.Accessor.SetValue(message, typed);
         }
     }
 
@@ -242,6 +321,24 @@ internal static class CaffeWriter
             }
         }
 
+        foreach (var (layer, index, blob) in edits.Tops)
+        {
+            switch (Twin(layer.Source))
+            {
+                case LayerParameter p: p.Top[index] = blob; break;
+                case V1LayerParameter v: v.Top[index] = blob; break;
+            }
+        }
+
+        foreach (var (layer, name) in edits.Names)
+        {
+            switch (Twin(layer.Source))
+            {
+                case LayerParameter p: p.Name = name; break;
+                case V1LayerParameter v: v.Name = name; break;
+            }
+        }
+
         foreach (var (layer, _, gained) in edits.Rewritten.Where(r => r.GainedBias))
         {
             switch (Twin(layer.Source))
@@ -261,6 +358,11 @@ internal static class CaffeWriter
                 case ConvolutionParameter c: c.Group = value; break;
                 case InnerProductParameter ip: ip.NumOutput = value; break;
             }
+        }
+
+        foreach (var (layer, parameters, field, index, value) in edits.Restated)
+        {
+            SetNumber(parameters((LayerParameter)Twin(layer.Source))!, field, index, value);
         }
 
         foreach (var (before, node) in edits.Added)
@@ -299,15 +401,18 @@ internal static class CaffeWriter
 
         var replacements = new List<(int Start, int End, string Text)>();
         var map = document.SourceMap;
-        foreach (var (layer, index, blob) in edits.Bottoms)
+        var strings = edits.Bottoms.Select(b => (b.Layer, Field: "bottom", b.Index, Text: b.Blob))
+            .Concat(edits.Tops.Select(t => (t.Layer, Field: "top", t.Index, Text: t.Blob)))
+            .Concat(edits.Names.Select(n => (n.Layer, Field: "name", Index: 0, Text: n.Name)));
+        foreach (var (layer, field, index, value) in strings)
         {
-            var at = Offset(map.Of(layer.Source, "bottom", index));
+            var at = Offset(map.Of(layer.Source, field, index));
             if (at is not { } start || StringEnd(text, start) is not { } end)
             {
                 return null;
             }
 
-            replacements.Add((start, end, Quote(blob)));
+            replacements.Add((start, end, Quote(value)));
         }
 
         foreach (var (layer, field, value) in edits.Counts)
@@ -321,6 +426,23 @@ internal static class CaffeWriter
 
             var end = start;
             while (end < text.Length && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+
+            replacements.Add((start, end, value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        foreach (var (layer, parameters, field, index, value) in edits.Restated)
+        {
+            var message = parameters((LayerParameter)layer.Source);
+            if (!map.Written(message, field) || Offset(map.Of(message, field, index)) is not { } start)
+            {
+                return null;
+            }
+
+            var end = start;
+            while (end < text.Length && (char.IsAsciiDigit(text[end]) || text[end] == '-'))
             {
                 end++;
             }
@@ -499,7 +621,7 @@ internal static class CaffeWriter
 
     private static NetParameter RewriteWeights(Graph graph, NetParameter weights, Edits edits)
     {
-        if (edits.Removed.Count == 0 && edits.Rewritten.Count == 0 && edits.Added.Count == 0)
+        if (edits.Removed.Count == 0 && edits.Rewritten.Count == 0 && edits.Added.Count == 0 && edits.Names.Count == 0)
         {
             return weights;
         }
@@ -545,6 +667,20 @@ internal static class CaffeWriter
                 }
 
                 Fill(blobs[1], bias);
+            }
+        }
+
+        // Renamed last: the edits above find the caffemodel's layers by their names as read.
+        foreach (var (layer, name) in edits.Names)
+        {
+            foreach (var p in net.Layer.Where(l => l.Name == layer.Layer.Name).Take(1))
+            {
+                p.Name = name;
+            }
+
+            foreach (var v in net.Layers.Where(l => l.Name == layer.Layer.Name).Take(1))
+            {
+                v.Name = name;
             }
         }
 

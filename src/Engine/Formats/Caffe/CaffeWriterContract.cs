@@ -7,7 +7,7 @@ namespace NeuralBuild.Engine.Formats.Caffe;
 /// What <see cref="CaffeWriter"/> can write: it edits the prototxt's and the caffemodel's own layers,
 /// so it can drop a layer and give a convolution, deconvolution or InnerProduct new blobs (and a
 /// bias) or fewer channels (their num_output), but it has no layer for a node a pass made, and no blob
-/// layout for other layers' new parameters. Layers between them (pooling, ReLU, Concat, Eltwise) imply their channel counts.
+/// layout for other layers' new parameters. Layers between them (pooling, ReLU, Concat, Eltwise) imply their channel counts; a Reshape's dims and DetectionOutput's num_classes it restates, and layers and blobs it renames.
 /// </summary>
 internal sealed class CaffeWriterContract : WriterContract
 {
@@ -23,6 +23,8 @@ internal sealed class CaffeWriterContract : WriterContract
             $"fewer channels in the {node.Origin.Kind} layer '{node.Origin.Name}': it states num_output of Convolution and InnerProduct layers only",
         NodeEdit.ParametersReplaced when node.OpType is not ("Conv" or "ConvTranspose" or "FullyConnected") =>
             $"new parameters of the {node.Origin.Kind} layer '{node.Origin.Name}': it rewrites the blobs of Convolution, Deconvolution and InnerProduct layers only",
+        NodeEdit.AttributesChanged when node.OpType is not ("Reshape" or "DetectionOutput") =>
+            $"new attributes of the {node.Origin.Kind} layer '{node.Origin.Name}': it restates a Reshape's dims and DetectionOutput's num_classes only",
         _ => null,
     };
 }

@@ -120,10 +120,22 @@ public static class DarknetWriter
         {
             SetCount(lines, newLine, section, "output", graph.Initializers[fc.Inputs[1]].Shape[0]);
         }
+        else if (nodes.FirstOrDefault(n => n.OpType is "DarknetYolo" or "DarknetGaussianYolo") is { } yolo)
+        {
+            // A class subset: the head decodes the classes its conv still produces.
+            SetCount(lines, newLine, section, "classes", yolo.AttributesAs<DarknetYoloAttributes>().Classes, DefaultClasses);
+        }
+        else if (nodes.FirstOrDefault(n => n.OpType == "DarknetRegion") is { } region)
+        {
+            SetCount(lines, newLine, section, "classes", region.AttributesAs<DarknetRegionAttributes>().Classes, DefaultClasses);
+        }
     }
 
-    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/> where the section states another value (absent is darknet's default, 1).</summary>
-    private static void SetCount(List<string?> lines, string newLine, CfgSection section, string key, long value)
+    /// <summary>Darknet's <c>classes=</c> when a [yolo] or [region] section leaves it out.</summary>
+    private const long DefaultClasses = 20;
+
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/> where the section states another value (absent is <paramref name="absent"/>, darknet's default).</summary>
+    private static void SetCount(List<string?> lines, string newLine, CfgSection section, string key, long value, long absent = 1)
     {
         var text = value.ToString(CultureInfo.InvariantCulture);
         if (section.Find(key) is { } option)
@@ -133,7 +145,7 @@ public static class DarknetWriter
                 lines[option.LineIndex] = ReplaceValue(lines[option.LineIndex]!, text);
             }
         }
-        else if (value != 1)
+        else if (value != absent)
         {
             lines[section.HeaderLineIndex] += newLine + key + "=" + text;
         }

@@ -10,7 +10,7 @@ namespace NeuralBuild.Engine.Formats.Darknet;
 /// no section, except the first factor of a low-rank connected layer, which it writes as a [connected]
 /// section of its own just before the layer's (references to the layer renumbered). Fewer channels it states in a conv's <c>filters=</c> / <c>groups=</c> and a connected
 /// layer's <c>output=</c>; the sections that pass channels on (maxpool, upsample, route, shortcut,
-/// activations) imply their counts. Any other section that states or stores per-channel data
+/// activations) imply their counts. A detection head's class count it restates as <c>classes=</c>; layers have no names to change. Any other section that states or stores per-channel data
 /// (a deconvolution's filters, a local layer, a standalone batchnorm, a weighted shortcut) it does not rewrite.
 /// </summary>
 internal sealed class DarknetWriterContract : WriterContract
@@ -26,6 +26,9 @@ internal sealed class DarknetWriterContract : WriterContract
         NodeEdit.ChannelsRemoved when node.OpType is not ("Conv" or "FullyConnected" or "Activation" or "MaxPool" or "Resize" or "Concat" or "Arithmetic" or "Identity")
             || (node.OpType == "Conv" && node.Origin.Kind is not ("convolutional" or "conv")) =>
             $"fewer channels in the [{node.Origin.Kind}] section '{node.Origin.Name}': it states filters= of convolutional and output= of connected sections only",
+        NodeEdit.AttributesChanged when node.OpType is not ("DarknetYolo" or "DarknetGaussianYolo" or "DarknetRegion") =>
+            $"new attributes of the [{node.Origin.Kind}] section '{node.Origin.Name}': it restates classes= of [yolo], [Gaussian_yolo] and [region] sections only",
+        NodeEdit.Renamed => "a new name: Darknet layers have no names (they are numbered); choose them by index",
         _ => null,
     };
 }

@@ -104,7 +104,8 @@ internal sealed partial class OnnxWriter
     private ModelProto Edit()
     {
         var kept = KeptNodes();
-        var outputIdentities = PlanModelOutputs(kept);
+        var outputIdentities = _model.Graph.OutputsChosen ? [] : PlanModelOutputs(kept);
+        var outputNames = _model.Graph.OutputsChosen ? _model.Graph.Outputs.Select(Renamed).ToList() : _source.Output.Select(o => o.Name).ToList();
 
         var nodes = new List<NodeProto>(_source.Node.Count);
         var folded = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
@@ -142,7 +143,7 @@ internal sealed partial class OnnxWriter
         }
 
         Count(nodes.SelectMany(n => n.Input), 1);
-        Count(_source.Output.Select(o => o.Name), 1);
+        Count(outputNames, 1);
         for (var changed = true; changed;)
         {
             changed = false;
@@ -199,6 +200,8 @@ internal sealed partial class OnnxWriter
             graph.Input.AddRange(_newTensors.Values.Where(t => readers.GetValueOrDefault(t.Name) > 0 && !inPlace.ContainsKey(t.Name)).Select(InputOf));
         }
 
+        graph.Output.Clear();
+        graph.Output.AddRange(outputNames.Select(OutputInfo));
         graph.ValueInfo.Clear();
         graph.ValueInfo.AddRange(_source.ValueInfo.Where(v => (!existedBefore.Contains(v.Name) || existsNow.Contains(v.Name)) && !ShapeChanged(v)));
         return output;
@@ -225,6 +228,30 @@ internal sealed partial class OnnxWriter
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A model output as the file declared it, unless an edit chose it or changed its shape (a class
+    /// subset): then as the IR infers it, float32 of known dimensions.
+    /// </summary>
+    private ValueInfoProto OutputInfo(string name)
+    {
+        var declared = _source.Output.Concat(_source.ValueInfo).FirstOrDefault(o => o.Name == name);
+        if (declared is not null && !ShapeChanged(declared))
+        {
+            return declared;
+        }
+
+        _shapes ??= ShapeInference.Run(_model.Graph);
+        var value = _model.Graph.Outputs.FirstOrDefault(v => Renamed(v) == name) ?? name;
+        var shape = new TensorShapeProto();
+        foreach (var d in _shapes[value].Dims)
+        {
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        }
+
+        var elementType = declared?.Type?.TensorType?.ElemType ?? (int)DT.Float;
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elementType, Shape = shape } } };
     }
 
     private static ValueInfoProto InputOf(TensorProto tensor)

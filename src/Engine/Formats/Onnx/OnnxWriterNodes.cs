@@ -17,11 +17,25 @@ internal sealed partial class OnnxWriter
         foreach (var node in _model.Graph.Nodes)
         {
             var index = node.Origin.Index;
+            var sourceOutputs = index >= 0 && index < _source.Node.Count ? _source.Node[index].Output.Where(o => o.Length > 0).ToList() : [];
             if (index < 0 || index >= _source.Node.Count || !_document.NodeInputs.ContainsKey(index) || !kept.TryAdd(index, node)
-                || !node.Outputs.SequenceEqual(_source.Node[index].Output.Where(o => o.Length > 0), StringComparer.Ordinal))
+                || node.Outputs.Count != sourceOutputs.Count)
             {
                 throw new NotSupportedException(
                     $"IR node '{node.Name}' ({node.OpType}) does not stand for one node of '{Path.GetFileName(_document.Path)}' with its outputs; the ONNX writer writes the file's own nodes, edited, not nodes a pass made.");
+            }
+        }
+
+        // A value an edit renamed is written under its new name wherever the file names it.
+        foreach (var (index, node) in kept)
+        {
+            foreach (var (was, now) in _source.Node[index].Output.Where(o => o.Length > 0).Zip(node.Outputs))
+            {
+                if (was != now)
+                {
+                    _renamed[was] = now;
+                    _taken.Add(now);
+                }
             }
         }
 
@@ -138,7 +152,16 @@ internal sealed partial class OnnxWriter
             inputs.RemoveAt(inputs.Count - 1);
         }
 
-        return WithGroup(Replace(source, inputs, source.Output.Select(Renamed).ToList()), source, ir);
+        var written = WithGroup(Replace(source, inputs, source.Output.Select(Renamed).ToList()), source, ir);
+        if (ir.Name == ir.SourceName || written.Name == ir.Name)
+        {
+            return written;
+        }
+
+        // Renamed by an edit.
+        var renamed = ReferenceEquals(written, source) ? source.Clone() : written;
+        renamed.Name = ir.Name;
+        return renamed;
     }
 
     /// <summary>A conv whose group count a pass changed (a pruned depthwise conv) states the new one.</summary>

@@ -1,0 +1,249 @@
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
+
+namespace NeuralBuild.Engine.Passes.Surgery;
+
+/// <summary>
+/// One head that decodes classes, as <see cref="KeepClasses"/> cuts it: the layers that produce its
+/// class channels (each in <c>Blocks</c> blocks of <c>Prefix</c> box values then the classes), the
+/// values after them that keep the class layout, and the nodes that state the class count.
+/// </summary>
+internal sealed class ClassHead
+{
+    public required Node Head { get; init; }
+
+    public required long Classes { get; init; }
+
+    public List<(Node Node, long Blocks, long Prefix)> Producers { get; } = [];
+
+    /// <summary>Class that is always kept (SSD's background).</summary>
+    public long? Background { get; init; }
+
+    /// <summary>Why this head cannot be cut; null when it can.</summary>
+    public string? Refusal { get; set; }
+
+    /// <summary>The head's output has its producer's channels (a [yolo] head's per-element logistic).</summary>
+    public bool SameLayoutAsProducer { get; init; }
+
+    /// <summary>Values laid out with the classes last (SSD's permuted, flattened and concatenated scores), before any softmax.</summary>
+    public List<string> ClassLastValues { get; } = [];
+
+    /// <summary>Values with the classes on axis 1 after the producer (a classifier's activation, pooling, flatten), before any softmax.</summary>
+    public List<string> ChannelValues { get; } = [];
+
+    /// <summary>Nodes whose attributes state the class count.</summary>
+    public List<Node> Restated { get; } = [];
+
+    /// <summary>The softmax over the classes, if any: its output is renormalised.</summary>
+    public Node? Softmax { get; set; }
+
+    /// <summary>Writes the new class count into <see cref="Restated"/>.</summary>
+    public void Restate(long classes)
+    {
+        foreach (var node in Restated)
+        {
+            switch (node.OpType)
+            {
+                case "DarknetYolo" or "DarknetGaussianYolo" or "DarknetRegion":
+                    node.Attributes.Set("classes", classes);
+                    break;
+                case "DetectionOutput":
+                    node.Attributes.Set("num_classes", classes);
+                    break;
+                case "Reshape":
+                    var spec = node.AttributesAs<ReshapeAttributes>().Shape.ToArray();
+                    spec[^1] = classes;
+                    node.Attributes.Set("shape", spec);
+                    break;
+            }
+        }
+    }
+}
+
+/// <summary>Finds the class heads of a graph: Darknet's detection heads, SSD's DetectionOutput, else classifier outputs.</summary>
+internal static class ClassHeads
+{
+    public static List<ClassHead> Find(GraphEditor graph)
+    {
+        var heads = new List<ClassHead>();
+        foreach (var node in graph.Graph.Nodes)
+        {
+            switch (node.OpType)
+            {
+                case "DarknetYolo" or "DarknetGaussianYolo":
+                {
+                    var attributes = node.AttributesAs<DarknetYoloAttributes>();
+                    heads.Add(DarknetHead(graph, node, attributes.Anchors, node.OpType == "DarknetYolo" ? 5 : 9, attributes.Classes, sameLayout: true));
+                    break;
+                }
+
+                case "DarknetRegion":
+                {
+                    var attributes = node.AttributesAs<DarknetRegionAttributes>();
+                    var head = DarknetHead(graph, node, attributes.Num, attributes.Coords + 1, attributes.Classes, sameLayout: !attributes.Softmax && !attributes.BoxesLayout);
+                    head.Softmax = attributes.Softmax ? node : null;
+                    heads.Add(head);
+                    break;
+                }
+
+                case "DetectionOutput":
+                    heads.Add(SsdHead(graph, node));
+                    break;
+            }
+        }
+
+        return heads.Count > 0 ? heads : ClassifierHeads(graph);
+    }
+
+    private static ClassHead DarknetHead(GraphEditor graph, Node head, long anchors, long prefix, long classes, bool sameLayout)
+    {
+        var result = new ClassHead { Head = head, Classes = classes, SameLayoutAsProducer = sameLayout };
+        result.Restated.Add(head);
+        var producer = graph.Producer(head.Inputs[0]);
+        if (producer is null || !ChannelFlow.IsProducer(graph, producer) || producer.AttributesAs<ConvAttributes>().Group != 1)
+        {
+            result.Refusal = $"its input '{head.Inputs[0]}' is not made by a convolution with its own constant weights and no groups";
+        }
+        else if (graph.ConsumerCount(head.Inputs[0]) != 1)
+        {
+            result.Refusal = $"its input '{head.Inputs[0]}' is also read elsewhere, where all classes are expected";
+        }
+        else
+        {
+            result.Producers.Add((producer, anchors, prefix));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// SSD: from DetectionOutput's scores back through Flatten, Softmax, Reshape, Concat, Permute and
+    /// Identity to the convolutions that make them; each of those has priors·C rows.
+    /// </summary>
+    private static ClassHead SsdHead(GraphEditor graph, Node detection)
+    {
+        var attributes = detection.AttributesAs<DetectionOutputAttributes>();
+        var classes = attributes.NumClasses;
+        var head = new ClassHead { Head = detection, Classes = classes, Background = attributes.BackgroundLabelId >= 0 ? attributes.BackgroundLabelId : null };
+        head.Restated.Add(detection);
+        if (!attributes.ShareLocation)
+        {
+            head.Refusal = "its boxes are per class (share_location: false); only shared boxes are cut";
+            return head;
+        }
+
+        // Walking back from the scores, a value is before the softmax once the walk has passed it.
+        var pending = new Stack<(string Value, bool BeforeSoftmax)>();
+        var classLast = new List<(string Value, bool BeforeSoftmax)>();
+        pending.Push((detection.Inputs[1], false));
+        while (pending.Count > 0 && head.Refusal is null)
+        {
+            var (value, beforeSoftmax) = pending.Pop();
+            var producer = graph.Producer(value);
+            if (graph.ConsumerCount(value) != 1)
+            {
+                head.Refusal = $"the scores '{value}' are also read elsewhere";
+            }
+            else if (producer is null)
+            {
+                head.Refusal = $"the scores '{value}' are not computed by a layer";
+            }
+            else if (producer.OpType == "Conv")
+            {
+                if (!ChannelFlow.IsProducer(graph, producer) || graph.Shapes[value][1] % classes != 0)
+                {
+                    head.Refusal = $"'{producer.Name}' has groups, shared or missing weights, or channels that are not a whole number of {classes}-class blocks";
+                }
+                else
+                {
+                    head.Producers.Add((producer, graph.Shapes[value][1] / classes, 0));
+                }
+            }
+            else if (producer.OpType is "Flatten" or "Softmax" or "Reshape" or "Concat" or "Permute" or "Identity")
+            {
+                if (producer.OpType == "Reshape")
+                {
+                    if (producer.AttributesAs<ReshapeAttributes>().Shape is not [.., var last] || last != classes)
+                    {
+                        head.Refusal = $"the Reshape '{producer.Name}' does not name the {classes} classes as its last dimension";
+                        break;
+                    }
+
+                    head.Restated.Add(producer);
+                }
+
+                if (producer.OpType == "Softmax")
+                {
+                    head.Softmax = producer;
+                }
+
+                classLast.Add((value, beforeSoftmax));
+                foreach (var input in producer.Inputs.Where(i => !graph.Graph.Initializers.ContainsKey(i)))
+                {
+                    pending.Push((input, beforeSoftmax || producer.OpType == "Softmax"));
+                }
+            }
+            else
+            {
+                head.Refusal = $"the scores pass through '{producer.Name}' ({producer.OpType}), which the class subset does not follow";
+            }
+        }
+
+        head.Producers.Sort((a, b) => graph.Graph.Nodes.IndexOf(a.Node).CompareTo(graph.Graph.Nodes.IndexOf(b.Node)));
+        head.ClassLastValues.AddRange(classLast.Where(v => v.BeforeSoftmax || head.Softmax is null).Select(v => v.Value));
+        return head;
+    }
+
+    /// <summary>
+    /// A classifier: each model output made by a fully connected layer or a convolution, through
+    /// nodes that keep the class axis (activations, global pooling, flatten, identity, a softmax).
+    /// </summary>
+    private static List<ClassHead> ClassifierHeads(GraphEditor graph)
+    {
+        var heads = new List<ClassHead>();
+        foreach (var output in graph.Graph.Outputs.Distinct(StringComparer.Ordinal))
+        {
+            var values = new List<string>();
+            Node? softmax = null;
+            var value = output;
+            var producer = graph.Producer(value);
+            while (producer is not null && producer.OpType is "Activation" or "GlobalAveragePool" or "GlobalMaxPool" or "Flatten" or "Identity" or "Softmax"
+                && graph.ConsumerCount(producer.Inputs[0]) == 1)
+            {
+                if (producer.OpType == "Softmax")
+                {
+                    softmax = producer;
+                    values.Clear();
+                }
+                else
+                {
+                    values.Add(value);
+                }
+
+                value = producer.Inputs[0];
+                producer = graph.Producer(value);
+            }
+
+            if (producer is null || producer.OpType is not ("FullyConnected" or "Conv"))
+            {
+                continue;
+            }
+
+            var classes = graph.Shapes[value][1];
+            var head = new ClassHead { Head = producer, Classes = classes, Softmax = softmax };
+            if (!ChannelFlow.IsProducer(graph, producer) || (producer.OpType == "Conv" && producer.AttributesAs<ConvAttributes>().Group != 1))
+            {
+                head.Refusal = $"'{producer.Name}' has groups or shared, missing or non-constant weights";
+            }
+            else
+            {
+                head.Producers.Add((producer, 1, 0));
+                head.ChannelValues.AddRange(values);
+            }
+
+            heads.Add(head);
+        }
+
+        return heads;
+    }
+}
