@@ -42,9 +42,11 @@ internal static class ConvertCommand
         var quantize = new Option<string?>("--quantize") { Description = "fp16 or int8: store conv, deconv, FC and MatMul weights quantized (export targets that take the option quantize=). The output error is measured, not proven zero." };
         quantize.AcceptOnlyFromAmong("fp16", "int8");
         var maxOutputError = new Option<string?>("--max-output-error") { Description = "Budget of a quantized export: the largest output error allowed, relative to the output's magnitude, e.g. 2%. Over it: NM1010, exit 2." };
+        var format = CommonOptions.Format(CommonOptions.TableOrJson);
+        format.Description = "table: convert-report.md (and stdout) in Markdown; json: convert-report.json, schemaVersion first.";
         var command = new Command("convert", "Write a model in another format (folded first), and prove the written file computes what the original computes.")
         {
-            model, to, output, weights, input, dialect, formatOption, opset, symbolicBatch, exportOption, noFold, verify, noRuntimeCheck, atol, rtol, verifyInput, quantize, maxOutputError,
+            model, to, output, weights, input, dialect, formatOption, opset, symbolicBatch, exportOption, noFold, verify, noRuntimeCheck, atol, rtol, verifyInput, quantize, maxOutputError, format,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -97,7 +99,8 @@ internal static class ConvertCommand
             var runtimeCheck = parse.GetValue(noRuntimeCheck) || request.Verify == VerifyMode.None
                 ? null
                 : RuntimeCheck(request, result, set.Stage(Path.GetFileName(result.OutputPath)));
-            var report = Report(result, runtimeCheck);
+            var json = parse.GetValue(format) == "json";
+            var report = json ? PipelineJson.Convert(result, runtimeCheck?.Exact, runtimeCheck?.Measured) : Report(result, runtimeCheck);
             if (runtimeCheck is { Exact: { Passed: false } failed })
             {
                 // Nothing is committed: a file that computes something else must not look converted.
@@ -106,9 +109,7 @@ internal static class ConvertCommand
 
             runtimeCheck?.Measured?.ThrowIfOverBudget(new SourceLocation(definition));
 
-            ReportText.Publish(set, ReportFileName, report, result.Passes.Warnings.Concat(result.Export.Warnings));
-
-            return ExitCodes.Ok;
+            return ReportText.Publish(set, json ? Path.ChangeExtension(ReportFileName, ".json") : ReportFileName, report, result.Passes.Warnings.Concat(result.Export.Warnings));
         }));
         return command;
     }

@@ -33,9 +33,11 @@ internal static class FuseCommand
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for --verify model (fully convolutional models), e.g. 1x3x160x160." };
         var lowRankFc = new Option<string?>("--low-rank-fc") { Description = "Also write each fully connected layer as two thinner ones (truncated SVD) where that saves parameters: 0.99 keeps 99% of the spectrum's energy, rank:N a fixed rank. Lossy: the output difference is measured and reported." };
         var pruneDeadChannels = new Option<bool>("--prune-dead-channels") { Description = "Also remove channels whose output is provably constant (a BatchNorm scale of 0, an all-zero filter), losslessly; the pruned model is verified whole against the original." };
+        var format = CommonOptions.Format(CommonOptions.TableOrJson);
+        format.Description = "table: fuse-report.md (and stdout) in Markdown; json: fuse-report.json, schemaVersion first.";
         var command = new Command("fuse", "Fold BatchNorm/Scale into conv and FC layers, remove Dropout, verify, and write the optimised model.")
         {
-            model, output, weights, input, dialect, formatOption, verify, atol, rtol, verifyInput, pruneDeadChannels, lowRankFc,
+            model, output, weights, input, dialect, formatOption, verify, atol, rtol, verifyInput, pruneDeadChannels, lowRankFc, format,
         };
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
@@ -60,7 +62,9 @@ internal static class FuseCommand
                     Progress = progress,
                 },
                 set);
-            return ReportText.Publish(set, ReportFileName, Report(result), result.Warnings);
+            return parse.GetValue(format) == "json"
+                ? ReportText.Publish(set, Path.ChangeExtension(ReportFileName, ".json"), PipelineJson.Fuse(result), result.Warnings)
+                : ReportText.Publish(set, ReportFileName, Report(result), result.Warnings);
         }));
         return command;
     }

@@ -3,7 +3,7 @@ using NeuralBuild.Tool.Tests.Support;
 
 namespace NeuralBuild.Tool.Tests.Commands;
 
-/// <summary><c>--format json</c> of check, verify and baseline accept: a <c>schemaVersion</c> first, the figures, the verdict.</summary>
+/// <summary><c>--format json</c> of check, verify, baseline accept, fuse and convert: a <c>schemaVersion</c> first, the figures, the verdict.</summary>
 [TestClass]
 public sealed class JsonFormatTests
 {
@@ -85,5 +85,50 @@ public sealed class JsonFormatTests
         Assert.AreEqual(JsonValueKind.Null, macc(a).GetProperty("before").ValueKind, "no entry before the first");
         Assert.AreEqual(Macc, macc(a).GetProperty("after").GetInt64());
         Assert.AreEqual(Macc, macc(b).GetProperty("before").GetInt64());
+    }
+
+    [TestMethod]
+    public void Fuse_lists_the_folds_the_figures_before_and_after_and_the_verification()
+    {
+        using var temp = new TempDirectory();
+        ConvBatchNormRelu.Write(temp, "net.onnx", dropout: true);
+
+        var run = ToolProcess.Run(temp.Path, "fuse", "net.onnx", "-o", "out", "--format", "json");
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        var root = Parse(run);
+        Assert.AreEqual("fuse", root.GetProperty("command").GetString());
+        // One BatchNorm folds into the conv, the Dropout goes: the MACC stays, 4 x 4 BatchNorm values
+        // (scale, bias, mean, variance) become the conv's 4 biases.
+        Assert.AreEqual(Macc, root.GetProperty("before").GetProperty("totals").GetProperty("macc").GetInt64());
+        Assert.AreEqual(Macc, root.GetProperty("after").GetProperty("totals").GetProperty("macc").GetInt64());
+        Assert.AreEqual(Params, root.GetProperty("after").GetProperty("totals").GetProperty("params").GetInt64());
+        Assert.AreEqual((4 * 3 * 3 * 3) + (4 * 4), root.GetProperty("before").GetProperty("totals").GetProperty("params").GetInt64());
+        var applied = root.GetProperty("applied").EnumerateArray().Select(e => e.GetProperty("pass").GetString()).Order(StringComparer.Ordinal).ToArray();
+        Assert.HasCount(2, applied, string.Join(", ", applied));
+        Assert.IsTrue(root.GetProperty("verification").GetProperty("passed").GetBoolean());
+        Assert.AreEqual(run.Stdout, File.ReadAllText(Path.Combine(temp.Path, "out", "fuse-report.json")), "the report file is what was printed");
+        Assert.IsFalse(File.Exists(Path.Combine(temp.Path, "out", "fuse-report.md")));
+    }
+
+    [TestMethod]
+    public void Convert_lists_the_written_file_and_both_checks()
+    {
+        using var temp = new TempDirectory();
+        ConvBatchNormRelu.Write(temp, "net.onnx", dropout: true);
+
+        var run = ToolProcess.Run(temp.Path, "convert", "net.onnx", "--to", "onnx", "-o", "out", "--format", "json");
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        var root = Parse(run);
+        Assert.AreEqual("convert", root.GetProperty("command").GetString());
+        Assert.AreEqual(Path.Combine(temp.Path, "out", "net.onnx"), root.GetProperty("written").GetString());
+        Assert.AreEqual(Macc, root.GetProperty("after").GetProperty("totals").GetProperty("macc").GetInt64());
+        Assert.IsTrue(root.GetProperty("exportVerification").GetProperty("passed").GetBoolean());
+        var runtime = root.GetProperty("runtimeCheck");
+        Assert.IsTrue(runtime.GetProperty("passed").GetBoolean());
+        StringAssert.StartsWith(runtime.GetProperty("comparisons")[0].GetProperty("subject").GetString(), "ONNX Runtime");
+        Assert.AreEqual(JsonValueKind.Null, root.GetProperty("exportAccuracy").ValueKind, "an exact export is proven, not measured");
+        Assert.IsTrue(File.Exists(Path.Combine(temp.Path, "out", "convert-report.json")));
     }
 }
