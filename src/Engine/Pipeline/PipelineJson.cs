@@ -74,8 +74,8 @@ public static class PipelineJson
             json.WriteString("output", o.Output);
             json.WriteNumber("maxRelativeError", o.MaxRelativeError);
             json.WriteNumber("meanRelativeError", o.MeanRelativeError);
-            WriteOptional(json, "top1Agreement", o.Top1Agreement);
-            WriteOptional(json, "top5Agreement", o.Top5Agreement);
+            JsonText.WriteNumberOrNull(json, "top1Agreement", o.Top1Agreement ?? double.NaN);
+            JsonText.WriteNumberOrNull(json, "top5Agreement", o.Top5Agreement ?? double.NaN);
             json.WriteEndObject();
         }
 
@@ -127,17 +127,5 @@ public static class PipelineJson
         }
 
         json.WriteEndObject();
-    }
-
-    private static void WriteOptional(Utf8JsonWriter json, string name, double? value)
-    {
-        if (value is { } v)
-        {
-            json.WriteNumber(name, v);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
     }
 }
