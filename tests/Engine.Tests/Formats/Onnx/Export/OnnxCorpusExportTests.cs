@@ -1,5 +1,6 @@
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Formats.Caffe;
 using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Formats.Onnx.Export;
 using NeuralBuild.Engine.Ir;
@@ -10,7 +11,8 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx.Export;
 
 /// <summary>
 /// Every Darknet cfg and every Caffe prototxt of the corpus, with seeded synthetic weights, folded,
-/// exported, checked by onnx.checker and run in ONNX Runtime against the reference executor. Fully
+/// exported, checked by onnx.checker and run in ONNX Runtime against the reference executor (and,
+/// for Caffe, against torch running the original net: <see cref="CaffeTorchForward"/>). Fully
 /// convolutional models run at most 128x128, and models of more than 12M weights only on request,
 /// to keep the suite quick: NEURALBUILD_EXPORT_ALL=1 runs every model (still small),
 /// NEURALBUILD_EXPORT_FULL=1 every model at its declared input size (docs/onnx-export.md).
@@ -87,10 +89,18 @@ public sealed class OnnxCorpusExportTests
         var weights = Path.ChangeExtension(prototxt, ".caffemodel");
         CaffeSyntheticWeights.Write(declared, weights, new SyntheticWeightsOptions { Seed = 5 });
         var model = ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = weights, InputShape = SmallInput(declared) });
+        var blobOfValue = ((CaffeModel)model.SourceDocument!).BlobOfValue;
         OnnxRuntimeComparison.Folded(model);
         var result = OnnxRuntimeComparison.ExportAndCompare(model, temp.Path);
         var detection = model.Graph.Nodes.Any(n => n.OpType == "DetectionOutput");
         Assert.AreEqual(detection, result.Warnings.Any(w => w.Descriptor == DiagnosticCodes.ExportDetectionOutputDropped), "NM2010 exactly when the model ends in DetectionOutput");
+
+        // The second opinion: torch runs the original, unfolded net from the same two files.
+        OnnxRuntimeComparison.Compare(
+            model,
+            result,
+            oracle: (input, shape, values) => CaffeTorchForward.Run(prototxt, weights, input, shape, [.. values.Select(v => blobOfValue.GetValueOrDefault(v, v))]),
+            oracleName: "torch running the Caffe net");
     }
 
     private static void SkipLargeUnlessFull(Model declared)
