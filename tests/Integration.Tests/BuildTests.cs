@@ -191,6 +191,7 @@ public sealed class BuildTests
         Assert.AreEqual(1, regressed.ExitCode, regressed.ToString());
         var macc = regressed.Errors.Single(e => e.Contains("error NM1002: MACC grew", StringComparison.Ordinal));
         Assert.StartsWith($"{cfg}(19,1): error NM1002: MACC grew from 516.1 kMAC (516,096) in the baseline to 811 kMAC (811,008) (by 294.9 kMAC (294,912), +57.14%), beyond MaxMaccIncrease=+10% (at most 567,705).", macc);
+        Assert.Contains("Layers that grew most against the baseline: layer 2 [convolutional] line 19: 294.9 kMAC (294,912).", macc);
 
         var before = File.ReadAllText(baselineFile);
         var refused = s.Build("-p:NeuralUpdateBaseline=true -p:ContinuousIntegrationBuild=true");

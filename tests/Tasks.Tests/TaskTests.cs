@@ -428,6 +428,11 @@ public sealed class OptimizeAndCheckTests
         var regressions = engine.Errors.Where(e => e.Code == "NM1002").ToList();
         Assert.IsTrue(regressions.Any(e => e.Message!.StartsWith("MACC grew from 516.1 kMAC (516,096) in the baseline to 811 kMAC (811,008) (by 294.9 kMAC (294,912), +57.14%), beyond MaxMaccIncrease=+0 (at most 516,096).", StringComparison.Ordinal)), engine.Describe());
         Assert.AreEqual(19, regressions[0].LineNumber);
+        // Only the second conv grew: 3*3*8 * 16*16 * (32 - 16) = 294,912 MACC more than the baseline's layer 2.
+        Assert.IsTrue(regressions.Any(e => e.Message!.Contains("Layers that grew most against the baseline: layer 2 [convolutional] line 19: 294.9 kMAC (294,912).", StringComparison.Ordinal)), engine.Describe());
+        var report = File.ReadAllText(model.GetMetadata("ReportFile"));
+        Assert.Contains("## Changes against the baseline", report);
+        Assert.Contains("| changed | #2 -> #2 | convolutional | 2 | 19 | 1x16x16x16 -> 1x32x16x16 | +294,912 | +1,168 |", report);
 
         var before = File.ReadAllText(s.Path_("neural-baseline.json"));
         (ok, engine) = Check(s, model, t => { t.UpdateBaseline = true; t.CI = "True"; });

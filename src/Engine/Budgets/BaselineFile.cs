@@ -7,7 +7,23 @@ using NuGet.Versioning;
 namespace NeuralBuild.Engine.Budgets;
 
 /// <summary>What the baseline says about one model.</summary>
-public sealed record BaselineEntry(string Key, NuGetVersion? ModelVersion, IReadOnlyDictionary<string, long> Metrics, string? AcceptedWhen, string? AcceptedWhy);
+public sealed record BaselineEntry(string Key, NuGetVersion? ModelVersion, IReadOnlyDictionary<string, long> Metrics, string? AcceptedWhen, string? AcceptedWhy)
+{
+    /// <summary>
+    /// The accepted per-layer figures (index, kind, name, line, output shape, MACC, params, weights,
+    /// activation and memory access); null for a baseline recorded before they were kept.
+    /// </summary>
+    public IReadOnlyList<LayerMetrics>? Layers { get; init; }
+
+    /// <summary>The entry as metrics of <paramref name="modelPath"/> (the lines point into it), so it can be paired layer by layer with the current figures.</summary>
+    public ModelMetrics ToMetrics(string modelPath) => new()
+    {
+        ModelPath = modelPath,
+        Totals = Metrics,
+        Layers = [.. (Layers ?? []).Select(l => l with { Location = new SourceLocation(modelPath, l.Location.Line, l.Location.Column) })],
+        PeakLayerIndex = -1,
+    };
+}
 
 /// <summary>
 /// The checked-in baseline (<c>neural-baseline.json</c>): machine-written JSON with sorted keys,
@@ -15,10 +31,13 @@ public sealed record BaselineEntry(string Key, NuGetVersion? ModelVersion, IRead
 /// <code>
 /// { "models": { "models/yolo.cfg": { "accepted": { "when": "…", "why": "…" },
 ///     "inputSha256": { "definition": "…", "weights": "…" }, "metrics": { "macc": 2782480896, … },
+///     "layers": [ { "index": 0, "kind": "convolutional", "line": 9, "macc": 1769472, … }, … ],
 ///     "modelVersion": "1.2.0", "optimizer": { "dialect": "AlexeyAB", … } } },
 ///   "schemaVersion": 1 }
 /// </code>
 /// Models are keyed by their path relative to the baseline file's folder, with '/' separators.
+/// <c>layers</c> (the per-layer figures, which a regression is explained by) is optional: entries
+/// written before it existed are read without it.
 /// The document is kept as a JSON tree, so fields this version does not know survive a rewrite.
 /// </summary>
 public sealed class BaselineFile
@@ -128,7 +147,87 @@ public sealed class BaselineFile
         }
 
         var accepted = entry["accepted"] as JsonObject;
-        return new BaselineEntry(key, version, metrics, Str(accepted?["when"]), Str(accepted?["why"]));
+        return new BaselineEntry(key, version, metrics, Str(accepted?["when"]), Str(accepted?["why"])) { Layers = ReadLayers(entry["layers"], key, where) };
+    }
+
+    private static List<LayerMetrics>? ReadLayers(JsonNode? node, string key, SourceLocation where)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+
+        NeuralException Damaged(string what) => DiagnosticCodes.BaselineUnreadable.Exception(where, $"Baseline entry '{key}': \"layers\" {what}; record the baseline again.");
+        if (node is not JsonArray array)
+        {
+            throw Damaged("must be an array of layers");
+        }
+
+        var layers = new List<LayerMetrics>(array.Count);
+        foreach (var item in array)
+        {
+            if (item is not JsonObject o)
+            {
+                throw Damaged($"holds {item?.ToJsonString() ?? "null"}, not a layer object");
+            }
+
+            long Number(string name, bool required = true) =>
+                o[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n) ? n
+                : o[name] is null && !required ? 0
+                : throw Damaged($"has a layer whose \"{name}\" is {o[name]?.ToJsonString() ?? "missing"}, not an integer");
+            var index = Number("index");
+            if (index is < 0 or > int.MaxValue)
+            {
+                throw Damaged($"has a layer index {index}");
+            }
+
+            layers.Add(new LayerMetrics(
+                (int)index,
+                Str(o["kind"]) ?? throw Damaged("has a layer without a \"kind\""),
+                new SourceLocation(string.Empty, (int)Math.Clamp(Number("line", required: false), 0, int.MaxValue), 0),
+                Number("macc"),
+                Number("params"),
+                Number("weightsBytes"),
+                Number("activationBytes"),
+                Number("memoryAccess", required: false))
+            {
+                Name = Str(o["name"]) ?? string.Empty,
+                OutputShape = Str(o["outputShape"]) ?? string.Empty,
+            });
+        }
+
+        return layers;
+    }
+
+    /// <summary>One accepted layer: what pairing it with the current model's layer needs (index, kind, name), where it is, and its figures.</summary>
+    private static JsonObject LayerNode(LayerMetrics l)
+    {
+        var node = new JsonObject
+        {
+            ["index"] = l.Index,
+            ["kind"] = l.Kind,
+            ["macc"] = l.Macc,
+            ["params"] = l.Params,
+            ["weightsBytes"] = l.WeightsBytes,
+            ["activationBytes"] = l.ActivationBytes,
+            ["memoryAccess"] = l.MemoryAccess,
+        };
+        if (l.Name.Length > 0)
+        {
+            node["name"] = l.Name;
+        }
+
+        if (l.Location.HasLine)
+        {
+            node["line"] = l.Location.Line;
+        }
+
+        if (l.OutputShape.Length > 0)
+        {
+            node["outputShape"] = l.OutputShape;
+        }
+
+        return node;
     }
 
     private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
@@ -153,6 +252,7 @@ public sealed class BaselineFile
         entry["inputSha256"] = MergeInto(entry["inputSha256"] as JsonObject, metrics.InputSha256.ToDictionary(p => p.Key, p => (JsonNode?)p.Value));
         entry["optimizer"] = MergeInto(entry["optimizer"] as JsonObject, metrics.Optimizer.ToDictionary(p => p.Key, p => (JsonNode?)p.Value));
         entry["metrics"] = MergeInto(entry["metrics"] as JsonObject, BudgetMetric.All.ToDictionary(m => m.Key, m => (JsonNode?)metrics.Value(m)));
+        entry["layers"] = new JsonArray([.. metrics.Layers.Select(l => (JsonNode?)LayerNode(l))]);
         if (modelVersion is not null)
         {
             entry["modelVersion"] = modelVersion.ToNormalizedString();

@@ -26,8 +26,9 @@ public sealed record BaselineContext
 /// <summary>
 /// Checks a model's metrics against its budgets and its baseline: the one implementation behind
 /// the build's check target and <c>dotnet neural check</c>, so both give the same verdicts and codes.
-/// Budget and regression diagnostics point at the model file line of the layer that contributes
-/// most to the metric and name the three that contribute most.
+/// Budget diagnostics point at the model file line of the layer that contributes most to the metric
+/// and name the three that contribute most; a regression points at the layer that grew most against
+/// the baseline's per-layer figures (<see cref="BaselineChanges"/>) and names the three that grew most.
 /// </summary>
 public static class BudgetEvaluator
 {
@@ -101,6 +102,7 @@ public static class BudgetEvaluator
             return;
         }
 
+        var changes = BaselineChanges.Between(entry, metrics);
         foreach (var metric in BudgetMetric.All)
         {
             if (!entry.Metrics.TryGetValue(metric.Key, out var before))
@@ -118,7 +120,11 @@ public static class BudgetEvaluator
                 continue;
             }
 
-            var (location, contributors) = Contributors(metrics, metric);
+            // The layers that grew most against the accepted ones explain a regression; a baseline without
+            // per-layer figures (older NeuralBuild) leaves only the layers with the largest share.
+            var (location, contributors) = changes is not null && changes.Growth.Layers.Any(l => l.Value(metric) > 0)
+                ? Contributors(changes.Growth, metric, "Layers that grew most against the baseline")
+                : Contributors(metrics, metric);
             diagnostics.Add(DiagnosticCodes.RegressionExceeded.At(location,
                 $"{Growth(metric, before, "in the baseline", value, limit, allowed)} {contributors} If the growth is intended, record a new baseline with {baseline.AcceptHint}."));
         }

@@ -130,6 +130,7 @@ public sealed record BuildReport(ModelMetrics Metrics, IReadOnlyList<BudgetMargi
             }
 
             sb.Append(".\n");
+            BaselineSection(sb);
         }
 
         sb.Append("\n## Verdicts\n\n");
@@ -168,6 +169,24 @@ public sealed record BuildReport(ModelMetrics Metrics, IReadOnlyList<BudgetMargi
             }.Take(quantized ? layerColumns.Length + 1 : layerColumns.Length).ToArray())],
             i => i is 0 or >= 6);
         return sb.ToString();
+    }
+
+    /// <summary>"Changes against the baseline": the layers that differ from the accepted ones, as <c>dotnet neural diff</c> pairs them.</summary>
+    private void BaselineSection(StringBuilder sb)
+    {
+        sb.Append("\n## Changes against the baseline\n\n");
+        if (BaselineChanges.Between(Baseline, Metrics) is not { } changes)
+        {
+            sb.Append(BaselineChanges.NoLayersNote).Append('\n');
+            return;
+        }
+
+        sb.Append(changes.Summary()).Append('\n');
+        if (changes.Changed.Count > 0)
+        {
+            sb.Append('\n');
+            TextTable.Markdown(sb, BaselineChanges.Columns, [.. changes.Changed.Select(BaselineChanges.Row)], BaselineChanges.IsNumeric);
+        }
     }
 
     private static string Change(long before, long value) =>

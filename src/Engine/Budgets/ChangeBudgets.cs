@@ -18,8 +18,7 @@ public static class ChangeBudgets
         ArgumentNullException.ThrowIfNull(settings);
         var first = ModelMetrics.FromReport(diff.Before, diff.Before.ModelPath);
         var second = ModelMetrics.FromReport(diff.After, diff.After.ModelPath);
-        // The second model with each layer's growth in place of its share: what Contributors ranks.
-        var growth = second with { Layers = [.. diff.Layers.Where(r => r.After is not null).Select(Growth)] };
+        var growth = PerLayerGrowth(second, diff);
         var diagnostics = new List<Diagnostic>();
         foreach (var metric in BudgetMetric.All)
         {
@@ -43,6 +42,14 @@ public static class ChangeBudgets
 
         return diagnostics;
     }
+
+    /// <summary>
+    /// <paramref name="after"/> (the second model of <paramref name="diff"/>) with each layer's growth in
+    /// place of its share, an added layer counting from zero: what <see cref="BudgetEvaluator.Contributors"/>
+    /// ranks to name the layers that grew most (here and for a regression against the baseline).
+    /// </summary>
+    internal static ModelMetrics PerLayerGrowth(ModelMetrics after, ModelDiff diff) =>
+        after with { Layers = [.. diff.Layers.Where(r => r.After is not null).Select(Growth)] };
 
     private static LayerMetrics Growth(LayerDiff row)
     {

@@ -130,6 +130,46 @@ public sealed record ModelMetrics
         };
     }
 
+    /// <summary>
+    /// These figures as a model report (per-layer figures, output shapes, the layers each reads), for
+    /// what works on reports: the build's HTML report and the layer pairing of <see cref="ModelDiff"/>.
+    /// A layer's ops are its kind: the metrics keep no more.
+    /// </summary>
+    public ModelReport ToReport()
+    {
+        long Total(string key) => Totals.TryGetValue(key, out var v) ? v : 0;
+        static CostFigures Figures(LayerMetrics l) => new()
+        {
+            Macc = l.Macc,
+            Params = l.Params,
+            WeightsBytes = l.WeightsBytes,
+            ActivationBytes = l.ActivationBytes,
+            MemoryAccess = l.MemoryAccess,
+        };
+        var layers = Layers
+            .Select(l => new LayerReport(l.Index, l.Kind, l.Name, l.Location, l.OutputShape, [l.Kind], Figures(l)) { InputLayers = l.Inputs })
+            .ToList();
+        var totals = new CostFigures
+        {
+            Params = Total("params"),
+            Macc = Total("macc"),
+            Flops = Total("flops"),
+            MemoryAccess = Total("memoryAccess"),
+            MemoryAccessIdeal = Total("memoryAccessIdeal"),
+            ActivationBytes = Total("activationBytes"),
+            WeightsBytes = Total("weightsBytes"),
+        };
+        return new ModelReport(
+            ModelPath,
+            Path.GetExtension(ModelPath).TrimStart('.'),
+            Optimizer.GetValueOrDefault("inputShape", string.Empty),
+            CountingConvention.Default,
+            layers,
+            totals,
+            Total("peakActivationBytes"),
+            PeakLayerIndex);
+    }
+
     public string ToJson()
     {
         var layers = new JsonArray();

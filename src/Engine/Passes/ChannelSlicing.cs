@@ -20,7 +20,8 @@ internal static class ChannelSlicing
 
         // Every layout as (outputs, input channels, span): a conv (O, I, kh, kw) has span kh*kw; a
         // fully connected layer (J, C*H*W) span H*W per channel; stored (I, J) it is transposed.
-        var transposed = node.OpType == "FullyConnected" && node.AttributesAs<FullyConnectedAttributes>().Transposed;
+        // A MatMul by constant weights stores them (K, J): inputs first, as a transposed fully connected layer.
+        var transposed = node.OpType == "MatMul" || (node.OpType == "FullyConnected" && node.AttributesAs<FullyConnectedAttributes>().Transposed);
         var outputs = transposed ? w[1] : w[0];
         var inputsFlat = w.ElementCount / outputs;
         var span = node.OpType == "Conv" ? w[2] * w[3] : cut.Inputs.Count > 0 ? cut.Inputs.First().Value.Span : inputsFlat;

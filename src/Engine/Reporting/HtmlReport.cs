@@ -171,6 +171,29 @@ public static class HtmlReport
         }
 
         html.Raw("</table>\n</section>\n");
+        if (input.Baseline is not null)
+        {
+            BaselineChangesSection(html, BaselineChanges.Between(input.Baseline, metrics));
+        }
+    }
+
+    /// <summary>The layers that differ from the baseline's, paired as <c>dotnet neural diff</c> pairs them: what a regression error refers to.</summary>
+    private static void BaselineChangesSection(Markup html, BaselineChanges? changes)
+    {
+        html.Raw("<section id=\"baseline-changes\">\n<h2>Changes against the baseline</h2>\n");
+        html.Element("p", changes?.Summary() ?? BaselineChanges.NoLayersNote, "hint").Raw("\n");
+        if (changes is not null && changes.Changed.Count > 0)
+        {
+            html.Raw("<table class=\"layer-diff baseline-diff\">\n").HeaderRow(BaselineChanges.Columns);
+            foreach (var row in changes.Changed)
+            {
+                html.Row(BaselineChanges.Row(row), BaselineChanges.FirstNumericColumn, row.Change.ToString().ToLowerInvariant());
+            }
+
+            html.Raw("</table>\n");
+        }
+
+        html.Raw("</section>\n");
     }
 
     private static void Optimization(Markup html, OptimizedModel optimized, ModelDiff diff)

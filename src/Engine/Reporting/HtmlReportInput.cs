@@ -50,37 +50,7 @@ public static class BuildHtmlReport
     public static HtmlReportInput Input(ModelMetrics metrics, BudgetSettings settings, BaselineEntry? baseline, string? baselinePath)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        long Total(string key) => metrics.Totals.TryGetValue(key, out var v) ? v : 0;
-        CostFigures Figures(LayerMetrics l) => new()
-        {
-            Macc = l.Macc,
-            Params = l.Params,
-            WeightsBytes = l.WeightsBytes,
-            ActivationBytes = l.ActivationBytes,
-            MemoryAccess = l.MemoryAccess,
-        };
-        var layers = metrics.Layers
-            .Select(l => new LayerReport(l.Index, l.Kind, l.Name, l.Location, l.OutputShape, [l.Kind], Figures(l)) { InputLayers = l.Inputs })
-            .ToList();
-        var totals = new CostFigures
-        {
-            Params = Total("params"),
-            Macc = Total("macc"),
-            Flops = Total("flops"),
-            MemoryAccess = Total("memoryAccess"),
-            MemoryAccessIdeal = Total("memoryAccessIdeal"),
-            ActivationBytes = Total("activationBytes"),
-            WeightsBytes = Total("weightsBytes"),
-        };
-        var model = new ModelReport(
-            metrics.ModelPath,
-            Path.GetExtension(metrics.ModelPath).TrimStart('.'),
-            metrics.Optimizer.GetValueOrDefault("inputShape", string.Empty),
-            CountingConvention.Default,
-            layers,
-            totals,
-            Total("peakActivationBytes"),
-            metrics.PeakLayerIndex);
+        var model = metrics.ToReport();
         return new HtmlReportInput { Model = model, Budgets = settings, Baseline = baseline, BaselinePath = baselinePath, Generator = "NeuralBuild (the build)" };
     }
 }

@@ -86,8 +86,15 @@ internal static class ReportAssets
             viewport.setAttribute('transform', 'translate(' + view.x + ',' + view.y + ') scale(' + view.k + ')');
           }
 
-          function fit() {
+          // The drawing's origin is the SVG's content box, inside its border: measure from there, or
+          // a zoom would pivot a border's width away from the cursor.
+          function area() {
             var r = svg.getBoundingClientRect();
+            return { left: r.left + svg.clientLeft, top: r.top + svg.clientTop, width: svg.clientWidth, height: svg.clientHeight };
+          }
+
+          function fit() {
+            var r = area();
             view.k = Math.min(r.width / width, r.height / height, 1.5);
             view.x = (r.width - width * view.k) / 2;
             view.y = (r.height - height * view.k) / 2;
@@ -97,7 +104,7 @@ internal static class ReportAssets
           function centreOn(index, keepScale) {
             var g = document.getElementById('layer-' + index);
             if (!g) { return; }
-            var r = svg.getBoundingClientRect();
+            var r = area();
             var box = g.transform.baseVal.consolidate().matrix;
             if (!keepScale) { view.k = Math.max(view.k, 0.8); }
             view.x = r.width / 2 - (box.e + 95) * view.k;
@@ -107,7 +114,7 @@ internal static class ReportAssets
 
           // A small graph is shown whole; a large one from its first layer at a readable scale.
           function start() {
-            var r = svg.getBoundingClientRect();
+            var r = area();
             if (width * 0.6 <= r.width && height * 0.6 <= r.height) { fit(); return; }
             view.k = Math.max(0.6, Math.min(1, r.width / width));
             var first = data.layers.length ? data.layers[0].index : null;
@@ -120,9 +127,11 @@ internal static class ReportAssets
 
           svg.addEventListener('wheel', function (e) {
             e.preventDefault();
-            var r = svg.getBoundingClientRect();
+            var r = area();
             var px = e.clientX - r.left, py = e.clientY - r.top;
-            var factor = Math.exp(-e.deltaY * 0.0015);
+            // A mouse notch is ~100 px in Chromium but 3 lines in Firefox (deltaMode 1), a page in some setups.
+            var pixels = e.deltaY * (e.deltaMode === 1 ? 33 : e.deltaMode === 2 ? r.height : 1);
+            var factor = Math.exp(-pixels * 0.0015);
             var k = Math.min(4, Math.max(0.03, view.k * factor));
             factor = k / view.k;
             view.x = px - (px - view.x) * factor;
@@ -133,11 +142,20 @@ internal static class ReportAssets
 
           var drag = null;
           svg.addEventListener('pointerdown', function (e) {
+            if (e.button !== 0) { return; }
             drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y, moved: false };
-            svg.setPointerCapture(e.pointerId);
+            // Capture keeps the drag when the pointer leaves the graph; a pointer the browser no longer
+            // tracks cannot be captured, and the drag still works inside the graph.
+            try { svg.setPointerCapture(e.pointerId); } catch (ignored) { }
+          });
+          svg.addEventListener('pointercancel', function () {
+            drag = null;
+            svg.classList.remove('dragging');
           });
           svg.addEventListener('pointermove', function (e) {
             if (!drag) { return; }
+            // The button was released where no pointerup reached us: the drag is over.
+            if (e.buttons === 0) { drag = null; svg.classList.remove('dragging'); return; }
             var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
             if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; svg.classList.add('dragging'); }
             view.x = drag.vx + dx;

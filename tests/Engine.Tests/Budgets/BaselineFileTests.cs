@@ -50,6 +50,7 @@ public sealed class BaselineFileTests
                     "definition": "aa",
                     "weights": "bb"
                   },
+                  "layers": [],
                   "metrics": {
                     "macc": 2782480896,
                     "memoryAccess": 5,
@@ -118,5 +119,75 @@ public sealed class BaselineFileTests
         var path = Path.Combine(NewDirectory(), "b.json");
         File.WriteAllText(path, """{ "schemaVersion": 1, "models": { "a.cfg": { "modelVersion": "one", "metrics": {} } } }""");
         Assert.AreEqual("NM0062", Assert.ThrowsExactly<NeuralException>(() => BaselineFile.Load(path).Find("a.cfg")).Code);
+    }
+
+    [TestMethod]
+    public void Per_layer_figures_are_recorded_and_read_back_and_an_old_entry_has_none()
+    {
+        var dir = NewDirectory();
+        var path = Path.Combine(dir, "neural-baseline.json");
+        File.WriteAllText(path, """{ "schemaVersion": 1, "models": { "old.cfg": { "metrics": { "macc": 3 } } } }""");
+        var model = Path.Combine(dir, "net.cfg");
+        var metrics = Metrics(model, 7) with
+        {
+            Layers =
+            [
+                new LayerMetrics(0, "convolutional", new SourceLocation(model, 9, 1), 1_769_472, 224, 896, 131_072, 2_000_000) { OutputShape = "1x8x32x32" },
+                new LayerMetrics(1, "Conv", new SourceLocation(model), 5, 6, 24, 8, 40) { Name = "head" },
+            ],
+        };
+        var baseline = BaselineFile.Load(path);
+        baseline.Record("net.cfg", metrics, null, "why", DateTimeOffset.UnixEpoch);
+        baseline.Save();
+
+        // Written by hand: sorted keys; a name, line or shape the layer does not have is left out.
+        StringAssert.Contains(File.ReadAllText(path), """
+                  "layers": [
+                    {
+                      "activationBytes": 131072,
+                      "index": 0,
+                      "kind": "convolutional",
+                      "line": 9,
+                      "macc": 1769472,
+                      "memoryAccess": 2000000,
+                      "outputShape": "1x8x32x32",
+                      "params": 224,
+                      "weightsBytes": 896
+                    },
+                    {
+                      "activationBytes": 8,
+                      "index": 1,
+                      "kind": "Conv",
+                      "macc": 5,
+                      "memoryAccess": 40,
+                      "name": "head",
+                      "params": 6,
+                      "weightsBytes": 24
+                    }
+                  ],
+            """.Replace("\r\n", "\n", StringComparison.Ordinal));
+
+        var reread = BaselineFile.Load(path);
+        var layers = reread.Find("net.cfg")!.Layers!;
+        Assert.HasCount(2, layers);
+        Assert.AreEqual((0, "convolutional", 9, 1_769_472L, 224L, 896L, 131_072L, 2_000_000L, "1x8x32x32", ""),
+            (layers[0].Index, layers[0].Kind, layers[0].Location.Line, layers[0].Macc, layers[0].Params, layers[0].WeightsBytes, layers[0].ActivationBytes, layers[0].MemoryAccess, layers[0].OutputShape, layers[0].Name));
+        Assert.AreEqual(("head", 0, 5L), (layers[1].Name, layers[1].Location.Line, layers[1].Macc));
+        Assert.IsNull(reread.Find("old.cfg")!.Layers, "an entry recorded before per-layer figures reads without them");
+    }
+
+    [TestMethod]
+    [DataRow("\"layers\": 3", "must be an array")]
+    [DataRow("\"layers\": [ { \"index\": 0, \"macc\": 1, \"params\": 1, \"weightsBytes\": 1, \"activationBytes\": 1 } ]", "without a \"kind\"")]
+    [DataRow("\"layers\": [ { \"index\": 0, \"kind\": \"Conv\", \"macc\": \"many\", \"params\": 1, \"weightsBytes\": 1, \"activationBytes\": 1 } ]", "\"macc\" is \"many\"")]
+    [DataRow("\"layers\": [ { \"index\": -1, \"kind\": \"Conv\", \"macc\": 1, \"params\": 1, \"weightsBytes\": 1, \"activationBytes\": 1 } ]", "layer index -1")]
+    [DataRow("\"layers\": [ 7 ]", "not a layer object")]
+    public void Damaged_layers_are_NM0063(string layers, string hint)
+    {
+        var path = Path.Combine(NewDirectory(), "b.json");
+        File.WriteAllText(path, $$"""{ "schemaVersion": 1, "models": { "a.cfg": { "metrics": { "macc": 1 }, {{layers}} } } }""");
+        var e = Assert.ThrowsExactly<NeuralException>(() => BaselineFile.Load(path).Find("a.cfg"));
+        Assert.AreEqual("NM0063", e.Code);
+        StringAssert.Contains(e.Message, hint);
     }
 }

@@ -99,6 +99,42 @@ public sealed class BudgetEvaluatorTests
     }
 
     [TestMethod]
+    public void A_regression_names_the_layers_that_grew_most_against_the_baselines_layers()
+    {
+        // Accepted: the four layers of Metrics(). Now: layer 3 is 300M larger, layer 0 100M larger,
+        // layer 2 (the largest share) unchanged, and a new layer 4 of 50M: the total grows by 450M.
+        var accepted = Metrics();
+        var baseline = new BaselineContext
+        {
+            BaselinePath = "/p/neural-baseline.json",
+            Entry = new BaselineEntry("net.cfg", null, BudgetMetric.All.ToDictionary(m => m.Key, m => accepted.Value(m)), null, null) { Layers = accepted.Layers },
+        };
+        var grown = accepted with
+        {
+            Totals = new Dictionary<string, long>(accepted.Totals) { ["macc"] = 2_200_000_000 },
+            Layers =
+            [
+                accepted.Layers[0] with { Macc = 350_000_000 },
+                accepted.Layers[1],
+                accepted.Layers[2],
+                accepted.Layers[3] with { Macc = 800_000_000 },
+                new LayerMetrics(4, "convolutional", new SourceLocation(Cfg, 50, 1), 50_000_000, 0, 0, 0, 0),
+            ],
+        };
+
+        var d = BudgetEvaluator.Evaluate(grown, Settings(("MaxMaccIncrease", "+10%")), baseline).Single();
+        Assert.AreEqual("NM1002", d.Code);
+        Assert.AreEqual(40, d.Location.Line, "points at the layer that grew most, not at the largest one (line 30)");
+        StringAssert.Contains(d.Message, "Layers that grew most against the baseline: layer 3 [convolutional] line 40: 300 MMAC (300,000,000); layer 0 [convolutional] line 10: 100 MMAC (100,000,000); layer 4 [convolutional] line 50: 50 MMAC (50,000,000).");
+
+        // A baseline recorded before per-layer figures were kept: the largest shares, as before.
+        var old = baseline with { Entry = baseline.Entry with { Layers = null } };
+        var fallback = BudgetEvaluator.Evaluate(grown, Settings(("MaxMaccIncrease", "+10%")), old).Single();
+        Assert.AreEqual(30, fallback.Location.Line);
+        StringAssert.Contains(fallback.Message, "Layers contributing most: layer 2 [convolutional] line 30");
+    }
+
+    [TestMethod]
     public void Missing_entry_warns_only_when_asked_and_missing_metric_is_an_error()
     {
         var none = new BaselineContext { BaselinePath = "b.json", WarnIfMissing = true };

@@ -64,4 +64,29 @@ public sealed class BuildReportTests
         Assert.Contains("| 0 | convolutional |  | 9 | 1x16x416x416 | input | 2 G | 71.9% |", markdown);
         Assert.Contains("| 1 | route (peak activation) |  | 20 | 1x32x208x208 | 0 | 782.5 M | 28.1% |", markdown);
     }
+
+    [TestMethod]
+    public void The_markdown_lists_the_layers_that_changed_against_the_baseline_and_says_when_it_cannot()
+    {
+        // Accepted: layer 0 as now but 16 filters narrower in MACC and params, layer 1 a removed [maxpool];
+        // the current route (layer 1) is then added.
+        var acceptedLayers = new List<LayerMetrics>
+        {
+            s_metrics.Layers[0] with { Macc = 1_500_000_000, Params = 6_000_000, OutputShape = "1x12x416x416" },
+            new(1, "maxpool", new SourceLocation("/models/net.cfg", 20, 1), 0, 0, 0, 1_000, 2_000),
+        };
+        var baseline = new BaselineEntry("net.cfg", null, new Dictionary<string, long> { ["macc"] = 1_500_000_000 }, null, null) { Layers = acceptedLayers };
+        var markdown = new BuildReport(s_metrics, [], baseline, []).Markdown();
+
+        var section = markdown[markdown.IndexOf("## Changes against the baseline", StringComparison.Ordinal)..markdown.IndexOf("## Verdicts", StringComparison.Ordinal)];
+        Assert.Contains("3 of 3 layers differ from the baseline (1 changed, 1 added, 1 removed)", section);
+        // 2,000,000,000 - 1,500,000,000 MACC; 8,000,000 - 6,000,000 params.
+        Assert.Contains("| changed | #0 -> #0 | convolutional |  | 9 | 1x12x416x416 -> 1x16x416x416 | +500,000,000 | +2,000,000 | 0 | 0 | 0 |", section);
+        Assert.Contains("| removed | #1 -> - | maxpool |  | 20 | ", section);
+        Assert.Contains("| added | - -> #1 | route |  | 20 | 1x32x208x208 | +782,480,896 | +858,734 | +3,434,936 | +11,075,584 | +10,000,000 |", section);
+
+        var old = new BuildReport(s_metrics, [], baseline with { Layers = null }, []).Markdown();
+        Assert.Contains("## Changes against the baseline\n\n" + BaselineChanges.NoLayersNote, old);
+        Assert.DoesNotContain("## Changes against the baseline", new BuildReport(s_metrics, [], null, []).Markdown());
+    }
 }

@@ -177,6 +177,35 @@ public sealed class HtmlReportTests
     }
 
     [TestMethod]
+    public void The_layers_that_changed_against_the_baseline_are_listed_as_diff_pairs_them()
+    {
+        using var temp = new TempDirectory();
+        var report = Analyze(TinyCaffeModel(temp));
+        var model = report.ModelPath;
+        // Accepted: the same conv with 6,000 MACC and 100 params, and a Pooling layer the model no longer has.
+        var baseline = new BaselineEntry("tiny.prototxt", null, new Dictionary<string, long> { ["macc"] = 6000 }, null, null)
+        {
+            Layers =
+            [
+                new LayerMetrics(0, "Convolution", new SourceLocation(model, 4, 1), 6000, 100, 400, 1024, 2000) { Name = "conv", OutputShape = "1x4x8x8" },
+                new LayerMetrics(1, "Pooling", new SourceLocation(model, 6, 1), 0, 0, 0, 64, 256) { Name = "pool", OutputShape = "1x4x4x4" },
+            ],
+        };
+
+        var document = Render(new HtmlReportInput { Model = report, Baseline = baseline });
+
+        var conv = document.Row("baseline-diff", "changed");
+        Assert.AreEqual("conv", conv.Cells[3]);
+        Assert.AreEqual("+912", conv.Cells[6], "6,912 - 6,000");
+        Assert.AreEqual("+12", conv.Cells[7], "4*3*3*3 + 4 = 112 params, accepted 100");
+        CollectionAssert.AreEqual(new[] { "removed", "#1 -> -", "Pooling", "pool" }, document.Row("baseline-diff", "removed").Cells.Take(4).ToArray());
+        StringAssert.Contains(document.ById("baseline-changes").Value, "paired by name, then by position and kind");
+
+        var old = Render(new HtmlReportInput { Model = report, Baseline = baseline with { Layers = null } });
+        StringAssert.Contains(old.ById("baseline-changes").Value, BaselineChanges.NoLayersNote);
+    }
+
+    [TestMethod]
     public void After_fuse_the_report_shows_the_folds_the_removed_layers_and_every_verification_comparison()
     {
         using var temp = new TempDirectory();

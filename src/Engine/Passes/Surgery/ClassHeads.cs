@@ -22,6 +22,9 @@ internal sealed class ClassHead
     /// <summary>Why this head cannot be cut; null when it can.</summary>
     public string? Refusal { get; set; }
 
+    /// <summary>A constant bias added after the producer (an ONNX MatMul's Add): its entries are the classes too.</summary>
+    public Node? Bias { get; init; }
+
     /// <summary>The head's output has its producer's channels (a [yolo] head's per-element logistic).</summary>
     public bool SameLayoutAsProducer { get; init; }
 
@@ -195,8 +198,10 @@ internal static class ClassHeads
     }
 
     /// <summary>
-    /// A classifier: each model output made by a fully connected layer or a convolution, through
-    /// nodes that keep the class axis (activations, global pooling, flatten, identity, a softmax).
+    /// A classifier: each model output made by a fully connected layer, a convolution, or a matrix
+    /// product by constant weights (ONNX's MatMul, with or without a constant bias Add after it),
+    /// through nodes that keep the class axis (activations, global pooling, flatten, identity, a
+    /// reshape that only drops 1-sized axes, a softmax).
     /// </summary>
     private static List<ClassHead> ClassifierHeads(GraphEditor graph)
     {
@@ -207,9 +212,15 @@ internal static class ClassHeads
             Node? softmax = null;
             var value = output;
             var producer = graph.Producer(value);
-            while (producer is not null && producer.OpType is "Activation" or "GlobalAveragePool" or "GlobalMaxPool" or "Flatten" or "Identity" or "Softmax"
+            string? refusal = null;
+            while (producer is not null && producer.OpType is "Activation" or "GlobalAveragePool" or "GlobalMaxPool" or "Flatten" or "Identity" or "Softmax" or "Reshape"
                 && graph.ConsumerCount(producer.Inputs[0]) == 1)
             {
+                if (producer.OpType == "Reshape")
+                {
+                    refusal ??= ReshapeRefusal(graph, producer);
+                }
+
                 if (producer.OpType == "Softmax")
                 {
                     softmax = producer;
@@ -224,14 +235,28 @@ internal static class ClassHeads
                 producer = graph.Producer(value);
             }
 
-            if (producer is null || producer.OpType is not ("FullyConnected" or "Conv"))
+            Node? bias = null;
+            if (refusal is null && producer is not null && BiasOfMatMul(graph, producer) is { } matMul)
+            {
+                // MatMul → Add(bias): the Add's output keeps the classes on axis 1, like the values after it.
+                bias = producer;
+                values.Add(value);
+                value = matMul.Outputs[0];
+                producer = matMul;
+            }
+
+            if (producer is null || producer.OpType is not ("FullyConnected" or "Conv" or "MatMul"))
             {
                 continue;
             }
 
             var classes = graph.Shapes[value][1];
-            var head = new ClassHead { Head = producer, Classes = classes, Softmax = softmax };
-            if (!ChannelFlow.IsProducer(graph, producer) || (producer.OpType == "Conv" && producer.AttributesAs<ConvAttributes>().Group != 1))
+            var head = new ClassHead { Head = producer, Classes = classes, Softmax = softmax, Bias = bias };
+            if (refusal is not null)
+            {
+                head.Refusal = refusal;
+            }
+            else if (producer.OpType == "MatMul" ? !IsConstantMatMul(graph, producer) : !ChannelFlow.IsProducer(graph, producer) || (producer.OpType == "Conv" && producer.AttributesAs<ConvAttributes>().Group != 1))
             {
                 head.Refusal = $"'{producer.Name}' has groups or shared, missing or non-constant weights";
             }
@@ -246,4 +271,44 @@ internal static class ClassHeads
 
         return heads;
     }
+
+    /// <summary>Why a Reshape between the classes and the output stops the cut: it must keep the batch and class axes and drop only 1-sized ones, stating neither count.</summary>
+    private static string? ReshapeRefusal(GraphEditor graph, Node reshape)
+    {
+        var input = graph.Shapes[reshape.Inputs[0]];
+        var output = graph.Shapes[reshape.Outputs[0]];
+        var keepsAxes = input.Rank >= 2 && output.Rank >= 2 && input[0] == output[0] && input[1] == output[1]
+            && input.Dims.Skip(2).All(d => d == 1) && output.Dims.Skip(2).All(d => d == 1);
+        var spec = reshape.AttributesAs<ReshapeAttributes>().Shape;
+        return !keepsAxes ? $"the Reshape '{reshape.Name}' moves the classes off axis 1 ({input} -> {output})"
+            : spec.Length >= 2 && spec[1] > 0 && input[1] > 1 ? $"the Reshape '{reshape.Name}' states the class count ({spec[1]}), which the ONNX writer does not rewrite"
+            : null;
+    }
+
+    /// <summary>The MatMul a constant bias Add (<c>MatMul(x, W) + b</c>, b of the class count) adds to; null when <paramref name="add"/> is not one.</summary>
+    private static Node? BiasOfMatMul(GraphEditor graph, Node add)
+    {
+        if (add.OpType != "Arithmetic" || add.AttributesAs<ArithmeticAttributes>().Operation != ArithmeticOperation.Add || add.Inputs.Count != 2)
+        {
+            return null;
+        }
+
+        var constant = add.Inputs.FirstOrDefault(graph.Graph.Initializers.ContainsKey);
+        var other = add.Inputs.FirstOrDefault(i => !graph.Graph.Initializers.ContainsKey(i));
+        if (constant is null || other is null || graph.Producer(other) is not { OpType: "MatMul" } matMul || graph.ConsumerCount(other) != 1)
+        {
+            return null;
+        }
+
+        var b = graph.Graph.Initializers[constant];
+        var classes = graph.Shapes[other];
+        return b.Data is not null && graph.ReadingNodeCount(constant) == 1 && classes.Rank == 2 && b.Shape.Dims[^1] == classes[1] && b.Shape.ElementCount == classes[1]
+            ? matMul : null;
+    }
+
+    /// <summary>A MatMul of a matrix by its own constant (K, C) weights: its output channel c is column c of the weights.</summary>
+    private static bool IsConstantMatMul(GraphEditor graph, Node matMul) =>
+        matMul.Inputs.Count == 2 && graph.Shapes[matMul.Inputs[0]].Rank == 2
+        && graph.Graph.Initializers.TryGetValue(matMul.Inputs[1], out var w) && w.Data is not null && w.Shape.Rank == 2
+        && graph.ReadingNodeCount(matMul.Inputs[1]) == 1;
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
 
 namespace NeuralBuild.Engine.Passes.Surgery;
 
@@ -11,9 +12,10 @@ namespace NeuralBuild.Engine.Passes.Surgery;
 /// <para>Before: <c>Conv(W: anchors·(P + C) rows) → [yolo] classes=C</c> (P = 5 for [yolo], 8 + 1 for
 /// [Gaussian_yolo], coords + 1 for [region]); SSD: <c>Conv(W: priors·C rows) → Permute → Flatten →
 /// Concat → Reshape(…, C) → Softmax → Flatten → DetectionOutput num_classes=C</c>; a classifier:
-/// <c>FullyConnected or Conv (C outputs) → [activation, global pooling, flatten, softmax] → output</c>.</para>
+/// <c>FullyConnected, Conv or MatMul (C outputs, [+ bias Add]) → [activation, global pooling, flatten,
+/// reshape dropping 1-sized axes, softmax] → output</c>.</para>
 /// <para>After: per anchor (per prior) the P box rows and the rows of the kept classes, in their
-/// order; the head's <c>classes</c>, the Reshape's class dimension and DetectionOutput's
+/// order (a MatMul's weight columns and its bias Add's entries likewise); the head's <c>classes</c>, the Reshape's class dimension and DetectionOutput's
 /// <c>num_classes</c> are the kept count. SSD's background class (<c>background_label_id</c>) is kept
 /// whether asked for or not (NM2041).</para>
 /// <para>Preconditions: the producer's weights are constant and not shared, it has no groups, and
@@ -41,7 +43,7 @@ public sealed class KeepClasses(IReadOnlyList<long> kept, SourceLocation where) 
         if (heads.Count == 0)
         {
             throw DiagnosticCodes.NoClassHead.Exception(where,
-                "the model has no class head: no [yolo], [Gaussian_yolo] or [region] layer, no DetectionOutput, and no model output computed by a fully connected or convolution layer.");
+                "the model has no class head: no [yolo], [Gaussian_yolo] or [region] layer, no DetectionOutput, and no model output computed by a fully connected, convolution or matrix product layer.");
         }
 
         var classCounts = heads.Select(h => h.Classes).Distinct().ToList();
@@ -91,8 +93,20 @@ public sealed class KeepClasses(IReadOnlyList<long> kept, SourceLocation where) 
         graph.RemoveUnusedInitializers();
     }
 
+    /// <summary>The entries <paramref name="kept"/> of the constant a bias Add adds, as a new initializer it reads.</summary>
+    private static void KeepBiasEntries(GraphEditor graph, Node add, long[] kept)
+    {
+        var slot = add.Inputs.FindIndex(graph.Graph.Initializers.ContainsKey);
+        var bias = graph.Graph.Initializers[add.Inputs[slot]];
+        var values = bias.Data!.ToArray();
+        var sliced = new Initializer(graph.UniqueValueName(add.Name + "/kept_bias"), bias.Shape.WithDim(bias.Shape.Rank - 1, kept.Length), new ArrayData([.. kept.Select(k => values[k])]));
+        graph.AddInitializer(sliced);
+        graph.SetInput(add, slot, sliced.Name);
+    }
+
     private static string? Unwritable(GraphEditor graph, ClassHead head) =>
         head.Producers.Select(p => graph.CannotExpress(p.Node, NodeEdit.ChannelsRemoved)).FirstOrDefault(r => r is not null)
+        ?? (head.Bias is { } bias ? graph.CannotExpress(bias, NodeEdit.ChannelsRemoved) : null)
         ?? head.Restated.Select(n => graph.CannotExpress(n, NodeEdit.AttributesChanged)).FirstOrDefault(r => r is not null);
 
     private void Apply(GraphEditor graph, ClassHead head, List<long> keptClasses, PassReport report)
@@ -123,6 +137,10 @@ public sealed class KeepClasses(IReadOnlyList<long> kept, SourceLocation where) 
             }
 
             ChannelSlicing.Cut(graph, producer, cut);
+            if (head.Bias is { } add)
+            {
+                KeepBiasEntries(graph, add, [.. keptRows]);
+            }
             Applied(report, producer, string.Create(CultureInfo.InvariantCulture,
                 $"kept {keptClasses.Count} of {head.Classes} classes ({string.Join(", ", keptClasses)}): {rows} -> {keptRows.Count} output channels"));
         }
