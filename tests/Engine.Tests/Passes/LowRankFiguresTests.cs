@@ -1,3 +1,4 @@
+using System.Globalization;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Formats.Darknet;
 using NeuralBuild.Engine.Passes;
@@ -14,7 +15,8 @@ namespace NeuralBuild.Engine.Tests.Passes;
 /// original files and the written ones. On an AlexNet-like classifier tail small enough for the suite:
 /// 6x6x16 features → connected 256 (relu) → connected 256 (relu) → connected 100, whose weights have a
 /// decaying spectrum planted (singular values ∝ k^-1.5, as trained FC layers decay; seeded random
-/// weights have a flat spectrum and nothing to gain, see the doc).
+/// weights have a flat spectrum and nothing to gain, see the doc). With NEURALBUILD_LOWRANK_FIGURES=FILE
+/// each energy appends its row of the doc's table to FILE.
 /// </summary>
 [TestClass]
 public sealed class LowRankFiguresTests
@@ -65,6 +67,11 @@ public sealed class LowRankFiguresTests
         var magnitude = original.Max(MathF.Abs);
         Assert.IsGreaterThan(1e-4 * magnitude, measured, "the factorisation is lossy");
         Assert.AreEqual(darknetError, measured, (1e-5 * magnitude) + (1e-3 * darknetError), $"energy {energy}: libdarknet {darknetError:G6}, measured {measured:G6}, magnitude {magnitude:G6}");
+        if (Environment.GetEnvironmentVariable("NEURALBUILD_LOWRANK_FIGURES") is { Length: > 0 } figures)
+        {
+            File.AppendAllText(figures, string.Create(CultureInfo.InvariantCulture,
+                $"| {energy} | {string.Join(", ", result.Passes.LowRank.Select(l => $"{l.Inputs}→{l.Rank}→{l.Outputs}"))} | {result.Before.Totals.Params:N0} → {result.After.Totals.Params:N0} | {result.Passes.LowRank.Sum(l => l.ParamsSaved):N0} ({(double)result.Passes.LowRank.Sum(l => l.ParamsSaved) / result.Before.Totals.Params:P1}) | {measured / magnitude:P3} | {darknetError / magnitude:P3} |\n"));
+        }
     }
 
     /// <summary>
