@@ -54,7 +54,7 @@ public static class ModelConverter
             request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions)),
             request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(request.MaxOutputError));
         var (export, exported, exportVerification, exportAccuracy, notReadBack) = step;
-        var after = CostModel.Analyze(exported ?? model);
+        var after = AsStored(CostModel.Analyze(exported ?? model), export);
         clock.End();
         return new ConvertResult
         {
@@ -70,4 +70,14 @@ public static class ModelConverter
             Timings = clock.Phases,
         };
     }
+
+    /// <summary>
+    /// The written file's figures count the weights as it stores them: the read-back model holds a lossy
+    /// export's weights decoded to float (the reader folds DequantizeLinear and Cast), so without this the
+    /// int8 file would report float32 bytes. Each quantized weight's stored bytes (values, scales and zero
+    /// points) replace its float ones, as the build's metrics do (<see cref="OptimizeResult"/>).
+    /// </summary>
+    private static ModelReport AsStored(ModelReport report, ModelExport export) => export.Lossy
+        ? report with { Totals = report.Totals with { WeightsBytes = report.Totals.WeightsBytes - export.LossyWeights.Sum(w => w.OriginalBytes - w.WrittenBytes) } }
+        : report;
 }

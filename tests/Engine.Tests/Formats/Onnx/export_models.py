@@ -15,10 +15,15 @@ order 1, not 1e30), which is what comparing a fused model with the original need
 BatchNormalization nodes are kept (TrainingMode.PRESERVE on a model in eval mode skips the
 exporter's Conv+BN fusion), so parameter counts include each BN's scale, bias, mean and variance.
 Writes OUTPUT_FOLDER/MODEL.onnx; a file that already exists is left alone (cache per test run).
+Beside it, torch's own output as the oracle of lossy exports (quantized weights): MODEL.torch-inputs.f32
+holds TORCH_INPUTS seeded inputs of 1x3x224x224, uniform in [-1, 1) (numpy's RandomState(1), so torch's
+generator, and with it every later model's weights, is untouched), and MODEL.torch-outputs.f32 the
+model's outputs on them, in order; both raw little-endian float32.
 """
 import os
 import sys
 
+import numpy as np
 import torch
 import torchvision
 
@@ -48,6 +53,19 @@ def initialise(model):
     return model
 
 
+TORCH_INPUTS = 4
+
+
+def write_torch_outputs(model, path):
+    """The oracle files described above, next to PATH (MODEL.onnx)."""
+    inputs = np.random.RandomState(1).uniform(-1, 1, (TORCH_INPUTS, 1, 3, 224, 224)).astype(np.float32)
+    with torch.no_grad():
+        outputs = [model(torch.from_numpy(x)).numpy().astype(np.float32) for x in inputs]
+    stem = path[: -len(".onnx")]
+    inputs.astype("<f4").tofile(stem + ".torch-inputs.f32")
+    np.stack(outputs).astype("<f4").tofile(stem + ".torch-outputs.f32")
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -71,6 +89,7 @@ def main():
             input_names=["input"],
             output_names=["output"],
         )
+        write_torch_outputs(model, path)
         os.replace(partial, path)
         print(path)
 

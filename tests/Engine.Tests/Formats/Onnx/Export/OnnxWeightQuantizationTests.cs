@@ -239,6 +239,27 @@ public sealed class OnnxWeightQuantizationTests
         Assert.IsNull(exact.Accuracy);
     }
 
+    [TestMethod]
+    public void Convert_counts_the_written_files_weights_as_stored_not_as_read_back()
+    {
+        using var temp = new TempDirectory();
+        _ = OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net");
+        ConvertResult Convert(string quantize) => ModelConverter.Convert(new ConvertRequest
+        {
+            DefinitionPath = temp.Combine("net.cfg"),
+            To = "onnx",
+            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = quantize },
+            OutputDirectory = temp.Combine(quantize),
+        });
+
+        var exact = Convert("none");
+        var quantized = Convert("int8");
+
+        // The bytes worked by hand in The_builds_quantized_export_is_measured_per_layer…: 78,086 fewer than float32.
+        Assert.AreEqual(exact.After.Totals.WeightsBytes - 78_086, quantized.After.Totals.WeightsBytes);
+        Assert.AreEqual(exact.After.Totals.Params, quantized.After.Totals.Params);
+    }
+
     private static OnnxExportResult Export(Model model, string path, WeightQuantization quantization)
     {
         var result = OnnxExporter.Export(model, path, new OnnxExportOptions { Quantize = quantization });
