@@ -27,12 +27,26 @@ namespace NeuralBuild.Engine.Passes;
 /// </summary>
 public sealed class PruneChannels(IReadOnlyDictionary<string, IReadOnlyList<long>> channelsByLayer) : ChannelPruningPass
 {
+    /// <summary>The layers refused in the first run; null before it. The channels are indices of the graph as given, so the pass removes them once, though <see cref="PassManager"/> runs passes in rounds (and keeps the last round's refusals).</summary>
+    private List<(Node Node, string Reason)>? _refusals;
+
     public override string Name => "PruneChannels";
 
     public override void Run(GraphEditor graph, PassReport report)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(report);
+        if (_refusals is not null)
+        {
+            foreach (var (node, reason) in _refusals)
+            {
+                NotApplied(report, node, reason);
+            }
+
+            return;
+        }
+
+        _refusals = [];
         var cuts = new Dictionary<Node, NodeCut>(ReferenceEqualityComparer.Instance);
         var removedFromValue = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in graph.Graph.Nodes.ToList())
@@ -45,7 +59,8 @@ public sealed class PruneChannels(IReadOnlyDictionary<string, IReadOnlyList<long
             var (groups, reason) = Trace(graph, node, channels, removedFromValue);
             if (reason is not null)
             {
-                NotApplied(report, node, string.Create(CultureInfo.InvariantCulture, $"channel(s) {string.Join(", ", channels)} kept: {reason}"));
+                _refusals.Add((node, string.Create(CultureInfo.InvariantCulture, $"channel(s) {string.Join(", ", channels)} kept: {reason}")));
+                NotApplied(report, node, _refusals[^1].Reason);
                 continue;
             }
 
