@@ -1,11 +1,16 @@
+using Google.Protobuf;
+using System.Runtime.InteropServices;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 using NeuralBuild.Engine.Pruning;
 using NeuralBuild.Engine.Tests.Execution;
+using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.Engine.Tests.Passes;
 using NeuralBuild.Engine.Tests.Support;
+
+using ProtoModel = NeuralBuild.Engine.Formats.Onnx.Proto.ModelProto;
 
 namespace NeuralBuild.Engine.Tests.Pruning;
 
@@ -167,6 +172,65 @@ public sealed class PrunePlannerTests
         StringAssert.Contains(refused[1], "another layer's");
         StringAssert.Contains(refused[3], "DarknetYolo");
         Assert.IsNull(plan.Together);
+    }
+
+    /// <summary>
+    /// x (1x3x8x8) → Conv A 3→4 3x3 pad 1 → BatchNormalization → Relu → Conv Y 4→5 1x1 → y, planned by
+    /// |gamma|: the written ONNX file, run by ONNX Runtime, equals ONNX Runtime on the original with
+    /// the removed channel's BatchNorm scale and bias 0 (Relu(0) = 0). Y has no BatchNorm: listed, not ranked.
+    /// </summary>
+    [TestMethod]
+    public void Onnx_bn_gamma_plan_is_written_with_its_batchnorm_entries_and_onnx_runtime_agrees_with_the_zeroed_original()
+    {
+        using var temp = new TempDirectory();
+        var scale = TinyOnnx.Random("bn.scale", 1, -1.5, 1.5, 4);
+        ProtoModel Build(int? zeroed)
+        {
+            var bias = TinyOnnx.Random("bn.bias", 2, -0.5, 0.5, 4);
+            var gamma = scale.Clone();
+            if (zeroed is { } c)
+            {
+                PruneDeadChannelsFormatTests.ZeroChannel(gamma, c);
+                PruneDeadChannelsFormatTests.ZeroChannel(bias, c);
+            }
+
+            var model = TinyOnnx.Model(13,
+            [
+                TinyOnnx.Node("Conv", "convA", ["x", "wA", "bA"], ["cA"], TinyOnnx.Ints("kernel_shape", 3, 3), TinyOnnx.Ints("pads", 1, 1, 1, 1)),
+                TinyOnnx.Node("BatchNormalization", "bn", ["cA", "bn.scale", "bn.bias", "bn.mean", "bn.var"], ["bnA"]),
+                TinyOnnx.Node("Relu", "reluA", ["bnA"], ["a"]),
+                TinyOnnx.Node("Conv", "convY", ["a", "wY", "bY"], ["y"], TinyOnnx.Ints("kernel_shape", 1, 1)),
+            ],
+            [
+                TinyOnnx.Random("wA", 3, -0.5, 0.5, 4, 3, 3, 3), TinyOnnx.Random("bA", 4, -0.5, 0.5, 4),
+                gamma, bias, TinyOnnx.Random("bn.mean", 5, -0.2, 0.2, 4), TinyOnnx.Random("bn.var", 6, 0.5, 1.5, 4),
+                TinyOnnx.Random("wY", 9, -0.5, 0.5, 5, 4, 1, 1), TinyOnnx.Random("bY", 10, -0.5, 0.5, 5),
+            ]);
+            return OnnxFoldHarness.Typed(model, "net.onnx");
+        }
+
+        var path = temp.Write("net.onnx", Build(null).ToByteArray());
+        using var set = OutputSet.Begin(temp.Combine("out"));
+        var plan = PrunePlanner.Plan(new PrunePlanRequest { DefinitionPath = path, Criterion = PruneCriterion.BnGamma, Remove = 1, Samples = 1, OutputDirectory = temp.Combine("out") }, set);
+        set.Commit();
+
+        var gammas = MemoryMarshal.Cast<byte, float>(scale.RawData.Span).ToArray();
+        var smallest = Enumerable.Range(0, 4).OrderBy(c => Math.Abs(gammas[c])).First();
+        var layers = plan.Layers.ToDictionary(l => l.Node);
+        CollectionAssert.AreEqual(new long[] { smallest }, layers["convA"].Removed.ToArray());
+        StringAssert.Contains(layers["convY"].Refused, "no BatchNorm");
+        var written = ProtoModel.Parser.ParseFrom(File.ReadAllBytes(plan.Written.Single()));
+        long[] Dims(string node, int input) => [.. written.Graph.Initializer.Single(i => i.Name == written.Graph.Node.Single(n => n.Name == node).Input[input]).Dims];
+        CollectionAssert.AreEqual(new long[] { 3, 3, 3, 3 }, Dims("convA", 1));
+        CollectionAssert.AreEqual(new long[] { 3 }, Dims("bn", 1));
+        CollectionAssert.AreEqual(new long[] { 5, 3, 1, 1 }, Dims("convY", 1));
+
+        var zeroedPath = temp.Write("zeroed.onnx", Build(smallest).ToByteArray());
+        var input = OnnxFoldHarness.RandomInput(Shape.Nchw(1, 3, 8, 8), 3);
+        var expected = PruneDeadChannelsFormatTests.RunOnnxRuntime(zeroedPath, input);
+        var actual = PruneDeadChannelsFormatTests.RunOnnxRuntime(plan.Written.Single(), input);
+        var comparison = VerificationReport.Compare("ONNX Runtime", "y", Shape.Nchw(1, 5, 8, 8), actual, expected, 1e-5, 1e-4);
+        Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
     }
 
     [TestMethod]
