@@ -30,6 +30,9 @@ public sealed class PruneChannels(IReadOnlyDictionary<string, IReadOnlyList<long
     /// <summary>The layers refused in the first run; null before it. The channels are indices of the graph as given, so the pass removes them once, though <see cref="PassManager"/> runs passes in rounds (and keeps the last round's refusals).</summary>
     private List<(Node Node, string Reason)>? _refusals;
 
+    /// <summary>Each layer that keeps its channels (by node name), with the reason; empty before <see cref="Run"/>.</summary>
+    public IReadOnlyDictionary<string, string> Refusals { get; private set; } = new Dictionary<string, string>();
+
     public override string Name => "PruneChannels";
 
     public override void Run(GraphEditor graph, PassReport report)
@@ -61,6 +64,7 @@ public sealed class PruneChannels(IReadOnlyDictionary<string, IReadOnlyList<long
             {
                 _refusals.Add((node, string.Create(CultureInfo.InvariantCulture, $"channel(s) {string.Join(", ", channels)} kept: {reason}")));
                 NotApplied(report, node, _refusals[^1].Reason);
+                Refusals = new Dictionary<string, string>(Refusals, StringComparer.Ordinal) { [node.Name] = reason };
                 continue;
             }
 

@@ -23,6 +23,9 @@ public static class PrunePlanFormatter
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, $"Use one of {string.Join(", ", Formats)}."),
     };
 
+    /// <summary>Channels the table and Markdown list per layer; JSON lists them all.</summary>
+    private const int ListedChannels = 6;
+
     private static string Score(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
 
     /// <summary>The largest max and mean relative error over the outputs, as percentages.</summary>
@@ -39,7 +42,8 @@ public static class PrunePlanFormatter
         var rows = plan.Layers.Select(l =>
         {
             var (max, mean) = Errors(l.Alone);
-            var removed = l.Removed.Count == 0 ? "-" : string.Join(" ", l.Removed.Select(c => $"{c}:{Score(l.Scores[(int)c])}"));
+            var removed = l.Removed.Count == 0 ? "-" : string.Join(" ", l.Removed.Take(ListedChannels).Select(c => $"{c}:{Score(l.Scores[(int)c])}"))
+                + (l.Removed.Count > ListedChannels ? $" … (+{l.Removed.Count - ListedChannels}, all in --format json)" : string.Empty);
             return new[]
             {
                 l.Origin.Index.ToString(CultureInfo.InvariantCulture), l.Node, l.Channels.ToString(CultureInfo.InvariantCulture), removed,

@@ -148,8 +148,9 @@ public static class PrunePlanner
     private static (PruneMeasurement? Measurement, Dictionary<string, string> Refused) PruneAndMeasure(Model model, WriterContract writer,
         Dictionary<string, IReadOnlyList<long>> channels, ModelReport before, string inputName, List<Tensor> inputs, List<IReadOnlyDictionary<string, Tensor>> expected)
     {
-        var report = PassManager.Run(model.Graph, [new PruneChannels(channels)], writer);
-        var refused = report.NotApplied.ToDictionary(e => e.Node, e => e.Detail, StringComparer.Ordinal);
+        var pass = new PruneChannels(channels);
+        var report = PassManager.Run(model.Graph, [pass], writer);
+        var refused = new Dictionary<string, string>(pass.Refusals, StringComparer.Ordinal);
         if (report.Pruning.Count == 0)
         {
             return (null, refused);
