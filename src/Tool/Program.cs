@@ -21,6 +21,7 @@ public static class Program
             TransplantCommand.Create(),
             ClassesCommand.Create(),
             EditCommand.Create(),
+            PrunePlanCommand.Create(),
         };
         root.Options.Add(CommandRunner.Verbose);
         var verbose = args.Contains(CommandRunner.Verbose.Name, StringComparer.Ordinal);

@@ -157,6 +157,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor TransplantNeedsNewWeights = Error("NM0372", "A parameter of the new model has no value: its weights are required");
     public static readonly DiagnosticDescriptor TransplantUnsupportedFiller = Error("NM0373", "The definition initialises a parameter in a way NeuralBuild cannot reproduce");
     public static readonly DiagnosticDescriptor TransplantWeightsInDefinition = Error("NM0374", "A weights file was given for a model that keeps its weights in its definition");
+    public static readonly DiagnosticDescriptor InvalidPruneOption = Error("NM0380", "A prune-plan option is out of range");
+    public static readonly DiagnosticDescriptor PruneCriterionNeedsBatchNorm = Error("NM0381", "Channels ranked by BatchNorm |gamma| in a layer without BatchNorm");
+    public static readonly DiagnosticDescriptor PruneLayerNotFound = Error("NM0382", "prune-plan names a layer that is not a conv layer of the model");
 
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");

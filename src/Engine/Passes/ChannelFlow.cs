@@ -88,14 +88,24 @@ internal static class ChannelFlow
     /// the constant, the sum of two constants); a depthwise conv of a zero channel is its bias (the
     /// padding it adds is zero too), of a nonzero constant only when it pads nothing.
     /// </summary>
-    public static Dictionary<string, float[]> ConstantChannels(GraphEditor graph)
+    public static Dictionary<string, float[]> ConstantChannels(GraphEditor graph) =>
+        Propagate(graph, new Dictionary<string, float[]>(StringComparer.Ordinal), fromZeroRows: true);
+
+    /// <summary>
+    /// Channels forced to 0 (<paramref name="seeds"/>: per value, 0 for a forced channel, NaN for
+    /// the others) and what they become downstream, carried as <see cref="ConstantChannels"/> carries
+    /// constants; no other source of constants. What lossy pruning (<see cref="PruneChannels"/>) removes.
+    /// </summary>
+    public static Dictionary<string, float[]> ForcedChannels(GraphEditor graph, Dictionary<string, float[]> seeds) =>
+        Propagate(graph, new Dictionary<string, float[]>(seeds, StringComparer.Ordinal), fromZeroRows: false);
+
+    private static Dictionary<string, float[]> Propagate(GraphEditor graph, Dictionary<string, float[]> constants, bool fromZeroRows)
     {
-        var constants = new Dictionary<string, float[]>(StringComparer.Ordinal);
         var initializers = graph.Graph.Initializers;
         using var files = new OpenFiles();
         foreach (var node in graph.Graph.Nodes)
         {
-            if (node.Outputs.Count == 0 || !graph.Shapes.TryGetValue(node.Outputs[0], out var output) || output.Rank < 2)
+            if (node.Outputs.Count == 0 || constants.ContainsKey(node.Outputs[0]) || !graph.Shapes.TryGetValue(node.Outputs[0], out var output) || output.Rank < 2)
             {
                 continue;
             }
@@ -103,7 +113,7 @@ internal static class ChannelFlow
             float[]? values = null;
             if (IsProducer(graph, node))
             {
-                values = ZeroRowConstants(node, initializers, files);
+                values = fromZeroRows ? ZeroRowConstants(node, initializers, files) : null;
             }
             else if (IsDepthwise(graph, node))
             {

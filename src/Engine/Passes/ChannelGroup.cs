@@ -15,6 +15,9 @@ internal sealed class ChannelGroup
     private readonly List<(Node Node, long Row)> _rows = [];
     private readonly List<(Node Node, long Channel, float Constant, long Span)> _inputs = [];
 
+    private IReadOnlySet<Node> _perChannel = new HashSet<Node>();
+    private Func<string, long, string>? _apart;
+
     public List<(string Value, long Channel)> Slots { get; } = [];
 
     /// <summary>Null when the group can be removed.</summary>
@@ -23,9 +26,16 @@ internal sealed class ChannelGroup
     /// <summary>The node a refusal is reported at: the first producer of the channel.</summary>
     public Node? Reporter { get; private set; }
 
-    public static ChannelGroup Trace(GraphEditor graph, Dictionary<string, float[]> constants, string value, long channel)
+    /// <summary>
+    /// The group of channel <paramref name="channel"/> of <paramref name="value"/>. <paramref name="perChannel"/>:
+    /// per-channel parameter nodes (a pruned layer's own BatchNorm or scale) the channel passes
+    /// through, its entries going with it; <paramref name="apart"/>: the reason given when the group
+    /// reaches a channel that is not in <paramref name="constants"/> (default: "not constant").
+    /// </summary>
+    public static ChannelGroup Trace(GraphEditor graph, Dictionary<string, float[]> constants, string value, long channel,
+        IReadOnlySet<Node>? perChannel = null, Func<string, long, string>? apart = null)
     {
-        var group = new ChannelGroup();
+        var group = new ChannelGroup { _perChannel = perChannel ?? new HashSet<Node>(), _apart = apart };
         var queued = new HashSet<(string, long)> { (value, channel) };
         var queue = new Queue<(string Value, long Channel)>();
         queue.Enqueue((value, channel));
@@ -66,7 +76,7 @@ internal sealed class ChannelGroup
     {
         if (!constants.TryGetValue(v, out var values) || float.IsNaN(values[c]))
         {
-            return $"it must go together with channel {c} of '{v}', which is not constant";
+            return _apart?.Invoke(v, c) ?? $"it must go together with channel {c} of '{v}', which is not constant";
         }
 
         if (graph.Graph.Outputs.Contains(v))
@@ -88,6 +98,11 @@ internal sealed class ChannelGroup
             _rows.Add((producer, c));
         }
         else if (ChannelFlow.IsDepthwise(graph, producer))
+        {
+            _rows.Add((producer, c));
+            enqueue(producer.Inputs[0], c);
+        }
+        else if (_perChannel.Contains(producer))
         {
             _rows.Add((producer, c));
             enqueue(producer.Inputs[0], c);
@@ -135,6 +150,13 @@ internal sealed class ChannelGroup
     private string? Read(GraphEditor graph, Node reader, int slot, string v, long c, float constant, HashSet<Node> touched, Action<string, long> enqueue)
     {
         var shape = graph.Shapes[v];
+        if (slot == 0 && _perChannel.Contains(reader))
+        {
+            _rows.Add((reader, c));
+            enqueue(reader.Outputs[0], c);
+            return null;
+        }
+
         if (slot == 0 && ChannelFlow.IsProducer(graph, reader))
         {
             return Consume(graph, reader, c, constant, shape.ElementsPerItem / shape[1]);

@@ -15,6 +15,12 @@ internal static class ChannelSlicing
     public static void Cut(GraphEditor editor, Node node, NodeCut cut)
     {
         var graph = editor.Graph;
+        if (node.OpType is "BatchNormalization" or "ChannelAffine")
+        {
+            CutPerChannel(editor, node, cut.Rows);
+            return;
+        }
+
         var weights = graph.Initializers[node.Inputs[1]];
         var w = weights.Shape;
 
@@ -54,6 +60,25 @@ internal static class ChannelSlicing
         {
             // Depthwise: one group per channel that is left.
             node.Attributes.Set("group", (long)keptOutputs.Length);
+        }
+    }
+
+    /// <summary>A per-channel node's parameters (a BatchNorm's scale, shift, mean and variance; a scale's factors and bias) without the removed channels.</summary>
+    private static void CutPerChannel(GraphEditor editor, Node node, HashSet<long> removed)
+    {
+        for (var i = 1; i < node.Inputs.Count; i++)
+        {
+            if (node.Inputs[i].Length == 0)
+            {
+                continue;
+            }
+
+            var parameter = editor.Graph.Initializers[node.Inputs[i]];
+            var values = parameter.Data!.ToArray();
+            var kept = Kept(values.Length, removed.Contains).Select(c => values[c]).ToArray();
+            var sliced = new Initializer(editor.UniqueValueName($"{node.Name}/pruned_{i}"), parameter.Shape.WithDim(parameter.Shape.Rank - 1, kept.Length), new ArrayData(kept));
+            editor.AddInitializer(sliced);
+            editor.SetInput(node, i, sliced.Name);
         }
     }
 

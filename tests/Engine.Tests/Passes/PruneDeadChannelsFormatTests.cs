@@ -162,14 +162,14 @@ public sealed class PruneDeadChannelsFormatTests
     });
 
     /// <summary>Sets <paramref name="count"/> values from channel <paramref name="channel"/> (blocks of <paramref name="count"/>) of a raw float tensor to 0.</summary>
-    private static void ZeroChannel(TensorProto tensor, int channel, int count = 1)
+    internal static void ZeroChannel(TensorProto tensor, int channel, int count = 1)
     {
         var bytes = tensor.RawData.ToByteArray();
         Array.Clear(bytes, channel * count * sizeof(float), count * sizeof(float));
         tensor.RawData = ByteString.CopyFrom(bytes);
     }
 
-    private static float[] RunOnnxRuntime(string path, Tensor input)
+    internal static float[] RunOnnxRuntime(string path, Tensor input)
     {
         using var session = new InferenceSession(path);
         var tensor = new DenseTensor(input.Data, [.. input.Shape.Dims.Select(d => (int)d)]);

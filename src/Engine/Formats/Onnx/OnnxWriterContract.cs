@@ -16,8 +16,8 @@ internal sealed class OnnxWriterContract : WriterContract
     public override string? CannotExpress(Node node, NodeEdit edit) => edit switch
     {
         NodeEdit.Created => $"a new {node.OpType} node: it writes the file's own nodes, edited",
-        NodeEdit.ChannelsRemoved when node.OpType is not ("Conv" or "FullyConnected" or "MatMul" or "Activation" or "MaxPool" or "Resize" or "Concat" or "Arithmetic" or "Identity" or "Flatten") =>
-            $"fewer channels at the {node.Origin.Kind} node '{node.Origin.Name}': it rewrites the initializers of Conv, Gemm and MatMul nodes and the group of a Conv only",
+        NodeEdit.ChannelsRemoved when node.OpType is not ("Conv" or "FullyConnected" or "MatMul" or "Activation" or "MaxPool" or "Resize" or "Concat" or "Arithmetic" or "Identity" or "Flatten" or "BatchNormalization") =>
+            $"fewer channels at the {node.Origin.Kind} node '{node.Origin.Name}': it rewrites the initializers of Conv, Gemm, MatMul and BatchNormalization nodes and the group of a Conv only",
         NodeEdit.AttributesChanged => $"new attributes of the {node.Origin.Kind} node '{node.Origin.Name}': it rewrites initializers, not attributes",
         _ => null,
     };
