@@ -24,6 +24,9 @@ public sealed class BudgetSettings
     /// <summary><c>MaxOutputError</c>: the most a lossy (quantized) export's outputs may move, relative to their magnitude.</summary>
     public OutputErrorBudget? MaxOutputError { get; private set; }
 
+    /// <summary><c>MinTop1Agreement</c>: the least share of items whose top-1 class a lossy export keeps, on each classifier output.</summary>
+    public Top1AgreementBudget? MinTop1Agreement { get; private set; }
+
     /// <summary>
     /// Parses the settings <paramref name="lookup"/> returns (null or blank: not set). Each invalid
     /// value adds an NM0060/NM0061 diagnostic at <paramref name="where"/> (the project or command
@@ -56,6 +59,19 @@ public sealed class BudgetSettings
             try
             {
                 settings.MaxOutputError = new OutputErrorBudget(OutputErrorBudget.SettingName, outputError.Trim(), OutputErrorBudget.Parse(outputError, where));
+            }
+            catch (NeuralException e)
+            {
+                diagnostics.Add(e.Diagnostic);
+            }
+        }
+
+        var top1 = lookup(Top1AgreementBudget.SettingName);
+        if (!string.IsNullOrWhiteSpace(top1))
+        {
+            try
+            {
+                settings.MinTop1Agreement = new Top1AgreementBudget(Top1AgreementBudget.SettingName, top1.Trim(), Top1AgreementBudget.Parse(top1, where));
             }
             catch (NeuralException e)
             {

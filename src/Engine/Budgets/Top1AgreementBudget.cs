@@ -1,0 +1,23 @@
+using System.Globalization;
+using NeuralBuild.Engine.Diagnostics;
+
+namespace NeuralBuild.Engine.Budgets;
+
+/// <summary>
+/// The least share of inputs whose top-1 class a lossy export must keep, as written
+/// (<c>MinTop1Agreement=99%</c>) and as a fraction; checked on every classifier output.
+/// </summary>
+public sealed record Top1AgreementBudget(string Setting, string Text, double Value)
+{
+    public const string SettingName = "MinTop1Agreement";
+
+    /// <summary>A percentage from 0% to 100% ("99%", "99.5%") as a fraction; anything else is NM0379.</summary>
+    public static double Parse(string text, SourceLocation where)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        return trimmed.EndsWith('%') && double.TryParse(trimmed[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100
+            ? percent / 100
+            : throw DiagnosticCodes.InvalidEvaluationSetting.Exception(where, $"{SettingName} '{text}': give a percentage of the inputs from 0% to 100%, such as 99%.");
+    }
+}
