@@ -146,6 +146,9 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
     /// <summary>What was measured on ("1 seeded synthetic input", "50 input files in data/").</summary>
     public string MeasuredOn { get; init; } = "1 seeded synthetic input";
 
+    /// <summary>The box agreement of each detection head (SSD DetectionOutput) whose boxes the measured outputs determine.</summary>
+    public IReadOnlyList<Evaluation.BoxAgreement> Detections { get; init; } = [];
+
     /// <summary>Classifier outputs whose top-1 agreement is below <see cref="MinTop1Agreement"/>.</summary>
     public IEnumerable<OutputAccuracy> BelowTop1Agreement =>
         MinTop1Agreement is { } least ? Outputs.Where(o => o.Top1Agreement < least) : [];
@@ -171,7 +174,7 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
         }
 
         var verdict = verdicts.Count > 0 ? string.Join(", ", verdicts) : "no budget";
-        return $"measured on {MeasuredOn} (lossy export, error relative to max|output|): {verdict}; {string.Join("; ", Outputs)}";
+        return $"measured on {MeasuredOn} (lossy export, error relative to max|output|): {verdict}; {string.Join("; ", Outputs.Select(o => o.ToString()).Concat(Detections.Select(d => d.ToString())))}";
     }
 
     /// <summary>The weights that moved most (RMS error relative to their RMS), at most <paramref name="count"/>.</summary>

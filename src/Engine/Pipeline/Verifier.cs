@@ -206,6 +206,7 @@ public static class Verifier
         inputs ??= Evaluation.EvaluationInputs.Synthetic(Seed);
         var shape = inputShape ?? reference.Graph.Inputs.First().Value;
         var perOutput = outputs.Select(_ => new List<OutputAccuracy>()).ToArray();
+        var perHead = new List<List<Evaluation.BoxAgreement>>();
         for (var i = 0; i < inputs.Count; i++)
         {
             var (_, expected, actual) = RunBoth(reference, runtime, runtimeInput, outputs, shape, inputs.Load(i, shape));
@@ -214,12 +215,24 @@ public static class Verifier
                 var (value, runtimeOutput) = outputs[k];
                 perOutput[k].Add(OutputAccuracy.Measure($"{runtime.Name} output '{runtimeOutput}'", runtimeOutput, expected[value].Shape, actual[runtimeOutput].Data, expected[value].Data));
             }
+
+            var heads = DetectionAgreement.Measure(reference.Graph, outputs, expected, actual, runtime.Name).ToList();
+            for (var h = 0; h < heads.Count; h++)
+            {
+                if (perHead.Count <= h)
+                {
+                    perHead.Add([]);
+                }
+
+                perHead[h].Add(heads[h]);
+            }
         }
 
         return new AccuracyReport([.. perOutput.Select(OutputAccuracy.Combine)], maxOutputError, weights)
         {
             MinTop1Agreement = minTop1Agreement,
             MeasuredOn = inputs.Describe(),
+            Detections = [.. perHead.Select(Evaluation.BoxAgreement.Combine)],
         };
     }
 
