@@ -174,7 +174,7 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
         }
 
         var verdict = verdicts.Count > 0 ? string.Join(", ", verdicts) : "no budget";
-        return $"measured on {MeasuredOn} (lossy export, error relative to max|output|): {verdict}; {string.Join("; ", Outputs.Select(o => o.ToString()).Concat(Detections.Select(d => d.ToString())))}";
+        return $"measured (lossy export, error relative to max|output|) on {MeasuredOn}: {verdict}; {string.Join("; ", Outputs.Select(o => o.ToString()).Concat(Detections.Select(d => d.ToString())))}";
     }
 
     /// <summary>The weights that moved most (RMS error relative to their RMS), at most <paramref name="count"/>.</summary>
