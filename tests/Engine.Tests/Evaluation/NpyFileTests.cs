@@ -87,6 +87,46 @@ public sealed class NpyFileTests
         DiagnosticAssert.Throws(DiagnosticCodes.NpyUnsupported, () => NpyFile.Read(temp.Write("v9.npy", version9)));
     }
 
+    [TestMethod]
+    public void Mutated_files_end_in_a_tensor_or_a_coded_error_never_another_exception()
+    {
+        using var temp = new TempDirectory();
+        PythonScript.Run(temp.Path, "import numpy as np; np.save('seed.npy', np.arange(24, dtype='<f4').reshape(2, 3, 4))");
+        var seed = File.ReadAllBytes(temp.Combine("seed.npy"));
+        var random = new Random(1234);
+        for (var i = 0; i < 400; i++)
+        {
+            var bytes = (byte[])seed.Clone();
+            switch (i % 4)
+            {
+                case 0:
+                    bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
+                    break;
+                case 1:
+                    // In the header: the length field, the dict, its digits.
+                    bytes[random.Next(Math.Min(bytes.Length, 128))] = (byte)random.Next(256);
+                    break;
+                case 2:
+                    bytes = bytes[..random.Next(bytes.Length)];
+                    break;
+                default:
+                    var header = Encoding.ASCII.GetString(bytes, 10, 118).Replace("(2, 3, 4)", $"({random.Next(-5, int.MaxValue)}, {random.NextInt64()})", StringComparison.Ordinal);
+                    bytes = Npy(header.TrimEnd(), new byte[random.Next(200)]);
+                    break;
+            }
+
+            var path = temp.Write($"m{i}.npy", bytes);
+            try
+            {
+                NpyFile.Read(path);
+            }
+            catch (NeuralException)
+            {
+                // Coded: what bad input must end in.
+            }
+        }
+    }
+
     /// <summary>A version 1.0 file: the magic, the version, the header's length and the header, then <paramref name="data"/>.</summary>
     internal static byte[] Npy(string header, byte[] data)
     {
