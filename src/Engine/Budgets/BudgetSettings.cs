@@ -53,33 +53,30 @@ public sealed class BudgetSettings
             }
         }
 
-        var outputError = lookup(OutputErrorBudget.SettingName);
-        if (!string.IsNullOrWhiteSpace(outputError))
-        {
-            try
-            {
-                settings.MaxOutputError = new OutputErrorBudget(OutputErrorBudget.SettingName, outputError.Trim(), OutputErrorBudget.Parse(outputError, where));
-            }
-            catch (NeuralException e)
-            {
-                diagnostics.Add(e.Diagnostic);
-            }
-        }
-
-        var top1 = lookup(Top1AgreementBudget.SettingName);
-        if (!string.IsNullOrWhiteSpace(top1))
-        {
-            try
-            {
-                settings.MinTop1Agreement = new Top1AgreementBudget(Top1AgreementBudget.SettingName, top1.Trim(), Top1AgreementBudget.Parse(top1, where));
-            }
-            catch (NeuralException e)
-            {
-                diagnostics.Add(e.Diagnostic);
-            }
-        }
-
+        settings.MaxOutputError = ParsePercentage(OutputErrorBudget.SettingName, text => new OutputErrorBudget(OutputErrorBudget.SettingName, text.Trim(), OutputErrorBudget.Parse(text, where)));
+        settings.MinTop1Agreement = ParsePercentage(Top1AgreementBudget.SettingName, text => new Top1AgreementBudget(Top1AgreementBudget.SettingName, text.Trim(), Top1AgreementBudget.Parse(text, where)));
         return settings;
+
+        // An accuracy budget given as a percentage; a bad one is its own coded error, and is left out.
+        T? ParsePercentage<T>(string setting, Func<string, T> parse)
+            where T : class
+        {
+            var text = lookup(setting);
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                return null;
+            }
+
+            try
+            {
+                return parse(text);
+            }
+            catch (NeuralException e)
+            {
+                diagnostics.Add(e.Diagnostic);
+                return null;
+            }
+        }
 
         void ParseBudget(BudgetMetric metric, string setting, Dictionary<BudgetMetric, Budget> into)
         {

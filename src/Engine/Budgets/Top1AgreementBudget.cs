@@ -1,4 +1,3 @@
-using System.Globalization;
 using NeuralBuild.Engine.Diagnostics;
 
 namespace NeuralBuild.Engine.Budgets;
@@ -12,12 +11,8 @@ public sealed record Top1AgreementBudget(string Setting, string Text, double Val
     public const string SettingName = "MinTop1Agreement";
 
     /// <summary>A percentage from 0% to 100% ("99%", "99.5%") as a fraction; anything else is NM0379.</summary>
-    public static double Parse(string text, SourceLocation where)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var trimmed = text.Trim();
-        return trimmed.EndsWith('%') && double.TryParse(trimmed[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100
-            ? percent / 100
+    public static double Parse(string text, SourceLocation where) =>
+        OutputErrorBudget.TryParsePercent(text, 100, out var fraction)
+            ? fraction
             : throw DiagnosticCodes.InvalidEvaluationSetting.Exception(where, $"{SettingName} '{text}': give a percentage of the inputs from 0% to 100%, such as 99%.");
-    }
 }

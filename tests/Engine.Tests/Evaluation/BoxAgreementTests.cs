@@ -2,6 +2,7 @@ using NeuralBuild.Engine.Evaluation;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.Engine.Tests.Formats.Onnx.Export;
 using NeuralBuild.Engine.Tests.Support;
 using NeuralBuild.SyntheticWeights;
 
@@ -72,10 +73,8 @@ public sealed class BoxAgreementTests
     public void An_ssd_head_left_out_of_an_export_is_run_on_both_sides_and_its_top_boxes_compared()
     {
         using var temp = new TempDirectory();
-        static string Layer(string name, string type, string bottoms, string parameters = "") =>
-            $"layer {{ name: \"{name}\" type: \"{type}\" {string.Join(' ', bottoms.Split(',').Select(b => $"bottom: \"{b}\""))} top: \"{name}\" {parameters} }}\n";
-        var prototxt = "name: \"ssd\"\ninput: \"data\"\ninput_shape { dim: 1 dim: 3 dim: 6 dim: 6 }\n"
-            + Layer("conv", "Convolution", "data", "convolution_param { num_output: 8 kernel_size: 3 pad: 1 }")
+        static string Layer(string name, string type, string bottoms, string parameters = "") => OnnxCaffeExportTests.Layer(name, type, bottoms, parameters);
+        var prototxt = OnnxCaffeExportTests.Net(3, 6, 6, Layer("conv", "Convolution", "data", "convolution_param { num_output: 8 kernel_size: 3 pad: 1 }")
             + Layer("loc", "Convolution", "conv", "convolution_param { num_output: 16 kernel_size: 3 pad: 1 }")
             + Layer("loc_perm", "Permute", "loc", "permute_param { order: 0 order: 2 order: 3 order: 1 }")
             + Layer("loc_flat", "Flatten", "loc_perm", "flatten_param { axis: 1 }")
@@ -84,7 +83,7 @@ public sealed class BoxAgreementTests
             + Layer("conf_flat", "Flatten", "conf_perm", "flatten_param { axis: 1 }")
             + Layer("prior", "PriorBox", "conv,data", "prior_box_param { min_size: 2 max_size: 4 aspect_ratio: 2 flip: true clip: false variance: 0.1 variance: 0.1 variance: 0.2 variance: 0.2 offset: 0.5 }")
             + Layer("detection_out", "DetectionOutput", "loc_flat,conf_flat,prior",
-                "detection_output_param { num_classes: 2 share_location: true background_label_id: 0 nms_param { nms_threshold: 0.45 top_k: 50 } code_type: CENTER_SIZE keep_top_k: 30 confidence_threshold: -1000 }");
+                "detection_output_param { num_classes: 2 share_location: true background_label_id: 0 nms_param { nms_threshold: 0.45 top_k: 50 } code_type: CENTER_SIZE keep_top_k: 30 confidence_threshold: -1000 }"));
         var path = temp.WriteText("ssd.prototxt", prototxt);
         CaffeSyntheticWeights.Write(ModelFormats.Read(path), temp.Combine("ssd.caffemodel"), new SyntheticWeightsOptions { Seed = 3 });
 
