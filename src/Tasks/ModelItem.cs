@@ -41,6 +41,16 @@ internal static class ModelItem
     /// <summary>Options of the export, <c>name=value;…</c> (<c>opset=15</c>).</summary>
     public const string ExportOptions = "ExportOptions";
 
+    /// <summary>A folder (or one file) of .npy tensors and images a lossy export is measured on (<see cref="EvaluationMetadata"/>); empty: the seeded synthetic input.</summary>
+    public const string EvaluationInputs = "EvaluationInputs";
+
+    /// <summary>How images become inputs: per-channel mean, scale or std (pixels in [0, 1]), channel order rgb|bgr, resize stretch|letterbox.</summary>
+    public const string InputMean = "InputMean";
+    public const string InputScale = "InputScale";
+    public const string InputStd = "InputStd";
+    public const string ChannelOrder = "ChannelOrder";
+    public const string InputResize = "InputResize";
+
     // Resolved metadata.
     public const string DefinitionPath = "DefinitionPath";
     public const string WeightsPath = "WeightsPath";

@@ -147,7 +147,7 @@ public sealed class NeuralCheckBudgets : NeuralTask
     /// <summary>A budget or regression verdict, whose explanation is the report's per-layer table.</summary>
     private static bool NamesTheReport(Diagnostic d) =>
         d.Descriptor == DiagnosticCodes.BudgetExceeded || d.Descriptor == DiagnosticCodes.BudgetWarning || d.Descriptor == DiagnosticCodes.RegressionExceeded
-        || d.Descriptor == DiagnosticCodes.OutputErrorBudgetExceeded;
+        || d.Descriptor == DiagnosticCodes.OutputErrorBudgetExceeded || d.Descriptor == DiagnosticCodes.Top1AgreementBelowBudget;
 
     /// <summary>A no-op build leaves the report as it was: same text, same file, same timestamp.</summary>
     private static void WriteWhenChanged(string path, string text)

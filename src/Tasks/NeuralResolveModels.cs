@@ -198,10 +198,11 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.ExportFile, exportFile);
         Set(ModelItem.ExportResource, exportFile.Length > 0 ? logicalName + "/" + Path.GetFileName(exportFile) : string.Empty);
         Set(ModelItem.ExportTargetPath, exportFile.Length > 0 ? Path.Combine(logicalName, Path.GetFileName(exportFile)) : string.Empty);
+        var evaluationStamp = EvaluationMetadata.Resolve(model, Set, projectDirectory, where);
 
         // Every setting that changes the optimised files; the stamp is rewritten only when this changes.
         // MSBuild splits on ';' so each setting becomes one line of the stamp file.
-        Set(ModelItem.Settings, string.Join(';',
+        Set(ModelItem.Settings, string.Join(';', (string[])[
             "definition=" + definition,
             "weights=" + weights,
             "inputShape=" + inputShape,
@@ -213,7 +214,8 @@ public sealed class NeuralResolveModels : NeuralTask
             "lowRankFc=" + (lowRank?.ToString() ?? string.Empty),
             "keepClasses=" + keepClassesText,
             "outputs=" + outputsText,
-            "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version));
+            .. evaluationStamp,
+            "tasks=" + typeof(NeuralResolveModels).Assembly.GetName().Version]));
         return item;
     }
 

@@ -38,7 +38,8 @@ internal static class CommandRunner
         stderr.WriteLine(diagnostic.ToString());
         if (!InternalErrors.IsInternal(error))
         {
-            return diagnostic.Code == DiagnosticCodes.VerificationFailed.Code || diagnostic.Code == DiagnosticCodes.OutputErrorBudgetExceeded.Code ? ExitCodes.Failure : ExitCodes.Error;
+            return diagnostic.Code == DiagnosticCodes.VerificationFailed.Code || diagnostic.Code == DiagnosticCodes.OutputErrorBudgetExceeded.Code
+                || diagnostic.Code == DiagnosticCodes.Top1AgreementBelowBudget.Code ? ExitCodes.Failure : ExitCodes.Error;
         }
 
         if (verbose)

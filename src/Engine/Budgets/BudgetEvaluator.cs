@@ -53,6 +53,12 @@ public static class BudgetEvaluator
             diagnostics.Add(OutputErrorOverBudget(metrics, worst, outputBudget));
         }
 
+        if (settings.MinTop1Agreement is { } top1Budget && metrics.Accuracy?.Outputs.Where(o => o.Top1Agreement < top1Budget.Value).ToList() is { Count: > 0 } below)
+        {
+            diagnostics.Add(DiagnosticCodes.Top1AgreementBelowBudget.At(new SourceLocation(metrics.ModelPath),
+                $"the quantized export ({metrics.Accuracy!.Encoding}) keeps the original's top-1 class on {string.Join(", ", below.Select(o => $"{OutputErrorBudget.Percent(o.Top1Agreement!.Value)} of the items of output '{o.Output}'"))}, below {top1Budget.Setting}={top1Budget.Text}."));
+        }
+
         if (baseline is not null)
         {
             CheckBaseline(metrics, settings, baseline, diagnostics);

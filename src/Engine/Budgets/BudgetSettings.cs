@@ -24,6 +24,9 @@ public sealed class BudgetSettings
     /// <summary><c>MaxOutputError</c>: the most a lossy (quantized) export's outputs may move, relative to their magnitude.</summary>
     public OutputErrorBudget? MaxOutputError { get; private set; }
 
+    /// <summary><c>MinTop1Agreement</c>: the least share of items whose top-1 class a lossy export keeps, on each classifier output.</summary>
+    public Top1AgreementBudget? MinTop1Agreement { get; private set; }
+
     /// <summary>
     /// Parses the settings <paramref name="lookup"/> returns (null or blank: not set). Each invalid
     /// value adds an NM0060/NM0061 diagnostic at <paramref name="where"/> (the project or command
@@ -50,20 +53,30 @@ public sealed class BudgetSettings
             }
         }
 
-        var outputError = lookup(OutputErrorBudget.SettingName);
-        if (!string.IsNullOrWhiteSpace(outputError))
+        settings.MaxOutputError = ParsePercentage(OutputErrorBudget.SettingName, text => new OutputErrorBudget(OutputErrorBudget.SettingName, text.Trim(), OutputErrorBudget.Parse(text, where)));
+        settings.MinTop1Agreement = ParsePercentage(Top1AgreementBudget.SettingName, text => new Top1AgreementBudget(Top1AgreementBudget.SettingName, text.Trim(), Top1AgreementBudget.Parse(text, where)));
+        return settings;
+
+        // An accuracy budget given as a percentage; a bad one is its own coded error, and is left out.
+        T? ParsePercentage<T>(string setting, Func<string, T> parse)
+            where T : class
         {
+            var text = lookup(setting);
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                return null;
+            }
+
             try
             {
-                settings.MaxOutputError = new OutputErrorBudget(OutputErrorBudget.SettingName, outputError.Trim(), OutputErrorBudget.Parse(outputError, where));
+                return parse(text);
             }
             catch (NeuralException e)
             {
                 diagnostics.Add(e.Diagnostic);
+                return null;
             }
         }
-
-        return settings;
 
         void ParseBudget(BudgetMetric metric, string setting, Dictionary<BudgetMetric, Budget> into)
         {

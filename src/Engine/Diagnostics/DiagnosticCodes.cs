@@ -80,6 +80,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor BaselineNewerModelVersion = Error("NM1004", "Baseline was recorded for a newer model version");
     public static readonly DiagnosticDescriptor ChangeBudgetExceeded = Error("NM1005", "Second model grew beyond the allowed change over the first");
     public static readonly DiagnosticDescriptor OutputErrorBudgetExceeded = Error("NM1010", "Lossy export's output error exceeds its budget");
+    public static readonly DiagnosticDescriptor Top1AgreementBelowBudget = Error("NM1011", "Lossy export's top-1 agreement with the original is below its budget");
 
     // Warnings.
     public static readonly DiagnosticDescriptor BudgetWarning = Warning("NM2001", "Model exceeds a warning budget");
@@ -157,6 +158,15 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor TransplantNeedsNewWeights = Error("NM0372", "A parameter of the new model has no value: its weights are required");
     public static readonly DiagnosticDescriptor TransplantUnsupportedFiller = Error("NM0373", "The definition initialises a parameter in a way NeuralBuild cannot reproduce");
     public static readonly DiagnosticDescriptor TransplantWeightsInDefinition = Error("NM0374", "A weights file was given for a model that keeps its weights in its definition");
+
+    // Evaluation inputs (what a lossy model is measured on).
+    public static readonly DiagnosticDescriptor NpyMalformed = Error("NM0375", "Malformed .npy file");
+    public static readonly DiagnosticDescriptor NpyUnsupported = Error("NM0376", "Unsupported .npy file");
+    public static readonly DiagnosticDescriptor ImageUndecodable = Error("NM0377", "Image file cannot be decoded");
+    public static readonly DiagnosticDescriptor EvaluationInputMismatch = Error("NM0378", "Evaluation input does not fit the model's input");
+    public static readonly DiagnosticDescriptor InvalidEvaluationSetting = Error("NM0379", "Invalid evaluation inputs or settings");
+
+    // Pruning plans.
     public static readonly DiagnosticDescriptor InvalidPruneOption = Error("NM0380", "A prune-plan option is out of range");
     public static readonly DiagnosticDescriptor PruneCriterionNeedsBatchNorm = Error("NM0381", "Channels ranked by BatchNorm |gamma| in a layer without BatchNorm");
     public static readonly DiagnosticDescriptor PruneLayerNotFound = Error("NM0382", "prune-plan names a layer that is not a conv layer of the model");

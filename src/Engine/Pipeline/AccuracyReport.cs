@@ -14,6 +14,33 @@ namespace NeuralBuild.Engine.Pipeline;
 /// </summary>
 public sealed record OutputAccuracy(string Subject, string Output, double MaxRelativeError, double MeanRelativeError, double? Top1Agreement, double? Top5Agreement)
 {
+    /// <summary>Items (images of the batch) the agreements count; 0 when the output is no classifier.</summary>
+    public int Items { get; init; }
+
+    /// <summary>How many inputs were measured (1: the seeded one).</summary>
+    public int Inputs { get; init; } = 1;
+
+    /// <summary>
+    /// Several inputs' measurements of one output as one: the largest max error, the mean of the
+    /// mean errors (each input has as many elements), the agreements over all items.
+    /// </summary>
+    public static OutputAccuracy Combine(IReadOnlyList<OutputAccuracy> parts)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(parts.Count);
+        var items = parts.Sum(p => p.Items);
+        double? Pooled(Func<OutputAccuracy, double?> agreement) =>
+            items > 0 && parts.All(p => agreement(p) is not null) ? parts.Sum(p => agreement(p)!.Value * p.Items) / items : null;
+        return parts[0] with
+        {
+            MaxRelativeError = parts.Max(p => p.MaxRelativeError),
+            MeanRelativeError = parts.Average(p => p.MeanRelativeError),
+            Top1Agreement = Pooled(p => p.Top1Agreement),
+            Top5Agreement = Pooled(p => p.Top5Agreement),
+            Items = items,
+            Inputs = parts.Sum(p => p.Inputs),
+        };
+    }
+
     public static OutputAccuracy Measure(string subject, string output, Shape shape, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
         if (actual.Length != expected.Length)
@@ -52,7 +79,10 @@ public sealed record OutputAccuracy(string Subject, string Output, double MaxRel
             top5 = classes >= 5 ? (double)inTop5 / items : null;
         }
 
-        return new OutputAccuracy(subject, output, max / scale, expected.Length == 0 ? 0 : sum / expected.Length / scale, top1, top5);
+        return new OutputAccuracy(subject, output, max / scale, expected.Length == 0 ? 0 : sum / expected.Length / scale, top1, top5)
+        {
+            Items = top1 is null ? 0 : expected.Length / classes,
+        };
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)
@@ -92,6 +122,11 @@ public sealed record OutputAccuracy(string Subject, string Output, double MaxRel
             sb.Append(CultureInfo.InvariantCulture, $", top-5 agreement {Percent(top5)}");
         }
 
+        if (Inputs > 1)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" (over {Inputs} inputs{(Items > 0 ? $", {Items} items" : string.Empty)})");
+        }
+
         return sb.ToString();
     }
 
@@ -105,15 +140,41 @@ public sealed record OutputAccuracy(string Subject, string Output, double MaxRel
 /// </summary>
 public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, double? MaxOutputError, IReadOnlyList<LossyWeight> Weights)
 {
+    /// <summary>The least share of items whose top-1 class must stay the original's, on every classifier output (a fraction; null: no budget).</summary>
+    public double? MinTop1Agreement { get; init; }
+
+    /// <summary>What was measured on ("1 seeded synthetic input", "50 input files in data/").</summary>
+    public string MeasuredOn { get; init; } = "1 seeded synthetic input";
+
+    /// <summary>The box agreement of each detection head (SSD DetectionOutput) whose boxes the measured outputs determine.</summary>
+    public IReadOnlyList<Evaluation.BoxAgreement> Detections { get; init; } = [];
+
+    /// <summary>Classifier outputs whose top-1 agreement is below <see cref="MinTop1Agreement"/>.</summary>
+    public IEnumerable<OutputAccuracy> BelowTop1Agreement =>
+        MinTop1Agreement is { } least ? Outputs.Where(o => o.Top1Agreement < least) : [];
+
     /// <summary>A budget written as a percentage ("2%", "0.5%") as a fraction; anything else is NM0343.</summary>
     public static double ParseBudget(string text, SourceLocation where) => Budgets.OutputErrorBudget.Parse(text, where);
 
-    public bool Passed => MaxOutputError is not { } budget || Outputs.All(o => o.MaxRelativeError <= budget);
+    public bool Passed => WithinOutputError && !BelowTop1Agreement.Any();
+
+    private bool WithinOutputError => MaxOutputError is not { } budget || Outputs.All(o => o.MaxRelativeError <= budget);
 
     public string Summary()
     {
-        var verdict = MaxOutputError is { } budget ? $"{(Passed ? "within" : "OVER")} MaxOutputError={OutputAccuracy.Percent(budget)}" : "no budget";
-        return $"measured (lossy export, error relative to max|output|): {verdict}; {string.Join("; ", Outputs)}";
+        var verdicts = new List<string>();
+        if (MaxOutputError is { } budget)
+        {
+            verdicts.Add($"{(WithinOutputError ? "within" : "OVER")} MaxOutputError={OutputAccuracy.Percent(budget)}");
+        }
+
+        if (MinTop1Agreement is { } least)
+        {
+            verdicts.Add($"{(BelowTop1Agreement.Any() ? "BELOW" : "at least")} MinTop1Agreement={OutputAccuracy.Percent(least)}");
+        }
+
+        var verdict = verdicts.Count > 0 ? string.Join(", ", verdicts) : "no budget";
+        return $"measured (lossy export, error relative to max|output|) on {MeasuredOn}: {verdict}; {string.Join("; ", Outputs.Select(o => o.ToString()).Concat(Detections.Select(d => d.ToString())))}";
     }
 
     /// <summary>The weights that moved most (RMS error relative to their RMS), at most <paramref name="count"/>.</summary>
@@ -124,6 +185,12 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
         if (Passed)
         {
             return;
+        }
+
+        if (WithinOutputError)
+        {
+            throw DiagnosticCodes.Top1AgreementBelowBudget.Exception(where,
+                $"the quantized export keeps the original's top-1 class on fewer items than MinTop1Agreement={OutputAccuracy.Percent(MinTop1Agreement!.Value)} (measured on {MeasuredOn}): {string.Join("; ", BelowTop1Agreement)}.");
         }
 
         var over = Outputs.Where(o => o.MaxRelativeError > MaxOutputError!.Value).Select(o => o.ToString());

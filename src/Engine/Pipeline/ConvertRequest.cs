@@ -46,6 +46,12 @@ public sealed record ConvertRequest
     /// </summary>
     public double? MaxOutputError { get; init; }
 
+    /// <summary>Budget of a lossy export's classifier outputs: the least share of items keeping the original's top-1 class (0.99 for 99%); null: measured, never failed.</summary>
+    public double? MinTop1Agreement { get; init; }
+
+    /// <summary>What a lossy export is measured on; null: the seeded synthetic input.</summary>
+    public Evaluation.EvaluationInputs? EvaluationInputs { get; init; }
+
     public required string OutputDirectory { get; init; }
 
     /// <summary>Told as each phase starts and ends (the tool's progress, the build's stage messages); null: nobody.</summary>

@@ -55,7 +55,7 @@ internal static class ExportStep
         using var readBack = new ReferenceRuntime(exported, $"{target.DisplayName} export read back");
         if (export.Lossy)
         {
-            var accuracy = Verifier.MeasureRuntime(readOriginal(), readBack, export.InputName, export.Outputs, export.LossyWeights, lossy.MaxOutputError, verifyInputShape);
+            var accuracy = Verifier.MeasureRuntime(readOriginal(), readBack, export.InputName, export.Outputs, export.LossyWeights, lossy.MaxOutputError, verifyInputShape, lossy.Inputs, lossy.MinTop1Agreement);
             accuracy.ThrowIfOverBudget(where);
             return new ExportStepResult(export, exported, null, accuracy, null);
         }
@@ -74,5 +74,8 @@ internal static class ExportStep
 /// <summary>What <see cref="ExportStep.Run"/> wrote and proved; <paramref name="NotReadBack"/> is why the file was not read back (null when it was).</summary>
 public sealed record ExportStepResult(ModelExport Export, Model? Exported, VerificationReport? Check, AccuracyReport? Accuracy, string? NotReadBack);
 
-/// <summary>A lossy export is measured, and fails only over <see cref="MaxOutputError"/> (a fraction; null: measured, no budget).</summary>
-public sealed record LossyExportCheck(double? MaxOutputError);
+/// <summary>
+/// A lossy export is measured on <see cref="Inputs"/> (null: the seeded input), and fails only over
+/// <see cref="MaxOutputError"/> or under <see cref="MinTop1Agreement"/> (fractions; null: measured, no budget).
+/// </summary>
+public sealed record LossyExportCheck(double? MaxOutputError, Evaluation.EvaluationInputs? Inputs = null, double? MinTop1Agreement = null);

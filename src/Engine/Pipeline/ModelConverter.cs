@@ -52,7 +52,7 @@ public static class ModelConverter
         clock.Next("export, read back and verify");
         var step = ExportStep.Run(model, outputsBeforePasses, target, exporter, path, request.ExportOptions, where,
             request.Verify == VerifyMode.None ? null : () => FileFailures.Reading(request.DefinitionPath, () => source.Read(request.DefinitionPath, readOptions)),
-            request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(request.MaxOutputError));
+            request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(request.MaxOutputError, request.EvaluationInputs, request.MinTop1Agreement));
         var (export, exported, exportVerification, exportAccuracy, notReadBack) = step;
         var after = AsStored(CostModel.Analyze(exported ?? model), export);
         clock.End();

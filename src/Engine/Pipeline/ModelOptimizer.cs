@@ -149,10 +149,10 @@ public static class ModelOptimizer
                 exportPath = output.Stage(Path.GetFileNameWithoutExtension(request.DefinitionPath) + exporter.Extension);
                 clock.Next("export, read back and verify");
                 // A lossy export is measured here and budgeted by the check step (MaxOutputError), which
-                // runs on every build: a budget changed with -p: needs no new measurement.
+                // runs on every build: a budget changed with -p: needs no new measurement (MinTop1Agreement alike).
                 (export, _, exportVerification, exportAccuracy, _) = ExportStep.Run(model, outputsBeforePasses, target, exporter, exportPath, request.ExportOptions, where,
                     request.Verify == VerifyMode.None ? null : ReadOriginal,
-                    request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(MaxOutputError: null));
+                    request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, new LossyExportCheck(MaxOutputError: null, request.EvaluationInputs));
                 if (export.Lossy && request.Verify != VerifyMode.None)
                 {
                     clock.Next("output error per quantized layer");

@@ -68,6 +68,9 @@ public sealed record OptimizeRequest
     /// <summary>Options of the export (<c>opset=15</c>).</summary>
     public IReadOnlyDictionary<string, string> ExportOptions { get; init; } = Formats.FormatOptions.None;
 
+    /// <summary>What a lossy export is measured on (its accuracy, kept with the metrics); null: the seeded synthetic input.</summary>
+    public Evaluation.EvaluationInputs? EvaluationInputs { get; init; }
+
     /// <summary>Folder that receives the optimised definition and weights (created if missing), as one
     /// output set that replaces the previous one as a unit (<see cref="Formats.OutputSet"/>).</summary>
     public required string OutputDirectory { get; init; }

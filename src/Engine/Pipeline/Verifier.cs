@@ -194,29 +194,57 @@ public static class Verifier
     }
 
     /// <summary>
-    /// The check of a lossy export (quantized weights): runs both as <see cref="VerifyRuntime"/> does and
-    /// measures each output's error relative to its magnitude (<see cref="OutputAccuracy"/>), against
-    /// <paramref name="maxOutputError"/> when given. No rounding floor: the error is the quantization's.
+    /// The check of a lossy export (quantized weights): runs both as <see cref="VerifyRuntime"/> does, on
+    /// each of <paramref name="inputs"/> (null: the seeded input), and measures each output's error
+    /// relative to its magnitude (<see cref="OutputAccuracy"/>, combined over the inputs), against the
+    /// budgets when given. No rounding floor: the error is the quantization's.
     /// </summary>
     public static AccuracyReport MeasureRuntime(Model reference, IModelRuntime runtime, string runtimeInput, IReadOnlyList<(string Value, string RuntimeOutput)> outputs,
-        IReadOnlyList<Formats.LossyWeight> weights, double? maxOutputError, Shape? inputShape = null)
+        IReadOnlyList<Formats.LossyWeight> weights, double? maxOutputError, Shape? inputShape = null, Evaluation.EvaluationInputs? inputs = null, double? minTop1Agreement = null)
     {
-        var (_, expected, actual) = RunBoth(reference, runtime, runtimeInput, outputs, inputShape);
-        var measured = outputs
-            .Select(o => OutputAccuracy.Measure($"{runtime.Name} output '{o.RuntimeOutput}'", o.RuntimeOutput, expected[o.Value].Shape, actual[o.RuntimeOutput].Data, expected[o.Value].Data))
-            .ToList();
-        return new AccuracyReport(measured, maxOutputError, weights);
+        ArgumentNullException.ThrowIfNull(reference);
+        inputs ??= Evaluation.EvaluationInputs.Synthetic(Seed);
+        var shape = inputShape ?? reference.Graph.Inputs.First().Value;
+        var perOutput = outputs.Select(_ => new List<OutputAccuracy>()).ToArray();
+        var perHead = new List<List<Evaluation.BoxAgreement>>();
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var (_, expected, actual) = RunBoth(reference, runtime, runtimeInput, outputs, shape, inputs.Load(i, shape));
+            for (var k = 0; k < outputs.Count; k++)
+            {
+                var (value, runtimeOutput) = outputs[k];
+                perOutput[k].Add(OutputAccuracy.Measure($"{runtime.Name} output '{runtimeOutput}'", runtimeOutput, expected[value].Shape, actual[runtimeOutput].Data, expected[value].Data));
+            }
+
+            var heads = DetectionAgreement.Measure(reference.Graph, outputs, expected, actual, runtime.Name).ToList();
+            for (var h = 0; h < heads.Count; h++)
+            {
+                if (perHead.Count <= h)
+                {
+                    perHead.Add([]);
+                }
+
+                perHead[h].Add(heads[h]);
+            }
+        }
+
+        return new AccuracyReport([.. perOutput.Select(OutputAccuracy.Combine)], maxOutputError, weights)
+        {
+            MinTop1Agreement = minTop1Agreement,
+            MeasuredOn = inputs.Describe(),
+            Detections = [.. perHead.Select(Evaluation.BoxAgreement.Combine)],
+        };
     }
 
-    /// <summary>The reference graph by the reference executor and the runtime, on one seeded input.</summary>
+    /// <summary>The reference graph by the reference executor and the runtime, on one input (null: the seeded one).</summary>
     private static (Dictionary<string, Tensor> Input, IReadOnlyDictionary<string, Tensor> Expected, IReadOnlyDictionary<string, Tensor> Actual) RunBoth(
-        Model reference, IModelRuntime runtime, string runtimeInput, IReadOnlyList<(string Value, string RuntimeOutput)> outputs, Shape? inputShape)
+        Model reference, IModelRuntime runtime, string runtimeInput, IReadOnlyList<(string Value, string RuntimeOutput)> outputs, Shape? inputShape, Tensor? given = null)
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(outputs);
         var (name, declared) = reference.Graph.Inputs.First();
-        var tensor = RandomTensor(inputShape ?? declared, Seed);
+        var tensor = given ?? RandomTensor(inputShape ?? declared, Seed);
         var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = tensor };
         var expected = new ReferenceExecutor(reference.Graph, AsGiven).Run(input, [.. outputs.Select(o => o.Value).Distinct(StringComparer.Ordinal)]);
         var actual = runtime.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [runtimeInput] = tensor }, [.. outputs.Select(o => o.RuntimeOutput)]);

@@ -11,7 +11,8 @@ namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
 /// <c>dotnet neural convert MODEL --to FORMAT --output DIR [--weights W] [--opset N] [--no-fold] [--symbolic-batch]
-/// [--export-option name=value] [--dialect …] [--verify none|model] [--no-runtime-check]</c>: writes
+/// [--export-option name=value] [--dialect …] [--verify none|model] [--no-runtime-check] [--quantize int8|fp16
+/// [--max-output-error 2%] [--inputs PATH …] [--min-top1-agreement 99%]]</c>: writes
 /// <c>DIR/NAME.EXT</c> and <c>convert-report.md</c>. The exported file is read back and run against the
 /// original by the reference executor (<see cref="ModelConverter"/>), then run by the target's own
 /// runtime where the tool has one (ONNX Runtime for ONNX) on the same seeded input: a difference beyond
@@ -48,6 +49,8 @@ internal static class ConvertCommand
         {
             model, to, output, weights, input, dialect, formatOption, opset, symbolicBatch, exportOption, noFold, verify, noRuntimeCheck, atol, rtol, verifyInput, quantize, maxOutputError, format,
         };
+        var evaluation = new EvaluationOptions();
+        evaluation.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var definition = parse.GetValue(model)!.FullName;
@@ -90,6 +93,8 @@ internal static class ConvertCommand
                 RelativeTolerance = parse.GetValue(rtol),
                 VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
                 MaxOutputError = parse.GetValue(maxOutputError) is { } budget ? AccuracyReport.ParseBudget(budget, new SourceLocation(definition)) : null,
+                MinTop1Agreement = evaluation.MinTop1Agreement(parse),
+                EvaluationInputs = evaluation.Inputs(parse),
                 OutputDirectory = parse.GetValue(output)!.FullName,
                 Progress = progress,
             };
@@ -140,7 +145,7 @@ internal static class ConvertCommand
         var original = ModelFormats.Read(request.DefinitionPath, readOptions);
         // At the input the written file declares (not --verify-input): a runtime takes only that shape.
         return result.Export.Lossy
-            ? new RuntimeOutcome(null, Verifier.MeasureRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, result.Export.LossyWeights, request.MaxOutputError, inputShape: null))
+            ? new RuntimeOutcome(null, Verifier.MeasureRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, result.Export.LossyWeights, request.MaxOutputError, inputShape: null, request.EvaluationInputs, request.MinTop1Agreement))
             : new RuntimeOutcome(Verifier.VerifyRuntime(original, runtime, result.Export.InputName, result.Export.Outputs, request.AbsoluteTolerance, request.RelativeTolerance, inputShape: null), null);
     }
 

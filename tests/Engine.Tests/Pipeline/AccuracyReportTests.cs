@@ -68,4 +68,46 @@ public sealed class AccuracyReportTests
     [DataRow("abc%")]
     public void Anything_else_is_NM0343(string text) =>
         DiagnosticAssert.Throws(DiagnosticCodes.InvalidOutputErrorBudget, () => AccuracyReport.ParseBudget(text, SourceLocation.None));
+
+    [TestMethod]
+    public void Inputs_combine_into_the_worst_max_the_mean_of_means_and_agreements_over_all_items()
+    {
+        // Input A: 2 items of 5 classes, both keep their top-1 (item 1's best class 4 drops to rank 2: still top 5).
+        float[] originalA = [5, 1, 0, 0, 0, /* item 1 */ 0, 0, 0, 1, 5];
+        float[] exportedA = [5, 1, 0, 0, 0, /* item 1 */ 0, 6, 7, 1, 5];
+        // Input B: 1 item whose top-1 moves from class 2 to class 3.
+        float[] originalB = [0, 1, 4, 3, 2];
+        float[] exportedB = [0, 1, 3, 4, 2];
+        var a = OutputAccuracy.Measure("s", "out", new Shape(2, 5), exportedA, originalA);
+        var b = OutputAccuracy.Measure("s", "out", new Shape(1, 5), exportedB, originalB);
+        Assert.AreEqual(0.5, a.Top1Agreement, "item 1's best (class 4, 5) is passed by classes 1 and 2 (6, 7)");
+        Assert.AreEqual(2, a.Items);
+
+        var combined = OutputAccuracy.Combine([a, b]);
+
+        // Top-1: 1 of 2 items of A, 0 of 1 of B -> 1 / 3. Top-5 (all 5 classes): 3 / 3.
+        Assert.AreEqual(1.0 / 3, combined.Top1Agreement!.Value, 1e-12);
+        Assert.AreEqual(1.0, combined.Top5Agreement);
+        Assert.AreEqual(3, combined.Items);
+        Assert.AreEqual(2, combined.Inputs);
+        // A: max |a - b| = 7 of max|b| 5 -> 140%; mean 13 / 10 / 5 = 26%. B: max 1 / 4 = 25%, mean 2 / 5 / 4 = 10%.
+        Assert.AreEqual(1.4, combined.MaxRelativeError, 1e-6);
+        Assert.AreEqual((0.26 + 0.1) / 2, combined.MeanRelativeError, 1e-6);
+        StringAssert.Contains(combined.ToString(), "(over 2 inputs, 3 items)");
+    }
+
+    [TestMethod]
+    public void Under_the_top1_budget_is_NM1011_naming_the_output_and_what_was_measured()
+    {
+        var output = OutputAccuracy.Measure("ONNX Runtime output 'prob'", "prob", new Shape(2, 3), [0, 1, 0, 1, 0, 0.9f], [0, 1, 0, 0.9f, 0, 1]);
+        Assert.AreEqual(0.5, output.Top1Agreement);
+
+        Assert.IsTrue(new AccuracyReport([output], null, []) { MinTop1Agreement = 0.5 }.Passed);
+        var report = new AccuracyReport([output], 1.0, []) { MinTop1Agreement = 0.99, MeasuredOn = "2 input file(s) in data" };
+        Assert.IsFalse(report.Passed);
+        StringAssert.Contains(report.Summary(), "BELOW MinTop1Agreement=99%");
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.Top1AgreementBelowBudget, () => report.ThrowIfOverBudget(SourceLocation.None));
+        StringAssert.Contains(error.Message, "MinTop1Agreement=99% (measured on 2 input file(s) in data)");
+        StringAssert.Contains(error.Message, "'prob': max rel error 10%, mean rel error 3.3333%, top-1 agreement 50%");
+    }
 }

@@ -15,10 +15,10 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx.Export;
 [TestClass]
 public sealed class OnnxCaffeExportTests
 {
-    private static string Net(int channels, int height, int width, string layers) =>
+    internal static string Net(int channels, int height, int width, string layers) =>
         $"name: \"t\"\ninput: \"data\"\ninput_shape {{ dim: 1 dim: {channels} dim: {height} dim: {width} }}\n" + layers;
 
-    private static string Layer(string name, string type, string bottoms, string parameters = "", string? top = null) =>
+    internal static string Layer(string name, string type, string bottoms, string parameters = "", string? top = null) =>
         $"layer {{ name: \"{name}\" type: \"{type}\" {string.Join(' ', bottoms.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => $"bottom: \"{b.Trim()}\""))} top: \"{top ?? name}\" {parameters} }}\n";
 
     private static string Conv(string name, string bottom, int outputs, int kernel = 3, int pad = 1) =>

@@ -1,0 +1,62 @@
+using NeuralBuild.Engine.Evaluation;
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Ir;
+
+namespace NeuralBuild.Engine.Pipeline;
+
+/// <summary>
+/// The box agreement (<see cref="BoxAgreement"/>) of each detection head of a lossy model: every SSD
+/// DetectionOutput of the reference graph whose output is compared, or whose inputs all are (the ONNX
+/// export leaves DetectionOutput out: its inputs are the export's outputs). In the second case the
+/// head itself is run by the reference executor on the original's and on the export's values, so both
+/// are decoded and suppressed alike and only the lossy part differs.
+/// </summary>
+internal static class DetectionAgreement
+{
+    public static IEnumerable<BoxAgreement> Measure(Graph reference, IReadOnlyList<(string Value, string RuntimeOutput)> outputs,
+        IReadOnlyDictionary<string, Tensor> expected, IReadOnlyDictionary<string, Tensor> actual, string runtimeName)
+    {
+        var runtimeOutput = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (value, output) in outputs)
+        {
+            runtimeOutput.TryAdd(value, output);
+        }
+
+        foreach (var head in reference.Nodes.Where(n => n.OpType == "DetectionOutput"))
+        {
+            var value = head.Outputs[0];
+            Tensor original, other;
+            if (runtimeOutput.TryGetValue(value, out var direct))
+            {
+                (original, other) = (expected[value], actual[direct]);
+            }
+            else if (head.Inputs.All(runtimeOutput.ContainsKey))
+            {
+                original = Run(head, input => expected[input]);
+                other = Run(head, input => actual[runtimeOutput[input]]);
+            }
+            else
+            {
+                continue;
+            }
+
+            yield return BoxAgreement.Measure($"{runtimeName} detections '{value}'", DetectedBox.FromDetectionRows(original.Data), DetectedBox.FromDetectionRows(other.Data));
+        }
+    }
+
+    /// <summary>The head alone, on the given values of its inputs.</summary>
+    private static Tensor Run(Node head, Func<string, Tensor> input)
+    {
+        var graph = new Graph();
+        var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var name in head.Inputs.Distinct(StringComparer.Ordinal))
+        {
+            feeds[name] = input(name);
+            graph.Inputs[name] = feeds[name].Shape;
+        }
+
+        graph.Nodes.Add(head);
+        graph.Outputs.Add(head.Outputs[0]);
+        return new ReferenceExecutor(graph, new ExecutionOptions { FuseEpilogues = false }).Run(feeds)[head.Outputs[0]];
+    }
+}
