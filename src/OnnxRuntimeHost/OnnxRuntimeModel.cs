@@ -13,22 +13,30 @@ namespace NeuralBuild.OnnxRuntimeHost;
 /// </summary>
 public sealed class OnnxRuntimeModel : IModelRuntime
 {
-    private readonly InferenceSession _session;
+    private readonly Lazy<InferenceSession> _session;
 
+    /// <summary>
+    /// The session is created on first use, not here: the verifier runs the reference executor first,
+    /// and its copy of the weights is released before ONNX Runtime loads its own (peak memory then
+    /// holds one model's weights at a time).
+    /// </summary>
     public OnnxRuntimeModel(string onnxPath, int threads = 0)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
-        _session = new InferenceSession(onnxPath, options);
+        _session = new Lazy<InferenceSession>(() =>
+        {
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
+            return new InferenceSession(onnxPath, options);
+        });
         Name = $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}";
     }
 
     public string Name { get; }
 
     /// <summary>The model's input names, in the file's order.</summary>
-    public IReadOnlyList<string> InputNames => [.. _session.InputMetadata.Keys];
+    public IReadOnlyList<string> InputNames => [.. Session.InputMetadata.Keys];
 
     /// <summary>The model's output names, in the file's order.</summary>
-    public IReadOnlyList<string> OutputNames => [.. _session.OutputMetadata.Keys];
+    public IReadOnlyList<string> OutputNames => [.. Session.OutputMetadata.Keys];
 
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs)
     {
@@ -40,7 +48,7 @@ public sealed class OnnxRuntimeModel : IModelRuntime
         IDisposableReadOnlyCollection<DisposableNamedOnnxValue> run;
         try
         {
-            run = _session.Run(values, outputs);
+            run = Session.Run(values, outputs);
         }
         catch (OnnxRuntimeException e)
         {
@@ -59,5 +67,13 @@ public sealed class OnnxRuntimeModel : IModelRuntime
         return byName;
     }
 
-    public void Dispose() => _session.Dispose();
+    private InferenceSession Session => _session.Value;
+
+    public void Dispose()
+    {
+        if (_session.IsValueCreated)
+        {
+            _session.Value.Dispose();
+        }
+    }
 }

@@ -16,6 +16,9 @@ internal static class ModelItem
     public const string Verify = "Verify";
     public const string Dialect = "Dialect";
 
+    /// <summary><c>false</c>: no lossless folds, the model is written (and exported) as read (<see cref="Engine.Pipeline.OptimizeRequest.Fold"/>); default <c>true</c>.</summary>
+    public const string Fold = "Fold";
+
     /// <summary><c>true</c>: remove provably constant channels after the folds (<see cref="Engine.Pipeline.OptimizeRequest.PruneDeadChannels"/>).</summary>
     public const string PruneDeadChannels = "PruneDeadChannels";
 

@@ -78,6 +78,7 @@ public sealed class NeuralOptimize : NeuralTask
                     ExportFormat = model.GetMetadata(ModelItem.Export) is { Length: > 0 } export ? export : null,
                     ExportOptions = FormatOptions.Parse([model.GetMetadata(ModelItem.ExportOptions)], new SourceLocation(definition)),
                     EvaluationInputs = EvaluationMetadata.Inputs(model, new SourceLocation(definition)),
+                    Fold = model.GetMetadata(ModelItem.Fold) != "false",
                     PruneDeadChannels = model.GetMetadata(ModelItem.PruneDeadChannels) == "true",
                     LowRankFc = model.GetMetadata(ModelItem.LowRankFc) is { Length: > 0 } lowRank ? LowRankTarget.Parse(lowRank, new SourceLocation(definition)) : null,
                     Surgery = new ModelSurgery

@@ -113,6 +113,11 @@ public sealed class NeuralResolveModels : NeuralTask
             : embedText.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
             : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' Embed='{embedText}': use true (embed as resources) or false (copy to the output folder).");
 
+        var foldText = model.GetMetadata(ModelItem.Fold).Trim();
+        var fold = foldText.Length == 0 || foldText.Equals("true", StringComparison.OrdinalIgnoreCase) ? true
+            : foldText.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
+            : throw DiagnosticCodes.InvalidModelSetting.Exception(where, $"NeuralModel '{model.ItemSpec}' Fold='{foldText}': use true (fold BatchNorm and Scale into the layers before them) or false (keep the model as read).");
+
         var pruneText = model.GetMetadata(ModelItem.PruneDeadChannels).Trim();
         var prune = pruneText.Length == 0 || pruneText.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
             : pruneText.Equals("true", StringComparison.OrdinalIgnoreCase) ? true
@@ -175,6 +180,7 @@ public sealed class NeuralResolveModels : NeuralTask
         Set(ModelItem.Verify, verify.ToString());
         Set(ModelItem.ModelVersion, version);
         Set(ModelItem.Embed, embed ? "true" : "false");
+        Set(ModelItem.Fold, fold ? "true" : "false");
         Set(ModelItem.PruneDeadChannels, prune ? "true" : "false");
         Set(ModelItem.LowRankFc, lowRank?.ToString() ?? string.Empty);
         Set(ModelItem.KeepClasses, keepClassesText);
@@ -210,6 +216,7 @@ public sealed class NeuralResolveModels : NeuralTask
             "verify=" + verify,
             "export=" + export,
             "exportOptions=" + FormatOptionsText(exportOptions).Replace(";", ",", StringComparison.Ordinal),
+            "fold=" + (fold ? "true" : "false"),
             "pruneDeadChannels=" + (prune ? "true" : "false"),
             "lowRankFc=" + (lowRank?.ToString() ?? string.Empty),
             "keepClasses=" + keepClassesText,

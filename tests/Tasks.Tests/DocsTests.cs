@@ -19,7 +19,7 @@ public sealed partial class DocsTests
     /// lists, so a new one cannot skip the documentation by not being classified.
     /// </summary>
     private static readonly string[] s_publicMetadata =
-        ["Weights", "InputShape", "ModelVersion", "Embed", "LogicalName", "Verify", "Dialect", "PruneDeadChannels", "LowRankFc", "FormatOptions", "Name", "Export", "ExportOptions", "Quantize", "KeepClasses", "Outputs",
+        ["Weights", "InputShape", "ModelVersion", "Embed", "LogicalName", "Verify", "Dialect", "Fold", "PruneDeadChannels", "LowRankFc", "FormatOptions", "Name", "Export", "ExportOptions", "Quantize", "KeepClasses", "Outputs",
         "EvaluationInputs", "InputMean", "InputScale", "InputStd", "ChannelOrder", "InputResize"];
 
     private static readonly string[] s_resolvedMetadata =

@@ -68,6 +68,7 @@ public sealed class ResolveModelsTests
     [DataRow("Dialect", "caffe", "NM0066", "AlexeyAB, Pjreddie")]
     [DataRow("Embed", "yes", "NM0066", "use true")]
     [DataRow("PruneDeadChannels", "yes", "NM0066", "use true")]
+    [DataRow("Fold", "no", "NM0066", "use true")]
     [DataRow("LowRankFc", "99%", "NM0066", "rank:64")]
     [DataRow("KeepClasses", "1,one", "NM0066", "not a class index")]
     [DataRow("ModelVersion", "v1", "NM0062", "not a SemVer version")]
@@ -318,6 +319,28 @@ public sealed class OptimizeAndCheckTests
         Assert.AreEqual(221_184L - 27_648 + 294_912L - 36_864, metrics.Value(BudgetMetric.Macc));
         StringAssert.Contains(File.ReadAllText(model.GetMetadata("OptimizedDefinition")), "filters=7");
         Assert.IsTrue(File.Exists(cfg));
+    }
+
+    [TestMethod]
+    public void Fold_false_is_stamped_and_writes_the_model_as_read()
+    {
+        using var s = new Scratch();
+        s.Model("tiny.cfg");
+        var folded = s.ResolveOne("tiny.cfg");
+        var unfolded = s.ResolveOne("tiny.cfg", ("Fold", " False "), ("Name", "TinyUnfolded"));
+        Assert.AreEqual("true", folded.GetMetadata("Fold"));
+        Assert.AreEqual("false", unfolded.GetMetadata("Fold"));
+        StringAssert.Contains(unfolded.GetMetadata("Settings"), "fold=false");
+        StringAssert.Contains(folded.GetMetadata("Settings"), "fold=true");
+
+        Optimize(folded);
+        Optimize(unfolded);
+
+        // The source cfg has one batch_normalize=1 layer: folded away by default, kept (weights and all) with Fold=false.
+        StringAssert.Contains(File.ReadAllText(s.Path_("tiny.cfg")), "batch_normalize=1");
+        Assert.DoesNotContain("batch_normalize=1", File.ReadAllText(folded.GetMetadata("OptimizedDefinition")));
+        StringAssert.Contains(File.ReadAllText(unfolded.GetMetadata("OptimizedDefinition")), "batch_normalize=1");
+        CollectionAssert.AreEqual(File.ReadAllBytes(s.Path_("tiny.weights")), File.ReadAllBytes(unfolded.GetMetadata("OptimizedWeights")));
     }
 
     [TestMethod]

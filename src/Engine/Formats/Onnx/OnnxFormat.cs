@@ -38,7 +38,7 @@ public sealed class OnnxFormat : IModelFormat
             throw DiagnosticCodes.FileNotFound.Exception(new SourceLocation(definitionPath), $"ONNX model '{definitionPath}' does not exist.");
         }
 
-        ModelProto proto;
+        ModelProto? proto;
         var length = new FileInfo(definitionPath).Length;
         if (length > int.MaxValue)
         {
@@ -47,14 +47,18 @@ public sealed class OnnxFormat : IModelFormat
                 $"'{Path.GetFileName(definitionPath)}' has {length:N0} bytes, over the 2 GB protobuf limit; ONNX models this large keep their weights as external data.");
         }
 
-        // Parsed from the stream, so the tensors are the one copy in memory (not the file's bytes
-        // as well). Google.Protobuf reads a length-delimited field longer than its buffer in
-        // chunks and fails at the end of the file: a length a truncated or damaged record
-        // declares never becomes an allocation of that size.
-        using (var stream = new FileStream(definitionPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+        // Large weights stay in the file (OnnxLazyParsing): the parsed model holds the graph, and each
+        // big tensor is read when asked for. A file the scan cannot follow is parsed whole from the
+        // stream, so the tensors are the one copy in memory (not the file's bytes as well).
+        // Google.Protobuf reads a length-delimited field longer than its buffer in chunks and fails
+        // at the end of the file: a length a truncated or damaged record declares never becomes an
+        // allocation of that size.
+        string Damaged(string why) => $"'{Path.GetFileName(definitionPath)}' is not a readable ONNX model: {why} (file of {length:N0} bytes). The download or copy was cut short, or the file is not ONNX.";
+        proto = OnnxLazyParsing.TryParse(definitionPath, skeleton => ProtobufParsing.Parse(() => ModelProto.Parser.ParseFrom(skeleton), DiagnosticCodes.OnnxMalformed, definitionPath, Damaged));
+        if (proto is null)
         {
-            proto = ProtobufParsing.Parse(() => ModelProto.Parser.ParseFrom(stream), DiagnosticCodes.OnnxMalformed, definitionPath,
-                why => $"'{Path.GetFileName(definitionPath)}' is not a readable ONNX model: {why} (file of {length:N0} bytes). The download or copy was cut short, or the file is not ONNX.");
+            using var stream = new FileStream(definitionPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            proto = ProtobufParsing.Parse(() => ModelProto.Parser.ParseFrom(stream), DiagnosticCodes.OnnxMalformed, definitionPath, Damaged);
         }
 
         return Read(definitionPath, proto, options);

@@ -122,10 +122,10 @@ internal sealed class OnnxTensor
     }
 
     /// <summary>The values as float32, read on demand (weights of hundreds of MB are not copied at open).</summary>
-    public TensorData FloatData() =>
-        ExternalPath is not null && Type == TensorProto.Types.DataType.Float
-            ? new FileSliceData(ExternalPath, ExternalOffset, ElementCount)
-            : new OnnxTensorData(this);
+    public TensorData FloatData() => Type != TensorProto.Types.DataType.Float ? new OnnxTensorData(this)
+        : ExternalPath is not null ? new FileSliceData(ExternalPath, ExternalOffset, ElementCount)
+        : OnnxLazyParsing.SliceOf(Proto) is { } slice ? new FileSliceData(slice.Path, slice.Offset, ElementCount)
+        : new OnnxTensorData(this);
 
     /// <summary>All values widened to double (shape constants, small tensors).</summary>
     public double[] ToDoubles()
