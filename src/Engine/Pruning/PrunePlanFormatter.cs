@@ -114,7 +114,15 @@ public static class PrunePlanFormatter
             json.WriteStartArray("scores");
             foreach (var s in l.Scores)
             {
-                json.WriteNumberValue(s);
+                // A non-finite score (NaN weights) is null, as JsonText writes any absent number.
+                if (double.IsFinite(s))
+                {
+                    json.WriteNumberValue(s);
+                }
+                else
+                {
+                    json.WriteNullValue();
+                }
             }
 
             json.WriteEndArray();
