@@ -42,12 +42,23 @@ public static class ChannelImportance
         return scores;
     }
 
-    /// <summary>|γ| of the layer's BatchNorm; null when it has none.</summary>
+    /// <summary>
+    /// |γ| of the layer's BatchNorm; null when it has none. A BatchNorm without a scale of its own
+    /// (Caffe's BatchNorm layer) takes γ from the scale that follows it in the layer (Caffe's Scale).
+    /// </summary>
     public static double[]? BnGamma(Graph graph, PrunableLayer layer)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(layer);
-        return layer.BatchNorm is { } bn ? [.. graph.Initializers[bn.Inputs[1]].Data!.ToArray().Select(g => (double)Math.Abs(g))] : null;
+        if (layer.BatchNorm is not { } bn)
+        {
+            return null;
+        }
+
+        var gamma = bn.Inputs[1].Length > 0
+            ? bn.Inputs[1]
+            : layer.Chain.SkipWhile(n => !ReferenceEquals(n, bn)).FirstOrDefault(n => n.OpType == "ChannelAffine" && n.Inputs.Count > 1 && n.Inputs[1].Length > 0)?.Inputs[1];
+        return gamma is null ? null : [.. graph.Initializers[gamma].Data!.ToArray().Select(g => (double)Math.Abs(g))];
     }
 
     /// <summary>Entropy in bits of each channel's histogram (see the class summary).</summary>

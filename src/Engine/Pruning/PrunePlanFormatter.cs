@@ -55,12 +55,17 @@ public static class PrunePlanFormatter
         sb.Append('\n');
         if (plan.Together is { } t)
         {
-            var count = plan.Layers.Where(l => l.Refused is null).Sum(l => l.Removed.Count);
+            var pruned = plan.Layers.Where(l => l.Refused is null && l.Removed.Count > 0 && !plan.TogetherRefused.ContainsKey(l.Node)).ToList();
             sb.Append(markdown ? "## together\n\n" : "together: ");
-            sb.Append(CultureInfo.InvariantCulture, $"{count} channel(s) from {plan.Layers.Count(l => l.Refused is null && l.Removed.Count > 0)} layer(s): params -{HumanUnits.CountWithExact(t.ParamsSaved)} ({Share(t.ParamsSaved, plan.Before.Params)}), MACC -{HumanUnits.CountWithExact(t.MaccSaved)} ({Share(t.MaccSaved, plan.Before.Macc)}), weight bytes -{HumanUnits.BytesWithExact(t.WeightBytesSaved)}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{pruned.Sum(l => l.Removed.Count)} channel(s) from {pruned.Count} layer(s): params -{HumanUnits.CountWithExact(t.ParamsSaved)} ({Share(t.ParamsSaved, plan.Before.Params)}), MACC -{HumanUnits.CountWithExact(t.MaccSaved)} ({Share(t.MaccSaved, plan.Before.Macc)}), weight bytes -{HumanUnits.BytesWithExact(t.WeightBytesSaved)}\n");
             foreach (var o in t.Outputs)
             {
                 sb.Append(markdown ? "- " : "  ").Append(o).Append('\n');
+            }
+
+            foreach (var (node, reason) in plan.TogetherRefused)
+            {
+                sb.Append(markdown ? "- " : "  ").Append(CultureInfo.InvariantCulture, $"'{node}' kept in combination: {reason}\n");
             }
         }
         else
@@ -109,7 +114,15 @@ public static class PrunePlanFormatter
             json.WriteStartArray("scores");
             foreach (var s in l.Scores)
             {
-                json.WriteNumberValue(s);
+                // A non-finite score (NaN weights) is null, as JsonText writes any absent number.
+                if (double.IsFinite(s))
+                {
+                    json.WriteNumberValue(s);
+                }
+                else
+                {
+                    json.WriteNullValue();
+                }
             }
 
             json.WriteEndArray();
@@ -128,6 +141,13 @@ public static class PrunePlanFormatter
 
         json.WriteEndArray();
         WriteMeasurement(json, "together", plan.Together);
+        json.WriteStartObject("togetherRefused");
+        foreach (var (node, reason) in plan.TogetherRefused)
+        {
+            json.WriteString(node, reason);
+        }
+
+        json.WriteEndObject();
         JsonText.WriteStrings(json, "written", plan.Written);
     });
 

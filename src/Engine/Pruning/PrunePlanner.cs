@@ -14,9 +14,9 @@ public sealed record PruneMeasurement(long ParamsSaved, long MaccSaved, long Wei
 /// <summary>One conv layer of the plan: its channels ranked, the ones to remove, and what removing them alone does (or why they cannot go).</summary>
 public sealed record LayerPrunePlan(string Node, LayerOrigin Origin, long Channels, IReadOnlyList<double> Scores, IReadOnlyList<long> Removed, PruneMeasurement? Alone, string? Refused);
 
-/// <summary>A <c>prune-plan</c>: every conv layer's plan and the cost of removing every plan's channels together.</summary>
+/// <summary>A <c>prune-plan</c>: every conv layer's plan and the cost of removing every plan's channels together (<see cref="TogetherRefused"/>: layers removable alone but not with the others, by node, with the reason).</summary>
 public sealed record PrunePlan(string ModelPath, string Criterion, int Samples, ulong Seed, string InputShape, CostFigures Before,
-    IReadOnlyList<LayerPrunePlan> Layers, PruneMeasurement? Together, IReadOnlyList<string> Written)
+    IReadOnlyList<LayerPrunePlan> Layers, PruneMeasurement? Together, IReadOnlyDictionary<string, string> TogetherRefused, IReadOnlyList<string> Written)
 {
     public const int SchemaVersion = 1;
 }
@@ -98,11 +98,12 @@ public static class PrunePlanner
 
         var chosen = plans.Where(p => p.Refused is null && p.Removed.Count > 0).ToDictionary(p => p.Node, p => p.Removed, StringComparer.Ordinal);
         PruneMeasurement? together = null;
+        IReadOnlyDictionary<string, string> togetherRefused = new Dictionary<string, string>();
         var written = new List<string>();
         if (chosen.Count > 0)
         {
             var pruned = Read();
-            (together, _) = PruneAndMeasure(pruned, format.WriterContract, chosen, before, inputName, inputs, expected);
+            (together, togetherRefused) = PruneAndMeasure(pruned, format.WriterContract, chosen, before, inputName, inputs, expected);
             if (output is not null)
             {
                 var definition = output.Stage(Path.GetFileName(request.DefinitionPath));
@@ -116,7 +117,7 @@ public static class PrunePlanner
         }
 
         return new PrunePlan(request.DefinitionPath, PrunePlanRequest.NameOf(request.Criterion), request.Samples, request.Seed, declared.ToString(),
-            before.Totals, plans, together, written);
+            before.Totals, plans, together, togetherRefused, written);
     }
 
     /// <summary>The conv nodes to plan: all, or those <paramref name="names"/> name (node name, layer name or layer index); an unknown name is NM0382.</summary>

@@ -233,6 +233,27 @@ public sealed class PrunePlannerTests
         Assert.IsTrue(comparison.Passed, $"max abs {comparison.MaxAbsoluteError}");
     }
 
+    /// <summary>
+    /// The Caffe fixture conv1 → BatchNorm → Scale → ReLU → max pool → InnerProduct: Caffe's BatchNorm has
+    /// no gamma of its own, the Scale after it holds it; the Caffe writer states no BatchNorm layer with
+    /// fewer channels, so the layer is listed with the writer's reason.
+    /// </summary>
+    [TestMethod]
+    public void Caffe_gamma_comes_from_the_scale_after_batchnorm_and_the_writer_limit_is_listed()
+    {
+        using var temp = new TempDirectory();
+        var net = Formats.Caffe.CaffeFixture.TinyWeights();
+        var prototxt = temp.WriteText("tiny.prototxt", Formats.Caffe.CaffeFixture.Tiny);
+        var caffemodel = temp.Write("tiny.caffemodel", net.ToByteArray());
+
+        var plan = PrunePlanner.Plan(new PrunePlanRequest { DefinitionPath = prototxt, WeightsPath = caffemodel, Criterion = PruneCriterion.BnGamma, Remove = 1, Samples = 1 });
+
+        var gamma = net.Layer.Single(l => l.Name == "scale1").Blobs[0].Data.Select(g => (double)Math.Abs(g)).ToArray();
+        var layer = plan.Layers.Single();
+        CollectionAssert.AreEqual(gamma, layer.Scores.ToArray());
+        StringAssert.Contains(layer.Refused, "the Caffe writer cannot express");
+    }
+
     [TestMethod]
     public void Entropy_of_hand_made_histograms()
     {
