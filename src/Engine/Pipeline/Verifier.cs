@@ -246,9 +246,9 @@ public static class Verifier
         var (name, declared) = reference.Graph.Inputs.First();
         var tensor = given ?? RandomTensor(inputShape ?? declared, Seed);
         var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = tensor };
-        ReleaseUnusedMemory();
+        ReleaseUnusedMemory(reference.Graph);
         var expected = new ReferenceExecutor(reference.Graph, AsGiven).Run(input, [.. outputs.Select(o => o.Value).Distinct(StringComparer.Ordinal)]);
-        ReleaseUnusedMemory();
+        ReleaseUnusedMemory(reference.Graph);
         var actual = runtime.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [runtimeInput] = tensor }, [.. outputs.Select(o => o.RuntimeOutput)]);
         return (input, expected, actual);
     }
@@ -257,9 +257,18 @@ public static class Verifier
     /// A whole-model check holds a model's float32 weights per executor (and a runtime its own copy):
     /// hundreds of MB that are garbage once a run is over. Collected and returned to the system before
     /// the next run loads its copy, so peak memory holds one copy at a time rather than whatever the
-    /// collector had not yet reclaimed (yolov3, bench/README.md "Export").
+    /// collector had not yet reclaimed (yolov3, bench/README.md "Export"). Small models (under
+    /// <see cref="LargeWeightsBytes"/>) are left to the collector: a forced collection costs more than they hold.
     /// </summary>
-    private static void ReleaseUnusedMemory() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    private static void ReleaseUnusedMemory(Graph graph)
+    {
+        if (graph.Initializers.Values.Sum(i => i.Shape.ElementCount) * sizeof(float) >= LargeWeightsBytes)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
+    }
+
+    private const long LargeWeightsBytes = 64L << 20;
 
     /// <summary>Each comparison over tolerance gets its value's rounding floor (see <see cref="VerifyModels"/>); 0 turns the floor off.</summary>
     private static List<OutputComparison> WithRoundingFloors(List<OutputComparison> comparisons, Graph original, Dictionary<string, Tensor> input, IReadOnlyDictionary<string, Tensor> expected, double floorFactor)
