@@ -44,6 +44,7 @@ var store = new ReproducerStore(Path.Combine(options.Out, "reproducers"));
 var summary = string.Join(Environment.NewLine, tallies.Select(t => t.ToString()))
     + Environment.NewLine + $"unique reproducers in {Path.Combine(options.Out, "reproducers")}: {store.Count}";
 Console.WriteLine($"unique reproducers in {Path.Combine(options.Out, "reproducers")}: {store.Count}");
+Directory.CreateDirectory(options.Out); // a run of no inputs kept nothing, so nothing made the folder yet
 File.WriteAllText(Path.Combine(options.Out, "summary.txt"), $"{string.Join(' ', args)}{Environment.NewLine}{summary}{Environment.NewLine}");
 return tallies.Any(t => t.Bugs > 0) ? 1 : 0;
 
