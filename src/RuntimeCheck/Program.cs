@@ -1,6 +1,7 @@
 using System.Globalization;
 using NeuralBuild.Engine.Budgets;
 using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Evaluation;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
@@ -56,7 +57,10 @@ public static class Program
             if (options.Optional("--measure") == "true")
             {
                 // A lossy export cannot equal the original: its error is measured (the build budgets it).
-                var accuracy = Verifier.MeasureRuntime(original, runtime, options.Single("--input"), outputs, [], maxOutputError: null, Shape(options.Optional("--verify-input")));
+                var files = options.All("--evaluation-input").ToList();
+                var inputs = files.Count == 0 ? null : EvaluationInputs.FromFiles(files, InputPreprocessing.Parse(
+                    options.Optional("--input-mean"), options.Optional("--input-scale"), null, options.Optional("--channel-order"), options.Optional("--resize"), new SourceLocation(definition)));
+                var accuracy = Verifier.MeasureRuntime(original, runtime, options.Single("--input"), outputs, [], maxOutputError: null, Shape(options.Optional("--verify-input")), inputs);
                 Console.Out.WriteLine($"{runtime.Name}: max relative error {OutputErrorBudget.Percent(accuracy.Outputs.Max(o => o.MaxRelativeError))}");
                 Console.Out.WriteLine(accuracy.Summary().ReplaceLineEndings(" "));
                 return Passed;

@@ -60,6 +60,13 @@ internal static class RuntimeCheckProcess
         {
             // Quantized weights: the runtime's output error is measured, not checked for equality.
             arguments.AddRange(["--measure", "true"]);
+            if (request.EvaluationInputs is { IsSynthetic: false } inputs)
+            {
+                // Measured on the same inputs as the read-back, prepared alike.
+                var p = inputs.Preprocessing;
+                arguments.AddRange(inputs.Files.SelectMany(f => new[] { "--evaluation-input", f }));
+                arguments.AddRange(["--input-mean", Numbers(p.Mean), "--input-scale", Numbers(p.Scale), "--channel-order", p.Order.ToString(), "--resize", p.Resize.ToString()]);
+            }
         }
 
         // The dotnet host running this build (set by the CLI for tasks), else the one on PATH.
@@ -78,4 +85,7 @@ internal static class RuntimeCheckProcess
         var outcome = Enum.IsDefined((Outcome)process.ExitCode) ? (Outcome)process.ExitCode : Outcome.Failed;
         return lines.Length == 0 ? (outcome, stderr.Result.Trim(), string.Empty) : (outcome, lines[0], string.Join(' ', lines.Skip(1)));
     }
+
+    /// <summary>Per-channel values as the process reads them back exactly (round-trip format).</summary>
+    private static string Numbers(IEnumerable<float> values) => string.Join(',', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
 }

@@ -51,6 +51,10 @@ public sealed class EvaluationInputs
             : throw DiagnosticCodes.InvalidEvaluationSetting.Exception(where, $"the folder holds no .npy tensor and no image ({string.Join(", ", ImageExtensions.Order(StringComparer.Ordinal))}) to measure on.");
     }
 
+    /// <summary>These files, in this order (a list already made by <see cref="FromPath"/>, passed to another process).</summary>
+    public static EvaluationInputs FromFiles(IReadOnlyList<string> files, InputPreprocessing preprocessing) =>
+        files.Count > 0 ? new(files, 0, preprocessing, 0) : throw new ArgumentException("no evaluation input files.", nameof(files));
+
     /// <summary>The files, in the order they are measured; empty for the synthetic input.</summary>
     public IReadOnlyList<string> Files { get; }
 

@@ -23,10 +23,10 @@ public static class ImageInput
     public static Tensor Read(string path, Shape modelInput, InputPreprocessing preprocessing)
     {
         var where = new SourceLocation(path);
-        if (modelInput.Rank != 4 || modelInput[1] is not (1 or 3))
+        if (modelInput.Rank != 4 || modelInput[0] != 1 || modelInput[1] is not (1 or 3))
         {
             throw DiagnosticCodes.EvaluationInputMismatch.Exception(where,
-                $"an image becomes a 1 x C x H x W input with 1 or 3 channels, but the model's input is {modelInput}: give .npy tensors of its shape.");
+                $"an image becomes a 1 x C x H x W input with 1 or 3 channels, but the model's input is {modelInput}: give .npy tensors of its shape (or an input shape of batch 1).");
         }
 
         preprocessing.RequireChannels(modelInput[1], where);

@@ -76,6 +76,8 @@ public static class PipelineJson
             json.WriteNumber("meanRelativeError", o.MeanRelativeError);
             JsonText.WriteNumberOrNull(json, "top1Agreement", o.Top1Agreement ?? double.NaN);
             JsonText.WriteNumberOrNull(json, "top5Agreement", o.Top5Agreement ?? double.NaN);
+            json.WriteNumber("inputs", o.Inputs);
+            json.WriteNumber("items", o.Items);
             json.WriteEndObject();
         }
 

@@ -305,15 +305,16 @@ public static class Verifier
     /// the layer's weights are swapped for the values the export's runtime sees, every other weight
     /// kept exact, and the model run on the seeded input against itself unchanged; the error is the
     /// largest <see cref="OutputAccuracy.MaxRelativeError"/> over the outputs. One run per layer: what
-    /// an over-budget error names as the layers that contribute most.
+    /// an over-budget error names as the layers that contribute most. With evaluation inputs, the run is
+    /// on the first of them (one input per layer keeps the cost at one forward pass per quantized layer).
     /// </summary>
-    public static IReadOnlyDictionary<int, double> LayerOutputErrors(Model model, IReadOnlyList<Formats.LossyWeight> weights, Shape? inputShape = null)
+    public static IReadOnlyDictionary<int, double> LayerOutputErrors(Model model, IReadOnlyList<Formats.LossyWeight> weights, Shape? inputShape = null, Evaluation.EvaluationInputs? inputs = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(weights);
         var graph = model.Graph;
         var (name, declared) = graph.Inputs.First();
-        var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = RandomTensor(inputShape ?? declared, Seed) };
+        var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = (inputs ?? Evaluation.EvaluationInputs.Synthetic(Seed)).Load(0, inputShape ?? declared) };
         var outputs = graph.Outputs.ToArray();
         var expected = new ReferenceExecutor(graph, AsGiven).Run(input, outputs);
         var errors = new Dictionary<int, double>();

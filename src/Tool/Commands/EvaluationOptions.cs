@@ -19,7 +19,7 @@ internal sealed class EvaluationOptions
     private readonly Option<string?> _scale = new("--input-scale") { Description = "Images: multiplies (pixel - mean) per channel (default 1)." };
     private readonly Option<string?> _std = new("--input-std") { Description = "Images: divides (pixel - mean) per channel, e.g. 0.229,0.224,0.225 (instead of --input-scale)." };
     private readonly Option<string?> _order = new("--channel-order") { Description = "Images: rgb (default) or bgr." };
-    private readonly Option<string?> _resize = new("--resize") { Description = "Images: stretch (bilinear to the input's W x H, the default) or letterbox (Darknet's: aspect kept, grey border)." };
+    private readonly Option<string?> _resize = new("--resize") { Description = "Images: stretch (bilinear to the input's W x H, the default) or letterbox (aspect ratio kept, centred, grey border)." };
     private readonly Option<string?> _minTop1 = new("--min-top1-agreement") { Description = "Budget of a quantized export: the least share of inputs keeping the original's top-1 class on each classifier output, e.g. 99%. Under it: NM1011, exit 2." };
 
     public void AddTo(Command command)
