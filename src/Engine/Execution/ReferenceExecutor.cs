@@ -70,7 +70,8 @@ public sealed class ReferenceExecutor
         var requested = new HashSet<string>(outputs ?? (IReadOnlyCollection<string>)_graph.Outputs, StringComparer.Ordinal);
         foreach (var name in requested)
         {
-            if (!shapes.ContainsKey(name))
+            // A constant may itself be an output (an exported SSD's prior boxes: a constant in ONNX).
+            if (!shapes.ContainsKey(name) && !_weights.Contains(name))
             {
                 throw new ArgumentException($"'{name}' is not a value of the graph.", nameof(outputs));
             }

@@ -69,12 +69,11 @@ public sealed class BoxAgreementTests
         Assert.IsNull(BoxAgreement.Measure("s", [], boxes).Agreement, "no box in the original: nothing to agree on");
     }
 
-    [TestMethod]
-    public void An_ssd_head_left_out_of_an_export_is_run_on_both_sides_and_its_top_boxes_compared()
+    /// <summary>A small SSD: one feature conv, loc and conf heads, prior boxes and DetectionOutput.</summary>
+    private static string SsdPrototxt()
     {
-        using var temp = new TempDirectory();
         static string Layer(string name, string type, string bottoms, string parameters = "") => OnnxCaffeExportTests.Layer(name, type, bottoms, parameters);
-        var prototxt = OnnxCaffeExportTests.Net(3, 6, 6, Layer("conv", "Convolution", "data", "convolution_param { num_output: 8 kernel_size: 3 pad: 1 }")
+        return OnnxCaffeExportTests.Net(3, 6, 6, Layer("conv", "Convolution", "data", "convolution_param { num_output: 8 kernel_size: 3 pad: 1 }")
             + Layer("loc", "Convolution", "conv", "convolution_param { num_output: 16 kernel_size: 3 pad: 1 }")
             + Layer("loc_perm", "Permute", "loc", "permute_param { order: 0 order: 2 order: 3 order: 1 }")
             + Layer("loc_flat", "Flatten", "loc_perm", "flatten_param { axis: 1 }")
@@ -84,6 +83,35 @@ public sealed class BoxAgreementTests
             + Layer("prior", "PriorBox", "conv,data", "prior_box_param { min_size: 2 max_size: 4 aspect_ratio: 2 flip: true clip: false variance: 0.1 variance: 0.1 variance: 0.2 variance: 0.2 offset: 0.5 }")
             + Layer("detection_out", "DetectionOutput", "loc_flat,conf_flat,prior",
                 "detection_output_param { num_classes: 2 share_location: true background_label_id: 0 nms_param { nms_threshold: 0.45 top_k: 50 } code_type: CENTER_SIZE keep_top_k: 30 confidence_threshold: -1000 }"));
+    }
+
+    [TestMethod]
+    public void An_int8_export_of_an_ssd_is_read_back_with_its_constant_priors_and_its_boxes_compared()
+    {
+        // The export computes the prior boxes once and stores them: in the read-back ONNX model they
+        // are a constant graph output, which the reference executor must hand out like any value.
+        using var temp = new TempDirectory();
+        var path = temp.WriteText("ssd.prototxt", SsdPrototxt());
+        CaffeSyntheticWeights.Write(ModelFormats.Read(path), temp.Combine("ssd.caffemodel"), new SyntheticWeightsOptions { Seed = 3 });
+
+        var result = ModelConverter.Convert(new ConvertRequest
+        {
+            DefinitionPath = path,
+            WeightsPath = temp.Combine("ssd.caffemodel"),
+            To = "onnx",
+            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = "int8" },
+            OutputDirectory = temp.Combine("out"),
+        });
+
+        Assert.IsTrue(result.Export.Lossy);
+        StringAssert.Contains(result.ExportAccuracy!.Summary(), "box agreement");
+    }
+
+    [TestMethod]
+    public void An_ssd_head_left_out_of_an_export_is_run_on_both_sides_and_its_top_boxes_compared()
+    {
+        using var temp = new TempDirectory();
+        var prototxt = SsdPrototxt();
         var path = temp.WriteText("ssd.prototxt", prototxt);
         CaffeSyntheticWeights.Write(ModelFormats.Read(path), temp.Combine("ssd.caffemodel"), new SyntheticWeightsOptions { Seed = 3 });
 

@@ -51,6 +51,18 @@ public sealed class ReferenceExecutorTests
     }
 
     [TestMethod]
+    public void A_constant_graph_output_is_returned_with_its_values()
+    {
+        // ONNX lets an initializer be a graph output: an exported SSD's prior boxes, computed at export.
+        var graph = ConvBnLeaky(2);
+        graph.Initializers["prior"] = new Initializer("prior", new Shape(1, 2, 2), new ArrayData([0.25f, 0.5f, 0.1f, 0.2f]));
+        graph.Outputs.Add("prior");
+        var result = new ReferenceExecutor(graph).Run(new Dictionary<string, Tensor> { ["x"] = Iota(1, 1, 2, 2) });
+        AssertValues([0.25f, 0.5f, 0.1f, 0.2f], result["prior"]);
+        AssertValues([-0.1f, 1, 3, 5], result["y"]);
+    }
+
+    [TestMethod]
     public void Never_writes_into_the_callers_input()
     {
         // An in-place activation straight on the graph input must not touch the caller's array.

@@ -85,7 +85,7 @@ internal sealed class OnnxGraphBuilder
                 throw DiagnosticCodes.OnnxUnknownValue.Exception(_location, $"graph output '{output.Name}' is produced by no node, initializer or graph input.");
             }
 
-            _values.Graph.Outputs.Add(output.Name);
+            _values.Graph.Outputs.Add(_values.OutputValue(output.Name));
         }
     }
 

@@ -33,6 +33,23 @@ internal sealed class OnnxValueTable(SourceLocation location)
         : Constants.TryGetValue(value, out var c) ? c.Shape
         : throw DiagnosticCodes.OnnxUnknownValue.Exception(Location, $"value '{value}' is produced by no node, initializer or graph input.");
 
+    /// <summary>
+    /// A graph output as an IR value. A constant output (an exported SSD's prior boxes: a constant
+    /// behind an Identity) becomes an initializer under the output's own name, so the model's
+    /// outputs keep their names and every runtime finds them.
+    /// </summary>
+    public string OutputValue(string name)
+    {
+        if (Constants.TryGetValue(name, out var c) && !Graph.Initializers.ContainsKey(name))
+        {
+            TensorData data = c.Tensor is not null && !c.IsInteger ? c.Tensor.FloatData() : new ArrayData([.. c.Elements().Select(v => (float)v)]);
+            Graph.Initializers[name] = new Initializer(name, c.Shape, data, c.IsInteger ? DataType.Float32 : DataOf(c.Type));
+            Shapes.TryAdd(name, c.Shape);
+        }
+
+        return name;
+    }
+
     /// <summary>A node input as an IR value: a computed value as is, a constant as an IR initializer.</summary>
     public string IrValue(NodeProto node, int input)
     {
