@@ -213,12 +213,17 @@ internal static class ClassHeads
             var value = output;
             var producer = graph.Producer(value);
             string? refusal = null;
+            var restated = new List<Node>();
             while (producer is not null && producer.OpType is "Activation" or "GlobalAveragePool" or "GlobalMaxPool" or "Flatten" or "Identity" or "Softmax" or "Reshape"
                 && graph.ConsumerCount(producer.Inputs[0]) == 1)
             {
                 if (producer.OpType == "Reshape")
                 {
                     refusal ??= ReshapeRefusal(graph, producer);
+                    if (StatesClassCount(producer))
+                    {
+                        restated.Add(producer);
+                    }
                 }
 
                 if (producer.OpType == "Softmax")
@@ -252,6 +257,7 @@ internal static class ClassHeads
 
             var classes = graph.Shapes[value][1];
             var head = new ClassHead { Head = producer, Classes = classes, Softmax = softmax, Bias = bias };
+            head.Restated.AddRange(restated);
             if (refusal is not null)
             {
                 head.Refusal = refusal;
@@ -272,18 +278,24 @@ internal static class ClassHeads
         return heads;
     }
 
-    /// <summary>Why a Reshape between the classes and the output stops the cut: it must keep the batch and class axes and drop only 1-sized ones, stating neither count.</summary>
+    /// <summary>
+    /// Why a Reshape between the classes and the output stops the cut: it must keep the batch and class
+    /// axes and drop only 1-sized ones; one that states the class count states it last (it is restated).
+    /// </summary>
     private static string? ReshapeRefusal(GraphEditor graph, Node reshape)
     {
         var input = graph.Shapes[reshape.Inputs[0]];
         var output = graph.Shapes[reshape.Outputs[0]];
         var keepsAxes = input.Rank >= 2 && output.Rank >= 2 && input[0] == output[0] && input[1] == output[1]
             && input.Dims.Skip(2).All(d => d == 1) && output.Dims.Skip(2).All(d => d == 1);
-        var spec = reshape.AttributesAs<ReshapeAttributes>().Shape;
         return !keepsAxes ? $"the Reshape '{reshape.Name}' moves the classes off axis 1 ({input} -> {output})"
-            : spec.Length >= 2 && spec[1] > 0 && input[1] > 1 ? $"the Reshape '{reshape.Name}' states the class count ({spec[1]}), which the ONNX writer does not rewrite"
+            : StatesClassCount(reshape) && reshape.AttributesAs<ReshapeAttributes>().Shape.Length != 2 ? $"the Reshape '{reshape.Name}' states the class count on an axis other than its last"
             : null;
     }
+
+    /// <summary>A Reshape keeping the class axis whose target shape names its size (not 0 or -1).</summary>
+    private static bool StatesClassCount(Node reshape) =>
+        reshape.AttributesAs<ReshapeAttributes>().Shape is { Length: >= 2 } spec && spec[1] > 0;
 
     /// <summary>The MatMul a constant bias Add (<c>MatMul(x, W) + b</c>, b of the class count) adds to; null when <paramref name="add"/> is not one.</summary>
     private static Node? BiasOfMatMul(GraphEditor graph, Node add)
