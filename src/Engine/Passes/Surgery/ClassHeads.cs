@@ -16,6 +16,12 @@ internal sealed class ClassHead
 
     public List<(Node Node, long Blocks, long Prefix)> Producers { get; } = [];
 
+    /// <summary>Producers of per-class boxes (SSD without <c>share_location</c>): in each of <c>Blocks</c> blocks, 4 rows per class.</summary>
+    public List<(Node Node, long Blocks)> BoxProducers { get; } = [];
+
+    /// <summary>Values after <see cref="BoxProducers"/> laid out (…, class, 4).</summary>
+    public List<string> BoxValues { get; } = [];
+
     /// <summary>Class that is always kept (SSD's background).</summary>
     public long? Background { get; init; }
 
@@ -131,8 +137,11 @@ internal static class ClassHeads
         head.Restated.Add(detection);
         if (!attributes.ShareLocation)
         {
-            head.Refusal = "its boxes are per class (share_location: false); only shared boxes are cut";
-            return head;
+            head.Refusal = PerClassBoxes(graph, head, detection.Inputs[0], classes);
+            if (head.Refusal is not null)
+            {
+                return head;
+            }
         }
 
         // Walking back from the scores, a value is before the softmax once the walk has passed it.
@@ -195,6 +204,50 @@ internal static class ClassHeads
         head.Producers.Sort((a, b) => graph.Graph.Nodes.IndexOf(a.Node).CompareTo(graph.Graph.Nodes.IndexOf(b.Node)));
         head.ClassLastValues.AddRange(classLast.Where(v => v.BeforeSoftmax || head.Softmax is null).Select(v => v.Value));
         return head;
+    }
+
+    /// <summary>
+    /// SSD without <c>share_location</c>: from DetectionOutput's boxes back through Flatten, Concat,
+    /// Permute and Identity to the convolutions that make them, each with priors·C·4 rows (per prior,
+    /// 4 per class). Returns why they cannot be cut, or null.
+    /// </summary>
+    private static string? PerClassBoxes(GraphEditor graph, ClassHead head, string boxes, long classes)
+    {
+        var pending = new Stack<string>();
+        pending.Push(boxes);
+        while (pending.Count > 0)
+        {
+            var value = pending.Pop();
+            var producer = graph.Producer(value);
+            if (graph.ConsumerCount(value) != 1 || producer is null)
+            {
+                return $"the per-class boxes '{value}' are read elsewhere or not computed by a layer";
+            }
+
+            if (producer.OpType == "Conv")
+            {
+                if (!ChannelFlow.IsProducer(graph, producer) || graph.Shapes[value][1] % (classes * 4) != 0)
+                {
+                    return $"'{producer.Name}' has groups, shared or missing weights, or channels that are not a whole number of {classes}-class boxes";
+                }
+
+                head.BoxProducers.Add((producer, graph.Shapes[value][1] / (classes * 4)));
+            }
+            else if (producer.OpType is "Flatten" or "Concat" or "Permute" or "Identity")
+            {
+                head.BoxValues.Add(value);
+                foreach (var input in producer.Inputs.Where(i => !graph.Graph.Initializers.ContainsKey(i)))
+                {
+                    pending.Push(input);
+                }
+            }
+            else
+            {
+                return $"the per-class boxes pass through '{producer.Name}' ({producer.OpType}), which the class subset does not follow";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
