@@ -16,6 +16,12 @@ internal sealed class ClassHead
 
     public List<(Node Node, long Blocks, long Prefix)> Producers { get; } = [];
 
+    /// <summary>Producers of per-class boxes (SSD without <c>share_location</c>): in each of <c>Blocks</c> blocks, 4 rows per class.</summary>
+    public List<(Node Node, long Blocks)> BoxProducers { get; } = [];
+
+    /// <summary>Values after <see cref="BoxProducers"/> laid out (…, class, 4).</summary>
+    public List<string> BoxValues { get; } = [];
+
     /// <summary>Class that is always kept (SSD's background).</summary>
     public long? Background { get; init; }
 
@@ -131,8 +137,11 @@ internal static class ClassHeads
         head.Restated.Add(detection);
         if (!attributes.ShareLocation)
         {
-            head.Refusal = "its boxes are per class (share_location: false); only shared boxes are cut";
-            return head;
+            head.Refusal = PerClassBoxes(graph, head, detection.Inputs[0], classes);
+            if (head.Refusal is not null)
+            {
+                return head;
+            }
         }
 
         // Walking back from the scores, a value is before the softmax once the walk has passed it.
@@ -198,6 +207,50 @@ internal static class ClassHeads
     }
 
     /// <summary>
+    /// SSD without <c>share_location</c>: from DetectionOutput's boxes back through Flatten, Concat,
+    /// Permute and Identity to the convolutions that make them, each with priors·C·4 rows (per prior,
+    /// 4 per class). Returns why they cannot be cut, or null.
+    /// </summary>
+    private static string? PerClassBoxes(GraphEditor graph, ClassHead head, string boxes, long classes)
+    {
+        var pending = new Stack<string>();
+        pending.Push(boxes);
+        while (pending.Count > 0)
+        {
+            var value = pending.Pop();
+            var producer = graph.Producer(value);
+            if (graph.ConsumerCount(value) != 1 || producer is null)
+            {
+                return $"the per-class boxes '{value}' are read elsewhere or not computed by a layer";
+            }
+
+            if (producer.OpType == "Conv")
+            {
+                if (!ChannelFlow.IsProducer(graph, producer) || graph.Shapes[value][1] % (classes * 4) != 0)
+                {
+                    return $"'{producer.Name}' has groups, shared or missing weights, or channels that are not a whole number of {classes}-class boxes";
+                }
+
+                head.BoxProducers.Add((producer, graph.Shapes[value][1] / (classes * 4)));
+            }
+            else if (producer.OpType is "Flatten" or "Concat" or "Permute" or "Identity")
+            {
+                head.BoxValues.Add(value);
+                foreach (var input in producer.Inputs.Where(i => !graph.Graph.Initializers.ContainsKey(i)))
+                {
+                    pending.Push(input);
+                }
+            }
+            else
+            {
+                return $"the per-class boxes pass through '{producer.Name}' ({producer.OpType}), which the class subset does not follow";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// A classifier: each model output made by a fully connected layer, a convolution, or a matrix
     /// product by constant weights (ONNX's MatMul, with or without a constant bias Add after it),
     /// through nodes that keep the class axis (activations, global pooling, flatten, identity, a
@@ -213,12 +266,17 @@ internal static class ClassHeads
             var value = output;
             var producer = graph.Producer(value);
             string? refusal = null;
+            var restated = new List<Node>();
             while (producer is not null && producer.OpType is "Activation" or "GlobalAveragePool" or "GlobalMaxPool" or "Flatten" or "Identity" or "Softmax" or "Reshape"
                 && graph.ConsumerCount(producer.Inputs[0]) == 1)
             {
                 if (producer.OpType == "Reshape")
                 {
                     refusal ??= ReshapeRefusal(graph, producer);
+                    if (StatesClassCount(producer))
+                    {
+                        restated.Add(producer);
+                    }
                 }
 
                 if (producer.OpType == "Softmax")
@@ -252,6 +310,7 @@ internal static class ClassHeads
 
             var classes = graph.Shapes[value][1];
             var head = new ClassHead { Head = producer, Classes = classes, Softmax = softmax, Bias = bias };
+            head.Restated.AddRange(restated);
             if (refusal is not null)
             {
                 head.Refusal = refusal;
@@ -272,18 +331,24 @@ internal static class ClassHeads
         return heads;
     }
 
-    /// <summary>Why a Reshape between the classes and the output stops the cut: it must keep the batch and class axes and drop only 1-sized ones, stating neither count.</summary>
+    /// <summary>
+    /// Why a Reshape between the classes and the output stops the cut: it must keep the batch and class
+    /// axes and drop only 1-sized ones; one that states the class count states it last (it is restated).
+    /// </summary>
     private static string? ReshapeRefusal(GraphEditor graph, Node reshape)
     {
         var input = graph.Shapes[reshape.Inputs[0]];
         var output = graph.Shapes[reshape.Outputs[0]];
         var keepsAxes = input.Rank >= 2 && output.Rank >= 2 && input[0] == output[0] && input[1] == output[1]
             && input.Dims.Skip(2).All(d => d == 1) && output.Dims.Skip(2).All(d => d == 1);
-        var spec = reshape.AttributesAs<ReshapeAttributes>().Shape;
         return !keepsAxes ? $"the Reshape '{reshape.Name}' moves the classes off axis 1 ({input} -> {output})"
-            : spec.Length >= 2 && spec[1] > 0 && input[1] > 1 ? $"the Reshape '{reshape.Name}' states the class count ({spec[1]}), which the ONNX writer does not rewrite"
+            : StatesClassCount(reshape) && reshape.AttributesAs<ReshapeAttributes>().Shape.Length != 2 ? $"the Reshape '{reshape.Name}' states the class count on an axis other than its last"
             : null;
     }
+
+    /// <summary>A Reshape keeping the class axis whose target shape names its size (not 0 or -1).</summary>
+    private static bool StatesClassCount(Node reshape) =>
+        reshape.AttributesAs<ReshapeAttributes>().Shape is { Length: >= 2 } spec && spec[1] > 0;
 
     /// <summary>The MatMul a constant bias Add (<c>MatMul(x, W) + b</c>, b of the class count) adds to; null when <paramref name="add"/> is not one.</summary>
     private static Node? BiasOfMatMul(GraphEditor graph, Node add)

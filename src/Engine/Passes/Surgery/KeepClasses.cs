@@ -19,8 +19,9 @@ namespace NeuralBuild.Engine.Passes.Surgery;
 /// <c>num_classes</c> are the kept count. SSD's background class (<c>background_label_id</c>) is kept
 /// whether asked for or not (NM2041).</para>
 /// <para>Preconditions: the producer's weights are constant and not shared, it has no groups, and
-/// each value between it and the head is read by that path alone; an SSD head shares its boxes over
-/// the classes (<c>share_location</c>) and its Reshape names the class count last; the writer can
+/// each value between it and the head is read by that path alone; an SSD head's Reshape names the
+/// class count last, and without <c>share_location</c> its box convolutions (priors·C·4 rows, 4 per
+/// class) reach DetectionOutput through Permute, Flatten and Concat only, and lose the other classes' rows too; the writer can
 /// state the new counts. Every head decodes the same number of classes, and every kept index is one
 /// of them (NM0361). A failed precondition at any head is "not applied" there and NM0362: every head is cut or none.</para>
 /// <para>Formula: kept row <c>j</c> of the new producer is row <c>r(j)</c> of the old one, bit for
@@ -93,6 +94,31 @@ public sealed class KeepClasses(IReadOnlyList<long> kept, SourceLocation where) 
         graph.RemoveUnusedInitializers();
     }
 
+    /// <summary>Per-class boxes (SSD without share_location): in each prior's block of C·4 rows, the 4 rows of each kept class.</summary>
+    /// <remarks><paramref name="shapes"/>: the shapes before the cut (asking the editor again would infer a half-cut graph).</remarks>
+    private void CutBoxes(GraphEditor graph, IReadOnlyDictionary<string, Shape> shapes, ClassHead head, Node producer, long blocks, List<long> keptClasses, PassReport report)
+    {
+        var rows = shapes[producer.Outputs[0]][1];
+        var keptRows = new List<long>();
+        for (long b = 0; b < blocks; b++)
+        {
+            foreach (var k in keptClasses)
+            {
+                for (long coordinate = 0; coordinate < 4; coordinate++)
+                {
+                    keptRows.Add((b * head.Classes * 4) + (k * 4) + coordinate);
+                }
+            }
+        }
+
+        var cut = new NodeCut();
+        cut.Rows.UnionWith(Enumerable.Range(0, checked((int)rows)).Select(r => (long)r).Except(keptRows));
+        Selections.Add(new ValueSelection(producer.Outputs[0], rows, shapes[producer.Outputs[0]].ElementsPerItem / rows, [.. keptRows]));
+        ChannelSlicing.Cut(graph, producer, cut);
+        Applied(report, producer, string.Create(CultureInfo.InvariantCulture,
+            $"kept the boxes of {keptClasses.Count} of {head.Classes} classes ({string.Join(", ", keptClasses)}): {rows} -> {keptRows.Count} output channels"));
+    }
+
     /// <summary>The entries <paramref name="kept"/> of the constant a bias Add adds, as a new initializer it reads.</summary>
     private static void KeepBiasEntries(GraphEditor graph, Node add, long[] kept)
     {
@@ -105,7 +131,7 @@ public sealed class KeepClasses(IReadOnlyList<long> kept, SourceLocation where) 
     }
 
     private static string? Unwritable(GraphEditor graph, ClassHead head) =>
-        head.Producers.Select(p => graph.CannotExpress(p.Node, NodeEdit.ChannelsRemoved)).FirstOrDefault(r => r is not null)
+        head.Producers.Select(p => p.Node).Concat(head.BoxProducers.Select(p => p.Node)).Select(n => graph.CannotExpress(n, NodeEdit.ChannelsRemoved)).FirstOrDefault(r => r is not null)
         ?? (head.Bias is { } bias ? graph.CannotExpress(bias, NodeEdit.ChannelsRemoved) : null)
         ?? head.Restated.Select(n => graph.CannotExpress(n, NodeEdit.AttributesChanged)).FirstOrDefault(r => r is not null);
 
@@ -143,6 +169,16 @@ public sealed class KeepClasses(IReadOnlyList<long> kept, SourceLocation where) 
             }
             Applied(report, producer, string.Create(CultureInfo.InvariantCulture,
                 $"kept {keptClasses.Count} of {head.Classes} classes ({string.Join(", ", keptClasses)}): {rows} -> {keptRows.Count} output channels"));
+        }
+
+        foreach (var (producer, blocks) in head.BoxProducers)
+        {
+            CutBoxes(graph, shapes, head, producer, blocks, keptClasses, report);
+        }
+
+        foreach (var value in head.BoxValues)
+        {
+            Selections.Add(new ValueSelection(value, head.Classes, 4, [.. keptClasses]));
         }
 
         foreach (var value in head.ClassLastValues)
