@@ -17,6 +17,23 @@ public sealed class OnnxGraphBuilderTests
     private static string OutputShape(ModelProto model) => ShapeInference.Run(Read(model).Graph)["y"].ToString();
 
     [TestMethod]
+    public void A_range_of_a_float_initializer_is_that_range_of_its_values_in_raw_data_and_float_data()
+    {
+        // The values written by hand: element i is i / 8 - 100, in raw_data and again in float_data.
+        float[] values = [.. Enumerable.Range(0, 5000).Select(i => (i / 8f) - 100)];
+        var floatData = new TensorProto { Name = "f", DataType = (int)TensorProto.Types.DataType.Float };
+        floatData.Dims.AddRange([5000]);
+        floatData.FloatData.AddRange(values);
+        var model = Read(Model(13, [Node("Add", "a", ["x", "r"], ["t"]), Node("Add", "b", ["t", "f"], ["y"])], [Values("r", [5000], values), floatData], inputDims: [5000]));
+        foreach (var name in new[] { "r", "f" })
+        {
+            var range = new float[1000];
+            model.Graph.Initializers[name].Data!.CopyTo(3001, range);
+            CollectionAssert.AreEqual(values[3001..4001], range, name);
+        }
+    }
+
+    [TestMethod]
     public void Conv_with_asymmetric_pads_dilation_and_stride_follows_the_convolution_formula()
     {
         // H: floor((8 + 0 + 2 - 2*(3-1) - 1) / 2) + 1 = floor(5/2) + 1 = 3; W: floor((8 + 1 + 0 - 4 - 1) / 2) + 1 = 3.
