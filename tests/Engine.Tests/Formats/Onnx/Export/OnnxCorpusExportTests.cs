@@ -103,7 +103,7 @@ public sealed class OnnxCorpusExportTests
             oracleName: "torch running the Caffe net");
     }
 
-    private static void SkipLargeUnlessFull(Model declared)
+    internal static void SkipLargeUnlessFull(Model declared)
     {
         var weights = declared.Graph.Initializers.Values.Sum(i => i.Shape.ElementCount);
         if (!All && weights > QuickRunMaxWeights)
