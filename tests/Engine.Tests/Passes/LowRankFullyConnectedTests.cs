@@ -27,6 +27,80 @@ public sealed class LowRankFullyConnectedTests
     }
 
     [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    [DataRow(7)]
+    [DataRow(120)]
+    public void The_eigen_decomposition_finds_the_eigenvalues_a_matrix_was_built_from(int n)
+    {
+        // A = Q diag(λ) Qᵀ with Q a product of three Householder reflections of seeded directions
+        // and λ chosen (repeated and zero values included): the λ come back, and each column v of
+        // the vectors satisfies A v = λ v with |v| = 1.
+        var random = new Random(n);
+        var lambda = Enumerable.Range(0, n).Select(i => i % 5 == 0 ? 0.0 : i % 7 == 0 ? 2.5 : random.NextDouble() * 10).ToArray();
+        var q = new double[n, n];
+        for (var i = 0; i < n; i++)
+        {
+            q[i, i] = 1;
+        }
+
+        for (var reflection = 0; reflection < 3; reflection++)
+        {
+            var v = Enumerable.Range(0, n).Select(_ => random.NextDouble() - 0.5).ToArray();
+            var norm = Math.Sqrt(v.Sum(x => x * x));
+            for (var row = 0; row < n; row++)
+            {
+                double dot = 0;
+                for (var k = 0; k < n; k++)
+                {
+                    dot += q[row, k] * v[k];
+                }
+
+                for (var k = 0; k < n; k++)
+                {
+                    q[row, k] -= 2 * dot * v[k] / (norm * norm);
+                }
+            }
+        }
+
+        var a = new double[n, n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (var k = 0; k < n; k++)
+                {
+                    sum += q[i, k] * lambda[k] * q[j, k];
+                }
+
+                a[i, j] = sum;
+            }
+        }
+
+        var (values, vectors) = LowRankFactors.SymmetricEigen(a);
+        var expected = lambda.OrderByDescending(x => x).ToArray();
+        for (var k = 0; k < n; k++)
+        {
+            Assert.AreEqual(expected[k], values[k], 1e-9, $"eigenvalue {k}");
+            double length = 0;
+            for (var i = 0; i < n; i++)
+            {
+                double av = 0;
+                for (var j = 0; j < n; j++)
+                {
+                    av += a[i, j] * vectors[j, k];
+                }
+
+                Assert.AreEqual(values[k] * vectors[i, k], av, 1e-9, $"(A v)[{i}] of vector {k}");
+                length += vectors[i, k] * vectors[i, k];
+            }
+
+            Assert.AreEqual(1, length, 1e-9, $"|v{k}|");
+        }
+    }
+
+    [TestMethod]
     [DataRow(3, 5)]
     [DataRow(5, 3)]
     public void A_rank_one_matrix_keeps_all_its_energy_at_rank_one_and_its_factors_multiply_back(int outputs, int inputs)
