@@ -17,6 +17,7 @@ internal static class DarknetDetectionMapping
             .Set("classes", s.NonNegative("classes", 20))
             .Set("coords", s.Positive("coords", 4))
             .Set("softmax", s.Int("softmax", 0))
+            .Set("hierarchical", s.Find("tree") is null ? 0 : 1)
             .Set("layout", layer.Dialect == DarknetDialect.AlexeyAB ? "boxes" : "planes"));
     }
 

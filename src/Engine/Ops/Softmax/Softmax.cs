@@ -17,7 +17,7 @@ public sealed class Softmax : OpKind<SoftmaxAttributes>
     internal override Kernel Kernel { get; } = new SoftmaxKernel();
 
     protected override SoftmaxAttributes Parse(AttributeReader attributes) =>
-        new(attributes.Has("axis") ? attributes.Int("axis") : null, attributes.Flag("coerce_2d"), attributes.Int("groups", 1), attributes.Float("temperature", 1));
+        new(attributes.Has("axis") ? attributes.Int("axis") : null, attributes.Flag("coerce_2d"), attributes.Int("groups", 1), attributes.Float("temperature", 1), attributes.Flag("hierarchical"));
 
     protected override Shape[] Infer(OpContext context)
     {
@@ -49,6 +49,9 @@ public sealed class Softmax : OpKind<SoftmaxAttributes>
 /// <summary>
 /// Attributes of <see cref="Softmax"/>: along an <see cref="Axis"/> (Caffe, ONNX; with
 /// <see cref="Coerce2D"/> ONNX before opset 13 flattens to 2-D at the axis), or when there is none
-/// darknet's per-item softmax in <see cref="Groups"/> groups with a temperature.
+/// darknet's per-item softmax in <see cref="Groups"/> groups with a temperature. <see cref="Hierarchical"/> is Darknet's <c>tree=</c>: darknet
+/// normalises each group of siblings of a class tree separately (softmax_tree). Not computed: the
+/// kernel takes the softmax over <c>Groups</c>, which costs the same, and the ONNX export refuses
+/// the layer (NM0301) rather than write a different function.
 /// </summary>
-public sealed record SoftmaxAttributes(long? Axis, bool Coerce2D, long Groups, double Temperature);
+public sealed record SoftmaxAttributes(long? Axis, bool Coerce2D, long Groups, double Temperature, bool Hierarchical);

@@ -270,6 +270,11 @@ internal static class OnnxDarknetLowering
     public static void Region(OnnxLoweringContext c)
     {
         var a = c.Node.AttributesAs<DarknetRegionAttributes>();
+        if (a.Hierarchical)
+        {
+            throw c.Refuse(DiagnosticCodes.ExportOperatorUnsupported, OnnxShapeLowering.HierarchicalSoftmax);
+        }
+
         var x = c.InputShape(0);
         var size = a.Coords + a.Classes + 1;
         var cells = x.ElementsPerItem / (a.Num * size);

@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ops;
 using static NeuralBuild.Engine.Formats.Onnx.Export.OnnxExportGraph;
 
@@ -115,9 +116,17 @@ internal static class OnnxShapeLowering
     /// Reshape back; darknet's per-item groups → logits divided by the temperature, Reshape to
     /// (N, groups, n), Softmax on the last axis, Reshape back.
     /// </summary>
+    /// <summary>Why a hierarchical softmax (darknet's <c>tree=</c>) is refused.</summary>
+    internal const string HierarchicalSoftmax = "a hierarchical softmax (tree=: one softmax per group of siblings in the class tree) is not lowered; a plain softmax would compute something other than darknet";
+
     public static void Softmax(OnnxLoweringContext c)
     {
         var attributes = c.Node.AttributesAs<SoftmaxAttributes>();
+        if (attributes.Hierarchical)
+        {
+            throw c.Refuse(DiagnosticCodes.ExportOperatorUnsupported, HierarchicalSoftmax);
+        }
+
         var x = c.InputShape(0);
         if (attributes.Axis is { } axisAttribute && !attributes.Coerce2D)
         {

@@ -19,7 +19,7 @@ public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
 
     protected override DarknetRegionAttributes Parse(AttributeReader attributes) =>
         new(attributes.Int("num", 0, min: 0), attributes.Int("classes", 0, min: 0), attributes.Int("coords", 4, min: 0), attributes.Flag("softmax"),
-            attributes.Choice("layout", "planes", s_layouts));
+            attributes.Choice("layout", "planes", s_layouts), attributes.Flag("hierarchical"));
 
     private static readonly Dictionary<string, bool> s_layouts = new(StringComparer.Ordinal) { ["planes"] = false, ["boxes"] = true };
 
@@ -48,6 +48,7 @@ public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
 /// <summary>
 /// Attributes of <see cref="DarknetRegion"/>: anchors (num), classes, box coordinates, whether the
 /// classes get a softmax, and the fork's output layout (<see cref="BoxesLayout"/>: values of one box
-/// side by side, as pjreddie's first region layer; otherwise planes per entry).
+/// side by side, as pjreddie's first region layer; otherwise planes per entry). <c>Hierarchical</c>
+/// (Darknet's <c>tree=</c>) is not computed, as for <see cref="SoftmaxAttributes"/>.
 /// </summary>
-public sealed record DarknetRegionAttributes(long Num, long Classes, long Coords, bool Softmax, bool BoxesLayout);
+public sealed record DarknetRegionAttributes(long Num, long Classes, long Coords, bool Softmax, bool BoxesLayout, bool Hierarchical);
