@@ -1,6 +1,7 @@
 using NeuralBuild.Engine.Evaluation;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 
 namespace NeuralBuild.Engine.Pipeline;
 
@@ -9,7 +10,9 @@ namespace NeuralBuild.Engine.Pipeline;
 /// DetectionOutput of the reference graph whose output is compared, or whose inputs all are (the ONNX
 /// export leaves DetectionOutput out: its inputs are the export's outputs). In the second case the
 /// head itself is run by the reference executor on the original's and on the export's values, so both
-/// are decoded and suppressed alike and only the lossy part differs.
+/// are decoded and suppressed alike and only the lossy part differs. Every Darknet [yolo] head whose
+/// output is compared and whose anchors the model gave is decoded into boxes on both sides
+/// (<see cref="YoloBoxes"/>).
 /// </summary>
 internal static class DetectionAgreement
 {
@@ -20,6 +23,24 @@ internal static class DetectionAgreement
         foreach (var (value, output) in outputs)
         {
             runtimeOutput.TryAdd(value, output);
+        }
+
+        if (reference.Inputs.Count == 1 && reference.Inputs.Values.Single() is { Rank: 4 } input)
+        {
+            foreach (var head in reference.Nodes.Where(n => n.OpType == "DarknetYolo"))
+            {
+                var value = head.Outputs[0];
+                var attributes = head.AttributesAs<DarknetYoloAttributes>();
+                if (attributes.AnchorSizes.Length != 2 * attributes.Anchors || !runtimeOutput.TryGetValue(value, out var direct))
+                {
+                    continue;
+                }
+
+                var shape = expected[value].Shape;
+                IReadOnlyList<DetectedBox> Boxes(Tensor t) =>
+                    YoloBoxes.Decode(t.Data, (int)shape[0], (int)shape[2], (int)shape[3], attributes, input.W, input.H);
+                yield return BoxAgreement.Measure($"{runtimeName} detections '{value}'", Boxes(expected[value]), Boxes(actual[direct]));
+            }
         }
 
         foreach (var head in reference.Nodes.Where(n => n.OpType == "DetectionOutput"))

@@ -50,10 +50,50 @@ internal static class DarknetDetectionMapping
                 $"layer {layer.Index} [{s.Type}] mask={s.Find("mask")!.Value} selects anchors beyond the {Math.Max(anchorPairs, total)} anchors given.");
         }
 
-        return layer.Emit(op, [layer.Input], a => a
-            .Set("anchors", mask?.Length ?? total)
-            .Set("classes", s.NonNegative("classes", 20))
-            .Set("new_coords", s.Int("new_coords", 0))
-            .Set("scale_x_y", s.Float("scale_x_y", 1)));
+        var sizes = AnchorSizes(s, mask, total);
+        return layer.Emit(op, [layer.Input], a =>
+        {
+            a.Set("anchors", mask?.Length ?? total)
+                .Set("classes", s.NonNegative("classes", 20))
+                .Set("new_coords", s.Int("new_coords", 0))
+                .Set("scale_x_y", s.Float("scale_x_y", 1));
+            if (sizes is not null)
+            {
+                a.Set("anchor_sizes", sizes);
+            }
+        });
+    }
+
+    /// <summary>
+    /// The (width, height) in input pixels of each anchor the head uses (its mask), from
+    /// <c>anchors=</c>; null when the list does not hold them all or a value is not a number. Only
+    /// decoding boxes needs them (box agreement), not the head's shape or cost, so such a cfg is read
+    /// as before rather than refused.
+    /// </summary>
+    private static double[]? AnchorSizes(CfgSection s, long[]? mask, long total)
+    {
+        if (s.Find("anchors") is not { } option)
+        {
+            return null;
+        }
+
+        var values = new List<double>();
+        foreach (var part in option.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            {
+                return null;
+            }
+
+            values.Add(value);
+        }
+
+        var used = mask ?? [.. Enumerable.Range(0, (int)Math.Min(total, int.MaxValue)).Select(i => (long)i)];
+        if (used.Any(m => (2 * m) + 1 >= values.Count))
+        {
+            return null;
+        }
+
+        return [.. used.SelectMany(m => new[] { values[(int)(2 * m)], values[(int)(2 * m) + 1] })];
     }
 }

@@ -28,10 +28,13 @@ public sealed class DarknetYolo : DetectionHead<DarknetYoloAttributes>
 
 /// <summary>
 /// Attributes of <see cref="DarknetYolo"/> and <see cref="DarknetGaussianYolo"/>: anchors used by the
-/// head (its mask), classes, <c>new_coords</c> (scaled-YOLOv4's decoding: no logistic here) and <c>scale_x_y</c>.
+/// head (its mask), classes, <c>new_coords</c> (scaled-YOLOv4's decoding: no logistic here) and <c>scale_x_y</c>;
+/// <c>AnchorSizes</c>: each used anchor's width and height in input pixels, empty when the model did
+/// not give them (needed only to decode boxes, never for shape or cost).
 /// </summary>
-public sealed record DarknetYoloAttributes(long Anchors, long Classes, bool NewCoords, double ScaleXY)
+public sealed record DarknetYoloAttributes(long Anchors, long Classes, bool NewCoords, double ScaleXY, double[] AnchorSizes)
 {
     internal static DarknetYoloAttributes Parse(AttributeReader attributes) =>
-        new(attributes.Int("anchors", 0, min: 0), attributes.Int("classes", 0, min: 0), attributes.Flag("new_coords"), attributes.Float("scale_x_y", 1));
+        new(attributes.Int("anchors", 0, min: 0), attributes.Int("classes", 0, min: 0), attributes.Flag("new_coords"), attributes.Float("scale_x_y", 1),
+            attributes.Floats("anchor_sizes", []));
 }

@@ -1,0 +1,68 @@
+using NeuralBuild.Engine.Evaluation;
+using NeuralBuild.Engine.Ops;
+using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.Engine.Tests.Formats.Onnx.Export;
+using NeuralBuild.Engine.Tests.Support;
+
+namespace NeuralBuild.Engine.Tests.Evaluation;
+
+/// <summary>A [yolo] head's output decoded into boxes by hand, and its box agreement measured on a runtime that differs by rounding.</summary>
+[TestClass]
+public sealed class YoloBoxesTests
+{
+    [TestMethod]
+    public void A_cell_decodes_to_the_box_worked_by_hand()
+    {
+        // 1 anchor of 16 x 8 pixels, 2 classes, a 1 x 2 grid, a 64 x 32 network input. Planes per
+        // entry (x, y, w, h, objectness, class 0, class 1), two cells each.
+        float[] output =
+        [
+            0.5f, 0.5f, // x
+            0.5f, 0.25f, // y
+            0, MathF.Log(2), // w
+            0, 0, // h
+            0.1f, 0.8f, // objectness
+            0.3f, 0.5f, // class 0
+            0.2f, 0.9f, // class 1
+        ];
+        var head = new DarknetYoloAttributes(1, 2, NewCoords: false, ScaleXY: 1, AnchorSizes: [16, 8]);
+        var boxes = YoloBoxes.Decode(output, batch: 1, height: 1, width: 2, head, networkWidth: 64, networkHeight: 32);
+
+        // Cell 0: centre (0.5/2, 0.5), size (16/64, 8/32), class 0 at 0.1 * 0.3.
+        // Cell 1: centre ((1 + 0.5)/2, 0.25), size (2 * 16/64, 8/32), class 1 at 0.8 * 0.9.
+        Assert.HasCount(2, boxes);
+        AssertBox(new DetectedBox(0, 0, 0.03f, 0.125f, 0.375f, 0.375f, 0.625f), boxes[0]);
+        AssertBox(new DetectedBox(0, 1, 0.72f, 0.5f, 0.125f, 1.0f, 0.375f), boxes[1]);
+    }
+
+    [TestMethod]
+    public void A_yolo_head_of_a_lossy_runtime_is_decoded_on_both_sides_and_its_top_boxes_compared()
+    {
+        using var temp = new TempDirectory();
+        var cfg = "[net]\nbatch=1\nwidth=64\nheight=64\nchannels=3\n\n"
+            + "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=leaky\n\n"
+            + "[convolutional]\nfilters=21\nsize=1\nstride=1\npad=1\nactivation=linear\n\n"
+            + "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n\n";
+        var model = OnnxRuntimeComparison.Darknet(temp.Path, cfg);
+        var head = model.Graph.Nodes.Single(n => n.OpType == "DarknetYolo");
+        CollectionAssert.AreEqual(new double[] { 10, 14, 23, 27, 37, 58 }, head.AttributesAs<DarknetYoloAttributes>().AnchorSizes);
+
+        using var perturbed = new ReferenceRuntime(new NeuralBuild.Engine.Ir.Model(model.Format, model.DefinitionPath, null, Verifier.WithRoundedWeights(model.Graph)), "perturbed");
+        var output = head.Outputs[0];
+        var accuracy = Verifier.MeasureRuntime(model, perturbed, model.Graph.Inputs.Keys.Single(), [(output, output)], [], maxOutputError: null);
+
+        var agreement = accuracy.Detections.Single();
+        Assert.AreEqual(BoxAgreement.TopBoxes, agreement.Boxes, "an 8 x 8 grid of 3 anchors has more than 20 boxes");
+        Assert.AreEqual(agreement.Boxes, agreement.Matched, "rounding moves no box of the top 20");
+    }
+
+    private static void AssertBox(DetectedBox expected, DetectedBox actual)
+    {
+        Assert.AreEqual(expected.Label, actual.Label);
+        Assert.AreEqual(expected.Score, actual.Score, 1e-6f);
+        Assert.AreEqual(expected.X0, actual.X0, 1e-6f);
+        Assert.AreEqual(expected.Y0, actual.Y0, 1e-6f);
+        Assert.AreEqual(expected.X1, actual.X1, 1e-6f);
+        Assert.AreEqual(expected.Y1, actual.Y1, 1e-6f);
+    }
+}
