@@ -12,7 +12,7 @@ namespace NeuralBuild.Engine.Pipeline;
 /// head itself is run by the reference executor on the original's and on the export's values, so both
 /// are decoded and suppressed alike and only the lossy part differs. Every Darknet [yolo] head whose
 /// output is compared and whose anchors the model gave is decoded into boxes on both sides
-/// (<see cref="YoloBoxes"/>).
+/// (<see cref="YoloBoxes"/>), and so is every [region] head in pjreddie's planes layout.
 /// </summary>
 internal static class DetectionAgreement
 {
@@ -39,6 +39,21 @@ internal static class DetectionAgreement
                 var shape = expected[value].Shape;
                 IReadOnlyList<DetectedBox> Boxes(Tensor t) =>
                     YoloBoxes.Decode(t.Data, (int)shape[0], (int)shape[2], (int)shape[3], attributes, input.W, input.H);
+                yield return BoxAgreement.Measure($"{runtimeName} detections '{value}'", Boxes(expected[value]), Boxes(actual[direct]));
+            }
+
+            foreach (var head in reference.Nodes.Where(n => n.OpType == "DarknetRegion"))
+            {
+                var value = head.Outputs[0];
+                var attributes = head.AttributesAs<DarknetRegionAttributes>();
+                if (attributes.BoxesLayout || attributes.Hierarchical || attributes.Coords != 4 || attributes.AnchorSizes.Length != 2 * attributes.Num
+                    || !runtimeOutput.TryGetValue(value, out var direct))
+                {
+                    continue;
+                }
+
+                var shape = expected[value].Shape;
+                IReadOnlyList<DetectedBox> Boxes(Tensor t) => YoloBoxes.DecodeRegion(t.Data, (int)shape[0], (int)shape[2], (int)shape[3], attributes);
                 yield return BoxAgreement.Measure($"{runtimeName} detections '{value}'", Boxes(expected[value]), Boxes(actual[direct]));
             }
         }

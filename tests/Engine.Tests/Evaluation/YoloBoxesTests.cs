@@ -56,6 +56,47 @@ public sealed class YoloBoxesTests
         Assert.AreEqual(agreement.Boxes, agreement.Matched, "rounding moves no box of the top 20");
     }
 
+    [TestMethod]
+    public void A_region_cell_decodes_to_the_box_worked_by_hand()
+    {
+        // 1 anchor of 2 x 0.5 grid cells, 2 classes, a 1 x 2 grid. Cell 1: centre ((1 + 0.5)/2,
+        // 0.25), size (e^0 * 2/2, e^ln2 * 0.5/1) = (1, 1), class 0 at 0.8 * 0.6.
+        float[] output =
+        [
+            0, 0.5f, // x
+            0, 0.25f, // y
+            0, 0, // w
+            0, MathF.Log(2), // h
+            0, 0.8f, // objectness
+            0, 0.6f, // class 0
+            0, 0.4f, // class 1
+        ];
+        var head = new DarknetRegionAttributes(1, 2, 4, Softmax: true, BoxesLayout: false, Hierarchical: false, AnchorSizes: [2, 0.5]);
+        var box = YoloBoxes.DecodeRegion(output, batch: 1, height: 1, width: 2, head)[1];
+        AssertBox(new DetectedBox(0, 0, 0.48f, 0.25f, -0.25f, 1.25f, 0.75f), box);
+    }
+
+    [TestMethod]
+    public void A_region_head_of_a_lossy_runtime_is_decoded_on_both_sides_and_its_top_boxes_compared()
+    {
+        using var temp = new TempDirectory();
+        var cfg = "[net]\nbatch=1\nwidth=64\nheight=64\nchannels=3\n\n"
+            + "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=leaky\n\n"
+            + "[convolutional]\nfilters=35\nsize=1\nstride=1\npad=1\nactivation=linear\n\n"
+            + "[region]\nanchors=1.08,1.19, 3.42,4.41, 6.63,11.38, 9.42,5.11, 16.62,10.52\nclasses=2\ncoords=4\nnum=5\nsoftmax=1\n\n";
+        var model = OnnxRuntimeComparison.Darknet(temp.Path, cfg, dialect: NeuralBuild.Engine.Formats.Darknet.DarknetDialect.Pjreddie);
+        var head = model.Graph.Nodes.Single(n => n.OpType == "DarknetRegion");
+        Assert.HasCount(10, head.AttributesAs<DarknetRegionAttributes>().AnchorSizes);
+
+        using var perturbed = new ReferenceRuntime(new NeuralBuild.Engine.Ir.Model(model.Format, model.DefinitionPath, null, Verifier.WithRoundedWeights(model.Graph)), "perturbed");
+        var output = head.Outputs[0];
+        var accuracy = Verifier.MeasureRuntime(model, perturbed, model.Graph.Inputs.Keys.Single(), [(output, output)], [], maxOutputError: null);
+
+        var agreement = accuracy.Detections.Single();
+        Assert.AreEqual(BoxAgreement.TopBoxes, agreement.Boxes);
+        Assert.AreEqual(agreement.Boxes, agreement.Matched);
+    }
+
     private static void AssertBox(DetectedBox expected, DetectedBox actual)
     {
         Assert.AreEqual(expected.Label, actual.Label);

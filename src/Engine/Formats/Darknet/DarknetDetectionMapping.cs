@@ -12,13 +12,21 @@ internal static class DarknetDetectionMapping
     public static string Region(DarknetSection layer)
     {
         var s = layer.Section;
-        return layer.Emit("DarknetRegion", [layer.Input], a => a
-            .Set("num", s.Positive("num", 1))
-            .Set("classes", s.NonNegative("classes", 20))
-            .Set("coords", s.Positive("coords", 4))
-            .Set("softmax", s.Int("softmax", 0))
-            .Set("hierarchical", s.Find("tree") is null ? 0 : 1)
-            .Set("layout", layer.Dialect == DarknetDialect.AlexeyAB ? "boxes" : "planes"));
+        var num = s.Positive("num", 1);
+        var sizes = AnchorSizes(s, mask: null, num);
+        return layer.Emit("DarknetRegion", [layer.Input], a =>
+        {
+            a.Set("num", num)
+                .Set("classes", s.NonNegative("classes", 20))
+                .Set("coords", s.Positive("coords", 4))
+                .Set("softmax", s.Int("softmax", 0))
+                .Set("hierarchical", s.Find("tree") is null ? 0 : 1)
+                .Set("layout", layer.Dialect == DarknetDialect.AlexeyAB ? "boxes" : "planes");
+            if (sizes is not null)
+            {
+                a.Set("anchor_sizes", sizes);
+            }
+        });
     }
 
     public static string Detection(DarknetSection layer)
@@ -65,7 +73,8 @@ internal static class DarknetDetectionMapping
     }
 
     /// <summary>
-    /// The (width, height) in input pixels of each anchor the head uses (its mask), from
+    /// The (width, height) of each anchor the head uses (its mask; [region]: in grid cells, [yolo]: in
+    /// input pixels), from
     /// <c>anchors=</c>; null when the list does not hold them all or a value is not a number. Only
     /// decoding boxes needs them (box agreement), not the head's shape or cost, so such a cfg is read
     /// as before rather than refused.

@@ -19,7 +19,7 @@ public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
 
     protected override DarknetRegionAttributes Parse(AttributeReader attributes) =>
         new(attributes.Int("num", 0, min: 0), attributes.Int("classes", 0, min: 0), attributes.Int("coords", 4, min: 0), attributes.Flag("softmax"),
-            attributes.Choice("layout", "planes", s_layouts), attributes.Flag("hierarchical"));
+            attributes.Choice("layout", "planes", s_layouts), attributes.Flag("hierarchical"), attributes.Floats("anchor_sizes", []));
 
     private static readonly Dictionary<string, bool> s_layouts = new(StringComparer.Ordinal) { ["planes"] = false, ["boxes"] = true };
 
@@ -49,6 +49,7 @@ public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
 /// Attributes of <see cref="DarknetRegion"/>: anchors (num), classes, box coordinates, whether the
 /// classes get a softmax, and the fork's output layout (<see cref="BoxesLayout"/>: values of one box
 /// side by side, as pjreddie's first region layer; otherwise planes per entry). <c>Hierarchical</c>
-/// (Darknet's <c>tree=</c>) is not computed, as for <see cref="SoftmaxAttributes"/>.
+/// (Darknet's <c>tree=</c>) is not computed, as for <see cref="SoftmaxAttributes"/>. <c>AnchorSizes</c>:
+/// each anchor's width and height in grid cells, empty when not given (only box decoding needs them).
 /// </summary>
-public sealed record DarknetRegionAttributes(long Num, long Classes, long Coords, bool Softmax, bool BoxesLayout, bool Hierarchical);
+public sealed record DarknetRegionAttributes(long Num, long Classes, long Coords, bool Softmax, bool BoxesLayout, bool Hierarchical, double[] AnchorSizes);
