@@ -14,59 +14,30 @@ namespace NeuralBuild.Engine.Evaluation;
 internal static class YoloBoxes
 {
     /// <summary>The boxes of <paramref name="output"/> (N × anchors·(5 + classes) × H × W, planes per entry).</summary>
-    public static IReadOnlyList<DetectedBox> Decode(float[] output, int batch, int height, int width, DarknetYoloAttributes head, long networkWidth, long networkHeight)
-    {
-        var anchors = (int)head.Anchors;
-        var entries = 5 + (int)head.Classes;
-        var plane = height * width;
-        var boxes = new List<DetectedBox>(batch * anchors * plane);
-        for (var image = 0; image < batch; image++)
+    public static IReadOnlyList<DetectedBox> Decode(float[] output, int batch, int height, int width, DarknetYoloAttributes head, long networkWidth, long networkHeight) =>
+        DecodeCells(output, batch, height, width, (int)head.Anchors, coords: 4, (int)head.Classes, (anchor, w, h) =>
         {
-            for (var anchor = 0; anchor < anchors; anchor++)
-            {
-                var start = ((image * anchors) + anchor) * entries * plane;
-                for (var row = 0; row < height; row++)
-                {
-                    for (var col = 0; col < width; col++)
-                    {
-                        var cell = start + (row * width) + col;
-                        float Entry(int e) => output[cell + (e * plane)];
-                        var objectness = Entry(4);
-                        var (label, best) = (0, float.NegativeInfinity);
-                        for (var k = 0; k < head.Classes; k++)
-                        {
-                            if (Entry(5 + k) > best)
-                            {
-                                (label, best) = (k, Entry(5 + k));
-                            }
-                        }
-
-                        var (w, h) = head.NewCoords
-                            ? (4 * Entry(2) * Entry(2), 4 * Entry(3) * Entry(3))
-                            : (MathF.Exp(Entry(2)), MathF.Exp(Entry(3)));
-                        var x = (col + Entry(0)) / width;
-                        var y = (row + Entry(1)) / height;
-                        var bw = (float)(w * head.AnchorSizes[2 * anchor] / networkWidth);
-                        var bh = (float)(h * head.AnchorSizes[(2 * anchor) + 1] / networkHeight);
-                        boxes.Add(new DetectedBox(image, label, objectness * best, x - (bw / 2), y - (bh / 2), x + (bw / 2), y + (bh / 2)));
-                    }
-                }
-            }
-        }
-
-        return boxes;
-    }
+            var (scaleW, scaleH) = head.NewCoords ? (4 * w * w, 4 * h * h) : (MathF.Exp(w), MathF.Exp(h));
+            return ((float)(scaleW * head.AnchorSizes[2 * anchor] / networkWidth), (float)(scaleH * head.AnchorSizes[(2 * anchor) + 1] / networkHeight));
+        });
 
     /// <summary>
     /// The boxes of a [region] head's output in planes per entry (pjreddie's layout: x, y, w, h,
-    /// objectness, classes): centre <c>((col + x) / W, (row + y) / H)</c>, size
-    /// <c>exp(w) · anchor_w / W</c> by <c>exp(h) · anchor_h / H</c>, score objectness · p(class).
+    /// objectness, classes): size <c>exp(w) · anchor_w / W</c> by <c>exp(h) · anchor_h / H</c>.
     /// </summary>
-    public static IReadOnlyList<DetectedBox> DecodeRegion(float[] output, int batch, int height, int width, DarknetRegionAttributes head)
+    public static IReadOnlyList<DetectedBox> DecodeRegion(float[] output, int batch, int height, int width, DarknetRegionAttributes head) =>
+        DecodeCells(output, batch, height, width, (int)head.Num, (int)head.Coords, (int)head.Classes, (anchor, w, h) =>
+            ((float)(MathF.Exp(w) * head.AnchorSizes[2 * anchor] / width), (float)(MathF.Exp(h) * head.AnchorSizes[(2 * anchor) + 1] / height)));
+
+    /// <summary>
+    /// One box per image, anchor and cell of a head laid out as planes per entry (x, y, w, h, the
+    /// other coordinates, objectness, classes); <paramref name="size"/> turns an anchor's raw w and h
+    /// into the box's width and height as fractions of the input.
+    /// </summary>
+    private static List<DetectedBox> DecodeCells(float[] output, int batch, int height, int width, int anchors, int coords, int classes,
+        Func<int, float, float, (float Width, float Height)> size)
     {
-        var anchors = (int)head.Num;
-        var coords = (int)head.Coords;
-        var entries = coords + 1 + (int)head.Classes;
+        var entries = coords + 1 + classes;
         var plane = height * width;
         var boxes = new List<DetectedBox>(batch * anchors * plane);
         for (var image = 0; image < batch; image++)
@@ -81,7 +52,7 @@ internal static class YoloBoxes
                         var cell = start + (row * width) + col;
                         float Entry(int e) => output[cell + (e * plane)];
                         var (label, best) = (0, float.NegativeInfinity);
-                        for (var k = 0; k < head.Classes; k++)
+                        for (var k = 0; k < classes; k++)
                         {
                             if (Entry(coords + 1 + k) > best)
                             {
@@ -91,8 +62,7 @@ internal static class YoloBoxes
 
                         var x = (col + Entry(0)) / width;
                         var y = (row + Entry(1)) / height;
-                        var bw = (float)(MathF.Exp(Entry(2)) * head.AnchorSizes[2 * anchor] / width);
-                        var bh = (float)(MathF.Exp(Entry(3)) * head.AnchorSizes[(2 * anchor) + 1] / height);
+                        var (bw, bh) = size(anchor, Entry(2), Entry(3));
                         boxes.Add(new DetectedBox(image, label, Entry(coords) * best, x - (bw / 2), y - (bh / 2), x + (bw / 2), y + (bh / 2)));
                     }
                 }

@@ -27,34 +27,16 @@ internal static class DetectionAgreement
 
         if (reference.Inputs.Count == 1 && reference.Inputs.Values.Single() is { Rank: 4 } input)
         {
-            foreach (var head in reference.Nodes.Where(n => n.OpType == "DarknetYolo"))
+            foreach (var head in reference.Nodes)
             {
-                var value = head.Outputs[0];
-                var attributes = head.AttributesAs<DarknetYoloAttributes>();
-                if (attributes.AnchorSizes.Length != 2 * attributes.Anchors || !runtimeOutput.TryGetValue(value, out var direct))
+                if (GridDecoder(head, input) is not { } boxes || !runtimeOutput.TryGetValue(head.Outputs[0], out var direct))
                 {
                     continue;
                 }
 
-                var shape = expected[value].Shape;
-                IReadOnlyList<DetectedBox> Boxes(Tensor t) =>
-                    YoloBoxes.Decode(t.Data, (int)shape[0], (int)shape[2], (int)shape[3], attributes, input.W, input.H);
-                yield return BoxAgreement.Measure($"{runtimeName} detections '{value}'", Boxes(expected[value]), Boxes(actual[direct]));
-            }
-
-            foreach (var head in reference.Nodes.Where(n => n.OpType == "DarknetRegion"))
-            {
                 var value = head.Outputs[0];
-                var attributes = head.AttributesAs<DarknetRegionAttributes>();
-                if (attributes.BoxesLayout || attributes.Hierarchical || attributes.Coords != 4 || attributes.AnchorSizes.Length != 2 * attributes.Num
-                    || !runtimeOutput.TryGetValue(value, out var direct))
-                {
-                    continue;
-                }
 
-                var shape = expected[value].Shape;
-                IReadOnlyList<DetectedBox> Boxes(Tensor t) => YoloBoxes.DecodeRegion(t.Data, (int)shape[0], (int)shape[2], (int)shape[3], attributes);
-                yield return BoxAgreement.Measure($"{runtimeName} detections '{value}'", Boxes(expected[value]), Boxes(actual[direct]));
+                yield return BoxAgreement.Measure($"{runtimeName} detections '{value}'", boxes(expected[value]), boxes(actual[direct]));
             }
         }
 
@@ -77,6 +59,24 @@ internal static class DetectionAgreement
             }
 
             yield return BoxAgreement.Measure($"{runtimeName} detections '{value}'", DetectedBox.FromDetectionRows(original.Data), DetectedBox.FromDetectionRows(other.Data));
+        }
+    }
+
+    /// <summary>
+    /// How to decode a Darknet [yolo] head, or a [region] head in pjreddie's planes layout, into boxes;
+    /// null for any other node, or a head whose anchors the model did not give.
+    /// </summary>
+    private static Func<Tensor, IReadOnlyList<DetectedBox>>? GridDecoder(Node head, Shape input)
+    {
+        switch (head.OpType)
+        {
+            case "DarknetYolo" when head.AttributesAs<DarknetYoloAttributes>() is var yolo && yolo.AnchorSizes.Length == 2 * yolo.Anchors:
+                return t => YoloBoxes.Decode(t.Data, (int)t.Shape[0], (int)t.Shape[2], (int)t.Shape[3], yolo, input.W, input.H);
+            case "DarknetRegion" when head.AttributesAs<DarknetRegionAttributes>() is var region && !region.BoxesLayout && !region.Hierarchical
+                && region.Coords == 4 && region.AnchorSizes.Length == 2 * region.Num:
+                return t => YoloBoxes.DecodeRegion(t.Data, (int)t.Shape[0], (int)t.Shape[2], (int)t.Shape[3], region);
+            default:
+                return null;
         }
     }
 
