@@ -41,6 +41,22 @@ internal static class DarknetClassTree
             $"the class tree '{option.Value}' (tree= at {option.Location}) was not found (looked at {string.Join(", ", candidates.Select(c => $"'{c}'"))}); a hierarchical softmax needs its groups of sibling classes. Put the tree file there (darknet's data/9k.tree for YOLO9000) or give its absolute path.");
     }
 
+    /// <summary>The class trees a cfg's <c>tree=</c> options name that exist where <see cref="SetGroups"/> looks; a line scan, so a cfg the reader would refuse still answers.</summary>
+    public static IReadOnlyList<string> ReferencedBy(string cfgPath)
+    {
+        if (!File.Exists(cfgPath))
+        {
+            return [];
+        }
+
+        return [.. File.ReadLines(cfgPath)
+            .Select(line => line.Split('=', 2))
+            .Where(parts => parts.Length == 2 && parts[0].Trim() == "tree")
+            .Select(parts => Candidates(parts[1].Trim(), cfgPath).FirstOrDefault(File.Exists))
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)];
+    }
+
     /// <summary>
     /// Where darknet would find <paramref name="treePath"/>: as written when absolute; otherwise beside
     /// the cfg, then in the cfg's parent folder (darknet resolves it against its working directory, the
