@@ -102,7 +102,7 @@ internal sealed class CaffeLayerContext(CaffeNetState net, CaffeLayer layer)
         var name = Net.Unique($"{P.Name}/{role}");
         Net.UsedNames.Add(name);
         var shape = new Shape(1);
-        Net.Graph.Initializers[name] = new Initializer(name, shape, new ArrayData([value]));
+        Net.Graph.Initializers[name] = new Initializer(name, shape, new ArrayData([value])) { Stated = true };
         Net.Shapes[name] = shape;
         return name;
     }

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using NeuralBuild.Engine.Analysis;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution;
 using NeuralBuild.Engine.Formats;
@@ -61,6 +62,13 @@ public sealed class CaffeLoweringTests
         }
 
         CollectionAssert.AreEqual(expected, RunThree(model));
+
+        // One report row; Caffe stores no blob for an Eltwise, so no parameters. Elementwise work:
+        // (3 bottoms - 1) adds + 2 coefficients ≠ 1, per element of 1x4.
+        var row = CostModel.Analyze(model).Layers.Single();
+        Assert.AreEqual(0L, row.Cost.Params);
+        Assert.AreEqual(0L, row.Cost.WeightsBytes);
+        Assert.AreEqual((2L + 2) * 4, row.Cost.Secondary.Elementwise);
     }
 
     [TestMethod]
