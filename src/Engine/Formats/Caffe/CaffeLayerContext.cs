@@ -109,15 +109,16 @@ internal sealed class CaffeLayerContext(CaffeNetState net, CaffeLayer layer)
 
     /// <summary>
     /// After the layer's mapper: a layer that became several nodes marks them <see cref="LayerOrigin.Lowered"/>
-    /// and finds where each bottom is read (the first unclaimed input that is the bottom's value);
-    /// a one-node layer reads bottom i at input i.
+    /// and finds where each bottom is read (the first unclaimed input that is the bottom's value; a
+    /// lowered layer reads every bottom); a one-node layer reads bottom i at input i.
     /// </summary>
     public void Complete()
     {
         var nodes = _emitted;
-        if (nodes.Count == 1)
+        if (nodes.Count <= 1)
         {
-            for (var i = 0; i < P.Bottom.Count && i < nodes[0].Inputs.Count; i++)
+            // No node (Input, Silence) or one: bottom i is its input i.
+            for (var i = 0; nodes.Count == 1 && i < P.Bottom.Count && i < nodes[0].Inputs.Count; i++)
             {
                 Layer.BottomPorts.Add((nodes[0].Name, i));
             }

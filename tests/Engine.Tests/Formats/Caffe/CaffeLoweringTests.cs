@@ -96,6 +96,20 @@ public sealed class CaffeLoweringTests
     }
 
     [TestMethod]
+    public void A_layer_that_reads_bottoms_but_makes_no_node_has_no_ports()
+    {
+        // Silence consumes the sum's top and computes nothing: no node, so nothing to write back but the layer.
+        using var fixture = new CaffeFixture();
+        var model = fixture.ReadText(ThreeInputs + "layer { name: \"sum\" type: \"Eltwise\" bottom: \"a\" bottom: \"b\" bottom: \"c\" top: \"sum\" }\nlayer { name: \"quiet\" type: \"Silence\" bottom: \"sum\" }\n");
+        var document = (NeuralBuild.Engine.Formats.Caffe.CaffeModel)model.SourceDocument!;
+        var quiet = document.Layers.Single(l => l.Layer.Name == "quiet");
+        Assert.IsEmpty(quiet.Nodes);
+        Assert.IsEmpty(quiet.BottomPorts);
+        var sum = document.Layers.Single(l => l.Layer.Name == "sum");
+        CollectionAssert.AreEqual(new[] { ("sum/partial1", 0), ("sum/partial1", 1), ("sum", 1) }, sum.BottomPorts.ToArray());
+    }
+
+    [TestMethod]
     public void Bottoms_of_different_shapes_are_refused_at_the_bottom()
     {
         using var fixture = new CaffeFixture();
