@@ -6,6 +6,7 @@ using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
 using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Passes;
+using NeuralBuild.Engine.Passes.Surgery;
 using static NeuralBuild.Engine.Tests.Formats.Caffe.CaffeFixture;
 
 namespace NeuralBuild.Engine.Tests.Formats.Caffe;
@@ -223,6 +224,34 @@ public sealed class CaffeLoweringTests
         var free = Read(prototxt, caffemodel);
         PassManager.Run(free.Graph);
         Assert.IsFalse(free.Graph.Nodes.Any(n => n.Name == "sum/scaled0"));
+    }
+
+    [TestMethod]
+    public void A_cut_may_drop_a_lowered_layer_whole_but_not_part_of_it()
+    {
+        using var fixture = new CaffeFixture();
+        var weights = new NetParameter { Name = "lowered" };
+        weights.Layer.Add(Layer("conv", "Convolution", Blob(1, 0, 6, 1, 1, 1), Blob(1, 1, 6)));
+        var prototxt = fixture.Write("lowered.prototxt", Lowered);
+        var caffemodel = fixture.Write("lowered.caffemodel", weights.ToByteArray());
+        var format = ModelFormats.ForPath("x.prototxt");
+        var where = new SourceLocation("edit", 1, 1);
+
+        // Only top p of the Slice kept: its nodes for q and r would go (the cut asks from the end), the layer would stay.
+        var partial = Read(prototxt, caffemodel);
+        var e = Throws(() => PassManager.Run(partial.Graph, [new ChooseOutputs(["p"], null, where)], format.WriterContract));
+        Assert.AreEqual(DiagnosticCodes.InvalidEdit.Code, e.Code);
+        StringAssert.Contains(e.Message, "the Caffe writer cannot express removing node 'cut/r', one of the nodes the Slice layer 'cut' became");
+
+        // Cut at the conv: the Slice and the Eltwise go whole, as layers.
+        var cut = Read(prototxt, caffemodel);
+        PassManager.Run(cut.Graph, [new ChooseOutputs(["conv"], null, where)], format.WriterContract);
+        var dir = Path.Combine(Path.GetDirectoryName(prototxt)!, "cut");
+        Directory.CreateDirectory(dir);
+        format.Write(cut, Path.Combine(dir, "lowered.prototxt"), Path.Combine(dir, "lowered.caffemodel"));
+        var layers = File.ReadAllLines(Path.Combine(dir, "lowered.prototxt")).Where(l => l.StartsWith("layer", StringComparison.Ordinal)).ToArray();
+        Assert.HasCount(1, layers);
+        StringAssert.StartsWith(layers[0], "layer { name: \"conv\"");
     }
 
     private static byte[] WeightsFor6()
