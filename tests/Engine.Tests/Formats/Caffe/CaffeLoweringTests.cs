@@ -170,13 +170,12 @@ public sealed class CaffeLoweringTests
     public void Fuse_writes_a_lowered_slice_and_eltwise_back_as_their_own_layers()
     {
         using var fixture = new CaffeFixture();
-        var weights = new NetParameter { Name = "lowered" };
-        weights.Layer.Add(Layer("conv", "Convolution", Blob(1, 0, 6, 1, 1, 1), Blob(1, 1, 6)));
-        var model = Read(fixture.Write("lowered.prototxt", Lowered), fixture.Write("lowered.caffemodel", weights.ToByteArray()));
+        var (prototxt, caffemodel, weights) = WriteLowered(fixture);
+        var model = Read(prototxt, caffemodel);
         var format = ModelFormats.ForPath("x.prototxt");
         var report = PassManager.Run(model.Graph, writer: format.WriterContract);
         Assert.IsFalse(model.Graph.Nodes.Any(n => n.Origin.Kind == "Dropout"), string.Join("\n", report.Events));
-        var dir = Path.Combine(Path.GetDirectoryName(fixture.Write("probe.txt", string.Empty))!, "out");
+        var dir = Path.Combine(Path.GetDirectoryName(prototxt)!, "out");
         Directory.CreateDirectory(dir);
 
         format.Write(model, Path.Combine(dir, "lowered.prototxt"), Path.Combine(dir, "lowered.caffemodel"));
@@ -230,10 +229,7 @@ public sealed class CaffeLoweringTests
     public void A_cut_may_drop_a_lowered_layer_whole_but_not_part_of_it()
     {
         using var fixture = new CaffeFixture();
-        var weights = new NetParameter { Name = "lowered" };
-        weights.Layer.Add(Layer("conv", "Convolution", Blob(1, 0, 6, 1, 1, 1), Blob(1, 1, 6)));
-        var prototxt = fixture.Write("lowered.prototxt", Lowered);
-        var caffemodel = fixture.Write("lowered.caffemodel", weights.ToByteArray());
+        var (prototxt, caffemodel, _) = WriteLowered(fixture);
         var format = ModelFormats.ForPath("x.prototxt");
         var where = new SourceLocation("edit", 1, 1);
 
@@ -252,6 +248,14 @@ public sealed class CaffeLoweringTests
         var layers = File.ReadAllLines(Path.Combine(dir, "lowered.prototxt")).Where(l => l.StartsWith("layer", StringComparison.Ordinal)).ToArray();
         Assert.HasCount(1, layers);
         StringAssert.StartsWith(layers[0], "layer { name: \"conv\"");
+    }
+
+    /// <summary><see cref="Lowered"/> and its weights (the conv's only) as files.</summary>
+    private static (string Prototxt, string Caffemodel, NetParameter Weights) WriteLowered(CaffeFixture fixture)
+    {
+        var weights = new NetParameter { Name = "lowered" };
+        weights.Layer.Add(Layer("conv", "Convolution", Blob(1, 0, 6, 1, 1, 1), Blob(1, 1, 6)));
+        return (fixture.Write("lowered.prototxt", Lowered), fixture.Write("lowered.caffemodel", weights.ToByteArray()), weights);
     }
 
     private static byte[] WeightsFor6()
