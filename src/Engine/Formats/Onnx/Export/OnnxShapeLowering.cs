@@ -54,17 +54,6 @@ internal static class OnnxShapeLowering
         c.Emit("Transpose", [c.Input(0)], [Ints("perm", order)], c.Output());
     }
 
-    /// <summary>Caffe Slice → Split along the axis into the outputs' sizes.</summary>
-    public static void Slice(OnnxLoweringContext c)
-    {
-        var x = c.InputShape(0);
-        var axisAttribute = c.Node.AttributesAs<SliceAttributes>().Axis;
-        var axis = (int)(axisAttribute < 0 ? axisAttribute + x.Rank : axisAttribute);
-        var sizes = Enumerable.Range(0, c.Node.Outputs.Count).Select(i => c.OutputShape(i)[axis]).ToArray();
-        var outputs = Enumerable.Range(0, c.Node.Outputs.Count).Select(c.Output).ToList();
-        c.EmitMany("Split", [c.Input(0), c.Int64s("split", sizes)], outputs, [Int("axis", axis)]);
-    }
-
     /// <summary>Caffe Split (one value handed to several readers) → one Identity per output.</summary>
     public static void Split(OnnxLoweringContext c)
     {
