@@ -37,6 +37,7 @@ public static class OpRegistry
         new Flatten(),
         new Reshape(),
         new Permute(),
+        new Gather(),
         new Normalize(),
         new PriorBox(),
         new DetectionOutput(),

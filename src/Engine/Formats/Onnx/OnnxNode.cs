@@ -130,6 +130,10 @@ internal sealed class OnnxNode
     public void Emit(string opType, IEnumerable<string> inputs, Attributes attributes, bool inPlace = false) =>
         _values.Emit(Index, Proto, opType, inputs, attributes, inPlace);
 
+    /// <summary>One node of several this node is lowered into, making output <paramref name="output"/> alone (<see cref="OnnxValueTable.EmitPart"/>).</summary>
+    public void EmitPart(int output, string opType, IEnumerable<string> inputs, Attributes attributes) =>
+        _values.EmitPart(Index, Proto, output, opType, inputs, attributes);
+
     /// <summary>An IR Activation of the first input computing <paramref name="function"/>.</summary>
     public void Activation(string function, Attributes? attributes = null) =>
         Emit("Activation", [Value(0)], (attributes ?? new Attributes()).Set("function", function));

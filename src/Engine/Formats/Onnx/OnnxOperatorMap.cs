@@ -54,7 +54,7 @@ internal static class OnnxOperatorMap
     [
         new("Constant", In(0), Fold(OnnxFoldWhen.Always, OnnxConstantFolder.ConstantNode)),
         new("Shape", In(1), Fold(OnnxFoldWhen.Always, OnnxConstantFolder.Shape)),
-        new("Gather", In(2), Fold(OnnxFoldWhen.SmallConstants, OnnxConstantFolder.Gather)),
+        new("Gather", In(2), Fold(OnnxFoldWhen.SmallConstants, OnnxConstantFolder.Gather), OnnxShapeMapping.Gather),
         new("ConstantOfShape", In(1), Fold(OnnxFoldWhen.SmallConstants, OnnxConstantFolder.ConstantOfShape)),
 
         new("Conv", In(2, 3), Map: OnnxConvMapping.Conv),

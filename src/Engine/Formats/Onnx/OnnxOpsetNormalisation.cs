@@ -50,6 +50,11 @@ internal static class OnnxOpsetNormalisation
     }
 
     /// <summary>Split: sizes as an attribute, as an input (opset 13) or as equal chunks (the last smaller from opset 18).</summary>
+    /// <summary>
+    /// Split → one canonical StridedSlice per output, [bound i, bound i+1) along the axis: sizes from
+    /// <c>split</c> (attribute, or input from opset 13), equal parts otherwise (opset 18's
+    /// num_outputs: the last part smaller when the axis does not divide).
+    /// </summary>
     public static void Split(OnnxNode n)
     {
         var x = n.Value(0);
@@ -62,29 +67,9 @@ internal static class OnnxOpsetNormalisation
         }
 
         var sizes = n.Attr.Ints("split") ?? n.OptionalInts(1, "split");
-        var attributes = new Attributes().Set("axis", axis);
-        if (sizes is not null)
+        if (sizes is not null && (sizes.Length != outputs || sizes.Any(size => size < 0 || size > shape[axis]) || sizes.Aggregate(0L, Checked.Add) != shape[axis]))
         {
-            if (sizes.Length != outputs || sizes.Any(size => size < 0 || size > shape[axis]) || sizes.Aggregate(0L, Checked.Add) != shape[axis])
-            {
-                throw n.Invalid($"split sizes [{string.Join(", ", sizes)}] do not cut axis {axis} of {shape} into {outputs} outputs");
-            }
-
-            var points = new long[outputs - 1];
-            long at = 0;
-            for (var i = 0; i < points.Length; i++)
-            {
-                at += sizes[i];
-                points[i] = at;
-            }
-
-            attributes.Set("slice_points", points);
-        }
-        else if (outputs > 1 && shape[axis] % outputs != 0)
-        {
-            // Opset 18 num_outputs: the last chunk is smaller.
-            var chunk = (shape[axis] + outputs - 1) / outputs;
-            attributes.Set("slice_points", Enumerable.Range(1, outputs - 1).Select(i => i * chunk).ToArray());
+            throw n.Invalid($"split sizes [{string.Join(", ", sizes)}] do not cut axis {axis} of {shape} into {outputs} outputs");
         }
 
         if (outputs == 1)
@@ -93,7 +78,14 @@ internal static class OnnxOpsetNormalisation
             return;
         }
 
-        n.Emit("Slice", [x], attributes);
+        var chunk = (shape[axis] + outputs - 1) / outputs;
+        sizes ??= [.. Enumerable.Range(0, outputs).Select(i => Math.Min(chunk, shape[axis] - (i * chunk)))];
+        long start = 0;
+        for (var i = 0; i < outputs; i++)
+        {
+            n.EmitPart(i, "StridedSlice", [x], new Attributes().Set("starts", new[] { start }).Set("ends", new[] { start + sizes[i] }).Set("axes", new[] { (long)axis }));
+            start += sizes[i];
+        }
     }
 
     public static void Slice(OnnxNode n)

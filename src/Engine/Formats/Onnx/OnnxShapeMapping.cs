@@ -49,6 +49,16 @@ internal static class OnnxShapeMapping
         n.Emit("Permute", [n.X], new Attributes().Set("order", perm));
     }
 
+    /// <summary>Gather of a computed value by constant indices (computed indices are NM0212: the output shape would be unknown).</summary>
+    public static void Gather(OnnxNode n)
+    {
+        var indices = n.Const(1, "indices");
+        n.Emit("Gather", [n.X], new Attributes()
+            .Set("axis", n.Attr.Int("axis", 0))
+            .Set("indices", n.Ints(1, "indices"))
+            .Set("indices_shape", indices.Shape.Dims.ToArray()));
+    }
+
     public static void Concat(OnnxNode n)
     {
         var inputs = Enumerable.Range(0, n.Proto.Input.Count).Where(n.Has).Select(n.Value).ToList();

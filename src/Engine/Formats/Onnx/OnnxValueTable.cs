@@ -78,11 +78,24 @@ internal sealed class OnnxValueTable(SourceLocation location)
     }
 
     /// <summary>Adds the IR node standing for ONNX node <paramref name="index"/> and infers its output shapes (later folds need them).</summary>
-    public void Emit(int index, NodeProto source, string opType, IEnumerable<string> inputs, Attributes attributes, bool inPlace)
+    public void Emit(int index, NodeProto source, string opType, IEnumerable<string> inputs, Attributes attributes, bool inPlace) =>
+        Add(index, source, OnnxNode.NameOf(source), opType, inputs, source.Output.Where(o => o.Length > 0).ToList(), attributes, inPlace, lowered: false);
+
+    /// <summary>
+    /// One of the nodes a source node is lowered into (an ONNX Split: one StridedSlice per output),
+    /// making output <paramref name="output"/> alone; the first part is named after the node, the
+    /// others after their output. Every part is <see cref="LayerOrigin.Lowered"/>, so the writer writes
+    /// the source node back when all its parts are there.
+    /// </summary>
+    public void EmitPart(int index, NodeProto source, int output, string opType, IEnumerable<string> inputs, Attributes attributes)
     {
         var name = OnnxNode.NameOf(source);
-        var outputs = source.Output.Where(o => o.Length > 0).ToList();
-        var origin = new LayerOrigin(index, source.OpType, name, Location);
+        Add(index, source, output == 0 ? name : $"{name}/{source.Output[output]}", opType, inputs, [source.Output[output]], attributes, inPlace: false, lowered: true);
+    }
+
+    private void Add(int index, NodeProto source, string name, string opType, IEnumerable<string> inputs, List<string> outputs, Attributes attributes, bool inPlace, bool lowered)
+    {
+        var origin = new LayerOrigin(index, source.OpType, OnnxNode.NameOf(source), Location) { Lowered = lowered };
         var node = new Node(name, opType, inputs, outputs, origin, attributes) { InPlace = inPlace };
         var shapes = node.Inputs.Select(i => i.Length == 0 ? null : ShapeOf(i)).ToList();
         var result = OpRegistry.Get(node).InferShapes(new OpContext(node, shapes));

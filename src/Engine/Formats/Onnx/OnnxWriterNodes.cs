@@ -10,11 +10,15 @@ namespace NeuralBuild.Engine.Formats.Onnx;
 /// </summary>
 internal sealed partial class OnnxWriter
 {
-    /// <summary>Source node index → the IR node that stands for it; refuses nodes a pass made.</summary>
+    /// <summary>
+    /// Source node index → the IR node that stands for it (for a node the reader lowered into parts, one
+    /// node standing for all of them: the first part's operator and inputs, every part's output in the
+    /// source's order); refuses nodes a pass made.
+    /// </summary>
     private Dictionary<int, Node> KeptNodes()
     {
         var kept = new Dictionary<int, Node>();
-        foreach (var node in _model.Graph.Nodes)
+        foreach (var node in _model.Graph.Nodes.Where(n => !n.Origin.Lowered).Concat(LoweredWholes()))
         {
             var index = node.Origin.Index;
             var sourceOutputs = index >= 0 && index < _source.Node.Count ? _source.Node[index].Output.Where(o => o.Length > 0).ToList() : [];
@@ -27,6 +31,7 @@ internal sealed partial class OnnxWriter
         }
 
         // A value an edit renamed is written under its new name wherever the file names it.
+        // (Parts of a lowered node keep their source outputs' names: the contract refuses renaming one.)
         foreach (var (index, node) in kept)
         {
             foreach (var (was, now) in _source.Node[index].Output.Where(o => o.Length > 0).Zip(node.Outputs))
@@ -54,6 +59,16 @@ internal sealed partial class OnnxWriter
 
         return kept;
     }
+
+    /// <summary>The nodes the reader lowered into parts, each as one node of all its parts' outputs in the source node's order.</summary>
+    private IEnumerable<Node> LoweredWholes() =>
+        _model.Graph.Nodes.Where(n => n.Origin.Lowered).GroupBy(n => n.Origin.Index).Select(parts =>
+        {
+            var index = parts.Key;
+            var order = index >= 0 && index < _source.Node.Count ? _source.Node[index].Output.ToList() : [];
+            var first = parts.First();
+            return new Node(first.Origin.Name, first.OpType, first.Inputs, [.. parts.SelectMany(p => p.Outputs).OrderBy(o => order.IndexOf(o))], first.Origin);
+        });
 
     /// <summary>
     /// Keeps every model output's name: where the IR now delivers another value (the removed node's

@@ -5,6 +5,7 @@ using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Formats.Onnx;
 using NeuralBuild.Engine.Formats.Onnx.Proto;
 using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
 using NeuralBuild.Engine.Passes;
 using NeuralBuild.Engine.Tests.Support;
 using static NeuralBuild.Engine.Tests.Formats.Onnx.OnnxFoldHarness;
@@ -95,6 +96,40 @@ public sealed class OnnxWriterTests
     }
 
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
+
+    [TestMethod]
+    public void A_split_read_as_one_slice_per_output_and_a_gather_are_written_back_as_the_files_nodes_and_run_in_onnx_runtime()
+    {
+        // conv → BN (folded) → Split [2, 4] → s1, s2; Gather(s2, [[3, 0], [1, 1]], axis 1) → g.
+        using var dir = new TempDirectory();
+        var model = Model(13,
+            [
+                Node("Conv", "conv", ["x", "w"], ["c"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)),
+                BatchNorm("bn", "c", "b", "bn"),
+                Node("Split", "split", ["b", "sizes"], ["s1", "s2"], Int("axis", 1)),
+                Node("Gather", "pick", ["s2", "which"], ["g"], Int("axis", 1)),
+            ],
+            [Random("w", 1, -0.5, 0.5, 6, 3, 3, 3), .. BatchNormParameters("bn", 6, 10), Int64s("sizes", 2, 4), Int64Matrix("which", [2, 2], 3, 0, 1, 1)],
+            inputDims: [1, 3, 4, 4], outputs: ["s1", "g"]);
+        var outcome = FoldAndWrite(dir, model);
+
+        CollectionAssert.AreEqual(new[] { "Conv", "Split", "Gather" }, outcome.WrittenOps.ToArray(), outcome.Events);
+        Assert.AreEqual(2, outcome.Original.Graph.Nodes.Count(n => n.OpType == "StridedSlice"), "one canonical slice per output of the Split");
+        CollectionAssert.AreEqual(new long[] { 2, 2 }, outcome.Original.Graph.Nodes.Single(n => n.OpType == "Gather").AttributesAs<GatherAttributes>().IndicesShape);
+        OnnxChecker.Check(outcome.WrittenPath);
+
+        // ONNX Runtime runs the written file; the reference executor runs the original as read.
+        var x = RandomInput(Shape.Nchw(1, 3, 4, 4));
+        var expected = Run(outcome.Original, x);
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(outcome.WrittenPath);
+        using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("x", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(x.Data, [1, 3, 4, 4]))]);
+        var s1 = results.Single(r => r.Name == "s1").AsTensor<float>();
+        var g = results.Single(r => r.Name == "g").AsTensor<float>();
+        CollectionAssert.AreEqual(new[] { 1, 2, 4, 4 }, s1.Dimensions.ToArray());
+        CollectionAssert.AreEqual(new[] { 1, 2, 2, 4, 4 }, g.Dimensions.ToArray());
+        AssertClose(expected[0], new NeuralBuild.Engine.Execution.Tensor(expected[0].Shape, s1.ToArray()), "s1");
+        AssertClose(expected[1], new NeuralBuild.Engine.Execution.Tensor(expected[1].Shape, g.ToArray()), "g");
+    }
 
     [TestMethod]
     public void Removed_nodes_are_dropped_and_a_model_output_keeps_its_name()

@@ -99,6 +99,14 @@ internal static class TinyOnnx
     }
 
     /// <summary>An int64 tensor stored in int64_data.</summary>
+    public static TensorProto Int64Matrix(string name, long[] dims, params long[] values)
+    {
+        var tensor = Int64s(name, values);
+        tensor.Dims.Clear();
+        tensor.Dims.AddRange(dims);
+        return tensor;
+    }
+
     public static TensorProto Int64s(string name, params long[] values)
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };

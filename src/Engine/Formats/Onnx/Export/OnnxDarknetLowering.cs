@@ -245,24 +245,31 @@ internal static class OnnxDarknetLowering
         }
 
         var hasScale = alpha.Any(v => v != 1f);
-        // Sigmoid(x) * m + x * (1 - m) with m one of 0 and 1 per plane: exact for finite x (a product by 1 or
-        // 0 is exact, a sum with 0 too), and made of operators every ONNX runtime and reader has.
-        var activated = c.Binary("Add",
-            c.Binary("Mul", c.Unary("Sigmoid", c.Input(0)), c.Floats("logistic", [.. mask.Select(m => m ? 1f : 0f)], dims)),
-            c.Binary("Mul", c.Input(0), c.Floats("identity", [.. mask.Select(m => m ? 0f : 1f)], dims)),
-            hasScale ? null : c.Output());
+        var activated = LogisticWhere(c, c.Input(0), mask, dims, hasScale ? null : c.Output());
         if (hasScale)
         {
             c.Binary("Add", c.Binary("Mul", activated, c.Floats("scale_x_y", alpha, dims)), c.Floats("shift_x_y", beta, dims), c.Output());
         }
     }
 
+    /// <summary>
+    /// The logistic of <paramref name="x"/> where <paramref name="mask"/> (of <paramref name="dims"/>,
+    /// broadcast over x) is true, x elsewhere: Sigmoid(x) · m + x · (1 − m) with m 0 or 1. Exact for
+    /// finite x (a product by 1 or 0 is exact, a sum with 0 too), and made of operators every ONNX
+    /// runtime and reader has (unlike Where, so an export reads back into the IR).
+    /// </summary>
+    private static string LogisticWhere(OnnxLoweringContext c, string x, bool[] mask, long[] dims, string? into = null) =>
+        c.Binary("Add",
+            c.Binary("Mul", c.Unary("Sigmoid", x), c.Floats("logistic", [.. mask.Select(m => m ? 1f : 0f)], dims)),
+            c.Binary("Mul", x, c.Floats("identity", [.. mask.Select(m => m ? 0f : 1f)], dims)),
+            into);
+
     /// <summary>The planes a head's entries are counted in (channels of an image, values of a flat item) and the dims of a per-plane constant.</summary>
     private static (int Planes, long[] Dims) Planes(Shape x) =>
         x.Rank == 4 ? ((int)x.C, [1, x.C, 1, 1]) : ((int)x.ElementsPerItem, [1, .. x.Dims.Skip(1)]);
 
     /// <summary>
-    /// [region], pjreddie's planes: Sigmoid of x, y and the objectness by mask; the classes get a
+    /// [region], pjreddie's planes: Sigmoid of x, y and the objectness by mask (<see cref="LogisticWhere"/>); the classes get a
     /// Softmax across their planes per cell (Reshape to (N, num, entries, cells), Slice, Softmax on
     /// axis 2, Concat) or a Sigmoid. AlexeyAB's boxes: Transpose to one record per cell and anchor first,
     /// then Sigmoid of entry 4 and Softmax over entries 5 … 5+classes. With a class tree, the classes'
@@ -286,7 +293,7 @@ internal static class OnnxDarknetLowering
             var boxShape = new Shape(x[0], a.Num, a.Coords + 1, cells);
             var box = c.Slice(grouped, [0], [a.Coords + 1], [2]);
             var boxMask = Enumerable.Range(0, (int)(a.Coords + 1)).Select(e => e is 0 or 1 || e == a.Coords).ToArray();
-            var activated = c.Where(c.Bools("logistic", boxMask, 1, 1, a.Coords + 1, 1), c.Unary("Sigmoid", box), box);
+            var activated = LogisticWhere(c, box, boxMask, [1, 1, a.Coords + 1, 1]);
             var classLogits = c.Slice(grouped, [a.Coords + 1], [size], [2]);
             var classes = a.Hierarchical
                 ? OnnxShapeLowering.GroupedSoftmax(c, classLogits, new Shape(x[0], a.Num, a.Classes, cells), 2, OnnxShapeLowering.ClassGroups(c, a.ClassGroups, a.MissingClassTree))
@@ -306,7 +313,7 @@ internal static class OnnxDarknetLowering
         var records = c.Emit("Transpose", [c.Reshape(c.Input(0), x, [x[0], channels, cells])], [Ints("perm", [0, 2, 1])]);
         var boxes = c.Reshape(records, new Shape(x[0], cells, channels), [x[0], cells * a.Num, size]);
         var recordMask = Enumerable.Range(0, (int)size).Select(e => e == 4).ToArray();
-        var objectness = c.Where(c.Bools("logistic", recordMask, 1, 1, size), c.Unary("Sigmoid", boxes), boxes);
+        var objectness = LogisticWhere(c, boxes, recordMask, [1, 1, size]);
         var result = objectness;
         if (classSoftmax)
         {

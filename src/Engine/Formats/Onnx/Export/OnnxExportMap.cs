@@ -35,6 +35,7 @@ internal static class OnnxExportMap
         ["Flatten"] = OnnxShapeLowering.View,
         ["Reshape"] = OnnxShapeLowering.View,
         ["Permute"] = OnnxShapeLowering.Permute,
+        ["Gather"] = OnnxShapeLowering.Gather,
         ["Split"] = OnnxShapeLowering.Split,
         ["StridedSlice"] = OnnxShapeLowering.StridedSlice,
         ["Pad"] = OnnxShapeLowering.Pad,

@@ -107,8 +107,10 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
 
     public string Scalar(string stem, float value) => Floats(stem, [value]);
 
-    public string Int64s(string stem, params long[] values) =>
-        graph.Constant(Output() + "/" + stem, DT.Int64, [values.Length], t => t.Int64Data.AddRange(values));
+    public string Int64s(string stem, params long[] values) => Int64s(stem, values, [values.Length]);
+
+    public string Int64s(string stem, long[] values, long[] dims) =>
+        graph.Constant(Output() + "/" + stem, DT.Int64, dims, t => t.Int64Data.AddRange(values));
 
     public string Int8s(string stem, sbyte[] values) =>
         graph.Constant(Output() + "/" + stem, DT.Int8, [values.Length], t => t.Int32Data.AddRange(values.Select(v => (int)v)));

@@ -40,6 +40,13 @@ internal static class OnnxShapeLowering
     public static void View(OnnxLoweringContext c) => c.Reshape(c.Input(0), c.InputShape(0), c.OutputShape().Dims, c.Output());
 
     /// <summary>Permute → Transpose with the full permutation (the axes Caffe's order leaves out follow in their order).</summary>
+    /// <summary>Gather → Gather with its indices as an int64 constant of their shape.</summary>
+    public static void Gather(OnnxLoweringContext c)
+    {
+        var a = c.Node.AttributesAs<GatherAttributes>();
+        c.Emit("Gather", [c.Input(0), c.Int64s("indices", a.Indices, a.IndicesShape)], [Int("axis", a.Axis)], c.Output());
+    }
+
     public static void Permute(OnnxLoweringContext c)
     {
         var order = c.Node.AttributesAs<PermuteAttributes>().Order.ToList();
