@@ -58,7 +58,8 @@ internal static class OnnxConvLowering
     {
         var attributes = c.Node.AttributesAs<FullyConnectedAttributes>();
         var x = c.InputShape(0);
-        var flat = x.Rank == 2 ? c.Input(0) : c.Emit("Flatten", [c.Input(0)], [Int("axis", 1)]);
+        var data = OnnxActivationQuantizer.Input(c);
+        var flat = x.Rank == 2 ? data : c.Emit("Flatten", [data], [Int("axis", 1)]);
         var output = c.OutputShape();
         // Stored outputs x inputs (transB=1) the output channel is axis 0; inputs x outputs, axis 1.
         List<string> inputs = [flat, OnnxWeightQuantizer.Weight(c, 1, attributes.Transposed ? 1 : 0)];
@@ -82,8 +83,9 @@ internal static class OnnxConvLowering
     /// <remarks>A constant B (K x N) is quantized per output column; a rank above 2 stays float.</remarks>
     public static void MatMul(OnnxLoweringContext c)
     {
-        var b = c.Weight(1) is { Shape.Rank: 2 } ? OnnxWeightQuantizer.Weight(c, 1, 1) : c.Input(1);
-        c.Emit("MatMul", [c.Input(0), b], null, c.Output());
+        var quantizable = c.Weight(1) is { Shape.Rank: 2 };
+        var b = quantizable ? OnnxWeightQuantizer.Weight(c, 1, 1) : c.Input(1);
+        c.Emit("MatMul", [quantizable ? OnnxActivationQuantizer.Input(c) : c.Input(0), b], null, c.Output());
     }
 
     /// <summary>Darknet [local] has a different filter at every output position; ONNX has no such operator (NM0303).</summary>
@@ -91,9 +93,14 @@ internal static class OnnxConvLowering
         throw c.Refuse(DiagnosticCodes.ExportLocallyConnected,
             "a locally connected layer has its own filter at every output position; ONNX has no locally connected operator, and unrolling it into one convolution per position would multiply the graph by the output size. Replace the layer by [convolutional] and retrain.");
 
-    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out; the weights (input 1) stored as the export asks.</summary>
-    private static IEnumerable<string> Inputs(OnnxLoweringContext c, int weightAxis) =>
-        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(i => i == 1 ? OnnxWeightQuantizer.Weight(c, 1, weightAxis) : c.Input(i));
+    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out; the data (input 0) and weights (input 1) stored as the export asks.</summary>
+    private static List<string> Inputs(OnnxLoweringContext c, int weightAxis) =>
+        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(i => i switch
+        {
+            0 => OnnxActivationQuantizer.Input(c),
+            1 => OnnxWeightQuantizer.Weight(c, 1, weightAxis),
+            _ => c.Input(i),
+        }).ToList();
 
     public static IEnumerable<AttributeProto> WindowAttributes(SpatialGeometry g, long group) =>
     [

@@ -1,0 +1,99 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Ops;
+
+namespace NeuralBuild.Engine.Formats.Onnx.Export;
+
+/// <summary>
+/// The uint8 per-tensor encoding of one activation (<c>quantize=int8-static</c>), from the range the
+/// tensor took on the calibration inputs, widened to include 0 so that 0 (padding, ReLU's floor) is
+/// exact, as ONNX Runtime's MinMax calibrator does: scale = (max - min) / 255, zero point =
+/// round(-min / scale) in 0..255. QuantizeLinear then computes q = saturate(round_half_even(x / scale)
+/// + zero point) and DequantizeLinear (q - zero point) * scale, so a value inside the range comes back
+/// within scale / 2, and one outside it is clamped to the range's end. uint8 rather than int8 for
+/// activations: the pairing (uint8 activations, int8 weights) ONNX Runtime's static quantizer writes by
+/// default and its integer kernels take. A range of width 0 (a tensor that was always 0) has scale 1.
+/// </summary>
+internal static class Uint8TensorEncoding
+{
+    public static (float Scale, byte ZeroPoint) Parameters(ValueRange range)
+    {
+        double min = Math.Min(range.Min, 0f), max = Math.Max(range.Max, 0f);
+        if (max - min <= 0 || !double.IsFinite(max - min))
+        {
+            return (1f, 0);
+        }
+
+        var scale = (float)((max - min) / 255.0);
+        var zeroPoint = Math.Clamp(Math.Round(-min / scale, MidpointRounding.ToEven), 0, 255);
+        return (scale, (byte)zeroPoint);
+    }
+}
+
+/// <summary>
+/// Static activation quantization in QDQ form: the data input of each layer whose weights the int8
+/// export quantizes (Conv, ConvTranspose, FullyConnected → Gemm, MatMul with a constant 2-D operand)
+/// is read through QuantizeLinear → DequantizeLinear with its calibrated per-tensor uint8 scale and
+/// zero point (<see cref="Uint8TensorEncoding"/>). A runtime that knows the pattern (ONNX Runtime) runs
+/// the layer on 8-bit integers; any other runs the float layer on the rounded values, which computes
+/// the same. A value read by several such layers gets one pair.
+/// </summary>
+internal static class OnnxActivationQuantizer
+{
+    /// <summary>The values whose ranges the export needs: the data input of every layer it quantizes, in graph order, each once.</summary>
+    public static IReadOnlyList<string> CalibratedValues(Graph graph) =>
+        [.. graph.Nodes.Where(n => QuantizesInput(graph, n)).Select(n => n.Inputs[0]).Where(v => !graph.Initializers.ContainsKey(v)).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// The ONNX name of the node's data input (input 0): through a QuantizeLinear → DequantizeLinear pair
+    /// when the export quantizes activations, as given otherwise. A value without a measured range is a
+    /// calibration that did not run on this graph: NM0383.
+    /// </summary>
+    public static string Input(OnnxLoweringContext c)
+    {
+        var ranges = c.ActivationRanges;
+        var value = c.Node.Inputs[0];
+        if (ranges is null || c.Weight(0) is not null)
+        {
+            return c.Input(0);
+        }
+
+        if (c.QuantizedActivation(value) is { } existing)
+        {
+            return existing;
+        }
+
+        if (!ranges.TryGetValue(value, out var range))
+        {
+            throw c.Refuse(DiagnosticCodes.ExportActivationNotCalibrated,
+                $"its input '{value}' has no calibrated range; quantize=int8-static is calibrated on the model it exports (convert and the build do this).");
+        }
+
+        var (scale, zeroPoint) = Uint8TensorEncoding.Parameters(range);
+        var stem = "input_" + OnnxExportGraph.Sanitise(value);
+        var scaleName = c.Scalar(stem + "/scale", scale);
+        var zeroPointName = c.UInt8Scalar(stem + "/zero_point", zeroPoint);
+        var quantized = c.Emit("QuantizeLinear", [c.Input(0), scaleName, zeroPointName]);
+        var dequantized = c.Emit("DequantizeLinear", [quantized, scaleName, zeroPointName]);
+        c.RecordQuantizedActivation(value, dequantized);
+        return dequantized;
+    }
+
+    /// <summary>True when the export quantizes this node's weights: the layers whose data input it quantizes too.</summary>
+    private static bool QuantizesInput(Graph graph, Node node) => node.OpType switch
+    {
+        "Conv" => !node.AttributesAs<ConvAttributes>().Xnor,
+        "ConvTranspose" or "FullyConnected" => true,
+        "MatMul" => node.Inputs.Count > 1 && graph.Initializers.TryGetValue(node.Inputs[1], out var b) && b.Shape.Rank == 2,
+        _ => false,
+    };
+
+    /// <summary>Parses the <c>quantize</c> option's value: the weights' encoding, and whether activations are quantized too.</summary>
+    public static (WeightQuantization Weights, bool Activations)? Parse(string text) =>
+        text == StaticOption ? (WeightQuantization.Int8, true)
+        : OnnxWeightQuantizer.Parse(text) is { } weights ? (weights, false)
+        : null;
+
+    /// <summary>The <c>quantize</c> value of int8 weights and calibrated uint8 activations.</summary>
+    public const string StaticOption = "int8-static";
+}
