@@ -1,0 +1,149 @@
+using NeuralBuild.Engine.Diagnostics;
+using NeuralBuild.Engine.Execution;
+using NeuralBuild.Engine.Formats;
+using NeuralBuild.Engine.Formats.Onnx.Export;
+using NeuralBuild.Engine.Formats.Onnx.Proto;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Numerics;
+using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.Engine.Tests.Support;
+using DT = NeuralBuild.Engine.Formats.Onnx.Proto.TensorProto.Types.DataType;
+using Tensor = NeuralBuild.Engine.Execution.Tensor;
+
+namespace NeuralBuild.Engine.Tests.Formats.Onnx.Export;
+
+/// <summary>
+/// Calibrated activations in the ONNX export (quantize=int8-static): the QDQ arithmetic of a 1x1 conv
+/// computed by hand and run by ONNX Runtime, the pairs placed before every quantized layer of a
+/// Darknet model (onnx.checker, ONNX Runtime, error against the float model), an uncalibrated value
+/// (NM0383), and SqueezeNet 1.1 against torch.
+/// </summary>
+[TestClass]
+public sealed class OnnxActivationQuantizationTests
+{
+    /// <summary>x (1x2x1x3) → Conv 2→1, 1x1, W = [0.5, -0.25], b = 0.1 → y. Two weights: they stay float, so only x is quantized.</summary>
+    private static Model OneByOneConv(string folder) => TinyOnnx.Read(
+        TinyOnnx.Model(13, [TinyOnnx.Node("Conv", "conv", ["x", "w", "b"], ["y"], TinyOnnx.Ints("kernel_shape", 1, 1))],
+            [TinyOnnx.Values("w", [1, 2, 1, 1], 0.5f, -0.25f), TinyOnnx.Values("b", [1], 0.1f)], inputDims: [1, 2, 1, 3]),
+        Path.Combine(folder, "conv.onnx"));
+
+    [TestMethod]
+    public void A_quantized_conv_input_computes_the_hand_calculation_in_onnx_runtime()
+    {
+        using var temp = new TempDirectory();
+        var model = OneByOneConv(temp.Path);
+        var path = temp.Combine("static.onnx");
+        var result = OnnxExporter.Export(model, path, new OnnxExportOptions
+        {
+            Quantize = WeightQuantization.Int8,
+            ActivationRanges = new Dictionary<string, ValueRange>(StringComparer.Ordinal) { ["x"] = new(-1f, 2f) },
+        });
+        result.ThrowIfRefused();
+        StringAssert.Contains(OnnxChecker.Check(path), "QuantizeLinear");
+
+        // Range [-1, 2] (0 inside it): scale = (2 - -1) / 255 = 3/255, zero point = round(0 - -1 / scale) = round(85) = 85.
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        var quantize = proto.Graph.Node.Single(n => n.OpType == "QuantizeLinear");
+        var scale = proto.Graph.Initializer.Single(t => t.Name == quantize.Input[1]);
+        var zeroPoint = proto.Graph.Initializer.Single(t => t.Name == quantize.Input[2]);
+        Assert.AreEqual(3f / 255, scale.FloatData.Single(), 1e-9f);
+        Assert.IsEmpty(scale.Dims, "per tensor: a scalar scale");
+        Assert.AreEqual((int)DT.Uint8, zeroPoint.DataType);
+        Assert.AreEqual(85, zeroPoint.Int32Data.Single());
+
+        // q = clamp(round_half_even(x / scale) + 85, 0, 255); x' = (q - 85) * scale:
+        //   -1    -> -85 + 85 = 0                 -> -1
+        //   0.31  -> round(26.35) = 26 -> 111      -> 26 * 3/255 = 0.3058824
+        //   2.6   -> round(221) + 85 = 306 -> 255  -> 170 * 3/255 = 2 (outside the calibrated range: saturated)
+        //   0.72  -> round(61.2) = 61 -> 146       -> 0.7176471
+        //   1.45  -> round(123.25) = 123 -> 208    -> 1.4470588
+        //   -0.4  -> -34 -> 51                     -> -0.4
+        // y = 0.5 x0' - 0.25 x1' + 0.1:
+        //   -0.5 - 0.1794118 + 0.1 = -0.5794118;  0.1529412 - 0.3617647 + 0.1 = -0.1088235;  1 + 0.1 + 0.1 = 1.2
+        var y = QuantizedFigures.RunOnnxRuntime(path, [-1f, 0.31f, 2.6f, 0.72f, 1.45f, -0.4f], [1, 2, 1, 3]).Single();
+        float[] expected = [-0.5794118f, -0.1088235f, 1.2f];
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.AreEqual(expected[i], y[i], 1e-6f, $"position {i}");
+        }
+    }
+
+    [TestMethod]
+    public void A_value_without_a_calibrated_range_is_NM0383()
+    {
+        using var temp = new TempDirectory();
+        var result = OnnxExporter.Export(OneByOneConv(temp.Path), temp.Combine("m.onnx"), new OnnxExportOptions
+        {
+            Quantize = WeightQuantization.Int8,
+            ActivationRanges = new Dictionary<string, ValueRange>(StringComparer.Ordinal),
+        });
+
+        Assert.AreEqual(DiagnosticCodes.ExportActivationNotCalibrated.Code, result.Refusals.Single().Diagnostic.Code);
+        Assert.IsFalse(File.Exists(temp.Combine("m.onnx")));
+    }
+
+    /// <summary>Three quantized layers (conv 3x3x16x32, deconv, FC) and a first conv whose weights stay float (432 of them).</summary>
+    private const string Net = "[net]\nwidth=8\nheight=8\nchannels=3\n\n"
+        + "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+        + "[convolutional]\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+        + "[deconvolutional]\nfilters=8\nsize=2\nstride=2\nactivation=linear\n\n"
+        + "[connected]\noutput=10\nactivation=linear\n\n[softmax]\n";
+
+    [TestMethod]
+    public void Every_quantized_layer_reads_its_input_through_one_calibrated_pair_and_onnx_runtime_runs_it()
+    {
+        using var temp = new TempDirectory();
+        _ = OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net");
+        var result = ModelConverter.Convert(new ConvertRequest
+        {
+            DefinitionPath = temp.Combine("net.cfg"),
+            To = "onnx",
+            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = "int8-static" },
+            OutputDirectory = temp.Combine("out"),
+        });
+
+        Assert.IsTrue(result.Export.Lossy);
+        Assert.HasCount(4, result.Export.QuantizedActivations, "the inputs of the four conv, deconv and FC layers, the graph input among them");
+        StringAssert.Contains(result.Export.Settings, "4 layer inputs uint8 per tensor");
+        StringAssert.Contains(result.NotReadBack!, "NM0202", "NeuralBuild's reader runs no QuantizeLinear: ONNX Runtime measures the file");
+        OnnxChecker.Check(result.OutputPath);
+
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(result.OutputPath));
+        foreach (var layer in proto.Graph.Node.Where(n => n.OpType is "Conv" or "ConvTranspose" or "Flatten"))
+        {
+            var dequantize = proto.Graph.Node.Single(n => n.Output[0] == layer.Input[0]);
+            Assert.AreEqual("DequantizeLinear", dequantize.OpType, layer.Name);
+            Assert.AreEqual("QuantizeLinear", proto.Graph.Node.Single(n => n.Output[0] == dequantize.Input[0]).OpType, layer.Name);
+        }
+
+        // The file in ONNX Runtime against the float model in the reference executor, on an input other than the calibration one.
+        var model = OnnxRuntimeComparison.Folded(OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net"));
+        var (inputName, shape) = model.Graph.Inputs.First();
+        var random = new SplitMix64(11);
+        var input = Enumerable.Range(0, (int)shape.ElementCount).Select(_ => (float)random.Uniform(-1, 1)).ToArray();
+        var output = model.Graph.Outputs.Single();
+        var expected = new ReferenceExecutor(model.Graph).Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [inputName] = new Tensor(shape, (float[])input.Clone()) }, [output])[output];
+        var actual = QuantizedFigures.RunOnnxRuntime(result.OutputPath, input, [.. shape.Dims.Select(d => (int)d)]).Single();
+        var accuracy = OutputAccuracy.Measure("ONNX Runtime", output, expected.Shape, actual, expected.Data);
+        TestContext.WriteLine(accuracy.ToString());
+        // Measured 0.245% max (0.085% mean); the bound leaves 4x for another ONNX Runtime's kernels (its integer path rounds differently).
+        Assert.IsLessThanOrEqualTo(0.01, accuracy.MaxRelativeError, accuracy.ToString());
+        Assert.AreEqual(1.0, accuracy.Top1Agreement, accuracy.ToString());
+    }
+
+    [TestMethod]
+    public void Real_model_squeezenet_int8_static_against_torch()
+    {
+        using var temp = new TempDirectory();
+        var figure = QuantizedFigures.AgainstTorch("squeezenet1_1", "int8-static", temp.Path);
+        TestContext.WriteLine(figure.Row());
+        // Measured 1.59% max / 0.19% mean relative error, top-1 kept on all 4 inputs (docs/compression.md);
+        // bound: issue 13's int8 target (5%), which weight-only int8 meets too.
+        Assert.IsLessThanOrEqualTo(0.05, figure.Accuracy.MaxRelativeError, figure.Row());
+        Assert.AreEqual(1.0, figure.Accuracy.Top1Agreement, figure.Row());
+        // Measured 0.2726: int8's quarter plus 26 quantize / dequantize pairs with their scalars (a few KB).
+        Assert.IsLessThanOrEqualTo(0.275, figure.FileRatio, figure.Row());
+    }
+
+    public TestContext TestContext { get; set; } = null!;
+}

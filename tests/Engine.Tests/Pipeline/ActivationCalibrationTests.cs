@@ -1,0 +1,85 @@
+using Google.Protobuf;
+using NeuralBuild.Engine.Evaluation;
+using NeuralBuild.Engine.Formats.Onnx.Proto;
+using NeuralBuild.Engine.Ir;
+using NeuralBuild.Engine.Pipeline;
+using NeuralBuild.Engine.Tests.Evaluation;
+using NeuralBuild.Engine.Tests.Formats.Onnx;
+using NeuralBuild.Engine.Tests.Support;
+
+namespace NeuralBuild.Engine.Tests.Pipeline;
+
+/// <summary>
+/// <see cref="ActivationCalibration"/>: ranges kept across inputs (the least of one file, the greatest
+/// of another), worked by hand for a 1x1 conv; a folder of .npy inputs changes the ranges the seeded
+/// input gives, and with them the scale int8-static writes.
+/// </summary>
+[TestClass]
+public sealed class ActivationCalibrationTests
+{
+    /// <summary>x (1x2x1x3) → Conv 2→1, 1x1, W = [0.5, -0.25], b = 0.1 → y.</summary>
+    private static ModelProto OneByOneConv() =>
+        TinyOnnx.Model(13, [TinyOnnx.Node("Conv", "conv", ["x", "w", "b"], ["y"], TinyOnnx.Ints("kernel_shape", 1, 1))],
+            [TinyOnnx.Values("w", [1, 2, 1, 1], 0.5f, -0.25f), TinyOnnx.Values("b", [1], 0.1f)], inputDims: [1, 2, 1, 3]);
+
+    /// <summary>A little-endian float32 .npy of shape 1x2x1x3.</summary>
+    private static byte[] Npy(params float[] values)
+    {
+        var data = new byte[values.Length * sizeof(float)];
+        Buffer.BlockCopy(values, 0, data, 0, data.Length);
+        return NpyFileTests.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 1, 3), }", data);
+    }
+
+    [TestMethod]
+    public void Ranges_run_over_every_file_of_a_folder_and_differ_from_the_seeded_inputs()
+    {
+        using var temp = new TempDirectory();
+        var model = TinyOnnx.Read(OneByOneConv(), temp.Combine("conv.onnx"));
+        Directory.CreateDirectory(temp.Combine("calibration"));
+        // a.npy: x0 = [1, 2, 3], x1 = 0: y = 0.5 x0 + 0.1 = [0.6, 1.1, 1.6].
+        // b.npy: x0 = [-4, 0, 0], x1 = [8, 0, 0]: y = [-2 - 2 + 0.1, 0.1, 0.1] = [-3.9, 0.1, 0.1].
+        _ = temp.Write(Path.Combine("calibration", "a.npy"), Npy(1, 2, 3, 0, 0, 0));
+        _ = temp.Write(Path.Combine("calibration", "b.npy"), Npy(-4, 0, 0, 8, 0, 0));
+        var folder = EvaluationInputs.FromPath(temp.Combine("calibration"), InputPreprocessing.Default);
+
+        var ranges = ActivationCalibration.Measure(model, ["x", "y"], folder);
+
+        Assert.AreEqual(new Engine.Formats.ValueRange(-4f, 8f), ranges["x"]);
+        Assert.AreEqual(-3.9f, ranges["y"].Min, 1e-6f, "from b.npy");
+        Assert.AreEqual(1.6f, ranges["y"].Max, 1e-6f, "from a.npy");
+
+        // The seeded synthetic input is uniform in [-1, 1).
+        var seeded = ActivationCalibration.Measure(model, ["x"])["x"];
+        Assert.IsTrue(seeded.Min >= -1 && seeded.Max < 1, seeded.ToString());
+    }
+
+    [TestMethod]
+    public void Convert_calibrates_on_the_evaluation_inputs_it_is_given()
+    {
+        using var temp = new TempDirectory();
+        var source = temp.Combine("conv.onnx");
+        File.WriteAllBytes(source, OneByOneConv().ToByteArray());
+        Directory.CreateDirectory(temp.Combine("calibration"));
+        _ = temp.Write(Path.Combine("calibration", "a.npy"), Npy(1, 2, 3, 0, 0, 0));
+        _ = temp.Write(Path.Combine("calibration", "b.npy"), Npy(-4, 0, 0, 8, 0, 0));
+        float InputScale(string output, EvaluationInputs? inputs)
+        {
+            var result = ModelConverter.Convert(new ConvertRequest
+            {
+                DefinitionPath = source,
+                To = "onnx",
+                ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = "int8-static" },
+                EvaluationInputs = inputs,
+                OutputDirectory = temp.Combine(output),
+            });
+            var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(result.OutputPath));
+            var quantize = proto.Graph.Node.Single(n => n.OpType == "QuantizeLinear");
+            Assert.AreEqual("x", quantize.Input[0]);
+            return proto.Graph.Initializer.Single(t => t.Name == quantize.Input[1]).FloatData.Single();
+        }
+
+        // The folder's range of x, [-4, 8]: scale 12 / 255. The seeded input's is within [-1, 1): under 2 / 255.
+        Assert.AreEqual(12f / 255, InputScale("npy", EvaluationInputs.FromPath(temp.Combine("calibration"), InputPreprocessing.Default)), 1e-7f);
+        Assert.IsLessThan(2f / 255, InputScale("seeded", null));
+    }
+}
