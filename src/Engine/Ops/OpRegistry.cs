@@ -34,6 +34,7 @@ public static class OpRegistry
         new GlobalMaxPool(),
         new Eltwise(),
         new Power(),
+        new Quantize(),
         new Split(),
         new Slice(),
         new Flatten(),

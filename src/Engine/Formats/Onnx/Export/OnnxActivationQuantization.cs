@@ -72,11 +72,28 @@ internal static class OnnxActivationQuantizer
         var (scale, zeroPoint) = Uint8TensorEncoding.Parameters(range);
         var stem = "input_" + OnnxExportGraph.Sanitise(value);
         var scaleName = c.Scalar(stem + "/scale", scale);
-        var zeroPointName = c.UInt8Scalar(stem + "/zero_point", zeroPoint);
+        var zeroPointName = c.ZeroPoint(stem + "/zero_point", zeroPoint, signed: false);
         var quantized = c.Emit("QuantizeLinear", [c.Input(0), scaleName, zeroPointName]);
         var dequantized = c.Emit("DequantizeLinear", [quantized, scaleName, zeroPointName]);
         c.RecordQuantizedActivation(value, dequantized);
         return dequantized;
+    }
+
+    /// <summary>
+    /// The IR's Quantize (read from a file with calibrated activations) → QuantizeLinear, then Cast to
+    /// float: the IR holds the integers as float, and so does the lowering's output.
+    /// </summary>
+    public static void Quantize(OnnxLoweringContext c)
+    {
+        var (scale, zeroPoint, qmin, qmax) = c.Node.AttributesAs<QuantizeAttributes>();
+        var signed = qmin < 0;
+        if ((qmin, qmax) != (signed ? (-128L, 127L) : (0L, 255L)))
+        {
+            throw c.Refuse(DiagnosticCodes.ExportNotExpressible, $"quantization onto [{qmin}, {qmax}]: QuantizeLinear writes uint8 (0..255) or int8 (-128..127).");
+        }
+
+        var quantized = c.Emit("QuantizeLinear", [c.Input(0), c.Scalar("scale", (float)scale), c.ZeroPoint("zero_point", zeroPoint, signed)]);
+        c.Emit("Cast", [quantized], [OnnxExportGraph.Int("to", (long)Proto.TensorProto.Types.DataType.Float)], c.Output());
     }
 
     /// <summary>True when the export quantizes this node's weights: the layers whose data input it quantizes too.</summary>

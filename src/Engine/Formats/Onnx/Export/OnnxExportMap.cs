@@ -53,6 +53,7 @@ internal static class OnnxExportMap
 
         ["Eltwise"] = OnnxCaffeLowering.Eltwise,
         ["Power"] = OnnxCaffeLowering.Power,
+        ["Quantize"] = OnnxActivationQuantizer.Quantize,
         ["LRN"] = OnnxCaffeLowering.Lrn,
         ["Normalize"] = OnnxCaffeLowering.Normalize,
         ["PriorBox"] = OnnxCaffeLowering.PriorBox,

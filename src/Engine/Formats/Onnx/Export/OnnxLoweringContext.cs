@@ -121,9 +121,9 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
     public string Int8s(string stem, sbyte[] values) =>
         graph.Constant(Output() + "/" + stem, DT.Int8, [values.Length], t => t.Int32Data.AddRange(values.Select(v => (int)v)));
 
-    /// <summary>A uint8 scalar (dims []): a per-tensor zero point.</summary>
-    public string UInt8Scalar(string stem, byte value) =>
-        graph.Constant(Output() + "/" + stem, DT.Uint8, [], t => t.Int32Data.Add(value));
+    /// <summary>A per-tensor zero point: a scalar (dims []) of uint8, or of int8 when <paramref name="signed"/>.</summary>
+    public string ZeroPoint(string stem, long value, bool signed) =>
+        graph.Constant(Output() + "/" + stem, signed ? DT.Int8 : DT.Uint8, [], t => t.Int32Data.Add((int)value));
 
     public string Bools(string stem, bool[] values, params long[] dims) =>
         graph.Constant(Output() + "/" + stem, DT.Bool, dims, t => t.Int32Data.AddRange(values.Select(v => v ? 1 : 0)));
