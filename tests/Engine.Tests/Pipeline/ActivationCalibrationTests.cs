@@ -82,4 +82,31 @@ public sealed class ActivationCalibrationTests
         Assert.AreEqual(12f / 255, InputScale("npy", EvaluationInputs.FromPath(temp.Combine("calibration"), InputPreprocessing.Default)), 1e-7f);
         Assert.IsLessThan(2f / 255, InputScale("seeded", null));
     }
+
+    [TestMethod]
+    public void The_build_measures_an_int8_static_export_and_budgets_it()
+    {
+        using var temp = new TempDirectory();
+        _ = Formats.Onnx.Export.OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net");
+        var result = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = temp.Combine("net.cfg"),
+            ExportFormat = "onnx",
+            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = "int8-static" },
+            OutputDirectory = temp.Combine("out"),
+        });
+
+        Assert.HasCount(2, result.Export!.QuantizedActivations, "the inputs of the two convs");
+        var metrics = result.ToMetrics();
+        Assert.AreEqual("int8 per channel, uint8 activations (calibrated)", metrics.Accuracy!.Encoding);
+        Assert.AreEqual(result.ExportAccuracy!.Outputs.Max(o => o.MaxRelativeError), metrics.Accuracy.Worst.MaxRelativeError);
+        Assert.IsGreaterThan(0, metrics.Accuracy.Worst.MaxRelativeError, "activations and weights rounded: not exact");
+        // The per-layer contributions are the weights' alone: the second conv's 4,608 weights (the first's 432 stay float).
+        CollectionAssert.AreEqual(new[] { 1 }, result.LayerOutputErrors.Keys.ToArray());
+    }
+
+    /// <summary>Two convs: the first's 432 weights stay float, the second's 4,608 are quantized; both inputs are.</summary>
+    private const string Net = "[net]\nwidth=8\nheight=8\nchannels=3\n\n"
+        + "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+        + "[convolutional]\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=linear\n";
 }
