@@ -5,6 +5,7 @@ using NeuralBuild.Engine.Ir;
 using NeuralBuild.Engine.Pipeline;
 using NeuralBuild.Engine.Tests.Evaluation;
 using NeuralBuild.Engine.Tests.Formats.Onnx;
+using NeuralBuild.Engine.Tests.Formats.Onnx.Export;
 using NeuralBuild.Engine.Tests.Support;
 
 namespace NeuralBuild.Engine.Tests.Pipeline;
@@ -18,9 +19,7 @@ namespace NeuralBuild.Engine.Tests.Pipeline;
 public sealed class ActivationCalibrationTests
 {
     /// <summary>x (1x2x1x3) → Conv 2→1, 1x1, W = [0.5, -0.25], b = 0.1 → y.</summary>
-    private static ModelProto OneByOneConv() =>
-        TinyOnnx.Model(13, [TinyOnnx.Node("Conv", "conv", ["x", "w", "b"], ["y"], TinyOnnx.Ints("kernel_shape", 1, 1))],
-            [TinyOnnx.Values("w", [1, 2, 1, 1], 0.5f, -0.25f), TinyOnnx.Values("b", [1], 0.1f)], inputDims: [1, 2, 1, 3]);
+    private static ModelProto OneByOneConv() => OnnxActivationQuantizationTests.OneByOneConvProto();
 
     /// <summary>A little-endian float32 .npy of shape 1x2x1x3.</summary>
     private static byte[] Npy(params float[] values)
@@ -87,7 +86,7 @@ public sealed class ActivationCalibrationTests
     public void The_build_measures_an_int8_static_export_and_budgets_it()
     {
         using var temp = new TempDirectory();
-        _ = Formats.Onnx.Export.OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net");
+        _ = OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net");
         var result = ModelOptimizer.Optimize(new OptimizeRequest
         {
             DefinitionPath = temp.Combine("net.cfg"),

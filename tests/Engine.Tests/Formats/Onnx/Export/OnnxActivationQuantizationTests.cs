@@ -22,10 +22,11 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx.Export;
 public sealed class OnnxActivationQuantizationTests
 {
     /// <summary>x (1x2x1x3) → Conv 2→1, 1x1, W = [0.5, -0.25], b = 0.1 → y. Two weights: they stay float, so only x is quantized.</summary>
-    private static Model OneByOneConv(string folder) => TinyOnnx.Read(
+    internal static ModelProto OneByOneConvProto() =>
         TinyOnnx.Model(13, [TinyOnnx.Node("Conv", "conv", ["x", "w", "b"], ["y"], TinyOnnx.Ints("kernel_shape", 1, 1))],
-            [TinyOnnx.Values("w", [1, 2, 1, 1], 0.5f, -0.25f), TinyOnnx.Values("b", [1], 0.1f)], inputDims: [1, 2, 1, 3]),
-        Path.Combine(folder, "conv.onnx"));
+            [TinyOnnx.Values("w", [1, 2, 1, 1], 0.5f, -0.25f), TinyOnnx.Values("b", [1], 0.1f)], inputDims: [1, 2, 1, 3]);
+
+    private static Model OneByOneConv(string folder) => TinyOnnx.Read(OneByOneConvProto(), Path.Combine(folder, "conv.onnx"));
 
     [TestMethod]
     public void A_quantized_conv_input_computes_the_hand_calculation_in_onnx_runtime()
@@ -82,18 +83,12 @@ public sealed class OnnxActivationQuantizationTests
         Assert.IsFalse(File.Exists(temp.Combine("m.onnx")));
     }
 
-    /// <summary>Three quantized layers (conv 3x3x16x32, deconv, FC) and a first conv whose weights stay float (432 of them).</summary>
-    private const string Net = "[net]\nwidth=8\nheight=8\nchannels=3\n\n"
-        + "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
-        + "[convolutional]\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
-        + "[deconvolutional]\nfilters=8\nsize=2\nstride=2\nactivation=linear\n\n"
-        + "[connected]\noutput=10\nactivation=linear\n\n[softmax]\n";
-
     [TestMethod]
     public void Every_quantized_layer_reads_its_input_through_one_calibrated_pair_and_onnx_runtime_runs_it()
     {
         using var temp = new TempDirectory();
-        _ = OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net");
+        // Conv 3x3x16x32, deconv and FC quantized; the first conv's 432 weights stay float, its input is quantized all the same.
+        _ = OnnxRuntimeComparison.Darknet(temp.Path, OnnxWeightQuantizationTests.Net, name: "net");
         var result = ModelConverter.Convert(new ConvertRequest
         {
             DefinitionPath = temp.Combine("net.cfg"),
@@ -118,7 +113,7 @@ public sealed class OnnxActivationQuantizationTests
         }
 
         // The file in ONNX Runtime against the float model in the reference executor, on an input other than the calibration one.
-        var model = OnnxRuntimeComparison.Folded(OnnxRuntimeComparison.Darknet(temp.Path, Net, name: "net"));
+        var model = OnnxRuntimeComparison.Folded(OnnxRuntimeComparison.Darknet(temp.Path, OnnxWeightQuantizationTests.Net, name: "net"));
         var (inputName, shape) = model.Graph.Inputs.First();
         var random = new SplitMix64(11);
         var input = Enumerable.Range(0, (int)shape.ElementCount).Select(_ => (float)random.Uniform(-1, 1)).ToArray();
