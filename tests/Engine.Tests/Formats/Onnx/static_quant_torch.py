@@ -7,10 +7,11 @@ Usage: static_quant_torch.py MODEL INPUTS.f32 OUTPUTS.f32
 Rebuilds MODEL as export_models.py does (quantized_error_torch.py's way: the same seed, every model
 before it in OnnxExport.Models built first), folds each BatchNorm into its conv, then:
 - calibration: runs the float folded model on the inputs of INPUTS.f32 (raw float32, 1x3x224x224 each)
-  and keeps each conv / linear layer's input range (min and max over all inputs, widened to include 0);
+  and keeps each conv / linear layer's input and output ranges (min and max over all inputs, widened to
+  include 0);
 - weights: every conv / linear weight of at least 1,024 elements as int8 per output channel
   (quantized_error_torch.int8_round_trip);
-- activations: each conv / linear input through torch.fake_quantize_per_tensor_affine with
+- activations: each conv / linear input and output through torch.fake_quantize_per_tensor_affine with
   scale = (max - min) / 255, zero point = round(-min / scale), clamped to 0..255 (uint8);
 and writes the outputs on the same inputs to OUTPUTS.f32 (raw float32, in order).
 """
@@ -39,29 +40,31 @@ def main():
     with torch.no_grad():
         folded = weights.fold_batchnorms(copy.deepcopy(model))
         layers = [m for m in folded.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-        ranges = {id(layer): [0.0, 0.0] for layer in layers}
+        ranges = {(id(layer), side): [0.0, 0.0] for layer in layers for side in ("input", "output")}
 
-        def calibrate(layer, args):
-            r = ranges[id(layer)]
-            r[0] = min(r[0], float(args[0].min()))
-            r[1] = max(r[1], float(args[0].max()))
+        def widen(key, value):
+            r = ranges[key]
+            r[0] = min(r[0], float(value.min()))
+            r[1] = max(r[1], float(value.max()))
 
-        hooks = [layer.register_forward_pre_hook(calibrate) for layer in layers]
+        hooks = [layer.register_forward_pre_hook(lambda layer, args: widen((id(layer), "input"), args[0])) for layer in layers]
+        hooks += [layer.register_forward_hook(lambda layer, args, output: widen((id(layer), "output"), output)) for layer in layers]
         for x in inputs:
             folded(torch.from_numpy(x))
         for hook in hooks:
             hook.remove()
 
-        def fake_quantize(layer, args):
-            low, high = ranges[id(layer)]
+        def fake_quantize(key, value):
+            low, high = ranges[key]
             scale = float(np.float32((high - low) / 255)) if high > low else 1.0
             zero_point = int(np.clip(np.rint(-low / scale), 0, 255))
-            return (torch.fake_quantize_per_tensor_affine(args[0], scale, zero_point, 0, 255),)
+            return torch.fake_quantize_per_tensor_affine(value, scale, zero_point, 0, 255)
 
         for layer in layers:
             if layer.weight.numel() >= 1024:
                 layer.weight.copy_(weights.int8_round_trip(layer.weight))
-            layer.register_forward_pre_hook(fake_quantize)
+            layer.register_forward_pre_hook(lambda layer, args: (fake_quantize((id(layer), "input"), args[0]),))
+            layer.register_forward_hook(lambda layer, args, output: fake_quantize((id(layer), "output"), output))
         outputs = [folded(torch.from_numpy(x)).numpy().astype(np.float32) for x in inputs]
     np.stack(outputs).astype("<f4").tofile(outputs_path)
     print(f"{name}: {len(layers)} layers quantized, {len(inputs)} inputs")

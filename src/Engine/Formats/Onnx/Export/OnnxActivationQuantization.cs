@@ -31,50 +31,58 @@ internal static class Uint8TensorEncoding
 }
 
 /// <summary>
-/// Static activation quantization in QDQ form: the data input of each layer whose weights the int8
-/// export quantizes (Conv, ConvTranspose, FullyConnected → Gemm, MatMul with a constant 2-D operand)
-/// is read through QuantizeLinear → DequantizeLinear with its calibrated per-tensor uint8 scale and
-/// zero point (<see cref="Uint8TensorEncoding"/>). A runtime that knows the pattern (ONNX Runtime) runs
-/// the layer on 8-bit integers; any other runs the float layer on the rounded values, which computes
-/// the same. A value read by several such layers gets one pair.
+/// Static activation quantization in QDQ form: the data input and the output of each layer whose
+/// weights the int8 export quantizes (Conv, ConvTranspose, FullyConnected → Gemm, MatMul with a
+/// constant 2-D operand) go through QuantizeLinear → DequantizeLinear with their calibrated per-tensor
+/// uint8 scale and zero point (<see cref="Uint8TensorEncoding"/>). Both sides, because a runtime fuses
+/// DequantizeLinear → layer → QuantizeLinear into one integer kernel (ONNX Runtime's QLinearConv) only
+/// when the layer's output is quantized too; any other runtime runs the float layer on the rounded
+/// values, which computes the same. A value gets one pair however many such layers read it (a layer's
+/// quantized output read directly by the next is not quantized again).
 /// </summary>
 internal static class OnnxActivationQuantizer
 {
-    /// <summary>The values whose ranges the export needs: the data input of every layer it quantizes, in graph order, each once.</summary>
+    /// <summary>The values whose ranges the export needs: the data input and the output of every layer it quantizes, in graph order, each once.</summary>
     public static IReadOnlyList<string> CalibratedValues(Graph graph) =>
-        [.. graph.Nodes.Where(n => QuantizesInput(graph, n)).Select(n => n.Inputs[0]).Where(v => !graph.Initializers.ContainsKey(v)).Distinct(StringComparer.Ordinal)];
+        [.. graph.Nodes.Where(n => QuantizesInput(graph, n)).SelectMany(n => new[] { n.Inputs[0], n.Outputs[0] })
+            .Where(v => !graph.Initializers.ContainsKey(v)).Distinct(StringComparer.Ordinal)];
 
     /// <summary>
     /// The ONNX name of the node's data input (input 0): through a QuantizeLinear → DequantizeLinear pair
     /// when the export quantizes activations, as given otherwise. A value without a measured range is a
     /// calibration that did not run on this graph: NM0383.
     /// </summary>
-    public static string Input(OnnxLoweringContext c)
+    public static string Input(OnnxLoweringContext c) =>
+        c.ActivationRanges is null || c.Weight(0) is not null ? c.Input(0)
+        : c.QuantizedActivation(c.Node.Inputs[0]) ?? Pair(c, c.Node.Inputs[0], c.Input(0), into: null);
+
+    /// <summary>Where the layer's last float node writes: its ONNX output, or (activations quantized) a fresh value <see cref="Output"/> then quantizes.</summary>
+    public static string? OutputInto(OnnxLoweringContext c) => c.ActivationRanges is null ? c.Output() : null;
+
+    /// <summary>The layer's float result <paramref name="produced"/> through a pair into its ONNX output, when activations are quantized (else it is the output already).</summary>
+    public static void Output(OnnxLoweringContext c, string produced)
     {
-        var ranges = c.ActivationRanges;
-        var value = c.Node.Inputs[0];
-        if (ranges is null || c.Weight(0) is not null)
+        if (c.ActivationRanges is not null)
         {
-            return c.Input(0);
+            _ = Pair(c, c.Node.Outputs[0], produced, into: c.Output());
         }
+    }
 
-        if (c.QuantizedActivation(value) is { } existing)
-        {
-            return existing;
-        }
-
-        if (!ranges.TryGetValue(value, out var range))
+    /// <summary>QuantizeLinear → DequantizeLinear of <paramref name="source"/> (IR value <paramref name="value"/>) with the value's calibrated encoding; recorded, so that readers reuse it.</summary>
+    private static string Pair(OnnxLoweringContext c, string value, string source, string? into)
+    {
+        if (!c.ActivationRanges!.TryGetValue(value, out var range))
         {
             throw c.Refuse(DiagnosticCodes.ExportActivationNotCalibrated,
-                $"its input '{value}' has no calibrated range; quantize=int8-static is calibrated on the model it exports (convert and the build do this).");
+                $"'{value}' has no calibrated range; quantize=int8-static is calibrated on the model it exports (convert and the build do this).");
         }
 
         var (scale, zeroPoint) = Uint8TensorEncoding.Parameters(range);
-        var stem = "input_" + OnnxExportGraph.Sanitise(value);
+        var stem = "activation_" + OnnxExportGraph.Sanitise(value);
         var scaleName = c.Scalar(stem + "/scale", scale);
         var zeroPointName = c.ZeroPoint(stem + "/zero_point", zeroPoint, signed: false);
-        var quantized = c.Emit("QuantizeLinear", [c.Input(0), scaleName, zeroPointName]);
-        var dequantized = c.Emit("DequantizeLinear", [quantized, scaleName, zeroPointName]);
+        var quantized = c.Emit("QuantizeLinear", [source, scaleName, zeroPointName]);
+        var dequantized = c.Emit("DequantizeLinear", [quantized, scaleName, zeroPointName], null, into);
         c.RecordQuantizedActivation(value, dequantized);
         return dequantized;
     }

@@ -19,7 +19,7 @@ internal static class OnnxConvLowering
         var attributes = c.Node.AttributesAs<ConvAttributes>();
         if (!attributes.Xnor)
         {
-            c.Emit("Conv", Inputs(c, weightAxis: 0), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+            OnnxActivationQuantizer.Output(c, c.Emit("Conv", Inputs(c, weightAxis: 0), WindowAttributes(attributes.Window, attributes.Group), OnnxActivationQuantizer.OutputInto(c)));
             return;
         }
 
@@ -47,7 +47,7 @@ internal static class OnnxConvLowering
     {
         var attributes = c.Node.AttributesAs<ConvAttributes>();
         // Weights (Cin, Cout/g, kh, kw): quantized along axis 1, so with groups one scale serves output channel j of every group.
-        c.Emit("ConvTranspose", Inputs(c, weightAxis: 1), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+        OnnxActivationQuantizer.Output(c, c.Emit("ConvTranspose", Inputs(c, weightAxis: 1), WindowAttributes(attributes.Window, attributes.Group), OnnxActivationQuantizer.OutputInto(c)));
     }
 
     /// <summary>
@@ -69,23 +69,25 @@ internal static class OnnxConvLowering
         }
 
         List<AttributeProto> gemm = [Int("transB", attributes.Transposed ? 0 : 1), Float("alpha", attributes.Alpha), Float("beta", attributes.Beta)];
-        if (output.Rank == 2)
-        {
-            c.Emit("Gemm", inputs, gemm, c.Output());
-            return;
-        }
-
-        var product = c.Emit("Gemm", inputs, gemm);
-        c.Reshape(product, new Ir.Shape(output[0], output[1]), output.Dims, c.Output());
+        var into = OnnxActivationQuantizer.OutputInto(c);
+        var result = output.Rank == 2
+            ? c.Emit("Gemm", inputs, gemm, into)
+            : c.Reshape(c.Emit("Gemm", inputs, gemm), new Ir.Shape(output[0], output[1]), output.Dims, into);
+        OnnxActivationQuantizer.Output(c, result);
     }
 
     /// <summary>MatMul → MatMul (numpy semantics on both sides).</summary>
     /// <remarks>A constant B (K x N) is quantized per output column; a rank above 2 stays float.</remarks>
     public static void MatMul(OnnxLoweringContext c)
     {
-        var quantizable = c.Weight(1) is { Shape.Rank: 2 };
-        var b = quantizable ? OnnxWeightQuantizer.Weight(c, 1, 1) : c.Input(1);
-        c.Emit("MatMul", [quantizable ? OnnxActivationQuantizer.Input(c) : c.Input(0), b], null, c.Output());
+        if (c.Weight(1) is not { Shape.Rank: 2 })
+        {
+            c.Emit("MatMul", [c.Input(0), c.Input(1)], null, c.Output());
+            return;
+        }
+
+        var b = OnnxWeightQuantizer.Weight(c, 1, 1);
+        OnnxActivationQuantizer.Output(c, c.Emit("MatMul", [OnnxActivationQuantizer.Input(c), b], null, OnnxActivationQuantizer.OutputInto(c)));
     }
 
     /// <summary>Darknet [local] has a different filter at every output position; ONNX has no such operator (NM0303).</summary>

@@ -72,7 +72,7 @@ internal sealed class OnnxModelExporter : IModelExporter
             Outputs = [.. result.Outputs.Select(o => (o.IrValue, o.OnnxName))],
             Layers = [.. result.Layers.Select(l => new ExportedLayer(l.Origin, [.. l.OnnxNodes.Select(n => $"{n.OpType} '{n.Name}'")]))],
             Warnings = result.Warnings,
-            Settings = string.Create(CultureInfo.InvariantCulture, $"ONNX opset {result.Opset}{(exportOptions.Quantize == WeightQuantization.None ? string.Empty : $", weights {exportOptions.Quantize switch { WeightQuantization.Int8 => "int8 per channel", _ => "float16" }}")}{(result.QuantizedActivations.Count > 0 ? $", {result.QuantizedActivations.Count} layer inputs uint8 per tensor (calibrated)" : string.Empty)}"),
+            Settings = string.Create(CultureInfo.InvariantCulture, $"ONNX opset {result.Opset}{(exportOptions.Quantize == WeightQuantization.None ? string.Empty : $", weights {exportOptions.Quantize switch { WeightQuantization.Int8 => "int8 per channel", _ => "float16" }}")}{(result.QuantizedActivations.Count > 0 ? $", {result.QuantizedActivations.Count} activations uint8 per tensor (calibrated)" : string.Empty)}"),
             LossyWeights = result.Quantized,
             QuantizedActivations = result.QuantizedActivations,
         };

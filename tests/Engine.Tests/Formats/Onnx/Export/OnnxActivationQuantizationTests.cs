@@ -37,14 +37,14 @@ public sealed class OnnxActivationQuantizationTests
         var result = OnnxExporter.Export(model, path, new OnnxExportOptions
         {
             Quantize = WeightQuantization.Int8,
-            ActivationRanges = new Dictionary<string, ValueRange>(StringComparer.Ordinal) { ["x"] = new(-1f, 2f) },
+            ActivationRanges = new Dictionary<string, ValueRange>(StringComparer.Ordinal) { ["x"] = new(-1f, 2f), ["y"] = new(-1f, 1.5f) },
         });
         result.ThrowIfRefused();
         StringAssert.Contains(OnnxChecker.Check(path), "QuantizeLinear");
 
         // Range [-1, 2] (0 inside it): scale = (2 - -1) / 255 = 3/255, zero point = round(0 - -1 / scale) = round(85) = 85.
         var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
-        var quantize = proto.Graph.Node.Single(n => n.OpType == "QuantizeLinear");
+        var quantize = proto.Graph.Node.Single(n => n.OpType == "QuantizeLinear" && n.Input[0] == "x");
         var scale = proto.Graph.Initializer.Single(t => t.Name == quantize.Input[1]);
         var zeroPoint = proto.Graph.Initializer.Single(t => t.Name == quantize.Input[2]);
         Assert.AreEqual(3f / 255, scale.FloatData.Single(), 1e-9f);
@@ -61,8 +61,10 @@ public sealed class OnnxActivationQuantizationTests
         //   -0.4  -> -34 -> 51                     -> -0.4
         // y = 0.5 x0' - 0.25 x1' + 0.1:
         //   -0.5 - 0.1794118 + 0.1 = -0.5794118;  0.1529412 - 0.3617647 + 0.1 = -0.1088235;  1 + 0.1 + 0.1 = 1.2
+        // then the output's own pair: range [-1, 1.5], scale 2.5/255 (1 / scale = 102), zero point round(1 * 102) = 102:
+        //   -0.5794118 * 102 = -59.1 -> -59 -> -59 * 2.5/255 = -0.5784314;  -11.1 -> -11 -> -0.1078431;  122.4 -> 122 -> 1.1960784
         var y = QuantizedFigures.RunOnnxRuntime(path, [-1f, 0.31f, 2.6f, 0.72f, 1.45f, -0.4f], [1, 2, 1, 3]).Single();
-        float[] expected = [-0.5794118f, -0.1088235f, 1.2f];
+        float[] expected = [-0.5784314f, -0.1078431f, 1.1960784f];
         for (var i = 0; i < expected.Length; i++)
         {
             Assert.AreEqual(expected[i], y[i], 1e-6f, $"position {i}");
@@ -98,8 +100,10 @@ public sealed class OnnxActivationQuantizationTests
         });
 
         Assert.IsTrue(result.Export.Lossy);
-        Assert.HasCount(4, result.Export.QuantizedActivations, "the inputs of the four conv, deconv and FC layers, the graph input among them");
-        StringAssert.Contains(result.Export.Settings, "4 layer inputs uint8 per tensor");
+        // The inputs and outputs of conv 1, conv 2, the deconv and the FC: x, conv 1, its leaky, conv 2, its leaky,
+        // the deconv (linear: also the FC's input, one pair), the FC: 7.
+        Assert.HasCount(7, result.Export.QuantizedActivations, string.Join(", ", result.Export.QuantizedActivations));
+        StringAssert.Contains(result.Export.Settings, "7 activations uint8 per tensor");
         Assert.IsNull(result.NotReadBack, "the reader takes the pairs back (Quantize, Power)");
         Assert.IsNotNull(result.ExportAccuracy, "a lossy export is measured");
         OnnxChecker.Check(result.OutputPath);
@@ -112,6 +116,11 @@ public sealed class OnnxActivationQuantizationTests
             Assert.AreEqual("QuantizeLinear", proto.Graph.Node.Single(n => n.Output[0] == dequantize.Input[0]).OpType, layer.Name);
         }
 
+        foreach (var layer in proto.Graph.Node.Where(n => n.OpType is "Conv" or "ConvTranspose"))
+        {
+            Assert.AreEqual("QuantizeLinear", proto.Graph.Node.Single(n => n.Input.Contains(layer.Output[0])).OpType, $"{layer.Name}: its output is quantized");
+        }
+
         // The file in ONNX Runtime against the float model in the reference executor, on an input other than the calibration one.
         var model = OnnxRuntimeComparison.Folded(OnnxRuntimeComparison.Darknet(temp.Path, OnnxWeightQuantizationTests.Net, name: "net"));
         var (inputName, shape) = model.Graph.Inputs.First();
@@ -122,8 +131,11 @@ public sealed class OnnxActivationQuantizationTests
         var actual = QuantizedFigures.RunOnnxRuntime(result.OutputPath, input, [.. shape.Dims.Select(d => (int)d)]).Single();
         var accuracy = OutputAccuracy.Measure("ONNX Runtime", output, expected.Shape, actual, expected.Data);
         TestContext.WriteLine(accuracy.ToString());
-        // Measured 0.245% max (0.085% mean); the bound leaves 4x for another ONNX Runtime's kernels (its integer path rounds differently).
-        Assert.IsLessThanOrEqualTo(0.01, accuracy.MaxRelativeError, accuracy.ToString());
+        // Measured 10.3% max, 2.06% mean (0.245% / 0.085% with the layer inputs alone quantized): the FC's output, the
+        // logits, is quantized in 255 steps of a range calibrated on another input, and the softmax after it turns a
+        // step of a logit into a relative change of its probability. Bound: 15%; the arithmetic itself is checked by
+        // A_quantized_conv_input_computes_the_hand_calculation_in_onnx_runtime and against torch below.
+        Assert.IsLessThanOrEqualTo(0.15, accuracy.MaxRelativeError, accuracy.ToString());
         Assert.AreEqual(1.0, accuracy.Top1Agreement, accuracy.ToString());
     }
 
@@ -133,12 +145,12 @@ public sealed class OnnxActivationQuantizationTests
         using var temp = new TempDirectory();
         var figure = QuantizedFigures.AgainstTorch("squeezenet1_1", "int8-static", temp.Path);
         TestContext.WriteLine(figure.Row());
-        // Measured 1.59% max / 0.19% mean relative error, top-1 kept on all 4 inputs (docs/compression.md);
+        // Measured 1.63% max / 0.19% mean relative error, top-1 kept on all 4 inputs (docs/compression.md);
         // bound: issue 13's int8 target (5%), which weight-only int8 meets too.
         Assert.IsLessThanOrEqualTo(0.05, figure.Accuracy.MaxRelativeError, figure.Row());
         Assert.AreEqual(1.0, figure.Accuracy.Top1Agreement, figure.Row());
-        // Measured 0.2726: int8's quarter plus 26 quantize / dequantize pairs with their scalars (a few KB).
-        Assert.IsLessThanOrEqualTo(0.275, figure.FileRatio, figure.Row());
+        // Measured 0.2797: int8's quarter plus the quantize / dequantize pairs of 26 layers' inputs and outputs, each with its named scalars.
+        Assert.IsLessThanOrEqualTo(0.285, figure.FileRatio, figure.Row());
     }
 
     /// <summary>
@@ -183,12 +195,14 @@ public sealed class OnnxActivationQuantizationTests
         var againstFloat = OutputAccuracy.Measure("ONNX Runtime vs torch float", "output", shape, actual, [.. floatOutputs.SelectMany(o => o)]);
         TestContext.WriteLine(againstFakeQuant.ToString());
         TestContext.WriteLine(againstFloat.ToString());
-        // Measured: 0.179% max / 0.023% mean against torch's fake quantization, 1.47% / 0.18% against the float model.
-        // What remains is rounding: a value within float error of a step's midpoint can land on the other step
-        // in either implementation, and sums run in another order. Bound: 0.5%, and well under the quantization's own error.
+        // Measured: 0.557% max / 0.052% mean against torch's fake quantization (0.179% / 0.023% with the layer inputs
+        // alone quantized), against the float model: see the message. What remains is rounding: a value within float
+        // error of a step's midpoint can land on the other step in either implementation (one step, then carried
+        // through the layers after it), and sums run in another order. Bound: 1%, and under half the quantization's own error.
         Assert.AreEqual(1.0, againstFakeQuant.Top1Agreement, againstFakeQuant.ToString());
-        Assert.IsLessThanOrEqualTo(0.005, againstFakeQuant.MaxRelativeError, againstFakeQuant.ToString());
-        Assert.IsLessThan(againstFloat.MaxRelativeError / 3, againstFakeQuant.MaxRelativeError, $"{againstFakeQuant}; {againstFloat}");
+        Assert.IsLessThanOrEqualTo(0.01, againstFakeQuant.MaxRelativeError, againstFakeQuant.ToString());
+        Assert.IsLessThan(againstFloat.MaxRelativeError / 2, againstFakeQuant.MaxRelativeError, $"{againstFakeQuant}; {againstFloat}");
+        Assert.IsLessThan(againstFloat.MeanRelativeError / 2, againstFakeQuant.MeanRelativeError, $"{againstFakeQuant}; {againstFloat}");
     }
 
     private static string Quoted(string path) => "'" + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
