@@ -40,7 +40,7 @@ internal static class ConvertCommand
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for the checks (fully convolutional models), e.g. 1x3x160x160." };
-        var quantize = new Option<string?>("--quantize") { Description = "fp16 or int8: store conv, deconv, FC and MatMul weights quantized (export targets that take the option quantize=); int8-static: int8 weights and those layers' inputs quantized to uint8, calibrated on --inputs (default: the seeded synthetic input). The output error is measured, not proven zero." };
+        var quantize = new Option<string?>("--quantize") { Description = "fp16 or int8: store conv, deconv, FC and MatMul weights quantized (export targets that take the option quantize=); int8-static: int8 weights and those layers' inputs and outputs quantized to uint8, calibrated on --inputs (default: the seeded synthetic input). The output error is measured, not proven zero." };
         quantize.AcceptOnlyFromAmong("fp16", "int8", "int8-static");
         var maxOutputError = new Option<string?>("--max-output-error") { Description = "Budget of a quantized export: the largest output error allowed, relative to the output's magnitude, e.g. 2%. Over it: NM1010, exit 2." };
         var format = CommonOptions.Format(CommonOptions.TableOrJson);

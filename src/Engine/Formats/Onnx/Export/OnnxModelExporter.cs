@@ -26,7 +26,7 @@ internal sealed class OnnxModelExporter : IModelExporter
         new(OpsetOption, string.Create(CultureInfo.InvariantCulture, $"operator set version, {OnnxExportOptions.MinimumOpset} to {OnnxExportOptions.MaximumOpset} (default {OnnxExportOptions.DefaultOpset})")),
         new(SymbolicBatchOption, "true: the batch axis of the input and outputs is the symbolic dimension N"),
         new(ExternalDataOption, "true: weights in NAME.onnx.data beside the model; false: inside it (default: only past 2 GB)"),
-        new(QuantizeOption, "fp16 or int8: conv, deconv, FC and MatMul weights stored as float16, or int8 per output channel; int8-static: int8 weights and those layers' inputs quantized to uint8 per tensor (QDQ), calibrated on the evaluation inputs (lossy: the output error is measured); none (default): float32"),
+        new(QuantizeOption, "fp16 or int8: conv, deconv, FC and MatMul weights stored as float16, or int8 per output channel; int8-static: int8 weights and those layers' inputs and outputs quantized to uint8 per tensor (QDQ), calibrated on the evaluation inputs (lossy: the output error is measured); none (default): float32"),
     ];
 
     public WriterContract Contract => OnnxExportContract.Instance;
@@ -60,7 +60,7 @@ internal sealed class OnnxModelExporter : IModelExporter
             SymbolicBatch = options.TryGetValue(SymbolicBatchOption, out var symbolic) && Flag(symbolic, SymbolicBatchOption, where),
             ExternalData = options.TryGetValue(ExternalDataOption, out var external) ? Flag(external, ExternalDataOption, where) : null,
             Quantize = quantization.Weights,
-            // Activations quantized with no ranges measured: every quantized layer's input is NM0383.
+            // Activations quantized with no ranges measured: every quantized layer is NM0383.
             ActivationRanges = quantization.Activations ? calibration ?? new Dictionary<string, ValueRange>() : null,
         };
         var result = OnnxExporter.Export(model, path, exportOptions);
