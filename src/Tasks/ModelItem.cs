@@ -62,6 +62,7 @@ internal static class ModelItem
     public const string OptimizedWeights = "OptimizedWeights";
     public const string MetricsFile = "MetricsFile";
     public const string StampFile = "StampFile";
+    public const string ReferencedFiles = "ReferencedFiles";
 
     /// <summary>The build's report of the model (<c>report.md</c>), rewritten by the check step only when its text changes.</summary>
     public const string ReportFile = "ReportFile";

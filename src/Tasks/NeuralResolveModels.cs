@@ -174,6 +174,7 @@ public sealed class NeuralResolveModels : NeuralTask
         void Set(string key, string value) => item.SetMetadata(key, value);
         Set(ModelItem.DefinitionPath, definition);
         Set(ModelItem.WeightsPath, weights);
+        Set(ModelItem.ReferencedFiles, string.Join(";", format.ReferencedFiles(definition)));
         Set(ModelItem.InputShape, inputShape);
         Set(ModelItem.Dialect, formatOptions.GetValueOrDefault(DialectOption, string.Empty));
         Set(ModelItem.ResolvedFormatOptions, FormatOptionsText(formatOptions));

@@ -24,7 +24,7 @@ public sealed partial class DocsTests
 
     private static readonly string[] s_resolvedMetadata =
     [
-        "DefinitionPath", "WeightsPath", "OutputDirectory", "OptimizedDefinition", "OptimizedWeights", "MetricsFile", "StampFile", "ReportFile", "HtmlReportFile",
+        "DefinitionPath", "WeightsPath", "OutputDirectory", "OptimizedDefinition", "OptimizedWeights", "MetricsFile", "StampFile", "ReferencedFiles", "ReportFile", "HtmlReportFile",
         "Settings", "ResolvedFormatOptions", "ClassName", "DefinitionResource", "WeightsResource", "DefinitionTargetPath", "WeightsTargetPath",
         "ExportFile", "ExportResource", "ExportTargetPath",
     ];

@@ -88,6 +88,20 @@ public sealed class ResolveModelsTests
     }
 
     [TestMethod]
+    public void A_class_tree_the_cfg_names_is_an_input_of_the_model_so_changing_it_rebuilds()
+    {
+        using var s = new Scratch();
+        System.IO.Directory.CreateDirectory(s.Path_("data"));
+        File.WriteAllLines(s.Path_("data/classes.tree"), ["a -1", "b -1"]);
+        s.Model("cfg/tree.cfg", Scratch.TinyCfg + "\n[softmax]\ntree=data/classes.tree\n\n[softmax]\ntree = data/none.tree\n", weights: false);
+        File.WriteAllBytes(s.Path_("cfg/tree.weights"), []); // resolving checks only that the weights exist
+        var (task, engine) = Resolve(s, Item(s, "cfg/tree.cfg"));
+        Assert.IsEmpty(engine.Errors, engine.Describe());
+        // Found as darknet would from a checkout (the cfg's parent folder); a tree that does not exist is no input.
+        Assert.AreEqual(s.Path_("data/classes.tree"), task.ResolvedModels.Single().GetMetadata("ReferencedFiles"));
+    }
+
+    [TestMethod]
     public void Missing_conventional_weights_say_how_to_fix_it()
     {
         using var s = new Scratch();

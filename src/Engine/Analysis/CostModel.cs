@@ -86,7 +86,7 @@ public static class CostModel
             {
                 var elements = initializer.Shape.ElementCount;
                 weightReads = Checked.Add(weightReads, elements);
-                if (counted.Add(input))
+                if (!initializer.Stated && counted.Add(input))
                 {
                     // A weight shared by several layers (share_index) is stored once.
                     parameters = Checked.Add(parameters, elements);

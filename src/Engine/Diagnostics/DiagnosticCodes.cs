@@ -40,11 +40,15 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor ParameterShapeMismatch = Error("NM0024", "Layer parameter shape does not fit its input");
     public static readonly DiagnosticDescriptor AttributeOutOfRange = Error("NM0025", "Layer attribute out of range");
     public static readonly DiagnosticDescriptor TensorTooLarge = Error("NM0026", "Tensor too large to execute");
+    public static readonly DiagnosticDescriptor ReferencedFileMissing = Error("NM0027", "Layer needs a file the model refers to, which was not found");
 
     // Darknet weights.
     public static readonly DiagnosticDescriptor WeightsTruncated = Error("NM0030", "Weights file is shorter than the cfg requires");
     public static readonly DiagnosticDescriptor WeightsOversized = Error("NM0031", "Weights file is longer than the cfg requires");
     public static readonly DiagnosticDescriptor WeightsBadHeader = Error("NM0032", "Weights file header is invalid");
+
+    // Darknet class trees (tree= of a hierarchical softmax).
+    public static readonly DiagnosticDescriptor ClassTreeMalformed = Error("NM0034", "Darknet class tree file is malformed");
 
     // Budgets, baseline and build configuration (issue 4).
     public static readonly DiagnosticDescriptor InvalidQuantity = Error("NM0060", "Invalid budget quantity");

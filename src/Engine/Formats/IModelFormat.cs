@@ -24,6 +24,13 @@ public interface IModelFormat
     Model Read(string definitionPath, ModelReadOptions options);
 
     /// <summary>
+    /// The other files reading <paramref name="definitionPath"/> reads (Darknet's class tree of a
+    /// hierarchical softmax), those that exist: the build's incremental check treats them as inputs
+    /// of the model. Cheap and never failing on a malformed definition (the read reports that).
+    /// </summary>
+    IReadOnlyList<string> ReferencedFiles(string definitionPath) => [];
+
+    /// <summary>
     /// Applies options only this format understands, given as generic <c>name=value</c> pairs by the
     /// build (item metadata) and the tool (<c>--option</c>), so neither needs to know the format: returns
     /// <paramref name="options"/> with them parsed into their typed form and their canonical spelling in

@@ -15,5 +15,12 @@ public sealed class Initializer(string name, Shape shape, TensorData? data, Data
     /// <summary>How the definition says to initialise it when no weights give its values (transplant); null when it says nothing.</summary>
     public ParameterFiller? Filler { get; init; }
 
+    /// <summary>
+    /// A value the model definition states rather than a learned parameter (a Caffe Eltwise
+    /// coefficient, written in the prototxt): the cost model counts it in no parameter or weight-byte
+    /// figure, and a transplant leaves it to the new definition.
+    /// </summary>
+    public bool Stated { get; init; }
+
     public long ByteSize => Shape.ElementCount * DataType.ByteSize();
 }

@@ -48,6 +48,27 @@ public sealed class GraphEditor
     public string? CannotExpress(Node node, NodeEdit edit) =>
         Writer.CannotExpress(node, edit) is { } what ? $"the {Writer.WriterName} writer cannot express {what}" : null;
 
+    /// <summary>
+    /// As <see cref="CannotExpress"/> for removing all of <paramref name="removed"/> together: a node of
+    /// a lowered layer (<see cref="LayerOrigin.Lowered"/>) whose layer's nodes all go is asked about as
+    /// <see cref="NodeEdit.LayerRemoved"/>, any other as <see cref="NodeEdit.Removed"/>. Null when the
+    /// writer can write the result; otherwise the first node that it cannot, with the reason.
+    /// </summary>
+    public (Node Node, string Reason)? CannotExpressRemoving(IReadOnlyCollection<Node> removed)
+    {
+        var going = removed.ToHashSet();
+        foreach (var node in removed)
+        {
+            var wholeLayer = node.Origin.Lowered && Graph.Nodes.Where(n => n.Origin.Index == node.Origin.Index).All(going.Contains);
+            if (CannotExpress(node, wholeLayer ? NodeEdit.LayerRemoved : NodeEdit.Removed) is { } reason)
+            {
+                return (node, reason);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The shape of every value of the graph as it is now.</summary>
     public IReadOnlyDictionary<string, Shape> Shapes
     {

@@ -8,6 +8,12 @@ public enum NodeEdit
     /// <summary>The node leaves the graph; its readers read another value.</summary>
     Removed,
 
+    /// <summary>
+    /// The node leaves the graph together with every other node its source layer was lowered into
+    /// (<see cref="LayerOrigin.Lowered"/>): the whole layer goes, as one node's layer goes with <see cref="Removed"/>.
+    /// </summary>
+    LayerRemoved,
+
     /// <summary>The node keeps its operator and inputs' meaning but reads new parameter initializers (a fold's weights and bias).</summary>
     ParametersReplaced,
 

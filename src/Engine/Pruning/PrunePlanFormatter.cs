@@ -37,7 +37,7 @@ public static class PrunePlanFormatter
     {
         var sb = new StringBuilder();
         sb.Append(markdown ? "# prune-plan " : "prune-plan ").Append(plan.ModelPath).Append('\n').Append(markdown ? "\n" : string.Empty);
-        sb.Append(CultureInfo.InvariantCulture, $"criterion {plan.Criterion}, {plan.Samples} seeded input(s) {plan.InputShape} (seed {plan.Seed}); model: params {HumanUnits.CountWithExact(plan.Before.Params)}, MACC {HumanUnits.CountWithExact(plan.Before.Macc)}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"criterion {plan.Criterion}, {plan.InputSource} at {plan.InputShape}; model: params {HumanUnits.CountWithExact(plan.Before.Params)}, MACC {HumanUnits.CountWithExact(plan.Before.Macc)}\n");
         sb.Append("errors: max / mean |pruned - original| relative to max|original output|, worst output, no retraining\n\n");
         var rows = plan.Layers.Select(l =>
         {
@@ -88,7 +88,16 @@ public static class PrunePlanFormatter
         json.WriteString("model", plan.ModelPath);
         json.WriteString("criterion", plan.Criterion);
         json.WriteNumber("samples", plan.Samples);
-        json.WriteNumber("seed", plan.Seed);
+        if (plan.Seed is { } seed)
+        {
+            json.WriteNumber("seed", seed);
+        }
+        else
+        {
+            json.WriteNull("seed");
+        }
+
+        json.WriteString("inputs", plan.InputSource);
         json.WriteString("inputShape", plan.InputShape);
         json.WriteNumber("params", plan.Before.Params);
         json.WriteNumber("macc", plan.Before.Macc);

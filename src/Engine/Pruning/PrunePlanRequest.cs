@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Evaluation;
 using System.Globalization;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
@@ -41,8 +42,17 @@ public sealed record PrunePlanRequest
     /// <summary>Layers to plan (conv node names, layer names or layer indices); null: every conv layer.</summary>
     public IReadOnlyList<string>? Layers { get; init; }
 
-    /// <summary>Seeded inputs the activations (entropy) and the output errors are measured on.</summary>
+    /// <summary>Seeded inputs the activations (entropy) and the output errors are measured on, when <see cref="Inputs"/> is not given.</summary>
     public int Samples { get; init; } = 8;
+
+    /// <summary>
+    /// The user's inputs (<c>--inputs</c>: .npy tensors and images, prepared as they declare) to measure
+    /// on instead of seeded ones; null: <see cref="Samples"/> seeded inputs. Held in memory for the
+    /// whole plan (each layer's pruning is measured on all of them), so at most <see cref="MaxInputs"/>.
+    /// </summary>
+    public EvaluationInputs? Inputs { get; init; }
+
+    public const int MaxInputs = 4096;
 
     public ulong Seed { get; init; } = 0x5EED;
 
@@ -67,7 +77,8 @@ public sealed record PrunePlanRequest
         {
             ({ } k, _, _) when k < 1 => $"--remove {k}: remove at least 1 channel per layer.",
             (null, var f, _) when !(f > 0 && f < 1) => string.Create(CultureInfo.InvariantCulture, $"--fraction {f}: give a share of each layer's channels above 0 and below 1."),
-            (_, _, var n) when n < 1 || n > 4096 => $"--samples {n}: measure on 1 to 4096 inputs.",
+            (_, _, var n) when n < 1 || n > MaxInputs => $"--samples {n}: measure on 1 to {MaxInputs} inputs.",
+            _ when Inputs is { Count: > MaxInputs } given => $"--inputs: {given.Describe()}; measure on at most {MaxInputs} (each is held in memory for the whole plan).",
             _ => null,
         };
         if (wrong is not null)

@@ -14,8 +14,13 @@ public sealed record PruneMeasurement(long ParamsSaved, long MaccSaved, long Wei
 /// <summary>One conv layer of the plan: its channels ranked, the ones to remove, and what removing them alone does (or why they cannot go).</summary>
 public sealed record LayerPrunePlan(string Node, LayerOrigin Origin, long Channels, IReadOnlyList<double> Scores, IReadOnlyList<long> Removed, PruneMeasurement? Alone, string? Refused);
 
-/// <summary>A <c>prune-plan</c>: every conv layer's plan and the cost of removing every plan's channels together (<see cref="TogetherRefused"/>: layers removable alone but not with the others, by node, with the reason).</summary>
-public sealed record PrunePlan(string ModelPath, string Criterion, int Samples, ulong Seed, string InputShape, CostFigures Before,
+/// <summary>
+/// A <c>prune-plan</c>: every conv layer's plan and the cost of removing every plan's channels together
+/// (<see cref="TogetherRefused"/>: layers removable alone but not with the others, by node, with the
+/// reason). <see cref="Samples"/>: how many inputs it was measured on, <see cref="Seed"/> their first
+/// seed when seeded, <see cref="InputSource"/> what they were, in words.
+/// </summary>
+public sealed record PrunePlan(string ModelPath, string Criterion, int Samples, ulong? Seed, string InputSource, string InputShape, CostFigures Before,
     IReadOnlyList<LayerPrunePlan> Layers, PruneMeasurement? Together, IReadOnlyDictionary<string, string> TogetherRefused, IReadOnlyList<string> Written)
 {
     public const int SchemaVersion = 1;
@@ -48,7 +53,10 @@ public static class PrunePlanner
         var editor = new GraphEditor(original.Graph, format.WriterContract);
         var convs = Scope(editor, request.Layers, where);
         var (inputName, declared) = original.Graph.Inputs.First();
-        var inputs = Enumerable.Range(0, request.Samples).Select(i => Verifier.RandomTensor(declared, request.Seed + (ulong)i)).ToList();
+        var inputs = request.Inputs is { } given
+            ? Enumerable.Range(0, given.Count).Select(i => given.Load(i, declared)).ToList()
+            : Enumerable.Range(0, request.Samples).Select(i => Verifier.RandomTensor(declared, request.Seed + (ulong)i)).ToList();
+        var inputSource = request.Inputs is { } described ? described.Describe() : $"{request.Samples} seeded input(s) (seed {request.Seed})";
         var outputs = original.Graph.Outputs.ToArray();
         var layers = convs.Select(c => (Conv: c, Layer: PrunableLayer.Of(editor, c))).ToList();
         var activations = request.Criterion == PruneCriterion.Entropy
@@ -116,7 +124,7 @@ public static class PrunePlanner
             }
         }
 
-        return new PrunePlan(request.DefinitionPath, PrunePlanRequest.NameOf(request.Criterion), request.Samples, request.Seed, declared.ToString(),
+        return new PrunePlan(request.DefinitionPath, PrunePlanRequest.NameOf(request.Criterion), inputs.Count, request.Inputs is null ? request.Seed : null, inputSource, declared.ToString(),
             before.Totals, plans, together, togetherRefused, written);
     }
 

@@ -10,7 +10,8 @@ internal sealed record LayerParameter(string Role, Initializer Initializer);
 /// A layer as its definition states it (the nodes of one <see cref="LayerOrigin"/>), with the float
 /// parameters its nodes read, in execution order. A role is the node's operation and the input slot,
 /// with "#2", "#3" for a second node of the same operation in the layer; a parameter read twice
-/// (shared) counts once. Integer constants (shapes, indices) are structure, not parameters.
+/// (shared) counts once. Integer constants (shapes, indices) and values the definition states
+/// (<see cref="Initializer.Stated"/>) are structure, not parameters.
 /// </summary>
 internal sealed record SourceLayer(string Name, string Kind, SourceLocation Location, IReadOnlyList<LayerParameter> Parameters)
 {
@@ -32,7 +33,7 @@ internal sealed record SourceLayer(string Name, string Kind, SourceLocation Loca
             var occurrence = layer.Seen[node.OpType] = layer.Seen.GetValueOrDefault(node.OpType) + 1;
             for (var i = 0; i < node.Inputs.Count; i++)
             {
-                if (graph.Initializers.TryGetValue(node.Inputs[i], out var initializer) && initializer.DataType == DataType.Float32 && layer.Names.Add(initializer.Name))
+                if (graph.Initializers.TryGetValue(node.Inputs[i], out var initializer) && initializer.DataType == DataType.Float32 && !initializer.Stated && layer.Names.Add(initializer.Name))
                 {
                     var role = occurrence == 1 ? $"{node.OpType}[{i}]" : $"{node.OpType}#{occurrence}[{i}]";
                     layer.Parameters.Add(new LayerParameter(role, initializer));

@@ -14,7 +14,7 @@ namespace NeuralBuild.Tool.Commands;
 /// </summary>
 internal sealed class EvaluationOptions
 {
-    private readonly Option<string?> _inputs = new("--inputs") { Description = "A folder of .npy tensors and images (or one such file) to measure a quantized export on, in ordinal order of the file names; default: one seeded synthetic input." };
+    private readonly Option<string?> _inputs = new("--inputs") { Description = "A folder of .npy tensors and images (or one such file) to measure on, in ordinal order of the file names; default: seeded synthetic input(s)." };
     private readonly Option<string?> _mean = new("--input-mean") { Description = "Images: subtracted per channel from pixels in [0, 1], in the model's channel order, e.g. 0.485,0.456,0.406 (default 0)." };
     private readonly Option<string?> _scale = new("--input-scale") { Description = "Images: multiplies (pixel - mean) per channel (default 1)." };
     private readonly Option<string?> _std = new("--input-std") { Description = "Images: divides (pixel - mean) per channel, e.g. 0.229,0.224,0.225 (instead of --input-scale)." };
@@ -22,9 +22,11 @@ internal sealed class EvaluationOptions
     private readonly Option<string?> _resize = new("--resize") { Description = "Images: stretch (bilinear to the input's W x H, the default) or letterbox (aspect ratio kept, centred, grey border)." };
     private readonly Option<string?> _minTop1 = new("--min-top1-agreement") { Description = "Budget of a quantized export: the least share of inputs keeping the original's top-1 class on each classifier output, e.g. 99%. Under it: NM1011, exit 2." };
 
-    public void AddTo(Command command)
+    /// <param name="command">The command that takes the options.</param>
+    /// <param name="withAgreementBudget">Also <c>--min-top1-agreement</c> (commands that check a lossy export against budgets).</param>
+    public void AddTo(Command command, bool withAgreementBudget = true)
     {
-        foreach (var option in new[] { _inputs, _mean, _scale, _std, _order, _resize, _minTop1 })
+        foreach (var option in new[] { _inputs, _mean, _scale, _std, _order, _resize }.Concat(withAgreementBudget ? [_minTop1] : []))
         {
             command.Options.Add(option);
         }

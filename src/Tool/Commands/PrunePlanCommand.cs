@@ -27,7 +27,7 @@ internal static class PrunePlanCommand
         var remove = new Option<int?>("--remove") { Description = "Channels to remove per conv layer (the least important)." };
         var fraction = new Option<double?>("--fraction") { Description = $"Share of each conv layer's channels to remove, rounded down, at least 1 (default {defaults.Fraction})." };
         var layers = new Option<string?>("--layers") { Description = "Conv layers to plan, comma-separated (node name, layer name or index); default: every conv layer." };
-        var samples = new Option<int>("--samples") { Description = "Seeded inputs the activations and the output errors are measured on.", DefaultValueFactory = _ => defaults.Samples };
+        var samples = new Option<int>("--samples") { Description = "Seeded inputs the activations and the output errors are measured on (without --inputs).", DefaultValueFactory = _ => defaults.Samples };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the first input (the next ones count up).", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Folder for the pruned (not retrained) model, in the model's own format, and the plan." };
         var format = CommonOptions.Format(PrunePlanFormatter.Formats);
@@ -35,6 +35,8 @@ internal static class PrunePlanCommand
         {
             model, weights, input, dialect, formatOption, criterion, remove, fraction, layers, samples, seed, output, format,
         };
+        var evaluation = new EvaluationOptions();
+        evaluation.AddTo(command, withAgreementBudget: false);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             if (parse.GetValue(remove) is not null && parse.GetValue(fraction) is not null)
@@ -54,6 +56,7 @@ internal static class PrunePlanCommand
                 Layers = parse.GetValue(layers)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 Samples = parse.GetValue(samples),
                 Seed = parse.GetValue(seed),
+                Inputs = evaluation.Inputs(parse),
                 OutputDirectory = parse.GetValue(output)?.FullName,
             };
             request.Check();

@@ -71,7 +71,7 @@ public sealed class YoloBoxesTests
             0, 0.6f, // class 0
             0, 0.4f, // class 1
         ];
-        var head = new DarknetRegionAttributes(1, 2, 4, Softmax: true, BoxesLayout: false, Hierarchical: false, AnchorSizes: [2, 0.5]);
+        var head = new DarknetRegionAttributes(1, 2, 4, Softmax: true, BoxesLayout: false, ClassGroups: [], MissingClassTree: null, AnchorSizes: [2, 0.5]);
         var box = YoloBoxes.DecodeRegion(output, batch: 1, height: 1, width: 2, head)[1];
         AssertBox(new DetectedBox(0, 0, 0.48f, 0.25f, -0.25f, 1.25f, 0.75f), box);
     }

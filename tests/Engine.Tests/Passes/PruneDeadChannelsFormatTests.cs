@@ -63,6 +63,59 @@ public sealed class PruneDeadChannelsFormatTests
     }
 
     /// <summary>
+    /// Three convs summed by one Eltwise (an Arithmetic chain of two nodes) into an InnerProduct.
+    /// Channel 1 of every conv has zero filters, so the sum's channel 1 is the constant
+    /// 0.5 + 0.25 - 1 = -0.25, which the InnerProduct takes into its bias: the channel leaves all three
+    /// convs through both links of the chain, and the Eltwise line is written as it was.
+    /// </summary>
+    [TestMethod]
+    public void Caffe_dead_channel_goes_through_a_three_input_eltwise()
+    {
+        const string Text = """
+            name: "sum3"
+            input: "data"
+            input_shape { dim: 1 dim: 2 dim: 4 dim: 4 }
+            layer { name: "a" type: "Convolution" bottom: "data" top: "a" convolution_param { num_output: 3 kernel_size: 1 } }
+            layer { name: "b" type: "Convolution" bottom: "data" top: "b" convolution_param { num_output: 3 kernel_size: 1 } }
+            layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { num_output: 3 kernel_size: 1 } }
+            layer { name: "sum" type: "Eltwise" bottom: "a" bottom: "b" bottom: "c" top: "sum" eltwise_param { operation: SUM } }
+            layer { name: "fc" type: "InnerProduct" bottom: "sum" top: "fc" inner_product_param { num_output: 2 } }
+
+            """;
+        using var temp = new TempDirectory();
+        var net = new NetParameter { Name = "sum3" };
+        var constants = new[] { 0.5f, 0.25f, -1f };
+        for (var i = 0; i < 3; i++)
+        {
+            var weights = Blob(i + 1, 0, 3, 2, 1, 1);
+            weights.Data[2] = 0; // channel 1: filter row (2, 3) of the (3, 2) weights
+            weights.Data[3] = 0;
+            var bias = Blob(i + 1, 1, 3);
+            bias.Data[1] = constants[i];
+            net.Layer.Add(Layer(((char)('a' + i)).ToString(), "Convolution", weights, bias));
+        }
+
+        net.Layer.Add(Layer("fc", "InnerProduct", Blob(4, 0, 2, 48), Blob(4, 1, 2)));
+        var prototxt = temp.WriteText("sum3.prototxt", Text);
+        var caffemodel = temp.Write("sum3.caffemodel", net.ToByteArray());
+
+        var result = Prune(prototxt, caffemodel, temp.Combine("out"));
+
+        foreach (var conv in new[] { "a", "b", "c" })
+        {
+            var pruned = result.Passes.Pruning.Single(p => p.Node == conv);
+            Assert.AreEqual((1, 0), (pruned.OutputChannelsRemoved, pruned.InputChannelsRemoved), conv);
+        }
+
+        var fc = result.Passes.Pruning.Single(p => p.Node == "fc");
+        Assert.AreEqual((0, 1), (fc.OutputChannelsRemoved, fc.InputChannelsRemoved));
+        var text = File.ReadAllText(result.OptimizedDefinitionPath);
+        Assert.AreEqual(Text.Replace("num_output: 3", "num_output: 2", StringComparison.Ordinal), text);
+        AssertSameOutputs(ModelFormats.Read(prototxt, new ModelReadOptions { WeightsPath = caffemodel }),
+            ModelFormats.Read(result.OptimizedDefinitionPath, new ModelReadOptions { WeightsPath = result.OptimizedWeightsPath }));
+    }
+
+    /// <summary>
     /// x (1x3x8x8) → Conv A 3→4 3x3 pad 1 → BatchNormalization (scale 0 and bias 0 on channel 2) →
     /// Relu → a; a → depthwise Conv (group 4) 3x3 pad 1 → Relu → r; Concat(a, r) → Conv 1x1 8→5 → y.
     /// Channel 2 of a is 0; the depthwise conv turns it into its bias (the zero padding changes

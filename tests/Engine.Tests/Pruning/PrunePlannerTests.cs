@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Evaluation;
 using Google.Protobuf;
 using System.Runtime.InteropServices;
 using NeuralBuild.Engine.Diagnostics;
@@ -111,6 +112,39 @@ public sealed class PrunePlannerTests
         Assert.IsGreaterThan(0.0, planned.MaxRelativeError, "removing live channels changes the output");
         Assert.AreEqual(libdarknetError.MaxRelativeError, planned.MaxRelativeError, 1e-4);
         Assert.AreEqual(libdarknetError.MeanRelativeError, planned.MeanRelativeError, 1e-5);
+    }
+
+    [TestMethod]
+    public void A_plan_measured_on_the_users_npy_input_reports_the_error_libdarknet_sees_on_that_input()
+    {
+        using var temp = new TempDirectory();
+        var weights = Weights();
+        var (cfg, weightsPath) = weights.Write(temp, "plan", Cfg);
+        // The user's input: not one the planner would draw (another seed, another range).
+        var data = Verifier.RandomTensor(Shape.Nchw(1, 3, 16, 16), 4242).Data.Select(v => (v * 3) + 0.5f).ToArray();
+        Directory.CreateDirectory(temp.Combine("inputs"));
+        File.WriteAllBytes(Path.Combine(temp.Path, "inputs", "one.npy"), Evaluation.NpyFileTests.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 16, 16), }", [.. data.SelectMany(BitConverter.GetBytes)]));
+
+        var plan = PrunePlanner.Plan(Request(cfg, weightsPath, PruneCriterion.L1) with
+        {
+            Inputs = EvaluationInputs.FromPath(temp.Combine("inputs"), InputPreprocessing.Default),
+        });
+        Assert.AreEqual(1, plan.Samples);
+        Assert.IsNull(plan.Seed);
+        StringAssert.Contains(PrunePlanFormatter.Format(plan, "table"), "1 input file(s) in " + temp.Combine("inputs"));
+
+        // The oracle: libdarknet on that input, the original against the removed channels zeroed.
+        var removed = plan.Layers.Single().Removed;
+        var zeroed = removed.SelectMany(c => new[] { ((int)c, 0f), (Layer0Gamma + (int)c, 0f) }).ToDictionary(p => p.Item1, p => p.Item2);
+        var (_, zeroedWeights) = weights.Write(temp, "zeroed", Cfg, zeroed);
+        var original = DarknetHarness.Run(cfg, weightsPath, data, temp.Path)[5];
+        var forced = DarknetHarness.Run(cfg, zeroedWeights, data, temp.Path)[5];
+        var libdarknetError = OutputAccuracy.Measure("libdarknet", "output", Shape.Nchw(1, 4, 16, 16), forced, original);
+        var planned = plan.Layers.Single().Alone!.Outputs.Single();
+        Assert.AreEqual(libdarknetError.MaxRelativeError, planned.MaxRelativeError, 1e-4);
+        Assert.AreEqual(libdarknetError.MeanRelativeError, planned.MeanRelativeError, 1e-5);
+        var seeded = PrunePlanner.Plan(Request(cfg, weightsPath, PruneCriterion.L1)).Layers.Single().Alone!.Outputs.Single();
+        Assert.AreNotEqual(seeded.MeanRelativeError, planned.MeanRelativeError, 1e-6, "measured on the user's input, not the seeded one");
     }
 
     [TestMethod]

@@ -31,4 +31,19 @@ internal static class DarknetSoftmax
             output[offset + (i * stride)] /= sum;
         }
     }
+
+    /// <summary>
+    /// Darknet's softmax_tree: from <paramref name="offset"/>, consecutive groups of
+    /// <paramref name="groupSizes"/> values (each value <paramref name="stride"/> apart), each with its
+    /// own softmax; the groups follow one another along the same axis.
+    /// </summary>
+    public static void ApplyGroups(ReadOnlySpan<float> input, int offset, long[] groupSizes, int stride, float temperature, Span<float> output)
+    {
+        foreach (var size in groupSizes)
+        {
+            var n = checked((int)size);
+            Apply(input, offset, n, stride, temperature, output);
+            offset += n * stride;
+        }
+    }
 }

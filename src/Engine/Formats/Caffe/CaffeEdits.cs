@@ -50,29 +50,39 @@ internal sealed class CaffeEdits
                 continue;
             }
 
-            if (!nodes.TryGetValue(layer.Node, out var node))
+            var kept = layer.Nodes.Count(nodes.ContainsKey);
+            if (kept == 0)
             {
                 edits.Removed.Add(layer);
                 continue;
             }
 
+            if (kept != layer.Nodes.Count)
+            {
+                throw new NotSupportedException($"layer '{layer.Layer.Name}' ({layer.Layer.Type}): a pass removed {layer.Nodes.Count - kept} of the {layer.Nodes.Count} nodes it became; the Caffe writer writes them back as one layer (its contract refuses such an edit).");
+            }
+
+            var node = nodes[layer.Node];
             if (node.Name != node.SourceName && layer.Layer.Name == node.SourceName)
             {
                 edits.Names.Add((layer, node.Name));
             }
 
-            for (var i = 0; i < layer.Layer.Top.Count && i < node.Outputs.Count; i++)
+            for (var i = 0; i < layer.Layer.Top.Count && i < layer.TopPorts.Count; i++)
             {
-                var blob = document.BlobOfValue.GetValueOrDefault(node.Outputs[i], node.Outputs[i]);
+                var (producer, output) = layer.TopPorts[i];
+                var value = nodes[producer].Outputs[output];
+                var blob = document.BlobOfValue.GetValueOrDefault(value, value);
                 if (blob != layer.Layer.Top[i])
                 {
                     edits.Tops.Add((layer, i, blob));
                 }
             }
 
-            for (var i = 0; i < layer.Layer.Bottom.Count && i < node.Inputs.Count; i++)
+            for (var i = 0; i < layer.Layer.Bottom.Count && i < layer.BottomPorts.Count; i++)
             {
-                var value = node.Inputs[i];
+                var (reader, input) = layer.BottomPorts[i];
+                var value = nodes[reader].Inputs[input];
                 var blob = document.BlobOfValue.TryGetValue(value, out var b) ? b : value;
                 if (value.Length > 0 && blob != layer.Layer.Bottom[i])
                 {
@@ -107,7 +117,7 @@ internal sealed class CaffeEdits
     /// </summary>
     private static void PlanAdded(Graph graph, CaffeModel document, CaffeEdits edits)
     {
-        var ownNodes = document.Layers.Where(l => l.Node is not null).ToDictionary(l => l.Node!, StringComparer.Ordinal);
+        var ownNodes = document.Layers.SelectMany(l => l.Nodes.Select(n => (Node: n, Layer: l))).ToDictionary(e => e.Node, e => e.Layer, StringComparer.Ordinal);
         var readers = graph.BuildConsumers();
         foreach (var node in graph.Nodes.Where(n => !ownNodes.ContainsKey(n.SourceName)))
         {

@@ -8,7 +8,8 @@ namespace NeuralBuild.Engine.Formats.Caffe;
 /// <summary>
 /// Translates a parsed prototxt into the IR as Caffe builds its TEST-phase network: layers are
 /// filtered by their include/exclude rules, run in file order, and read blobs by name. One layer
-/// becomes one node (named after the layer). A layer whose top is its bottom (in place) writes a
+/// becomes one node (named after the layer), or several when it is lowered into canonical operators
+/// (an N-input or weighted Eltwise, a Slice: <see cref="CaffeLayer.Nodes"/>). A layer whose top is its bottom (in place) writes a
 /// new version of the blob: the IR value is renamed so the graph stays single-assignment, the node
 /// is marked <see cref="Node.InPlace"/>, and <see cref="CaffeModel.BlobOfValue"/> maps the version
 /// back to the blob name. Shapes are inferred while building (weight shapes depend on the input).
@@ -34,7 +35,9 @@ internal sealed class CaffeGraphBuilder
 
     private void BuildAll()
     {
-        foreach (var name in _state.Net.Layer.SelectMany(l => l.Top).Concat(_state.Net.Layers.SelectMany(l => l.Top)).Concat(_state.Net.Input))
+        // Layer names too: the inner nodes of a lowered layer ("sum/term1") must not take another layer's name.
+        foreach (var name in _state.Net.Layer.SelectMany(l => l.Top).Concat(_state.Net.Layers.SelectMany(l => l.Top)).Concat(_state.Net.Input)
+            .Concat(_state.Net.Layer.Select(l => l.Name)).Concat(_state.Net.Layers.Select(l => l.Name)))
         {
             _state.UsedNames.Add(name);
         }
@@ -70,7 +73,9 @@ internal sealed class CaffeGraphBuilder
             var caffeLayer = new CaffeLayer(_state.Layers.Count, layer, source, new LayerOrigin(_state.Layers.Count, layer.Type, name, location));
             using (Checked.At(location))
             {
-                CaffeLayerMap.Translate(new CaffeLayerContext(_state, caffeLayer));
+                var context = new CaffeLayerContext(_state, caffeLayer);
+                CaffeLayerMap.Translate(context);
+                context.Complete();
             }
 
             _state.Layers.Add(caffeLayer);

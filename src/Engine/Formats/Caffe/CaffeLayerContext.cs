@@ -19,6 +19,10 @@ internal sealed class CaffeLayerContext(CaffeNetState net, CaffeLayer layer)
     /// <summary>The layer's parameters (a V1 layer already upgraded).</summary>
     public Proto.LayerParameter P => Layer.Layer;
 
+    private readonly List<string> _bottomValues = [];
+
+    private readonly List<Node> _emitted = [];
+
     public PrototxtSourceMap Map => Net.Map;
 
     public Shape ShapeOf(string value) => Net.Shapes[value];
@@ -48,6 +52,7 @@ internal sealed class CaffeLayerContext(CaffeNetState net, CaffeLayer layer)
 
             values.Add(value);
             Net.Available.Remove(blob);
+            _bottomValues.Add(value);
         }
 
         return values;
@@ -62,8 +67,85 @@ internal sealed class CaffeLayerContext(CaffeNetState net, CaffeLayer layer)
         }
 
         var inPlace = p.Top.Count > 0 && p.Bottom.Count > 0 && p.Top[0] == p.Bottom[0];
+        AddNode(p.Name, op, inputs, [.. Enumerable.Range(0, outputs)], inPlace || forceInPlace, configure);
+    }
+
+    /// <summary>
+    /// One node of a layer lowered into several, producing top <paramref name="top"/> alone (a Slice:
+    /// one StridedSlice per top). The node of top 0 is named after the layer, the others after their top.
+    /// </summary>
+    public void EmitTop(int top, string op, List<string> inputs, Action<Attributes> configure)
+    {
+        var name = top == 0 ? P.Name : Net.Unique($"{P.Name}/{P.Top[top]}");
+        Net.UsedNames.Add(name);
+        AddNode(name, op, inputs, [top], inPlace: false, configure);
+    }
+
+    /// <summary>
+    /// One inner node of a layer lowered into several (a term of an Eltwise chain): its output is a
+    /// value of its own, none of the layer's tops. Returns that value.
+    /// </summary>
+    public string EmitInner(string role, string op, List<string> inputs, Action<Attributes> configure, bool inPlace)
+    {
+        var name = Net.Unique($"{P.Name}/{role}");
+        Net.UsedNames.Add(name);
+        var node = new Node(name, op, inputs, [name], Layer.Origin) { InPlace = inPlace };
+        configure(node.Attributes);
+        Net.Shapes[name] = InferChecked(node, inputs, _ => $"value '{name}'")[0];
+        Append(node);
+        return name;
+    }
+
+    /// <summary>A scalar constant of the layer's own (an Eltwise coefficient, stated in the prototxt, not a blob).</summary>
+    public string Constant(string role, float value)
+    {
+        var name = Net.Unique($"{P.Name}/{role}");
+        Net.UsedNames.Add(name);
+        var shape = new Shape(1);
+        Net.Graph.Initializers[name] = new Initializer(name, shape, new ArrayData([value])) { Stated = true };
+        Net.Shapes[name] = shape;
+        return name;
+    }
+
+    /// <summary>
+    /// After the layer's mapper: a layer that became several nodes marks them <see cref="LayerOrigin.Lowered"/>
+    /// and finds where each bottom is read (the first unclaimed input that is the bottom's value; a
+    /// lowered layer reads every bottom); a one-node layer reads bottom i at input i.
+    /// </summary>
+    public void Complete()
+    {
+        var nodes = _emitted;
+        if (nodes.Count <= 1)
+        {
+            // No node (Input, Silence) or one: bottom i is its input i.
+            for (var i = 0; nodes.Count == 1 && i < P.Bottom.Count && i < nodes[0].Inputs.Count; i++)
+            {
+                Layer.BottomPorts.Add((nodes[0].Name, i));
+            }
+
+            return;
+        }
+
+        var claimed = new HashSet<(string, int)>();
+        foreach (var value in _bottomValues)
+        {
+            var port = nodes.SelectMany(n => n.Inputs.Select((input, k) => (Node: n.Name, Input: k, Value: input)))
+                .First(c => c.Value == value && !claimed.Contains((c.Node, c.Input)));
+            claimed.Add((port.Node, port.Input));
+            Layer.BottomPorts.Add((port.Node, port.Input));
+        }
+
+        foreach (var node in nodes)
+        {
+            node.Origin = node.Origin with { Lowered = true };
+        }
+    }
+
+    private void AddNode(string name, string op, List<string> inputs, int[] tops, bool inPlace, Action<Attributes>? configure)
+    {
+        var p = P;
         var outputValues = new List<string>();
-        for (var i = 0; i < p.Top.Count; i++)
+        foreach (var i in tops)
         {
             var top = p.Top[i];
             var rewritesBottom = p.Bottom.Contains(top);
@@ -78,30 +160,48 @@ internal sealed class CaffeLayerContext(CaffeNetState net, CaffeLayer layer)
             outputValues.Add(value);
         }
 
-        var node = new Node(p.Name, op, inputs, outputValues, Layer.Origin) { InPlace = inPlace || forceInPlace };
+        var node = new Node(name, op, inputs, outputValues, Layer.Origin) { InPlace = inPlace };
         configure?.Invoke(node.Attributes);
-        var kind = OpRegistry.Get(node);
-        var shapes = kind.InferShapes(new OpContext(node, [.. inputs.Select(i => i.Length == 0 ? null : Net.Shapes.GetValueOrDefault(i))]));
-        for (var i = 0; i < outputValues.Count; i++)
+        var shapes = InferChecked(node, inputs, k => $"top '{p.Top[tops[k]]}'");
+        for (var k = 0; k < tops.Length; k++)
+        {
+            var top = p.Top[tops[k]];
+            Net.Shapes[outputValues[k]] = shapes[k];
+            Net.Current[top] = outputValues[k];
+            Net.BlobOfValue[outputValues[k]] = top;
+            Net.Available.Remove(top);
+            Net.Available.Add(top);
+            Layer.TopPorts.Add((name, k));
+        }
+
+        Append(node);
+    }
+
+    /// <summary>The node's output shapes, each checked against the element limit.</summary>
+    private Shape[] InferChecked(Node node, List<string> inputs, Func<int, string> describeOutput)
+    {
+        var shapes = OpRegistry.Get(node).InferShapes(new OpContext(node, [.. inputs.Select(i => i.Length == 0 ? null : Net.Shapes.GetValueOrDefault(i))]));
+        for (var i = 0; i < shapes.Length; i++)
         {
             if (!ModelLimits.FitsElementLimit(shapes[i]))
             {
                 throw DiagnosticCodes.CaffeBlobTooLarge.Exception(Layer.Origin.Location,
-                    ModelLimits.ElementLimitReason($"layer '{p.Name}' [{p.Type}] top '{p.Top[i]}'", shapes[i]));
+                    ModelLimits.ElementLimitReason($"layer '{P.Name}' [{P.Type}] {describeOutput(i)}", shapes[i]));
             }
         }
 
-        for (var i = 0; i < outputValues.Count; i++)
-        {
-            Net.Shapes[outputValues[i]] = shapes[i];
-            Net.Current[p.Top[i]] = outputValues[i];
-            Net.BlobOfValue[outputValues[i]] = p.Top[i];
-            Net.Available.Remove(p.Top[i]);
-            Net.Available.Add(p.Top[i]);
-        }
+        return shapes;
+    }
 
+    private void Append(Node node)
+    {
         Net.Graph.Nodes.Add(node);
-        Layer.Node = node.Name;
+        _emitted.Add(node);
+        Layer.Nodes.Add(node.Name);
+        if (node.Name == P.Name)
+        {
+            Layer.Node = node.Name;
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Formats.Caffe.Proto;
 using NeuralBuild.Engine.Ir;
 
@@ -17,6 +18,12 @@ internal static class CaffeLayerMapping
         layer.Emit("Activation", [input, slope], 1, configure: a => a.Set("function", "prelu").Set("channel_shared", shared ? 1L : 0L));
     }
 
+    /// <summary>
+    /// Eltwise as Caffe computes it, in canonical <c>Arithmetic</c> nodes: SUM is
+    /// <c>y = c0*x0; y += c1*x1; …</c> (a Mul by the coefficient only where it is not 1, then an Add
+    /// chain in bottom order, so each sum rounds as Caffe's does), PROD and MAX a Mul or Max chain.
+    /// Two unweighted bottoms make one node; the chain's later links work in place on the running result.
+    /// </summary>
     public static void EltwiseLayer(CaffeLayerContext layer)
     {
         var p = layer.P;
@@ -27,27 +34,40 @@ internal static class CaffeLayerMapping
             throw layer.Invalid(e, "coeff", $"{e.Coeff.Count} coefficient(s) for {inputs.Count} bottoms: coeff applies to SUM only, one per bottom.");
         }
 
-        var (operation, arithmetic) = e.Operation switch
+        var first = layer.ShapeOf(inputs[0]);
+        for (var i = 1; i < inputs.Count; i++)
         {
-            EltwiseParameter.Types.EltwiseOp.Prod => ("prod", "mul"),
-            EltwiseParameter.Types.EltwiseOp.Max => ("max", "max"),
-            _ => ("sum", "add"),
-        };
-        if (inputs.Count == 2 && e.Coeff.All(c => c == 1) && layer.ShapeOf(inputs[0]).Equals(layer.ShapeOf(inputs[1])))
-        {
-            // Two blobs of one shape, unweighted (ResNet's residual sums): the canonical element-wise op.
-            layer.Emit("Arithmetic", inputs, 1, configure: a => a.Set("operation", arithmetic));
-            return;
+            if (!layer.ShapeOf(inputs[i]).Equals(first))
+            {
+                throw DiagnosticCodes.ShapeMismatch.Exception(layer.Map.Of(layer.Layer.Source, "bottom", i),
+                    $"layer '{p.Name}' [Eltwise]: bottom {i} is {layer.ShapeOf(inputs[i])} but bottom 0 is {first}; element-wise inputs need the same shape.");
+            }
         }
 
-        layer.Emit("Eltwise", inputs, 1, configure: a =>
+        var operation = e.Operation switch
         {
-            a.Set("operation", operation);
-            if (e.Coeff.Count > 0)
+            EltwiseParameter.Types.EltwiseOp.Prod => "mul",
+            EltwiseParameter.Types.EltwiseOp.Max => "max",
+            _ => "add",
+        };
+        string Term(int i) => e.Coeff.Count > 0 && e.Coeff[i] != 1
+            ? layer.EmitInner($"scaled{i}", "Arithmetic", [inputs[i], layer.Constant($"coeff{i}", e.Coeff[i])], a => a.Set("operation", "mul"), inPlace: false)
+            : inputs[i];
+
+        var running = Term(0);
+        var inner = running != inputs[0];
+        for (var i = 1; i < inputs.Count; i++)
+        {
+            var term = Term(i);
+            if (i == inputs.Count - 1)
             {
-                a.Set("coeffs", e.Coeff.Select(c => (double)c).ToArray());
+                layer.Emit("Arithmetic", [running, term], 1, configure: a => a.Set("operation", operation), forceInPlace: inner);
+                return;
             }
-        });
+
+            running = layer.EmitInner($"partial{i}", "Arithmetic", [running, term], a => a.Set("operation", operation), inPlace: inner);
+            inner = true;
+        }
     }
 
     public static void SoftmaxLayer(CaffeLayerContext layer)

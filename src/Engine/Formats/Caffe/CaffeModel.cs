@@ -49,8 +49,21 @@ public sealed class CaffeLayer(int index, LayerParameter layer, IMessage source,
 
     public LayerOrigin Origin { get; } = origin;
 
-    /// <summary>The IR node this layer became; null for layers that make no node (Input, Silence).</summary>
+    /// <summary>The IR node named after this layer; null for layers that make no node (Input, Silence).</summary>
     public string? Node { get; internal set; }
+
+    /// <summary>
+    /// Every IR node this layer became, in order: one for most layers, several for a layer lowered
+    /// into canonical nodes (an N-input or weighted Eltwise: an Arithmetic chain; a Slice: one
+    /// StridedSlice per top). The writer writes them back as this one layer.
+    /// </summary>
+    public List<string> Nodes { get; } = [];
+
+    /// <summary>Where bottom <c>i</c> is read: the node of <see cref="Nodes"/> and its input index.</summary>
+    public List<(string Node, int Input)> BottomPorts { get; } = [];
+
+    /// <summary>Where top <c>i</c> is produced: the node of <see cref="Nodes"/> and its output index.</summary>
+    public List<(string Node, int Output)> TopPorts { get; } = [];
 
     /// <summary>The layer's stored blobs in Caffe's order with the shape Caffe expects for them.</summary>
     public List<CaffeBlobSlot> Blobs { get; } = [];

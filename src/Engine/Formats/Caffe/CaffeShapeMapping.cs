@@ -56,7 +56,20 @@ internal static class CaffeShapeMapping
             }
         }
 
-        layer.Emit("Slice", [input], tops, configure: a => a.Set("axis", axis).Set("slice_points", s.SlicePoint.Select(v => (long)v).ToArray()));
+        if (s.SlicePoint.Count == 0 && length % tops != 0)
+        {
+            throw layer.Invalid(s, s.HasSliceDim ? "slice_dim" : "axis", $"axis {axis} of {x} has {length} entries, not divisible into {tops} equal slices (give slice_point).");
+        }
+
+        // One canonical StridedSlice per top: [bound i, bound i+1) along the axis.
+        var bounds = s.SlicePoint.Count > 0
+            ? [0L, .. s.SlicePoint.Select(v => (long)v), length]
+            : Enumerable.Range(0, tops + 1).Select(i => length / tops * i).ToArray();
+        for (var i = 0; i < tops; i++)
+        {
+            var (start, end) = (bounds[i], bounds[i + 1]);
+            layer.EmitTop(i, "StridedSlice", [input], a => a.Set("starts", new[] { start }).Set("ends", new[] { end }).Set("axes", new[] { axis }));
+        }
     }
 
     public static void ReshapeLayer(CaffeLayerContext layer)

@@ -20,12 +20,13 @@ internal static class DarknetDetectionMapping
                 .Set("classes", s.NonNegative("classes", 20))
                 .Set("coords", s.Positive("coords", 4))
                 .Set("softmax", s.Int("softmax", 0))
-                .Set("hierarchical", s.Find("tree") is null ? 0 : 1)
                 .Set("layout", layer.Dialect == DarknetDialect.AlexeyAB ? "boxes" : "planes");
             if (sizes is not null)
             {
                 a.Set("anchor_sizes", sizes);
             }
+
+            DarknetClassTree.SetGroups(a, s, "class_groups");
         });
     }
 

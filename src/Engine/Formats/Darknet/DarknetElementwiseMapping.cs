@@ -9,7 +9,11 @@ internal static class DarknetElementwiseMapping
     public static string Softmax(DarknetSection layer)
     {
         var s = layer.Section;
-        return layer.Emit("Softmax", [layer.Input], a => a.Set("groups", s.Positive("groups", 1)).Set("temperature", s.Float("temperature", 1)).Set("hierarchical", s.Find("tree") is null ? 0 : 1));
+        return layer.Emit("Softmax", [layer.Input], a =>
+        {
+            a.Set("groups", s.Positive("groups", 1)).Set("temperature", s.Float("temperature", 1));
+            DarknetClassTree.SetGroups(a, s, "group_sizes");
+        });
     }
 
     public static string Dropout(DarknetSection layer) =>

@@ -18,6 +18,8 @@ public sealed class DarknetFormat : IModelFormat
 
     public string DefaultWeightsPath(string definitionPath) => Path.ChangeExtension(definitionPath, ".weights");
 
+    public IReadOnlyList<string> ReferencedFiles(string definitionPath) => DarknetClassTree.ReferencedBy(definitionPath);
+
     public Model Read(string definitionPath, ModelReadOptions options)
     {
         var cfg = CfgDocument.Load(definitionPath);

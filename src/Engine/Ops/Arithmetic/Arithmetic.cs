@@ -8,7 +8,7 @@ namespace NeuralBuild.Engine.Ops;
 /// Binary element-wise arithmetic with numpy (ONNX multidirectional) broadcasting: attribute
 /// <c>operation</c> is <c>add</c>, <c>sub</c>, <c>mul</c>, <c>div</c> or <c>max</c> (ONNX Add, Sub,
 /// Mul, Div, Max of two inputs). The one canonical element-wise operator: ONNX's arithmetic, Caffe's
-/// Eltwise, Darknet's [shortcut] of equal shapes, [sam] and [scale_channels] all lower to it.
+/// Eltwise (N bottoms and coefficients as a chain of them), Darknet's [shortcut] of equal shapes, [sam] and [scale_channels] all lower to it.
 /// One FLOP per output element, whatever the operation.
 /// </summary>
 public sealed class Arithmetic : OpKind<ArithmeticAttributes>

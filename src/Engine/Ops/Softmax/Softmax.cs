@@ -17,7 +17,16 @@ public sealed class Softmax : OpKind<SoftmaxAttributes>
     internal override Kernel Kernel { get; } = new SoftmaxKernel();
 
     protected override SoftmaxAttributes Parse(AttributeReader attributes) =>
-        new(attributes.Has("axis") ? attributes.Int("axis") : null, attributes.Flag("coerce_2d"), attributes.Int("groups", 1), attributes.Float("temperature", 1), attributes.Flag("hierarchical"));
+        new(attributes.Has("axis") ? attributes.Int("axis") : null, attributes.Flag("coerce_2d"), attributes.Int("groups", 1), attributes.Float("temperature", 1), GroupSizes(attributes), MissingFile(attributes));
+
+    /// <summary>Why the groups are unknown when the reader could not find the class tree (NM0027 when the layer is computed or exported).</summary>
+    internal static string? MissingFile(AttributeReader attributes) => attributes.Has("missing_file") ? attributes.String("missing_file") : null;
+
+    private static long[] GroupSizes(AttributeReader attributes)
+    {
+        var sizes = attributes.Ints("group_sizes", []);
+        return sizes.All(size => size >= 0) ? sizes : throw attributes.OutOfRange($"group_sizes must not be negative (a class tree's groups of siblings).");
+    }
 
     protected override Shape[] Infer(OpContext context)
     {
@@ -31,6 +40,11 @@ public sealed class Softmax : OpKind<SoftmaxAttributes>
             }
 
             return [x];
+        }
+
+        if (attributes.GroupSizes.Length > 0 && attributes.GroupSizes.Sum() != x.ElementsPerItem)
+        {
+            throw context.Error(DiagnosticCodes.AttributeOutOfRange, $"the class tree's {attributes.GroupSizes.Length} groups hold {attributes.GroupSizes.Sum()} classes, but each item of {x} has {x.ElementsPerItem} values; the tree must be the one the layer was trained with.");
         }
 
         var groups = attributes.Groups;
@@ -49,9 +63,14 @@ public sealed class Softmax : OpKind<SoftmaxAttributes>
 /// <summary>
 /// Attributes of <see cref="Softmax"/>: along an <see cref="Axis"/> (Caffe, ONNX; with
 /// <see cref="Coerce2D"/> ONNX before opset 13 flattens to 2-D at the axis), or when there is none
-/// darknet's per-item softmax in <see cref="Groups"/> groups with a temperature. <see cref="Hierarchical"/> is Darknet's <c>tree=</c>: darknet
-/// normalises each group of siblings of a class tree separately (softmax_tree). Not computed: the
-/// kernel takes the softmax over <c>Groups</c>, which costs the same, and the ONNX export refuses
-/// the layer (NM0301) rather than write a different function.
+/// darknet's per-item softmax in <see cref="Groups"/> groups with a temperature. <see cref="GroupSizes"/>, when not empty,
+/// is Darknet's hierarchical softmax (<c>tree=</c>, softmax_tree): each item is cut into consecutive
+/// groups of these sizes, a class tree's runs of siblings, and each group gets its own softmax at the
+/// temperature; <see cref="Groups"/> is then not used (darknet ignores it too). <see cref="MissingClassTree"/>:
+/// the layer is hierarchical but its tree file was not found when the model was read, so its groups
+/// are unknown: the costs are known (they do not depend on the groups), computing it is NM0027.
 /// </summary>
-public sealed record SoftmaxAttributes(long? Axis, bool Coerce2D, long Groups, double Temperature, bool Hierarchical);
+public sealed record SoftmaxAttributes(long? Axis, bool Coerce2D, long Groups, double Temperature, long[] GroupSizes, string? MissingClassTree)
+{
+    public bool Hierarchical => GroupSizes.Length > 0 || MissingClassTree is not null;
+}

@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution.Primitives;
 using NeuralBuild.Engine.Execution;
 
@@ -6,7 +7,8 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>
 /// Darknet [softmax] (forward_softmax_layer): each batch item is cut into <c>groups</c>
 /// consecutive slices of inputs/groups values and each slice gets its own softmax at
-/// <c>temperature</c>. A node with an <c>axis</c> attribute (Caffe Softmax) is a softmax along that
+/// <c>temperature</c>; with <c>group_sizes</c> (darknet's class tree) the slices are consecutive
+/// groups of those sizes instead (softmax_tree). A node with an <c>axis</c> attribute (Caffe Softmax) is a softmax along that
 /// axis at every position of the others (<see cref="AxisSoftmax"/>). With <c>coerce_2d</c> (ONNX
 /// Softmax before opset 13) the input is seen as a matrix of the axes before <c>axis</c> by the
 /// axes from it on, and each row, all of those trailing axes together, gets one softmax.
@@ -34,10 +36,25 @@ internal sealed class SoftmaxKernel : Kernel
             return;
         }
 
-        var groups = checked((int)attributes.Groups);
         var temperature = (float)attributes.Temperature;
         var batch = ConvGeometry.Dim(x.Shape, 0);
         var inputs = checked((int)x.Shape.ElementsPerItem);
+        if (attributes.Hierarchical)
+        {
+            if (attributes.MissingClassTree is { } missing)
+            {
+                throw DiagnosticCodes.ReferencedFileMissing.Exception(context.Node.Origin.Location, missing);
+            }
+
+            for (var b = 0; b < batch; b++)
+            {
+                DarknetSoftmax.ApplyGroups(x.Data, b * inputs, attributes.GroupSizes, 1, temperature, y.Data);
+            }
+
+            return;
+        }
+
+        var groups = checked((int)attributes.Groups);
         var n = inputs / groups;
         for (var b = 0; b < batch; b++)
         {

@@ -6,8 +6,9 @@ namespace NeuralBuild.Engine.Ops;
 
 /// <summary>
 /// Takes <c>starts[i]:ends[i]:steps[i]</c> along <c>axes[i]</c> (ONNX Slice, with its clamping:
-/// negative positions count from the end, out-of-range ones are clamped). Pure data movement:
-/// the output is written and as many input elements are read.
+/// negative positions count from the end, out-of-range ones are clamped). The one canonical slice:
+/// Caffe's Slice becomes one per top (<c>[point i, point i+1)</c> along its axis). Pure data
+/// movement: the output is written and as many input elements are read.
 /// </summary>
 public sealed class StridedSlice : OpKind<StridedSliceAttributes>
 {

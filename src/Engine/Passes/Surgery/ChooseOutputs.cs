@@ -50,12 +50,9 @@ public sealed class ChooseOutputs(IReadOnlyList<string>? outputs, string? remove
             }
         }
 
-        foreach (var node in removed)
+        if (graph.CannotExpressRemoving(removed) is var (unwritable, reason))
         {
-            if (graph.CannotExpress(node, NodeEdit.Removed) is { } reason)
-            {
-                throw DiagnosticCodes.InvalidEdit.Exception(node.Origin.Location, $"cutting the model would remove '{node.Name}', but {reason}.");
-            }
+            throw DiagnosticCodes.InvalidEdit.Exception(unwritable.Origin.Location, $"cutting the model would remove '{unwritable.Name}', but {reason}.");
         }
 
         graph.Graph.Outputs.Clear();

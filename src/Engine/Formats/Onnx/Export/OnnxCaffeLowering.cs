@@ -6,48 +6,12 @@ using static NeuralBuild.Engine.Formats.Onnx.Export.OnnxExportGraph;
 namespace NeuralBuild.Engine.Formats.Onnx.Export;
 
 /// <summary>
-/// Lowerings of the operators Caffe (and SSD) bring: N-input and weighted Eltwise, Power, LRN in its
+/// Lowerings of the operators Caffe (and SSD) bring: Power, LRN in its
 /// three arithmetics (Caffe across and within channels, darknet's [normalization]), Normalize and
 /// PriorBox, which depends only on shapes and becomes a constant.
 /// </summary>
 internal static class OnnxCaffeLowering
 {
-    /// <summary>
-    /// Eltwise → SUM: Mul by each coefficient that is not 1, then an Add chain in input order (the
-    /// kernel starts from 0 and adds coeff_i * x_i); PROD: a Mul chain; MAX: a Max chain.
-    /// </summary>
-    public static void Eltwise(OnnxLoweringContext c)
-    {
-        var (operation, coefficients) = c.Node.AttributesAs<EltwiseAttributes>();
-        var count = c.Node.Inputs.Count;
-        var opType = operation switch
-        {
-            EltwiseOperation.Prod => "Mul",
-            EltwiseOperation.Max => "Max",
-            _ => "Add",
-        };
-        string Term(int i) =>
-            operation == EltwiseOperation.Sum && coefficients.Length > 0 && coefficients[i] != 1
-                ? c.Binary("Mul", c.Input(i), c.Scalar("coeff", (float)coefficients[i]), count == 1 ? c.Output() : null)
-                : c.Input(i);
-
-        var value = Term(0);
-        if (count == 1)
-        {
-            if (value == c.Input(0))
-            {
-                c.Unary("Identity", value, c.Output());
-            }
-
-            return;
-        }
-
-        for (var i = 1; i < count; i++)
-        {
-            value = c.Binary(opType, value, Term(i), i == count - 1 ? c.Output() : null);
-        }
-    }
-
     /// <summary>Power → (shift + scale * x) ^ power: Mul, Add, Pow, each left out where it changes nothing (scale 1, shift 0, power 1).</summary>
     public static void Power(OnnxLoweringContext c)
     {

@@ -265,22 +265,18 @@ internal static class OnnxDarknetLowering
     /// [region], pjreddie's planes: Sigmoid of x, y and the objectness by mask; the classes get a
     /// Softmax across their planes per cell (Reshape to (N, num, entries, cells), Slice, Softmax on
     /// axis 2, Concat) or a Sigmoid. AlexeyAB's boxes: Transpose to one record per cell and anchor first,
-    /// then Sigmoid of entry 4 and Softmax over entries 5 … 5+classes.
+    /// then Sigmoid of entry 4 and Softmax over entries 5 … 5+classes. With a class tree, the classes'
+    /// Softmax is one per group of siblings (<see cref="OnnxShapeLowering.GroupedSoftmax"/>).
     /// </summary>
     public static void Region(OnnxLoweringContext c)
     {
         var a = c.Node.AttributesAs<DarknetRegionAttributes>();
-        if (a.Hierarchical)
-        {
-            throw c.Refuse(DiagnosticCodes.ExportOperatorUnsupported, OnnxShapeLowering.HierarchicalSoftmax);
-        }
-
         var x = c.InputShape(0);
         var size = a.Coords + a.Classes + 1;
         var cells = x.ElementsPerItem / (a.Num * size);
         if (!a.BoxesLayout)
         {
-            if (!a.Softmax)
+            if (!a.Softmax && !a.Hierarchical)
             {
                 Head(c, a.Num, size, e => e is 0 or 1 || e >= a.Coords, _ => false, 1);
                 return;
@@ -291,13 +287,17 @@ internal static class OnnxDarknetLowering
             var box = c.Slice(grouped, [0], [a.Coords + 1], [2]);
             var boxMask = Enumerable.Range(0, (int)(a.Coords + 1)).Select(e => e is 0 or 1 || e == a.Coords).ToArray();
             var activated = c.Where(c.Bools("logistic", boxMask, 1, 1, a.Coords + 1, 1), c.Unary("Sigmoid", box), box);
-            var classes = c.Emit("Softmax", [c.Slice(grouped, [a.Coords + 1], [size], [2])], [Int("axis", 2)]);
+            var classLogits = c.Slice(grouped, [a.Coords + 1], [size], [2]);
+            var classes = a.Hierarchical
+                ? OnnxShapeLowering.GroupedSoftmax(c, classLogits, new Shape(x[0], a.Num, a.Classes, cells), 2, OnnxShapeLowering.ClassGroups(c, a.ClassGroups, a.MissingClassTree))
+                : c.Emit("Softmax", [classLogits], [Int("axis", 2)]);
             var joined = c.Emit("Concat", [activated, classes], [Int("axis", 2)]);
             c.Reshape(joined, boxShape.WithDim(2, size), x.Dims, c.Output());
             return;
         }
 
-        if (a.Coords < 4 || (a.Softmax && 5 + a.Classes > size))
+        var classSoftmax = a.Softmax || a.Hierarchical;
+        if (a.Coords < 4 || (classSoftmax && 5 + a.Classes > size))
         {
             throw c.Refuse(DiagnosticCodes.ExportNotExpressible, $"[region] with coords={a.Coords}: AlexeyAB's record layout activates entries 4 and 5… at fixed places, which these records do not have.");
         }
@@ -308,10 +308,13 @@ internal static class OnnxDarknetLowering
         var recordMask = Enumerable.Range(0, (int)size).Select(e => e == 4).ToArray();
         var objectness = c.Where(c.Bools("logistic", recordMask, 1, 1, size), c.Unary("Sigmoid", boxes), boxes);
         var result = objectness;
-        if (a.Softmax)
+        if (classSoftmax)
         {
             var head = c.Slice(objectness, [0], [5], [2]);
-            var classes = c.Emit("Softmax", [c.Slice(objectness, [5], [5 + a.Classes], [2])], [Int("axis", 2)]);
+            var classLogits = c.Slice(objectness, [5], [5 + a.Classes], [2]);
+            var classes = a.Hierarchical
+                ? OnnxShapeLowering.GroupedSoftmax(c, classLogits, new Shape(x[0], cells * a.Num, a.Classes), 2, OnnxShapeLowering.ClassGroups(c, a.ClassGroups, a.MissingClassTree))
+                : c.Emit("Softmax", [classLogits], [Int("axis", 2)]);
             List<string> parts = [head, classes];
             if (5 + a.Classes < size)
             {

@@ -35,7 +35,6 @@ internal static class OnnxExportMap
         ["Flatten"] = OnnxShapeLowering.View,
         ["Reshape"] = OnnxShapeLowering.View,
         ["Permute"] = OnnxShapeLowering.Permute,
-        ["Slice"] = OnnxShapeLowering.Slice,
         ["Split"] = OnnxShapeLowering.Split,
         ["StridedSlice"] = OnnxShapeLowering.StridedSlice,
         ["Pad"] = OnnxShapeLowering.Pad,
@@ -51,7 +50,6 @@ internal static class OnnxExportMap
         ["DarknetDetection"] = OnnxDarknetLowering.Detection,
         ["DarknetCrop"] = OnnxDarknetLowering.Crop,
 
-        ["Eltwise"] = OnnxCaffeLowering.Eltwise,
         ["Power"] = OnnxCaffeLowering.Power,
         ["Quantize"] = OnnxActivationQuantizer.Quantize,
         ["LRN"] = OnnxCaffeLowering.Lrn,

@@ -54,17 +54,6 @@ internal static class OnnxShapeLowering
         c.Emit("Transpose", [c.Input(0)], [Ints("perm", order)], c.Output());
     }
 
-    /// <summary>Caffe Slice → Split along the axis into the outputs' sizes.</summary>
-    public static void Slice(OnnxLoweringContext c)
-    {
-        var x = c.InputShape(0);
-        var axisAttribute = c.Node.AttributesAs<SliceAttributes>().Axis;
-        var axis = (int)(axisAttribute < 0 ? axisAttribute + x.Rank : axisAttribute);
-        var sizes = Enumerable.Range(0, c.Node.Outputs.Count).Select(i => c.OutputShape(i)[axis]).ToArray();
-        var outputs = Enumerable.Range(0, c.Node.Outputs.Count).Select(c.Output).ToList();
-        c.EmitMany("Split", [c.Input(0), c.Int64s("split", sizes)], outputs, [Int("axis", axis)]);
-    }
-
     /// <summary>Caffe Split (one value handed to several readers) → one Identity per output.</summary>
     public static void Split(OnnxLoweringContext c)
     {
@@ -116,18 +105,19 @@ internal static class OnnxShapeLowering
     /// Reshape back; darknet's per-item groups → logits divided by the temperature, Reshape to
     /// (N, groups, n), Softmax on the last axis, Reshape back.
     /// </summary>
-    /// <summary>Why a hierarchical softmax (darknet's <c>tree=</c>) is refused.</summary>
-    internal const string HierarchicalSoftmax = "a hierarchical softmax (tree=: one softmax per group of siblings in the class tree) is not lowered; a plain softmax would compute something other than darknet";
-
     public static void Softmax(OnnxLoweringContext c)
     {
         var attributes = c.Node.AttributesAs<SoftmaxAttributes>();
+        var x = c.InputShape(0);
         if (attributes.Hierarchical)
         {
-            throw c.Refuse(DiagnosticCodes.ExportOperatorUnsupported, HierarchicalSoftmax);
+            var logits = attributes.Temperature == 1 ? c.Input(0) : c.Binary("Div", c.Input(0), c.Scalar("temperature", (float)attributes.Temperature));
+            var items = new Ir.Shape(x[0], x.ElementsPerItem);
+            var flat = c.Reshape(logits, x, items.Dims);
+            c.Reshape(GroupedSoftmax(c, flat, items, 1, ClassGroups(c, attributes.GroupSizes, attributes.MissingClassTree)), items, x.Dims, c.Output());
+            return;
         }
 
-        var x = c.InputShape(0);
         if (attributes.Axis is { } axisAttribute && !attributes.Coerce2D)
         {
             c.Emit("Softmax", [c.Input(0)], [Int("axis", axisAttribute)], c.Output());
@@ -154,5 +144,50 @@ internal static class OnnxShapeLowering
         var reshaped = c.Reshape(input, x, rows.Dims);
         var softmax = c.Emit("Softmax", [reshaped], [Int("axis", -1)]);
         c.Reshape(softmax, rows, x.Dims, c.Output());
+    }
+
+    /// <summary>A hierarchical layer's group sizes; a layer whose class tree was not found is refused with the reader's reason (NM0027).</summary>
+    internal static long[] ClassGroups(OnnxLoweringContext c, long[] groups, string? missingTree) =>
+        missingTree is null ? groups : throw c.Refuse(DiagnosticCodes.ReferencedFileMissing, missingTree);
+
+    /// <summary>
+    /// Darknet's hierarchical softmax (softmax_tree) along <paramref name="axis"/> of
+    /// <paramref name="x"/> (shape <paramref name="shape"/>): one softmax per group of consecutive
+    /// positions, the groups of <paramref name="groupSizes"/> in order. Written per distinct group size
+    /// rather than per group (YOLO9000's tree has 1,846 groups but 41 sizes): the positions of all
+    /// groups of one size are gathered into a (groups, size) block, which gets one Softmax on its last
+    /// axis; the blocks are concatenated, and one last Gather puts every position back in place.
+    /// Exact: each softmax sees exactly its group, as darknet's does; nothing is padded.
+    /// </summary>
+    internal static string GroupedSoftmax(OnnxLoweringContext c, string x, Ir.Shape shape, int axis, long[] groupSizes)
+    {
+        var starts = new long[groupSizes.Length];
+        for (var g = 1; g < groupSizes.Length; g++)
+        {
+            starts[g] = starts[g - 1] + groupSizes[g - 1];
+        }
+
+        var placed = new List<long>();
+        var blocks = new List<string>();
+        foreach (var size in groupSizes.Where(s => s > 0).Distinct())
+        {
+            var positions = Enumerable.Range(0, groupSizes.Length).Where(g => groupSizes[g] == size)
+                .SelectMany(g => Enumerable.Range(0, (int)size).Select(i => starts[g] + i)).ToArray();
+            var gathered = c.Emit("Gather", [x, c.Int64s($"groups_of_{size}", positions)], [Int("axis", axis)]);
+            var gatheredShape = shape.WithDim(axis, positions.Length);
+            long[] blockDims = [.. gatheredShape.Dims.Take(axis), positions.Length / size, size, .. gatheredShape.Dims.Skip(axis + 1)];
+            var softmax = c.Emit("Softmax", [c.Reshape(gathered, gatheredShape, blockDims)], [Int("axis", axis + 1)]);
+            blocks.Add(c.Reshape(softmax, new Ir.Shape(blockDims), gatheredShape.Dims));
+            placed.AddRange(positions);
+        }
+
+        var joined = blocks.Count == 1 ? blocks[0] : c.Emit("Concat", blocks, [Int("axis", axis)]);
+        var back = new long[placed.Count];
+        for (var k = 0; k < placed.Count; k++)
+        {
+            back[placed[k]] = k;
+        }
+
+        return c.Emit("Gather", [joined, c.Int64s("back_in_place", back)], [Int("axis", axis)]);
     }
 }

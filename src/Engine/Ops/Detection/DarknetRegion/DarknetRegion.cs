@@ -19,7 +19,16 @@ public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
 
     protected override DarknetRegionAttributes Parse(AttributeReader attributes) =>
         new(attributes.Int("num", 0, min: 0), attributes.Int("classes", 0, min: 0), attributes.Int("coords", 4, min: 0), attributes.Flag("softmax"),
-            attributes.Choice("layout", "planes", s_layouts), attributes.Flag("hierarchical"), attributes.Floats("anchor_sizes", []));
+            attributes.Choice("layout", "planes", s_layouts), ClassGroups(attributes), Softmax.MissingFile(attributes), attributes.Floats("anchor_sizes", []));
+
+    private static long[] ClassGroups(AttributeReader attributes)
+    {
+        var sizes = attributes.Ints("class_groups", []);
+        var classes = attributes.Int("classes", 0);
+        return sizes.Length == 0 || (sizes.All(size => size >= 0) && sizes.Sum() == classes)
+            ? sizes
+            : throw attributes.OutOfRange($"the class tree's {sizes.Length} groups hold {sizes.Sum()} classes, but the layer has classes={classes}; the tree must be the one the layer was trained with.");
+    }
 
     private static readonly Dictionary<string, bool> s_layouts = new(StringComparer.Ordinal) { ["planes"] = false, ["boxes"] = true };
 
@@ -48,8 +57,13 @@ public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
 /// <summary>
 /// Attributes of <see cref="DarknetRegion"/>: anchors (num), classes, box coordinates, whether the
 /// classes get a softmax, and the fork's output layout (<see cref="BoxesLayout"/>: values of one box
-/// side by side, as pjreddie's first region layer; otherwise planes per entry). <c>Hierarchical</c>
-/// (Darknet's <c>tree=</c>) is not computed, as for <see cref="SoftmaxAttributes"/>. <c>AnchorSizes</c>:
+/// side by side, as pjreddie's first region layer; otherwise planes per entry). <see cref="ClassGroups"/>, when not
+/// empty, is Darknet's hierarchical softmax (<c>tree=</c>): the classes of each box get one softmax per
+/// group of consecutive classes of these sizes (a class tree's runs of siblings); <see cref="MissingClassTree"/>
+/// as for <see cref="SoftmaxAttributes"/>. <c>AnchorSizes</c>:
 /// each anchor's width and height in grid cells, empty when not given (only box decoding needs them).
 /// </summary>
-public sealed record DarknetRegionAttributes(long Num, long Classes, long Coords, bool Softmax, bool BoxesLayout, bool Hierarchical, double[] AnchorSizes);
+public sealed record DarknetRegionAttributes(long Num, long Classes, long Coords, bool Softmax, bool BoxesLayout, long[] ClassGroups, string? MissingClassTree, double[] AnchorSizes)
+{
+    public bool Hierarchical => ClassGroups.Length > 0 || MissingClassTree is not null;
+}

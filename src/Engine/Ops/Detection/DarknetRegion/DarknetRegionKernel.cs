@@ -1,3 +1,4 @@
+using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Execution.Primitives;
 using NeuralBuild.Engine.Execution;
 
@@ -15,6 +16,13 @@ namespace NeuralBuild.Engine.Ops;
 /// and, with softmax=1, a softmax over entries 5 … 5+classes. x and y stay raw (its box decoder
 /// applies their logistic).</item>
 /// </list>
+/// With a class tree (<c>class_groups</c>, YOLO9000) the classes of each box get one softmax per group
+/// of siblings at temperature 1, in place of the logistic or plain softmax. In the planes layout this
+/// is darknet's GPU path (forward_region_layer_gpu: softmax_tree along the class planes of each cell),
+/// the one YOLO9000 was trained and is run with: pjreddie's CPU path takes the groups at flat offsets
+/// that do not follow its own planes layout, so on CPU libdarknet's class scores are no softmax of a
+/// cell's groups (OnnxLibDarknetTests proves it every run; docs/onnx-export.md).
+/// AlexeyAB's CPU path (boxes layout) takes the groups along each box's record, as here.
 /// </summary>
 internal sealed class DarknetRegionKernel : Kernel
 {
@@ -23,6 +31,11 @@ internal sealed class DarknetRegionKernel : Kernel
     public override void Run(KernelContext context)
     {
         var attributes = context.AttributesAs<DarknetRegionAttributes>();
+        if (attributes.MissingClassTree is { } missing)
+        {
+            throw DiagnosticCodes.ReferencedFileMissing.Exception(context.Node.Origin.Location, missing);
+        }
+
         if (attributes.BoxesLayout)
         {
             Boxes(context, attributes);
@@ -53,6 +66,16 @@ internal sealed class DarknetRegionKernel : Kernel
                 HeadMath.Logistic(y.Data.AsSpan(entry, 2 * cells));
                 HeadMath.Logistic(y.Data.AsSpan(entry + (coords * cells), cells));
                 var classStart = entry + ((coords + 1) * cells);
+                if (attributes.Hierarchical)
+                {
+                    for (var cell = 0; cell < cells; cell++)
+                    {
+                        DarknetSoftmax.ApplyGroups(y.Data, classStart + cell, attributes.ClassGroups, cells, 1f, y.Data);
+                    }
+
+                    continue;
+                }
+
                 if (!softmax)
                 {
                     HeadMath.Logistic(y.Data.AsSpan(classStart, classes * cells));
@@ -100,7 +123,11 @@ internal sealed class DarknetRegionKernel : Kernel
             {
                 var box = item + (size * i);
                 HeadMath.Logistic(y.Data.AsSpan(box + 4, 1));
-                if (softmax)
+                if (attributes.Hierarchical)
+                {
+                    DarknetSoftmax.ApplyGroups(y.Data, box + 5, attributes.ClassGroups, 1, 1f, y.Data);
+                }
+                else if (softmax)
                 {
                     DarknetSoftmax.Apply(y.Data, box + 5, classes, 1, 1f, y.Data);
                 }

@@ -260,20 +260,4 @@ public sealed class OnnxDarknetExportTests
         Assert.IsFalse(File.Exists(path), "nothing is written when a layer is refused");
         DiagnosticAssert.Throws(DiagnosticCodes.ExportRefused, result.ThrowIfRefused);
     }
-
-    [TestMethod]
-    [DataRow("[softmax]\ngroups=1\ntree=data/9k.tree\n\n", "[softmax]")]
-    [DataRow("[region]\nanchors=1,1\nnum=1\nclasses=3\ncoords=4\nsoftmax=1\ntree=data/9k.tree\n\n", "[region]")]
-    public void Hierarchical_softmax_is_refused_rather_than_exported_as_a_plain_softmax(string head, string section)
-    {
-        // darknet normalises each group of tree siblings (softmax_tree); a plain softmax would differ.
-        using var temp = new TempDirectory();
-        var cfg = Cfg(4, 4, 3, Conv(section == "[region]" ? 8 : 4) + head);
-        var model = OnnxRuntimeComparison.Darknet(temp.Path, cfg);
-        var result = OnnxExporter.Export(model, Path.Combine(temp.Path, "refused.onnx"), new OnnxExportOptions());
-        var refusal = result.Refusals.Single();
-        Assert.AreEqual(DiagnosticCodes.ExportOperatorUnsupported, refusal.Diagnostic.Descriptor);
-        Assert.AreEqual(DarknetCfg.LineOf(cfg, section), refusal.Diagnostic.Location.Line);
-        StringAssert.Contains(refusal.Diagnostic.Message, "hierarchical softmax");
-    }
 }

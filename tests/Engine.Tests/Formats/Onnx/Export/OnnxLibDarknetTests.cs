@@ -69,8 +69,8 @@ public sealed class OnnxLibDarknetTests
         OnnxCorpusExportTests.SkipLargeUnlessFull(declared);
         if (OnnxCorpusExportTests.RefusedKinds(declared) is { Count: > 0 } refused)
         {
-            // Locally connected layers, darknet's hierarchical softmax (tree=): the export corpus test
-            // checks that they are refused, and with which codes.
+            // Locally connected layers: the export corpus test checks that they are refused, and with
+            // which codes.
             Assert.Inconclusive($"{file}: the export refuses {string.Join(", ", refused)}.");
         }
 
@@ -84,6 +84,60 @@ public sealed class OnnxLibDarknetTests
             : l.StartsWith("height=", StringComparison.Ordinal) ? $"height={small.H}"
             : l));
         ExportedMatchesLibDarknet(copy, Path.GetFileNameWithoutExtension(file), inputScale: 1, inputOffset: 0);
+    }
+
+    /// <summary>
+    /// Darknet's hierarchical softmax over YOLO9000's real class tree (Debian's data/9k.tree: 9,418
+    /// classes in 1,846 groups of siblings), in a small classifier ending as darknet9000.cfg does
+    /// (1x1 convolution to 9,418 channels, average pool, [softmax] with tree=): ONNX Runtime runs the
+    /// export as libdarknet runs the cfg, layer by layer.
+    /// </summary>
+    [TestMethod]
+    public void Hierarchical_softmax_over_the_9k_tree_exported_runs_as_libdarknet_runs_it()
+    {
+        const string tree = "/usr/share/darknet/data/9k.tree";
+        if (!File.Exists(tree))
+        {
+            Assert.Inconclusive($"{tree} is installed by Debian's darknet (.ci/run installs it).");
+        }
+
+        using var temp = new TempDirectory();
+        var cfg = temp.Combine("tree9k.cfg");
+        File.WriteAllText(cfg, $"[net]\nwidth=4\nheight=4\nchannels=3\n\n[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+            + $"[convolutional]\nfilters=9418\nsize=1\nstride=1\npad=1\nactivation=linear\n\n[avgpool]\n\n[softmax]\ngroups=1\ntemperature=0.5\ntree={tree}\n");
+        ExportedMatchesLibDarknet(cfg, "tree9k", inputScale: 1, inputOffset: 0, everyLayer: true);
+    }
+
+    /// <summary>
+    /// Why YOLO9000's [region] is checked against a hand computation (<see cref="OnnxHierarchicalSoftmaxTests"/>)
+    /// rather than libdarknet: pjreddie's CPU forward_region_layer takes the tree's groups at flat
+    /// offsets (group g's class k of "cell" i at offset + i + k * cells * num, where offset walks the
+    /// group sizes from coords + 1) as if the classes were one block per entry, which they are not in
+    /// its own layout. Its class scores are then no softmax of a group of one cell; darknet's GPU
+    /// path, which YOLO9000 was trained and is run with, takes each group across the class planes of
+    /// a cell, as the executor and the export do. Proven here every run: if libdarknet's class
+    /// scores ever form a softmax per group, this fails and the region can be compared with it.
+    /// </summary>
+    [TestMethod]
+    public void Libdarknets_cpu_region_tree_softmax_is_not_a_softmax_of_the_groups()
+    {
+        using var temp = new TempDirectory();
+        string[] tree = ["a -1", "b -1", "a1 0", "a2 0", "a3 0"];
+        File.WriteAllLines(temp.Combine("classes.tree"), tree);
+        const int size = 4 + 1 + 5, cells = 4;
+        var cfg = temp.Combine("region.cfg");
+        File.WriteAllText(cfg, $"[net]\nwidth=2\nheight=2\nchannels={size}\n\n[region]\nanchors=1,1\nnum=1\nclasses=5\ncoords=4\nsoftmax=1\ntree={temp.Combine("classes.tree")}\n");
+        var model = DarknetTestModel.Create(cfg, temp.Path, seed: 20240611, inputScale: 1, inputOffset: 0);
+        var output = DarknetHarness.Run(cfg, model.Weights, model.Input, temp.Path, "all")[0];
+
+        // The groups (2 roots, 3 children of the first) across the class planes of each cell.
+        var groupSums = Enumerable.Range(0, cells).SelectMany(cell => new[]
+        {
+            output[(5 * cells) + cell] + output[(6 * cells) + cell],
+            output[(7 * cells) + cell] + output[(8 * cells) + cell] + output[(9 * cells) + cell],
+        }).ToList();
+        Assert.IsFalse(groupSums.All(sum => Math.Abs(sum - 1) < 1e-3),
+            $"libdarknet's CPU [region] tree softmax now sums to 1 per group ({string.Join(", ", groupSums)}): compare YOLO9000's region with it.");
     }
 
     /// <param name="everyLayer">Every layer's output (that folding keeps) made an output of the export, so each is compared; otherwise the graph's own outputs.</param>
