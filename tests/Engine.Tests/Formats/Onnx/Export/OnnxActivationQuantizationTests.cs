@@ -14,14 +14,14 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx.Export;
 
 /// <summary>
 /// Calibrated activations in the ONNX export (quantize=int8-static): the QDQ arithmetic of a 1x1 conv
-/// computed by hand and run by ONNX Runtime, the pairs placed before every quantized layer of a
+/// computed by hand and run by ONNX Runtime, the pairs placed around every quantized layer of a
 /// Darknet model (onnx.checker, ONNX Runtime, error against the float model), an uncalibrated value
 /// (NM0383), and SqueezeNet 1.1 against torch.
 /// </summary>
 [TestClass]
 public sealed class OnnxActivationQuantizationTests
 {
-    /// <summary>x (1x2x1x3) → Conv 2→1, 1x1, W = [0.5, -0.25], b = 0.1 → y. Two weights: they stay float, so only x is quantized.</summary>
+    /// <summary>x (1x2x1x3) → Conv 2→1, 1x1, W = [0.5, -0.25], b = 0.1 → y. Two weights: they stay float, so only the activations x and y are quantized.</summary>
     internal static ModelProto OneByOneConvProto() =>
         TinyOnnx.Model(13, [TinyOnnx.Node("Conv", "conv", ["x", "w", "b"], ["y"], TinyOnnx.Ints("kernel_shape", 1, 1))],
             [TinyOnnx.Values("w", [1, 2, 1, 1], 0.5f, -0.25f), TinyOnnx.Values("b", [1], 0.1f)], inputDims: [1, 2, 1, 3]);
@@ -86,7 +86,7 @@ public sealed class OnnxActivationQuantizationTests
     }
 
     [TestMethod]
-    public void Every_quantized_layer_reads_its_input_through_one_calibrated_pair_and_onnx_runtime_runs_it()
+    public void Every_quantized_layer_reads_and_writes_through_calibrated_pairs_and_onnx_runtime_runs_it()
     {
         using var temp = new TempDirectory();
         // Conv 3x3x16x32, deconv and FC quantized; the first conv's 432 weights stay float, its input is quantized all the same.
