@@ -31,21 +31,44 @@ internal static class Uint8TensorEncoding
 }
 
 /// <summary>
-/// Static activation quantization in QDQ form: the data input and the output of each layer whose
-/// weights the int8 export quantizes (Conv, ConvTranspose, FullyConnected → Gemm, MatMul with a
-/// constant 2-D operand) go through QuantizeLinear → DequantizeLinear with their calibrated per-tensor
-/// uint8 scale and zero point (<see cref="Uint8TensorEncoding"/>). Both sides, because a runtime fuses
-/// DequantizeLinear → layer → QuantizeLinear into one integer kernel (ONNX Runtime's QLinearConv) only
-/// when the layer's output is quantized too; any other runtime runs the float layer on the rounded
-/// values, which computes the same. A value gets one pair however many such layers read it (a layer's
-/// quantized output read directly by the next is not quantized again).
+/// Static activation quantization in QDQ form: the data input of each layer whose weights the int8
+/// export quantizes (Conv, ConvTranspose, FullyConnected → Gemm, MatMul with a constant 2-D operand),
+/// and its output where the ranges hold one (<see cref="CalibratedValues"/> asks for those read only by
+/// integer-friendly operators), go through QuantizeLinear → DequantizeLinear with their calibrated
+/// per-tensor uint8 scale and zero point (<see cref="Uint8TensorEncoding"/>). Outputs too, because a
+/// runtime fuses DequantizeLinear → layer → QuantizeLinear into one integer kernel (ONNX Runtime's
+/// QLinearConv) only when the layer's output is quantized; any other runtime runs the float layer on the
+/// rounded values, which computes the same. A value gets one pair however many such layers read it (a
+/// layer's quantized output read directly by the next is not quantized again).
 /// </summary>
 internal static class OnnxActivationQuantizer
 {
-    /// <summary>The values whose ranges the export needs: the data input and the output of every layer it quantizes, in graph order, each once.</summary>
-    public static IReadOnlyList<string> CalibratedValues(Graph graph) =>
-        [.. graph.Nodes.Where(n => QuantizesInput(graph, n)).SelectMany(n => new[] { n.Inputs[0], n.Outputs[0] })
+    /// <summary>
+    /// The values whose ranges the export needs, in graph order, each once: the data input of every layer
+    /// it quantizes, and its output where only integer-friendly operators read it (<see cref="ReadersTakeIntegers"/>).
+    /// </summary>
+    public static IReadOnlyList<string> CalibratedValues(Graph graph)
+    {
+        var readers = graph.BuildConsumers();
+        return [.. graph.Nodes.Where(n => QuantizesInput(graph, n))
+            .SelectMany(n => ReadersTakeIntegers(graph, readers, n.Outputs[0]) ? new[] { n.Inputs[0], n.Outputs[0] } : [n.Inputs[0]])
             .Where(v => !graph.Initializers.ContainsKey(v)).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// True when a layer's output is worth quantizing: not a model output, and read only by quantized layers
+    /// and by operators that pass 8-bit values on as ONNX Runtime's QDQ kernels do (activations, pools,
+    /// concatenation, element-wise arithmetic, reshapes). A head read by a decoder (a yolo layer's exp, a
+    /// softmax) stays float: a step of its input would be amplified in what the application reads.
+    /// </summary>
+    private static bool ReadersTakeIntegers(Graph graph, Dictionary<string, List<Node>> readers, string value) =>
+        !graph.Outputs.Contains(value) && readers.TryGetValue(value, out var nodes)
+        && nodes.All(r => QuantizesInput(graph, r) || s_integerReaders.Contains(r.OpType));
+
+    private static readonly HashSet<string> s_integerReaders = new(StringComparer.Ordinal)
+    {
+        "Activation", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat", "Arithmetic", "Flatten", "Reshape",
+    };
 
     /// <summary>
     /// The ONNX name of the node's data input (input 0): through a QuantizeLinear → DequantizeLinear pair
@@ -56,17 +79,20 @@ internal static class OnnxActivationQuantizer
         c.ActivationRanges is null || c.Weight(0) is not null ? c.Input(0)
         : c.QuantizedActivation(c.Node.Inputs[0]) ?? Pair(c, c.Node.Inputs[0], c.Input(0), into: null);
 
-    /// <summary>Where the layer's last float node writes: its ONNX output, or (activations quantized) a fresh value <see cref="Output"/> then quantizes.</summary>
-    public static string? OutputInto(OnnxLoweringContext c) => c.ActivationRanges is null ? c.Output() : null;
+    /// <summary>Where the layer's last float node writes: its ONNX output, or (its output quantized) a fresh value <see cref="Output"/> then quantizes.</summary>
+    public static string? OutputInto(OnnxLoweringContext c) => QuantizesOutput(c) ? null : c.Output();
 
-    /// <summary>The layer's float result <paramref name="produced"/> through a pair into its ONNX output, when activations are quantized (else it is the output already).</summary>
+    /// <summary>The layer's float result <paramref name="produced"/> through a pair into its ONNX output when its output is quantized (else it is the output already).</summary>
     public static void Output(OnnxLoweringContext c, string produced)
     {
-        if (c.ActivationRanges is not null)
+        if (QuantizesOutput(c))
         {
             _ = Pair(c, c.Node.Outputs[0], produced, into: c.Output());
         }
     }
+
+    /// <summary>A layer's output is quantized when the ranges hold it: the calibration measures those <see cref="CalibratedValues"/> chose.</summary>
+    private static bool QuantizesOutput(OnnxLoweringContext c) => c.ActivationRanges?.ContainsKey(c.Node.Outputs[0]) == true;
 
     /// <summary>QuantizeLinear → DequantizeLinear of <paramref name="source"/> (IR value <paramref name="value"/>) with the value's calibrated encoding; recorded, so that readers reuse it.</summary>
     private static string Pair(OnnxLoweringContext c, string value, string source, string? into)
