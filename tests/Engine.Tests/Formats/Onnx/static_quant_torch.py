@@ -12,7 +12,9 @@ before it in OnnxExport.Models built first), folds each BatchNorm into its conv,
 - weights: every conv / linear weight of at least 1,024 elements as int8 per output channel
   (quantized_error_torch.int8_round_trip);
 - activations: each conv / linear input and output through torch.fake_quantize_per_tensor_affine with
-  scale = (max - min) / 255, zero point = round(-min / scale), clamped to 0..255 (uint8);
+  scale = (max - min) / 255, zero point = round(-min / scale), clamped to 0..255 (uint8). Every output:
+  the export leaves float an output that a softmax, a decoder or the application reads, so this matches
+  it on models whose conv outputs all go to ReLU (SqueezeNet 1.1), not on one ending in a linear layer;
 and writes the outputs on the same inputs to OUTPUTS.f32 (raw float32, in order).
 """
 import copy

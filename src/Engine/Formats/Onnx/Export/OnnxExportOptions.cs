@@ -35,8 +35,8 @@ public sealed record OnnxExportOptions
     public WeightQuantization Quantize { get; init; }
 
     /// <summary>
-    /// Calibrated ranges (IR value → min and max over the calibration inputs) of the data inputs and
-    /// outputs of the layers whose weights are quantized (<see cref="OnnxActivationQuantizer.CalibratedValues"/>):
+    /// Calibrated ranges (IR value → min and max over the calibration inputs) of the data inputs of the
+    /// layers whose weights are quantized, and of the outputs to quantize (<see cref="OnnxActivationQuantizer.CalibratedValues"/>):
     /// when given, each goes through QuantizeLinear → DequantizeLinear as uint8 per tensor
     /// (<c>quantize=int8-static</c>). Null: activations stay float.
     /// </summary>
