@@ -15,55 +15,88 @@ internal static class YoloBoxes
 {
     /// <summary>The boxes of <paramref name="output"/> (N × anchors·(5 + classes) × H × W, planes per entry).</summary>
     public static IReadOnlyList<DetectedBox> Decode(float[] output, int batch, int height, int width, DarknetYoloAttributes head, long networkWidth, long networkHeight) =>
-        DecodeCells(output, batch, height, width, (int)head.Anchors, coords: 4, (int)head.Classes, (anchor, w, h) =>
+        DecodeCells(output, batch, height, width, (int)head.Anchors, BoxEntries.Planes(coords: 4, (int)head.Classes), (anchor, w, h) =>
         {
             var (scaleW, scaleH) = head.NewCoords ? (4 * w * w, 4 * h * h) : (MathF.Exp(w), MathF.Exp(h));
             return ((float)(scaleW * head.AnchorSizes[2 * anchor] / networkWidth), (float)(scaleH * head.AnchorSizes[(2 * anchor) + 1] / networkHeight));
         });
 
     /// <summary>
-    /// The boxes of a [region] head's output in planes per entry (pjreddie's layout: x, y, w, h,
-    /// objectness, classes): size <c>exp(w) · anchor_w / W</c> by <c>exp(h) · anchor_h / H</c>.
+    /// The boxes of a [Gaussian_yolo] head's output (AlexeyAB's get_gaussian_yolo_box and
+    /// get_gaussian_yolo_detections): planes per entry, each coordinate followed by its uncertainty
+    /// (x, σx, y, σy, w, σw, h, σh), then the objectness and the classes; the score is
+    /// <c>objectness · p(class) · (1 − mean of the four uncertainties)</c>.
+    /// </summary>
+    public static IReadOnlyList<DetectedBox> DecodeGaussian(float[] output, int batch, int height, int width, DarknetYoloAttributes head, long networkWidth, long networkHeight) =>
+        DecodeCells(output, batch, height, width, (int)head.Anchors, BoxEntries.GaussianPlanes((int)head.Classes), (anchor, w, h) =>
+            ((float)(MathF.Exp(w) * head.AnchorSizes[2 * anchor] / networkWidth), (float)(MathF.Exp(h) * head.AnchorSizes[(2 * anchor) + 1] / networkHeight)));
+
+    /// <summary>
+    /// The boxes of a [region] head's output: size <c>exp(w) · anchor_w / W</c> by
+    /// <c>exp(h) · anchor_h / H</c>. pjreddie's layout keeps planes per entry (x, y, w, h, objectness,
+    /// classes, x and y already through the logistic); AlexeyAB's keeps one record per cell and anchor
+    /// with x and y raw, which its get_region_box passes through the logistic.
     /// </summary>
     public static IReadOnlyList<DetectedBox> DecodeRegion(float[] output, int batch, int height, int width, DarknetRegionAttributes head) =>
-        DecodeCells(output, batch, height, width, (int)head.Num, (int)head.Coords, (int)head.Classes, (anchor, w, h) =>
+        DecodeCells(output, batch, height, width, (int)head.Num,
+            head.BoxesLayout ? BoxEntries.PerBox((int)head.Coords, (int)head.Classes) : BoxEntries.Planes((int)head.Coords, (int)head.Classes), (anchor, w, h) =>
             ((float)(MathF.Exp(w) * head.AnchorSizes[2 * anchor] / width), (float)(MathF.Exp(h) * head.AnchorSizes[(2 * anchor) + 1] / height)));
 
     /// <summary>
-    /// One box per image, anchor and cell of a head laid out as planes per entry (x, y, w, h, the
-    /// other coordinates, objectness, classes); <paramref name="size"/> turns an anchor's raw w and h
-    /// into the box's width and height as fractions of the input.
+    /// Where a head keeps a box's values: the entries of x, y, w, h, the objectness, the first class
+    /// and the uncertainties (none but Gaussian yolo's), how many entries a box has, whether a box's
+    /// entries are side by side (records, cell-major then anchor) or one plane each per anchor, and
+    /// whether x and y are still raw.
     /// </summary>
-    private static List<DetectedBox> DecodeCells(float[] output, int batch, int height, int width, int anchors, int coords, int classes,
+    private sealed record BoxEntries(int Entries, int X, int Y, int W, int H, int Objectness, int FirstClass, int[] Uncertainties, bool SideBySide, bool RawCentre)
+    {
+        public static BoxEntries Planes(int coords, int classes) => new(coords + 1 + classes, 0, 1, 2, 3, coords, coords + 1, [], SideBySide: false, RawCentre: false);
+
+        public static BoxEntries PerBox(int coords, int classes) => new(coords + 1 + classes, 0, 1, 2, 3, coords, coords + 1, [], SideBySide: true, RawCentre: true);
+
+        public static BoxEntries GaussianPlanes(int classes) => new(9 + classes, 0, 2, 4, 6, 8, 9, [1, 3, 5, 7], SideBySide: false, RawCentre: false);
+    }
+
+    /// <summary>
+    /// One box per image, anchor and cell; <paramref name="size"/> turns an anchor's raw w and h into
+    /// the box's width and height as fractions of the input.
+    /// </summary>
+    private static List<DetectedBox> DecodeCells(float[] output, int batch, int height, int width, int anchors, BoxEntries layout,
         Func<int, float, float, (float Width, float Height)> size)
     {
-        var entries = coords + 1 + classes;
         var plane = height * width;
+        var perImage = anchors * layout.Entries * plane;
+        var classes = layout.Entries - layout.FirstClass;
         var boxes = new List<DetectedBox>(batch * anchors * plane);
         for (var image = 0; image < batch; image++)
         {
             for (var anchor = 0; anchor < anchors; anchor++)
             {
-                var start = ((image * anchors) + anchor) * entries * plane;
                 for (var row = 0; row < height; row++)
                 {
                     for (var col = 0; col < width; col++)
                     {
-                        var cell = start + (row * width) + col;
-                        float Entry(int e) => output[cell + (e * plane)];
+                        var cell = (row * width) + col;
+                        var first = layout.SideBySide
+                            ? (image * perImage) + (((cell * anchors) + anchor) * layout.Entries)
+                            : (image * perImage) + (anchor * layout.Entries * plane) + cell;
+                        var stride = layout.SideBySide ? 1 : plane;
+                        float Entry(int e) => output[first + (e * stride)];
                         var (label, best) = (0, float.NegativeInfinity);
                         for (var k = 0; k < classes; k++)
                         {
-                            if (Entry(coords + 1 + k) > best)
+                            if (Entry(layout.FirstClass + k) > best)
                             {
-                                (label, best) = (k, Entry(coords + 1 + k));
+                                (label, best) = (k, Entry(layout.FirstClass + k));
                             }
                         }
 
-                        var x = (col + Entry(0)) / width;
-                        var y = (row + Entry(1)) / height;
-                        var (bw, bh) = size(anchor, Entry(2), Entry(3));
-                        boxes.Add(new DetectedBox(image, label, Entry(coords) * best, x - (bw / 2), y - (bh / 2), x + (bw / 2), y + (bh / 2)));
+                        var (cx, cy) = layout.RawCentre ? (Logistic(Entry(layout.X)), Logistic(Entry(layout.Y))) : (Entry(layout.X), Entry(layout.Y));
+                        var x = (col + cx) / width;
+                        var y = (row + cy) / height;
+                        var (bw, bh) = size(anchor, Entry(layout.W), Entry(layout.H));
+                        var certainty = layout.Uncertainties.Length == 0 ? 1f : 1f - (layout.Uncertainties.Sum(Entry) / layout.Uncertainties.Length);
+                        boxes.Add(new DetectedBox(image, label, Entry(layout.Objectness) * best * certainty, x - (bw / 2), y - (bh / 2), x + (bw / 2), y + (bh / 2)));
                     }
                 }
             }
@@ -71,4 +104,6 @@ internal static class YoloBoxes
 
         return boxes;
     }
+
+    private static float Logistic(float x) => 1f / (1f + MathF.Exp(-x));
 }

@@ -12,7 +12,8 @@ namespace NeuralBuild.Engine.Pipeline;
 /// head itself is run by the reference executor on the original's and on the export's values, so both
 /// are decoded and suppressed alike and only the lossy part differs. Every Darknet [yolo] head whose
 /// output is compared and whose anchors the model gave is decoded into boxes on both sides
-/// (<see cref="YoloBoxes"/>), and so is every [region] head in pjreddie's planes layout.
+/// (<see cref="YoloBoxes"/>), and so is every [Gaussian_yolo] head and every [region] head without a
+/// class tree (pjreddie's planes and AlexeyAB's records).
 /// </summary>
 internal static class DetectionAgreement
 {
@@ -63,7 +64,7 @@ internal static class DetectionAgreement
     }
 
     /// <summary>
-    /// How to decode a Darknet [yolo] head, or a [region] head in pjreddie's planes layout, into boxes;
+    /// How to decode a Darknet [yolo], [Gaussian_yolo] or [region] head into boxes;
     /// null for any other node, or a head whose anchors the model did not give.
     /// </summary>
     private static Func<Tensor, IReadOnlyList<DetectedBox>>? GridDecoder(Node head, Shape input)
@@ -72,7 +73,9 @@ internal static class DetectionAgreement
         {
             case "DarknetYolo" when head.AttributesAs<DarknetYoloAttributes>() is var yolo && yolo.AnchorSizes.Length == 2 * yolo.Anchors:
                 return t => YoloBoxes.Decode(t.Data, (int)t.Shape[0], (int)t.Shape[2], (int)t.Shape[3], yolo, input.W, input.H);
-            case "DarknetRegion" when head.AttributesAs<DarknetRegionAttributes>() is var region && !region.BoxesLayout && !region.Hierarchical
+            case "DarknetGaussianYolo" when head.AttributesAs<DarknetYoloAttributes>() is var gaussian && gaussian.AnchorSizes.Length == 2 * gaussian.Anchors:
+                return t => YoloBoxes.DecodeGaussian(t.Data, (int)t.Shape[0], (int)t.Shape[2], (int)t.Shape[3], gaussian, input.W, input.H);
+            case "DarknetRegion" when head.AttributesAs<DarknetRegionAttributes>() is var region && !region.Hierarchical
                 && region.Coords == 4 && region.AnchorSizes.Length == 2 * region.Num:
                 return t => YoloBoxes.DecodeRegion(t.Data, (int)t.Shape[0], (int)t.Shape[2], (int)t.Shape[3], region);
             default:

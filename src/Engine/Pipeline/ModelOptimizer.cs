@@ -117,7 +117,7 @@ public static class ModelOptimizer
             VerifyMode.Layers or VerifyMode.Model => Verifier.VerifyModels(ReadOriginal(), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape),
             _ => null,
         };
-        var lossyCost = lossy ? Verifier.VerifyModels(ReadOriginal(), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, floorFactor: 0) : null;
+        var lossyCost = lossy ? Verifier.VerifyModels(ReadOriginal(), model, request.AbsoluteTolerance, request.RelativeTolerance, request.VerifyInputShape, floorFactor: 0, request.EvaluationInputs) : null;
         clock.End();
         if (verification is { Passed: false })
         {
@@ -184,6 +184,8 @@ public static class ModelOptimizer
             Verification = verification,
             SurgeryVerification = surgeryVerification,
             LossyCost = lossyCost,
+            LossyCostInputs = lossyCost is null ? null
+                : request.EvaluationInputs is { IsSynthetic: false } given ? $"{given.Describe()}, each figure at its worst input" : "a seeded input",
             PassLog = [.. passes.Events.Select(e => e.ToString())],
         };
     }

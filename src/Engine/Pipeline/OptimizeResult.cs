@@ -62,6 +62,9 @@ public sealed record OptimizeResult
     /// </summary>
     public VerificationReport? LossyCost { get; init; }
 
+    /// <summary>What <see cref="LossyCost"/> was measured on, in words: the request's evaluation inputs (each comparison at its worst input) or one seeded input.</summary>
+    public string? LossyCostInputs { get; init; }
+
     /// <summary>Source layers the passes removed entirely (Dropout, a forward-folded BatchNorm, …), by index.</summary>
     public IReadOnlyList<int> RemovedLayers { get; init; } = [];
 

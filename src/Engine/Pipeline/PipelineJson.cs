@@ -26,6 +26,7 @@ public static class PipelineJson
             Common(json, result.Before, result.After, result.Passes, result.Timings);
             VerificationJson.WriteReportOrNull(json, "verification", result.Verification);
             VerificationJson.WriteReportOrNull(json, "lossyCost", result.LossyCost);
+            json.WriteString("lossyCostInputs", result.LossyCostInputs);
             JsonText.WriteDiagnostics(json, result.Warnings);
         });
     }

@@ -62,13 +62,47 @@ public static class Verifier
     /// within <paramref name="floorFactor"/> times its floor passes, and the report says so. A
     /// wrong fold moves whole channels, orders of magnitude above the floor; the floor of the first
     /// layers is near zero, so a fault is still caught where it starts. 0 turns the floor off.
+    /// With <paramref name="inputs"/> (the user's evaluation inputs), both models run on each of them
+    /// and each comparison reports its worst input; otherwise on one seeded input.
     /// </remarks>
-    public static VerificationReport VerifyModels(Model original, Model optimised, double atol, double rtol, Shape? inputShape = null, double floorFactor = DefaultFloorFactor)
+    public static VerificationReport VerifyModels(Model original, Model optimised, double atol, double rtol, Shape? inputShape = null, double floorFactor = DefaultFloorFactor,
+        Evaluation.EvaluationInputs? inputs = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(optimised);
-        var (name, declared) = original.Graph.Inputs.First();
-        var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = RandomTensor(inputShape ?? declared, Seed) };
+        var declared = original.Graph.Inputs.First().Value;
+        if (inputs is null || inputs.IsSynthetic)
+        {
+            return VerifyModelsOn(original, optimised, atol, rtol, RandomTensor(inputShape ?? declared, Seed), floorFactor);
+        }
+
+        // One input at a time: the user's inputs are loaded as they are used, never all at once.
+        var worst = new Dictionary<(string, string), OutputComparison>();
+        var order = new List<(string, string)>();
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            foreach (var c in VerifyModelsOn(original, optimised, atol, rtol, inputs.Load(i, inputShape ?? declared), floorFactor).Comparisons)
+            {
+                var key = (c.Subject, c.Output);
+                if (!worst.TryGetValue(key, out var seen))
+                {
+                    order.Add(key);
+                }
+
+                if (seen is null || c.WorstExcess > seen.WorstExcess || (c.WorstExcess == seen.WorstExcess && c.MaxAbsoluteError > seen.MaxAbsoluteError))
+                {
+                    worst[key] = c;
+                }
+            }
+        }
+
+        return new VerificationReport(VerifyMode.Model, atol, rtol, [.. order.Select(k => worst[k])]);
+    }
+
+    private static VerificationReport VerifyModelsOn(Model original, Model optimised, double atol, double rtol, Tensor inputTensor, double floorFactor)
+    {
+        var name = original.Graph.Inputs.First().Key;
+        var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = inputTensor };
         var optimisedValues = new HashSet<string>(optimised.Graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
 
         // A value read by a node the passes removed now carries what that node computed (a Caffe

@@ -39,6 +39,8 @@ internal static class FuseCommand
         {
             model, output, weights, input, dialect, formatOption, verify, atol, rtol, verifyInput, pruneDeadChannels, lowRankFc, format,
         };
+        var evaluation = new EvaluationOptions();
+        evaluation.AddTo(command, withAgreementBudget: false);
         command.SetAction(parse => CommandRunner.Run(parse, () =>
         {
             var outputDirectory = parse.GetValue(output)!.FullName;
@@ -58,6 +60,7 @@ internal static class FuseCommand
                     VerifyInputShape = CommonOptions.ParseShape(parse.GetValue(verifyInput)),
                     PruneDeadChannels = parse.GetValue(pruneDeadChannels),
                     LowRankFc = parse.GetValue(lowRankFc) is { } target ? LowRankTarget.Parse(target, new SourceLocation(parse.GetValue(model)!.FullName)) : null,
+                    EvaluationInputs = evaluation.Inputs(parse),
                     OutputDirectory = outputDirectory,
                     Progress = progress,
                 },
@@ -114,7 +117,7 @@ internal static class FuseCommand
 
             foreach (var output in result.LossyCost?.Comparisons.Where(c => c.Subject == "model output") ?? [])
             {
-                sb.Append(CultureInfo.InvariantCulture, $"\nmodel output {output.Output}: max abs error {output.MaxAbsoluteError:G3}, max rel error {output.MaxRelativeError:G3} (measured on a seeded input against the original)\n");
+                sb.Append(CultureInfo.InvariantCulture, $"\nmodel output {output.Output}: max abs error {output.MaxAbsoluteError:G3}, max rel error {output.MaxRelativeError:G3} (measured on {result.LossyCostInputs} against the original)\n");
             }
         }
 

@@ -77,16 +77,56 @@ public sealed class YoloBoxesTests
     }
 
     [TestMethod]
-    public void A_region_head_of_a_lossy_runtime_is_decoded_on_both_sides_and_its_top_boxes_compared()
+    public void An_alexeyab_region_record_decodes_with_the_logistic_of_its_raw_centre()
+    {
+        // AlexeyAB's layout: one record per cell and anchor, cell-major (x, y, w, h, objectness,
+        // classes side by side), x and y raw. 2 anchors of (2 x 0.5) and (1 x 1) cells, 1 class, a
+        // 1 x 2 grid: records (cell 0, anchor 0), (cell 0, anchor 1), (cell 1, anchor 0), (cell 1, anchor 1).
+        var ln3 = MathF.Log(3);
+        float[] output =
+        [
+            0, 0, 0, 0, 0.1f, 1,
+            0, 0, 0, 0, 0.2f, 1,
+            0, 0, 0, 0, 0.3f, 1,
+            -ln3, ln3, MathF.Log(2), 0, 0.9f, 0.5f, // cell 1, anchor 1: logistic(±ln 3) = 1/4, 3/4
+        ];
+        var head = new DarknetRegionAttributes(2, 1, 4, Softmax: true, BoxesLayout: true, ClassGroups: [], MissingClassTree: null, AnchorSizes: [2, 0.5, 1, 1]);
+        var boxes = YoloBoxes.DecodeRegion(output, batch: 1, height: 1, width: 2, head);
+
+        // Boxes come anchor by anchor: [1] is (anchor 0, cell 1), [3] is (anchor 1, cell 1): centre
+        // ((1 + 1/4)/2, 3/4), size (e^ln2 * 1/2, e^0 * 1/1) = (1, 1), score 0.9 * 0.5.
+        Assert.HasCount(4, boxes);
+        Assert.AreEqual(0.3f, boxes[1].Score, 1e-6f);
+        AssertBox(new DetectedBox(0, 0, 0.45f, 0.125f, 0.25f, 1.125f, 1.25f), boxes[3]);
+    }
+
+    [TestMethod]
+    public void A_gaussian_yolo_cell_decodes_with_its_score_discounted_by_the_mean_uncertainty()
+    {
+        // [Gaussian_yolo]: planes x, σx, y, σy, w, σw, h, σh, objectness, classes. 1 anchor of 16 x 8
+        // pixels, 2 classes, a 1 x 1 grid, a 64 x 32 input.
+        float[] output = [0.5f, 0.1f, 0.25f, 0.2f, MathF.Log(2), 0.3f, 0, 0.4f, 0.8f, 0.3f, 0.9f];
+        var head = new DarknetYoloAttributes(1, 2, NewCoords: false, ScaleXY: 1, AnchorSizes: [16, 8]);
+        var box = YoloBoxes.DecodeGaussian(output, batch: 1, height: 1, width: 1, head, networkWidth: 64, networkHeight: 32).Single();
+
+        // Centre (0.5, 0.25), size (2 * 16/64, 8/32) = (0.5, 0.25); class 1 at
+        // 0.8 * 0.9 * (1 - (0.1 + 0.2 + 0.3 + 0.4) / 4) = 0.54.
+        AssertBox(new DetectedBox(0, 1, 0.54f, 0.25f, 0.125f, 0.75f, 0.375f), box);
+    }
+
+    [TestMethod]
+    [DataRow("[region]\nanchors=1.08,1.19, 3.42,4.41, 6.63,11.38, 9.42,5.11, 16.62,10.52\nclasses=2\ncoords=4\nnum=5\nsoftmax=1\n\n", 35, "DarknetRegion", NeuralBuild.Engine.Formats.Darknet.DarknetDialect.Pjreddie)]
+    [DataRow("[region]\nanchors=1.08,1.19, 3.42,4.41, 6.63,11.38, 9.42,5.11, 16.62,10.52\nclasses=2\ncoords=4\nnum=5\nsoftmax=1\n\n", 35, "DarknetRegion", NeuralBuild.Engine.Formats.Darknet.DarknetDialect.AlexeyAB)]
+    [DataRow("[Gaussian_yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n\n", 33, "DarknetGaussianYolo", NeuralBuild.Engine.Formats.Darknet.DarknetDialect.AlexeyAB)]
+    public void A_region_or_gaussian_head_of_a_lossy_runtime_is_decoded_on_both_sides_and_its_top_boxes_compared(string headSection, int filters, string op, NeuralBuild.Engine.Formats.Darknet.DarknetDialect dialect)
     {
         using var temp = new TempDirectory();
         var cfg = "[net]\nbatch=1\nwidth=64\nheight=64\nchannels=3\n\n"
             + "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=leaky\n\n"
-            + "[convolutional]\nfilters=35\nsize=1\nstride=1\npad=1\nactivation=linear\n\n"
-            + "[region]\nanchors=1.08,1.19, 3.42,4.41, 6.63,11.38, 9.42,5.11, 16.62,10.52\nclasses=2\ncoords=4\nnum=5\nsoftmax=1\n\n";
-        var model = OnnxRuntimeComparison.Darknet(temp.Path, cfg, dialect: NeuralBuild.Engine.Formats.Darknet.DarknetDialect.Pjreddie);
-        var head = model.Graph.Nodes.Single(n => n.OpType == "DarknetRegion");
-        Assert.HasCount(10, head.AttributesAs<DarknetRegionAttributes>().AnchorSizes);
+            + $"[convolutional]\nfilters={filters}\nsize=1\nstride=1\npad=1\nactivation=linear\n\n"
+            + headSection;
+        var model = OnnxRuntimeComparison.Darknet(temp.Path, cfg, dialect: dialect);
+        var head = model.Graph.Nodes.Single(n => n.OpType == op);
 
         using var perturbed = new ReferenceRuntime(new NeuralBuild.Engine.Ir.Model(model.Format, model.DefinitionPath, null, Verifier.WithRoundedWeights(model.Graph)), "perturbed");
         var output = head.Outputs[0];

@@ -74,6 +74,43 @@ public sealed class LowRankFiguresTests
         }
     }
 
+    [TestMethod]
+    public void On_the_users_inputs_the_measured_error_is_the_worst_libdarknet_sees_over_them()
+    {
+        using var temp = new TempDirectory();
+        var cfg = temp.WriteText("tail.cfg", Cfg);
+        var weights = temp.Combine("tail.weights");
+        DarknetFixture.WriteWeights(weights, PlantedSpectrumWeights(new Random(13)));
+        var random = new Random(99);
+        var inputs = Enumerable.Range(0, 2).Select(i => Enumerable.Range(0, 6 * 6 * 16).Select(_ => (float)((random.NextDouble() * (i + 1) * 4) - 1)).ToArray()).ToList();
+        Directory.CreateDirectory(temp.Combine("inputs"));
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            File.WriteAllBytes(Path.Combine(temp.Path, "inputs", $"{i}.npy"), Evaluation.NpyFileTests.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 16, 6, 6), }", [.. inputs[i].SelectMany(BitConverter.GetBytes)]));
+        }
+
+        var result = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = cfg,
+            WeightsPath = weights,
+            FormatOptions = new Dictionary<string, string> { ["dialect"] = "pjreddie" },
+            LowRankFc = new LowRankTarget(0.9, null),
+            EvaluationInputs = Engine.Evaluation.EvaluationInputs.FromPath(temp.Combine("inputs"), Engine.Evaluation.InputPreprocessing.Default),
+            OutputDirectory = temp.Combine("out"),
+        });
+
+        var darknetErrors = inputs.Select(input =>
+        {
+            var original = DarknetHarness.Run(cfg, weights, input, temp.Path).OrderBy(o => o.Key).Last().Value;
+            var written = DarknetHarness.Run(result.OptimizedDefinitionPath, result.OptimizedWeightsPath, input, temp.Path).OrderBy(o => o.Key).Last().Value;
+            return original.Zip(written, (b, a) => Math.Abs((double)a - b)).Max();
+        }).ToList();
+        var measured = result.LossyCost!.Comparisons.Single(c => c.Subject == "model output").MaxAbsoluteError;
+        Assert.AreNotEqual(darknetErrors[0], darknetErrors[1], 1e-3 * darknetErrors.Max(), "two inputs of different error");
+        Assert.AreEqual(darknetErrors.Max(), measured, 1e-3 * darknetErrors.Max());
+        StringAssert.Contains(result.LossyCostInputs, "2 input file(s)");
+    }
+
     /// <summary>
     /// Darknet's order (per layer: biases, then weights outputs × inputs); each weight matrix is
     /// U · diag(s) · V with Gaussian U (J×m) and V (m×I) scaled by 1/√J and 1/√I (close to orthonormal),
