@@ -38,7 +38,7 @@ internal static class ModelItem
     /// <summary>A format to export the optimised model to as well (an export target's name), embedded beside it.</summary>
     public const string Export = "Export";
 
-    /// <summary><c>fp16</c> or <c>int8</c>: the export stores conv, deconv, FC and MatMul weights so (needs <see cref="Export"/>); its output error is measured and budgeted by <c>MaxOutputError</c>.</summary>
+    /// <summary><c>fp16</c> or <c>int8</c>: the export stores conv, deconv, FC and MatMul weights so (needs <see cref="Export"/>); <c>int8-static</c>: int8 weights and those layers' inputs and outputs as uint8, calibrated on <c>EvaluationInputs</c>; its output error is measured and budgeted by <c>MaxOutputError</c>.</summary>
     public const string Quantize = "Quantize";
 
     /// <summary>Options of the export, <c>name=value;…</c> (<c>opset=15</c>).</summary>

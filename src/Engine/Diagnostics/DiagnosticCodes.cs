@@ -175,6 +175,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor PruneCriterionNeedsBatchNorm = Error("NM0381", "Channels ranked by BatchNorm |gamma| in a layer without BatchNorm");
     public static readonly DiagnosticDescriptor PruneLayerNotFound = Error("NM0382", "prune-plan names a layer that is not a conv layer of the model");
 
+    // Calibrated activation quantization (quantize=int8-static).
+    public static readonly DiagnosticDescriptor ExportActivationNotCalibrated = Error("NM0383", "int8-static export of a value that was not calibrated");
+
     // Passes.
     public static readonly DiagnosticDescriptor VerificationFailed = Error("NM0041", "The optimised model does not compute what the original computes");
     public static readonly DiagnosticDescriptor NonFiniteStatistics = Error("NM0040", "BatchNorm or Scale parameters are not finite");

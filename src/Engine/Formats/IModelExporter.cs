@@ -26,8 +26,34 @@ public interface IModelExporter
     /// Writes <paramref name="model"/> to <paramref name="path"/> (and any files it needs beside it),
     /// atomically: on a refusal or failure nothing is written and a coded error is thrown. An unknown
     /// or bad option is NM0005 at <paramref name="where"/>.
+    /// <c>calibration</c> holds the measured range of each value <see cref="CalibratedValues"/> asked
+    /// for (the pipeline runs the model on the evaluation inputs first); null when none was asked for.
     /// </summary>
-    ModelExport Export(Model model, string path, IReadOnlyDictionary<string, string> options, SourceLocation where);
+    ModelExport Export(Model model, string path, IReadOnlyDictionary<string, string> options, SourceLocation where, IReadOnlyDictionary<string, ValueRange>? calibration = null);
+
+    /// <summary>
+    /// The values of <paramref name="model"/> whose ranges this export with <paramref name="options"/>
+    /// needs measured before it writes (the inputs of the layers whose activations it quantizes); empty
+    /// for an export that stores what it is given.
+    /// </summary>
+    IReadOnlyList<string> CalibratedValues(Model model, IReadOnlyDictionary<string, string> options) => [];
+}
+
+/// <summary>The least and greatest value a tensor took over the calibration inputs.</summary>
+public readonly record struct ValueRange(float Min, float Max)
+{
+    /// <summary>This range widened to hold <paramref name="values"/>.</summary>
+    public ValueRange Including(ReadOnlySpan<float> values)
+    {
+        float min = Min, max = Max;
+        foreach (var v in values)
+        {
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+
+        return new ValueRange(min, max);
+    }
 }
 
 /// <summary>
@@ -65,8 +91,14 @@ public sealed record ModelExport
     /// <summary>The weights stored lossily (quantized); empty when the export computes exactly what the model computes.</summary>
     public IReadOnlyList<LossyWeight> LossyWeights { get; init; } = [];
 
+    /// <summary>
+    /// The values (IR names) stored lossily on their way into a layer (activations quantized to 8 bits,
+    /// calibrated); empty when only weights, if anything, are.
+    /// </summary>
+    public IReadOnlyList<string> QuantizedActivations { get; init; } = [];
+
     /// <summary>True when the file does not compute exactly what the model computes: its check is a measurement against a budget, not an equality.</summary>
-    public bool Lossy => LossyWeights.Count > 0;
+    public bool Lossy => LossyWeights.Count > 0 || QuantizedActivations.Count > 0;
 }
 
 /// <summary>

@@ -33,6 +33,7 @@ public static class OpRegistry
         new DarknetContrastive(),
         new GlobalMaxPool(),
         new Power(),
+        new Quantize(),
         new Split(),
         new Flatten(),
         new Reshape(),

@@ -23,7 +23,7 @@ internal static class ExportStep
     /// <param name="atol">Absolute tolerance.</param>
     /// <param name="rtol">Relative tolerance.</param>
     /// <param name="verifyInputShape">The check's input (null: the model's).</param>
-    /// <param name="lossy">How a lossy export (quantized weights) is checked: its error is measured, against the budget it holds if any.</param>
+    /// <param name="lossy">How a lossy export (quantized weights) is checked: its error is measured, against the budget it holds if any; its inputs also calibrate an export that quantizes activations.</param>
     /// <returns>
     /// The export, whose outputs name the original's values; the file read back; the equality check of an
     /// exact export, or the measurement of a lossy one. A file NeuralBuild's own reader does not take
@@ -34,7 +34,10 @@ internal static class ExportStep
         Model model, IReadOnlyList<string> outputsBeforePasses, IModelFormat target, IModelExporter exporter, string path, IReadOnlyDictionary<string, string> options, SourceLocation where,
         Func<Model>? readOriginal, double atol, double rtol, Shape? verifyInputShape, LossyExportCheck lossy)
     {
-        var export = exporter.Export(model, path, options, where);
+        // Static activation quantization: the ranges of the values it asks for, measured on the model it exports.
+        var calibrated = exporter.CalibratedValues(model, options);
+        var calibration = calibrated.Count > 0 ? ActivationCalibration.Measure(model, calibrated, lossy.Inputs) : null;
+        var export = exporter.Export(model, path, options, where, calibration);
 
         export = export with { Outputs = [.. export.Outputs.Select(o => (OriginalValue(model.Graph.Outputs, outputsBeforePasses, o.Value), o.Output))] };
         Model exported;

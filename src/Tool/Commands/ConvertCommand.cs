@@ -11,7 +11,7 @@ namespace NeuralBuild.Tool.Commands;
 
 /// <summary>
 /// <c>dotnet neural convert MODEL --to FORMAT --output DIR [--weights W] [--opset N] [--no-fold] [--symbolic-batch]
-/// [--export-option name=value] [--dialect …] [--verify none|model] [--no-runtime-check] [--quantize int8|fp16
+/// [--export-option name=value] [--dialect …] [--verify none|model] [--no-runtime-check] [--quantize int8|int8-static|fp16
 /// [--max-output-error 2%] [--inputs PATH …] [--min-top1-agreement 99%]]</c>: writes
 /// <c>DIR/NAME.EXT</c> and <c>convert-report.md</c>. The exported file is read back and run against the
 /// original by the reference executor (<see cref="ModelConverter"/>), then run by the target's own
@@ -40,8 +40,8 @@ internal static class ConvertCommand
         var atol = CommonOptions.AbsoluteTolerance();
         var rtol = CommonOptions.RelativeTolerance();
         var verifyInput = new Option<string?>("--verify-input") { Description = "Smaller input for the checks (fully convolutional models), e.g. 1x3x160x160." };
-        var quantize = new Option<string?>("--quantize") { Description = "fp16 or int8: store conv, deconv, FC and MatMul weights quantized (export targets that take the option quantize=). The output error is measured, not proven zero." };
-        quantize.AcceptOnlyFromAmong("fp16", "int8");
+        var quantize = new Option<string?>("--quantize") { Description = "fp16 or int8: store conv, deconv, FC and MatMul weights quantized (export targets that take the option quantize=); int8-static: int8 weights and those layers' inputs and outputs quantized to uint8, calibrated on --inputs (default: the seeded synthetic input). The output error is measured, not proven zero." };
+        quantize.AcceptOnlyFromAmong("fp16", "int8", "int8-static");
         var maxOutputError = new Option<string?>("--max-output-error") { Description = "Budget of a quantized export: the largest output error allowed, relative to the output's magnitude, e.g. 2%. Over it: NM1010, exit 2." };
         var format = CommonOptions.Format(CommonOptions.TableOrJson);
         format.Description = "table: convert-report.md (and stdout) in Markdown; json: convert-report.json, schemaVersion first.";

@@ -100,6 +100,29 @@ public sealed partial class ConvertQuantizeTests
         StringAssert.Contains(run.Stderr, "error NM0343");
     }
 
+    [TestMethod]
+    public void Int8_static_quantizes_the_layer_inputs_measures_them_in_onnx_runtime_and_a_format_without_them_is_NM0341()
+    {
+        using var temp = new TempDirectory();
+        var cfg = Yolov3Tiny(temp);
+
+        var run = ToolProcess.Run(temp.Path, ["convert", cfg, "--to", "onnx", "-o", "out", "--quantize", "int8-static", "--max-output-error", "50%"]);
+        var overBudget = ToolProcess.Run(temp.Path, ["convert", cfg, "--to", "onnx", "-o", "tiny-budget", "--quantize", "int8-static", "--max-output-error", "0.0001%"]);
+        var darknet = ToolProcess.Run(temp.Path, ["convert", cfg, "--to", "darknet", "-o", "dn", "--quantize", "int8-static"]);
+
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        // yolov3-tiny: 13 conv layers, each with its input and its output through a calibrated pair, except the
+        // outputs of the two head convs, which the [yolo] layers read (they stay float): 24 values.
+        StringAssert.Contains(run.Stdout, "(ONNX opset 13, weights int8 per channel, 24 activations uint8 per tensor (calibrated))");
+        StringAssert.Matches(run.Stdout, Runtime());
+        StringAssert.Contains(OnnxChecker.Check(Path.Combine(temp.Path, "out", "yolov3-tiny.onnx")), "QuantizeLinear");
+        Assert.AreEqual(2, overBudget.ExitCode, overBudget.ToString());
+        StringAssert.Contains(overBudget.Stderr, "error NM1010");
+        Assert.IsFalse(File.Exists(Path.Combine(temp.Path, "tiny-budget", "yolov3-tiny.onnx")));
+        Assert.AreEqual(1, darknet.ExitCode, darknet.ToString());
+        StringAssert.Contains(darknet.Stderr, "error NM0341");
+    }
+
     [GeneratedRegex(@"- written file read back: measured \(lossy export[^\n]*within MaxOutputError=50%[^\n]*max rel error [0-9.]+%, mean rel error")]
     private static partial Regex ReadBack();
 

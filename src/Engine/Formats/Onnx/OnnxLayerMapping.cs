@@ -26,6 +26,44 @@ internal static class OnnxLayerMapping
     public static void HardSigmoid(OnnxNode n) =>
         n.Activation("hardsigmoid", new Attributes().Set("alpha", (double)n.Attr.Float("alpha", 0.2f)).Set("beta", (double)n.Attr.Float("beta", 0.5f)));
 
+    /// <summary>
+    /// QuantizeLinear of a computed value, per tensor (calibrated activations, quantize=int8-static):
+    /// the IR's Quantize, its integers held as float. The zero point's type gives the range: uint8
+    /// (the default, also when it is omitted) 0..255, int8 -128..127. A per-axis scale is NM0202.
+    /// </summary>
+    public static void QuantizeLinear(OnnxNode n)
+    {
+        var (scale, zeroPoint) = PerTensor(n);
+        var signed = n.Has(2) && n.Const(2).Type == DT.Int8;
+        if (n.Has(2) && n.Const(2).Type is not (DT.Int8 or DT.Uint8))
+        {
+            throw n.Unsupported($"its zero point is {n.Const(2).Type}; uint8 and int8 are supported");
+        }
+
+        n.Emit("Quantize", [n.X], new Attributes().Set("scale", scale).Set("zero_point", zeroPoint).Set("qmin", signed ? -128L : 0L).Set("qmax", signed ? 127L : 255L));
+    }
+
+    /// <summary>
+    /// DequantizeLinear of a computed value (a QuantizeLinear's integers), per tensor: (q - zero point) *
+    /// scale, as Power (scale * q + shift, shift = -zero point * scale). A constant one is folded instead.
+    /// </summary>
+    public static void DequantizeLinear(OnnxNode n)
+    {
+        var (scale, zeroPoint) = PerTensor(n);
+        n.Emit("Power", [n.X], new Attributes().Set("power", 1.0).Set("scale", scale).Set("shift", -zeroPoint * scale));
+    }
+
+    /// <summary>The scalar scale and zero point (0 when omitted) of a Quantize / DequantizeLinear; per axis, NM0202.</summary>
+    private static (double Scale, long ZeroPoint) PerTensor(OnnxNode n)
+    {
+        if (n.Const(1, "scale").Shape.ElementCount != 1 || (n.Has(2) && n.Const(2, "zero point").Shape.ElementCount != 1))
+        {
+            throw n.Unsupported("a per-axis scale on a computed value is not supported; per tensor (scalar scale and zero point) is");
+        }
+
+        return ((float)n.Scalar(1, "scale"), n.Has(2) ? (long)n.Scalar(2, "zero point") : 0);
+    }
+
     /// <summary>Add, Sub, Mul and Div: the IR's broadcasting Arithmetic.</summary>
     public static void Arithmetic(OnnxNode n) =>
         n.Emit("Arithmetic", [n.Value(0), n.Value(1)], new Attributes().Set("operation", n.OpType.ToLowerInvariant()));

@@ -100,7 +100,8 @@ internal static class OnnxOperatorMap
         new("Identity", In(1), Fold(OnnxFoldWhen.Constants, n => n.Const(0)), OnnxLayerMapping.PassThrough),
         new("Dropout", In(1).Since(12, 1, 3), Map: OnnxLayerMapping.PassThrough),
         new("Cast", In(1), Fold(OnnxFoldWhen.Constants, OnnxConstantFolder.Cast), OnnxLayerMapping.PassThrough),
-        new("DequantizeLinear", In(2, 3), Fold(OnnxFoldWhen.Constants, OnnxConstantFolder.DequantizeLinear)),
+        new("DequantizeLinear", In(2, 3), Fold(OnnxFoldWhen.Constants, OnnxConstantFolder.DequantizeLinear), OnnxLayerMapping.DequantizeLinear),
+        new("QuantizeLinear", In(2, 3), Map: OnnxLayerMapping.QuantizeLinear),
     ];
 
     private static readonly Dictionary<string, OnnxOperator> s_byType = s_operators.ToDictionary(o => o.Type, StringComparer.Ordinal);

@@ -19,7 +19,7 @@ internal static class OnnxConvLowering
         var attributes = c.Node.AttributesAs<ConvAttributes>();
         if (!attributes.Xnor)
         {
-            c.Emit("Conv", Inputs(c, weightAxis: 0), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+            OnnxActivationQuantizer.Output(c, c.Emit("Conv", Inputs(c, weightAxis: 0), WindowAttributes(attributes.Window, attributes.Group), OnnxActivationQuantizer.OutputInto(c)));
             return;
         }
 
@@ -47,7 +47,7 @@ internal static class OnnxConvLowering
     {
         var attributes = c.Node.AttributesAs<ConvAttributes>();
         // Weights (Cin, Cout/g, kh, kw): quantized along axis 1, so with groups one scale serves output channel j of every group.
-        c.Emit("ConvTranspose", Inputs(c, weightAxis: 1), WindowAttributes(attributes.Window, attributes.Group), c.Output());
+        OnnxActivationQuantizer.Output(c, c.Emit("ConvTranspose", Inputs(c, weightAxis: 1), WindowAttributes(attributes.Window, attributes.Group), OnnxActivationQuantizer.OutputInto(c)));
     }
 
     /// <summary>
@@ -58,7 +58,8 @@ internal static class OnnxConvLowering
     {
         var attributes = c.Node.AttributesAs<FullyConnectedAttributes>();
         var x = c.InputShape(0);
-        var flat = x.Rank == 2 ? c.Input(0) : c.Emit("Flatten", [c.Input(0)], [Int("axis", 1)]);
+        var data = OnnxActivationQuantizer.Input(c);
+        var flat = x.Rank == 2 ? data : c.Emit("Flatten", [data], [Int("axis", 1)]);
         var output = c.OutputShape();
         // Stored outputs x inputs (transB=1) the output channel is axis 0; inputs x outputs, axis 1.
         List<string> inputs = [flat, OnnxWeightQuantizer.Weight(c, 1, attributes.Transposed ? 1 : 0)];
@@ -68,22 +69,25 @@ internal static class OnnxConvLowering
         }
 
         List<AttributeProto> gemm = [Int("transB", attributes.Transposed ? 0 : 1), Float("alpha", attributes.Alpha), Float("beta", attributes.Beta)];
-        if (output.Rank == 2)
-        {
-            c.Emit("Gemm", inputs, gemm, c.Output());
-            return;
-        }
-
-        var product = c.Emit("Gemm", inputs, gemm);
-        c.Reshape(product, new Ir.Shape(output[0], output[1]), output.Dims, c.Output());
+        var into = OnnxActivationQuantizer.OutputInto(c);
+        var result = output.Rank == 2
+            ? c.Emit("Gemm", inputs, gemm, into)
+            : c.Reshape(c.Emit("Gemm", inputs, gemm), new Ir.Shape(output[0], output[1]), output.Dims, into);
+        OnnxActivationQuantizer.Output(c, result);
     }
 
     /// <summary>MatMul → MatMul (numpy semantics on both sides).</summary>
     /// <remarks>A constant B (K x N) is quantized per output column; a rank above 2 stays float.</remarks>
     public static void MatMul(OnnxLoweringContext c)
     {
-        var b = c.Weight(1) is { Shape.Rank: 2 } ? OnnxWeightQuantizer.Weight(c, 1, 1) : c.Input(1);
-        c.Emit("MatMul", [c.Input(0), b], null, c.Output());
+        if (c.Weight(1) is not { Shape.Rank: 2 })
+        {
+            c.Emit("MatMul", [c.Input(0), c.Input(1)], null, c.Output());
+            return;
+        }
+
+        var b = OnnxWeightQuantizer.Weight(c, 1, 1);
+        OnnxActivationQuantizer.Output(c, c.Emit("MatMul", [OnnxActivationQuantizer.Input(c), b], null, OnnxActivationQuantizer.OutputInto(c)));
     }
 
     /// <summary>Darknet [local] has a different filter at every output position; ONNX has no such operator (NM0303).</summary>
@@ -91,9 +95,14 @@ internal static class OnnxConvLowering
         throw c.Refuse(DiagnosticCodes.ExportLocallyConnected,
             "a locally connected layer has its own filter at every output position; ONNX has no locally connected operator, and unrolling it into one convolution per position would multiply the graph by the output size. Replace the layer by [convolutional] and retrain.");
 
-    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out; the weights (input 1) stored as the export asks.</summary>
-    private static IEnumerable<string> Inputs(OnnxLoweringContext c, int weightAxis) =>
-        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(i => i == 1 ? OnnxWeightQuantizer.Weight(c, 1, weightAxis) : c.Input(i));
+    /// <summary>The IR node's inputs as ONNX names, an omitted optional input left out; the data (input 0) and weights (input 1) stored as the export asks.</summary>
+    private static List<string> Inputs(OnnxLoweringContext c, int weightAxis) =>
+        Enumerable.Range(0, c.Node.Inputs.Count).Where(c.HasInput).Select(i => i switch
+        {
+            0 => OnnxActivationQuantizer.Input(c),
+            1 => OnnxWeightQuantizer.Weight(c, 1, weightAxis),
+            _ => c.Input(i),
+        }).ToList();
 
     public static IEnumerable<AttributeProto> WindowAttributes(SpatialGeometry g, long group) =>
     [

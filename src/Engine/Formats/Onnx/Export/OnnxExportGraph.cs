@@ -32,6 +32,12 @@ internal sealed class OnnxExportGraph(Graph graph, IReadOnlyDictionary<string, S
 
     public WeightQuantization Quantization { get; } = quantization;
 
+    /// <summary>Calibrated ranges of the values whose activations are quantized (int8-static); null: activations stay float.</summary>
+    public IReadOnlyDictionary<string, ValueRange>? ActivationRanges { get; init; }
+
+    /// <summary>IR value → the ONNX name of its DequantizeLinear, for each activation read through a quantize / dequantize pair, in the order written.</summary>
+    public Dictionary<string, string> QuantizedActivations { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The weights written quantized, in the order of their layers.</summary>
     public List<LossyWeight> Quantized { get; } = [];
 

@@ -52,6 +52,7 @@ internal static class OnnxExportMap
         ["DarknetCrop"] = OnnxDarknetLowering.Crop,
 
         ["Power"] = OnnxCaffeLowering.Power,
+        ["Quantize"] = OnnxActivationQuantizer.Quantize,
         ["LRN"] = OnnxCaffeLowering.Lrn,
         ["Normalize"] = OnnxCaffeLowering.Normalize,
         ["PriorBox"] = OnnxCaffeLowering.PriorBox,

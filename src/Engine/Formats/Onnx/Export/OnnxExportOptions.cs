@@ -33,4 +33,12 @@ public sealed record OnnxExportOptions
     /// no longer computes exactly what the model computes, and its error is measured, not proven zero.
     /// </summary>
     public WeightQuantization Quantize { get; init; }
+
+    /// <summary>
+    /// Calibrated ranges (IR value → min and max over the calibration inputs) of the data inputs of the
+    /// layers whose weights are quantized, and of the outputs to quantize (<see cref="OnnxActivationQuantizer.CalibratedValues"/>):
+    /// when given, each goes through QuantizeLinear → DequantizeLinear as uint8 per tensor
+    /// (<c>quantize=int8-static</c>). Null: activations stay float.
+    /// </summary>
+    public IReadOnlyDictionary<string, ValueRange>? ActivationRanges { get; init; }
 }

@@ -47,6 +47,9 @@ public sealed class OnnxExportResult
     /// <summary>The weights written quantized (<see cref="OnnxExportOptions.Quantize"/>); empty for an exact export.</summary>
     public IReadOnlyList<LossyWeight> Quantized { get; init; } = [];
 
+    /// <summary>The IR values read through a QuantizeLinear → DequantizeLinear pair (<see cref="OnnxExportOptions.ActivationRanges"/>); empty when activations stay float.</summary>
+    public IReadOnlyList<string> QuantizedActivations { get; init; } = [];
+
     /// <summary>The graph inputs.</summary>
     public IReadOnlyList<OnnxExportValue> Inputs { get; }
 

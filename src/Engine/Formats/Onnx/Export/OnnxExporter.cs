@@ -41,7 +41,7 @@ public static class OnnxExporter
         }
 
         var shapes = ShapeInference.Run(source);
-        var graph = new OnnxExportGraph(source, shapes, options.Opset, options.SymbolicBatch, options.Quantize);
+        var graph = new OnnxExportGraph(source, shapes, options.Opset, options.SymbolicBatch, options.Quantize) { ActivationRanges = options.ActivationRanges };
         var warnings = new List<Diagnostic>();
         var refusals = new List<OnnxExportRefusal>();
         var layers = new List<(LayerOrigin Origin, List<string> IrNodes, List<(string, string)> OnnxNodes)>();
@@ -86,7 +86,7 @@ public static class OnnxExporter
         var outputNames = outputs.Select(o => new OnnxExportValue(o, graph.ValueName(o))).ToList();
         if (refusals.Count > 0)
         {
-            return new OnnxExportResult(options.Opset, null, null, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized };
+            return new OnnxExportResult(options.Opset, null, null, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized, QuantizedActivations = [.. graph.QuantizedActivations.Keys] };
         }
 
         var batch = source.Inputs.Values.First()[0];
@@ -97,7 +97,7 @@ public static class OnnxExporter
         }
 
         var dataPath = Save(model, onnxPath, options, graph, outputs, warnings);
-        return new OnnxExportResult(options.Opset, onnxPath, dataPath, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized };
+        return new OnnxExportResult(options.Opset, onnxPath, dataPath, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized, QuantizedActivations = [.. graph.QuantizedActivations.Keys] };
     }
 
     private const string DetectionOutputOp = "DetectionOutput";

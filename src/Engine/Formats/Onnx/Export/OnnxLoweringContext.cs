@@ -23,6 +23,14 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
     /// <summary>How the export stores layer weights (<see cref="OnnxWeightQuantizer"/>).</summary>
     public WeightQuantization Quantization => graph.Quantization;
 
+    /// <summary>Calibrated ranges of the values whose activations the export quantizes (<see cref="OnnxActivationQuantizer"/>); null: activations stay float.</summary>
+    public IReadOnlyDictionary<string, ValueRange>? ActivationRanges => graph.ActivationRanges;
+
+    /// <summary>The ONNX name of IR value <paramref name="irValue"/> already read through a quantize / dequantize pair, or null.</summary>
+    public string? QuantizedActivation(string irValue) => graph.QuantizedActivations.GetValueOrDefault(irValue);
+
+    public void RecordQuantizedActivation(string irValue, string dequantized) => graph.QuantizedActivations.Add(irValue, dequantized);
+
     /// <summary>The ONNX nodes emitted for this IR node so far.</summary>
     public IReadOnlyList<(string Name, string OpType)> Emitted => _emitted;
 
@@ -114,6 +122,10 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
 
     public string Int8s(string stem, sbyte[] values) =>
         graph.Constant(Output() + "/" + stem, DT.Int8, [values.Length], t => t.Int32Data.AddRange(values.Select(v => (int)v)));
+
+    /// <summary>A per-tensor zero point: a scalar (dims []) of uint8, or of int8 when <paramref name="signed"/>.</summary>
+    public string ZeroPoint(string stem, long value, bool signed) =>
+        graph.Constant(Output() + "/" + stem, signed ? DT.Int8 : DT.Uint8, [], t => t.Int32Data.Add((int)value));
 
     public string Bools(string stem, bool[] values, params long[] dims) =>
         graph.Constant(Output() + "/" + stem, DT.Bool, dims, t => t.Int32Data.AddRange(values.Select(v => v ? 1 : 0)));

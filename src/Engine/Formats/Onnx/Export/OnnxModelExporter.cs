@@ -26,7 +26,7 @@ internal sealed class OnnxModelExporter : IModelExporter
         new(OpsetOption, string.Create(CultureInfo.InvariantCulture, $"operator set version, {OnnxExportOptions.MinimumOpset} to {OnnxExportOptions.MaximumOpset} (default {OnnxExportOptions.DefaultOpset})")),
         new(SymbolicBatchOption, "true: the batch axis of the input and outputs is the symbolic dimension N"),
         new(ExternalDataOption, "true: weights in NAME.onnx.data beside the model; false: inside it (default: only past 2 GB)"),
-        new(QuantizeOption, "fp16 or int8: conv, deconv, FC and MatMul weights stored as float16, or int8 per output channel (lossy: the output error is measured); none (default): float32"),
+        new(QuantizeOption, "fp16 or int8: conv, deconv, FC and MatMul weights stored as float16, or int8 per output channel; int8-static: int8 weights and those layers' inputs and outputs quantized to uint8 per tensor (QDQ), calibrated on the evaluation inputs (lossy: the output error is measured); none (default): float32"),
     ];
 
     public WriterContract Contract => OnnxExportContract.Instance;
@@ -34,7 +34,16 @@ internal sealed class OnnxModelExporter : IModelExporter
     public ExportRuntimeBinding Runtime { get; } =
         new("Microsoft.ML.OnnxRuntime", "global::Microsoft.ML.OnnxRuntime.InferenceSession", "global::Microsoft.ML.OnnxRuntime.SessionOptions");
 
-    public ModelExport Export(Model model, string path, IReadOnlyDictionary<string, string> options, SourceLocation where)
+    public IReadOnlyList<string> CalibratedValues(Model model, IReadOnlyDictionary<string, string> options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        return options.TryGetValue(QuantizeOption, out var quantize) && OnnxActivationQuantizer.Parse(quantize) is (_, true)
+            ? OnnxActivationQuantizer.CalibratedValues(model.Graph)
+            : [];
+    }
+
+    public ModelExport Export(Model model, string path, IReadOnlyDictionary<string, string> options, SourceLocation where, IReadOnlyDictionary<string, ValueRange>? calibration = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Keys.FirstOrDefault(k => Options.All(o => o.Name != k)) is { } unknown)
@@ -42,14 +51,17 @@ internal sealed class OnnxModelExporter : IModelExporter
             throw DiagnosticCodes.InvalidFormatOption.Exception(where, $"export option '{unknown}' does not apply: the ONNX export takes only {string.Join(", ", Options.Select(o => o.Name))}.");
         }
 
+        var quantization = options.TryGetValue(QuantizeOption, out var quantize)
+            ? OnnxActivationQuantizer.Parse(quantize) ?? throw DiagnosticCodes.InvalidFormatOption.Exception(where, $"export option {QuantizeOption}={quantize}: use fp16, int8, {OnnxActivationQuantizer.StaticOption} or none.")
+            : (Weights: WeightQuantization.None, Activations: false);
         var exportOptions = new OnnxExportOptions
         {
             Opset = options.TryGetValue(OpsetOption, out var opset) ? Integer(opset, OpsetOption, where) : OnnxExportOptions.DefaultOpset,
             SymbolicBatch = options.TryGetValue(SymbolicBatchOption, out var symbolic) && Flag(symbolic, SymbolicBatchOption, where),
             ExternalData = options.TryGetValue(ExternalDataOption, out var external) ? Flag(external, ExternalDataOption, where) : null,
-            Quantize = options.TryGetValue(QuantizeOption, out var quantize)
-                ? OnnxWeightQuantizer.Parse(quantize) ?? throw DiagnosticCodes.InvalidFormatOption.Exception(where, $"export option {QuantizeOption}={quantize}: use fp16, int8 or none.")
-                : WeightQuantization.None,
+            Quantize = quantization.Weights,
+            // Activations quantized with no ranges measured: every quantized layer is NM0383.
+            ActivationRanges = quantization.Activations ? calibration ?? new Dictionary<string, ValueRange>() : null,
         };
         var result = OnnxExporter.Export(model, path, exportOptions);
         result.ThrowIfRefused();
@@ -60,8 +72,9 @@ internal sealed class OnnxModelExporter : IModelExporter
             Outputs = [.. result.Outputs.Select(o => (o.IrValue, o.OnnxName))],
             Layers = [.. result.Layers.Select(l => new ExportedLayer(l.Origin, [.. l.OnnxNodes.Select(n => $"{n.OpType} '{n.Name}'")]))],
             Warnings = result.Warnings,
-            Settings = string.Create(CultureInfo.InvariantCulture, $"ONNX opset {result.Opset}{(exportOptions.Quantize == WeightQuantization.None ? string.Empty : $", weights {exportOptions.Quantize switch { WeightQuantization.Int8 => "int8 per channel", _ => "float16" }}")}"),
+            Settings = string.Create(CultureInfo.InvariantCulture, $"ONNX opset {result.Opset}{(exportOptions.Quantize == WeightQuantization.None ? string.Empty : $", weights {exportOptions.Quantize switch { WeightQuantization.Int8 => "int8 per channel", _ => "float16" }}")}{(result.QuantizedActivations.Count > 0 ? $", {result.QuantizedActivations.Count} activations uint8 per tensor (calibrated)" : string.Empty)}"),
             LossyWeights = result.Quantized,
+            QuantizedActivations = result.QuantizedActivations,
         };
     }
 

@@ -23,7 +23,7 @@ namespace NeuralBuild.Engine.Tests.Formats.Onnx.Export;
 public sealed class OnnxWeightQuantizationTests
 {
     /// <summary>A conv of 3x3x16x32 (4,608 weights), a transposed conv of 32x8x2x2 (1,024), an FC of 2048x10: all quantized; the 3x3x3x16 first conv (432) stays float.</summary>
-    private const string Net = "[net]\nwidth=8\nheight=8\nchannels=3\n\n"
+    internal const string Net = "[net]\nwidth=8\nheight=8\nchannels=3\n\n"
         + "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
         + "[convolutional]\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
         + "[deconvolutional]\nfilters=8\nsize=2\nstride=2\nactivation=linear\n\n"

@@ -41,6 +41,22 @@ public sealed class QuantizedAgainstOracleTests
         AssertTarget(QuantizedFigures.AgainstLibDarknet(encoding, temp.Path));
     }
 
+    /// <summary>
+    /// int8-static (activations calibrated on libdarknet's own input) misses the 5% target on yolov3-tiny:
+    /// measured 7.26% max, 0.085% mean relative error (int8 weights alone: 2.24%, 0.034%): the small mean
+    /// says few elements carry the large error; not analysed further (docs/compression.md). The bound keeps
+    /// that figure from growing unnoticed: 10% max, 0.2% mean.
+    /// </summary>
+    [TestMethod]
+    public void Yolov3_tiny_int8_static_against_libdarknet_stays_where_it_was_measured()
+    {
+        using var temp = new TempDirectory();
+        var figure = QuantizedFigures.AgainstLibDarknet("int8-static", temp.Path);
+        Assert.IsLessThanOrEqualTo(Int8Size, figure.FileRatio, figure.Row());
+        Assert.IsLessThanOrEqualTo(0.10, figure.Accuracy.MaxRelativeError, figure.Row());
+        Assert.IsLessThanOrEqualTo(0.002, figure.Accuracy.MeanRelativeError, figure.Row());
+    }
+
     /// <summary>Every model and encoding of docs/compression.md's table (ResNet-50 takes about a minute): off unless NEURALBUILD_COMPRESSION_FIGURES names the file to write.</summary>
     [TestMethod]
     public void All_figures_of_the_compression_doc()

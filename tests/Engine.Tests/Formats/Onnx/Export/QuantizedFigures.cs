@@ -44,7 +44,7 @@ internal static class QuantizedFigures
 
     /// <summary>
     /// Debian's yolov3-tiny.cfg (416x416) with seeded synthetic weights (as <see cref="OnnxLibDarknetTests"/> makes it),
-    /// folded and exported with <paramref name="encoding"/>, run by ONNX Runtime against libdarknet's forward pass of the
+    /// folded and exported with <paramref name="encoding"/> (int8, int8-static or fp16), run by ONNX Runtime against libdarknet's forward pass of the
     /// original cfg and weights; the error is the worse of the two heads, relative to each head's magnitude.
     /// </summary>
     public static QuantizedFigure AgainstLibDarknet(string encoding, string folder)
@@ -54,14 +54,16 @@ internal static class QuantizedFigures
         var darknet = DarknetHarness.Run(cfg, model.Weights, model.Input, folder);
         var opened = OnnxRuntimeComparison.Folded(model.Open(DarknetDialect.Pjreddie));
         var layers = ((DarknetModel)opened.SourceDocument!).Layers;
-        OnnxExportResult Export(WeightQuantization quantization, string name)
+        OnnxExportResult Export(WeightQuantization quantization, string name, IReadOnlyDictionary<string, Engine.Formats.ValueRange>? ranges = null)
         {
-            var result = OnnxExporter.Export(opened, Path.Combine(folder, name), new OnnxExportOptions { Quantize = quantization });
+            var result = OnnxExporter.Export(opened, Path.Combine(folder, name), new OnnxExportOptions { Quantize = quantization, ActivationRanges = ranges });
             result.ThrowIfRefused();
             return result;
         }
 
-        var quantized = Export(encoding == "int8" ? WeightQuantization.Int8 : WeightQuantization.Float16, encoding + ".onnx");
+        // int8-static: calibrated as the pipeline does, on the input libdarknet runs (given as a .npy, as --inputs takes it).
+        var ranges = encoding == "int8-static" ? ActivationCalibration.Measure(opened, OnnxActivationQuantizer.CalibratedValues(opened.Graph), Npy(folder, model.Input, model.InputShape)) : null;
+        var quantized = Export(encoding == "fp16" ? WeightQuantization.Float16 : WeightQuantization.Int8, encoding + ".onnx", ranges);
         var floatExport = Export(WeightQuantization.None, "float.onnx");
         var outputs = RunOnnxRuntime(quantized.OnnxPath!, model.Input, [.. model.InputShape.Dims.Select(d => (int)d)], [.. quantized.Outputs.Select(o => o.OnnxName)]);
         var heads = darknet.Select(pair =>
@@ -72,6 +74,16 @@ internal static class QuantizedFigures
         var worst = heads.MaxBy(h => h.MaxRelativeError)!;
         return new QuantizedFigure("yolov3-tiny", encoding, Ratio(quantized.OnnxPath!, model.Weights), Ratio(quantized.OnnxPath!, floatExport.OnnxPath!),
             worst with { MeanRelativeError = heads.Max(h => h.MeanRelativeError) }, "libdarknet, 1 seeded input, worse of 2 heads");
+    }
+
+    /// <summary>One input as a .npy file in <paramref name="folder"/>, read back as evaluation inputs.</summary>
+    private static Engine.Evaluation.EvaluationInputs Npy(string folder, float[] input, Shape shape)
+    {
+        var bytes = new byte[input.Length * sizeof(float)];
+        Buffer.BlockCopy(input, 0, bytes, 0, bytes.Length);
+        var path = Path.Combine(folder, "calibration.npy");
+        File.WriteAllBytes(path, Evaluation.NpyFileTests.Npy($"{{'descr': '<f4', 'fortran_order': False, 'shape': ({string.Join(", ", shape.Dims)}), }}", bytes));
+        return Engine.Evaluation.EvaluationInputs.FromPath(path, Engine.Evaluation.InputPreprocessing.Default);
     }
 
     /// <summary>The file ONNX Runtime runs, one output array per name in <paramref name="outputs"/> (null: every output, in the file's order).</summary>
