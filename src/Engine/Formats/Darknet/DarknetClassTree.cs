@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using NeuralBuild.Engine.Diagnostics;
 using NeuralBuild.Engine.Ir;
@@ -73,10 +74,22 @@ internal static class DarknetClassTree
         return new[] { Path.Combine(cfgFolder, treePath), Path.Combine(Path.GetDirectoryName(cfgFolder) ?? cfgFolder, treePath) }.Distinct().ToArray();
     }
 
+    /// <summary>
+    /// Trees already cut, by path, length and write time: YOLO9000's cfg names its 9,418-line tree
+    /// twice, and a build or a corpus run reads the same tree for many models. A changed file has a
+    /// new key, so it is read again.
+    /// </summary>
+    private static readonly ConcurrentDictionary<(string Path, long Length, DateTime Written), long[]> s_read = new();
+
     /// <summary>The sizes of the tree's groups of consecutive siblings, in file order; they add up to its line count.</summary>
     public static long[] GroupSizes(string path)
     {
-        var length = new FileInfo(path).Length;
+        var file = new FileInfo(path);
+        return (long[])s_read.GetOrAdd((file.FullName, file.Length, file.LastWriteTimeUtc), _ => Read(path, file.Length)).Clone();
+    }
+
+    private static long[] Read(string path, long length)
+    {
         if (length > MaxFileBytes)
         {
             throw DiagnosticCodes.ClassTreeMalformed.Exception(new SourceLocation(path),
