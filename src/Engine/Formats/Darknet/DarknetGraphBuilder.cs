@@ -137,17 +137,27 @@ internal sealed class DarknetGraphBuilder
         _graph.Initializers[name] = new Initializer(name, shape, data: null) { Filler = DarknetFillers.For(layer, role, shape, _dialect) };
         _shapes[name] = shape;
         _storedOrder[name] = order;
-        layer.StoredTensors.Add(name);
 
-        // The builder meets tensors in graph order; the file holds them in darknet's order.
-        layer.StoredTensors.Sort((a, b) => _storedOrder[a].CompareTo(_storedOrder[b]));
+        // The builder meets tensors in graph order; the file holds them in darknet's order: insert in place.
+        var at = layer.StoredTensors.Count;
+        while (at > 0 && _storedOrder[layer.StoredTensors[at - 1]] > order)
+        {
+            at--;
+        }
+
+        layer.StoredTensors.Insert(at, name);
         return name;
     }
 
     internal string AddNode(Node node)
     {
         var kind = OpRegistry.Get(node);
-        var inputShapes = node.Inputs.Select(i => i.Length == 0 ? null : _shapes.GetValueOrDefault(i)).ToList();
+        var inputShapes = new List<Shape?>(node.Inputs.Count);
+        foreach (var input in node.Inputs)
+        {
+            inputShapes.Add(input.Length == 0 ? null : _shapes.GetValueOrDefault(input));
+        }
+
         var outputs = kind.InferShapes(new OpContext(node, inputShapes));
         for (var i = 0; i < node.Outputs.Count; i++)
         {
