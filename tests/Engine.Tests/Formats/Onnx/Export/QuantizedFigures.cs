@@ -43,6 +43,30 @@ internal static class QuantizedFigures
     }
 
     /// <summary>
+    /// A trained ResNet-18 (<see cref="TrainedResNet18"/>: ImageNet weights, CNTK's ONNX export, a
+    /// 512-feature pooled output) converted with <paramref name="encoding"/>, run by ONNX Runtime against
+    /// ONNX Runtime running the original file: the oracle is the unmodified trained model in the runtime
+    /// the app ships, not NeuralBuild's executor. Inputs: 4 seeded pixel-noise images as the model takes
+    /// them (BGR values in [0, 255) less its mean image's 114).
+    /// </summary>
+    public static QuantizedFigure TrainedResNet18AgainstItself(string encoding, string folder)
+    {
+        var source = TrainedResNet18;
+        var written = Convert(source, encoding, Path.Combine(folder, encoding));
+        var floatExport = Convert(source, "none", Path.Combine(folder, "float"));
+        var random = new Numerics.SplitMix64(20261206);
+        var inputs = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)random.Uniform(0, 255) - 114f).ToArray()).ToArray();
+        var expected = inputs.Select(input => RunOnnxRuntime(source, input, [1, 3, 224, 224]).Single()).ToArray();
+        var actual = inputs.Select(input => RunOnnxRuntime(written, input, [1, 3, 224, 224]).Single()).ToArray();
+        var accuracy = OutputAccuracy.Measure("ONNX Runtime: quantized vs original", "features", new Shape([inputs.Length, expected[0].Length]), Concat(actual), Concat(expected));
+        return new QuantizedFigure("ResNet-18, trained", encoding, Ratio(written, source), Ratio(written, floatExport), accuracy with { Top1Agreement = null }, "ONNX Runtime on the original, 4 seeded inputs");
+    }
+
+    /// <summary>The trained ResNet-18 of the Microsoft.ML.DnnImageFeaturizer.ResNet18 package the test project restores (its path is stamped into the test assembly).</summary>
+    public static string TrainedResNet18 { get; } = typeof(QuantizedFigures).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "TrainedResNet18").Value!;
+
+    /// <summary>
     /// Debian's yolov3-tiny.cfg (416x416) with seeded synthetic weights (as <see cref="OnnxLibDarknetTests"/> makes it),
     /// folded and exported with <paramref name="encoding"/> (int8, int8-static or fp16), run by ONNX Runtime against libdarknet's forward pass of the
     /// original cfg and weights; the error is the worse of the two heads, relative to each head's magnitude.
