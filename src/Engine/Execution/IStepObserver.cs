@@ -13,4 +13,13 @@ public interface IStepObserver
     /// <param name="nodes">The nodes the step computed, the first being the one whose kernel ran.</param>
     /// <param name="elapsed">Wall-clock time of the step.</param>
     void StepRan(int step, IReadOnlyList<Node> nodes, TimeSpan elapsed);
+
+    /// <summary>
+    /// Each value a step computed, while it is live (before the run frees or overwrites it): a caller
+    /// that summarises values (calibration's ranges) reads them here instead of requesting them as
+    /// outputs, so the run keeps only what its plan needs. Called before <see cref="StepRan"/>.
+    /// </summary>
+    void ValueComputed(string name, Tensor value)
+    {
+    }
 }

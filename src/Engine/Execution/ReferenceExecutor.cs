@@ -83,12 +83,12 @@ public sealed class ReferenceExecutor
         {
             if (observer is null)
             {
-                Execute(plan.Steps[step], step, shapes, memory);
+                Execute(plan.Steps[step], step, shapes, memory, observer: null);
                 continue;
             }
 
             var started = Stopwatch.GetTimestamp();
-            Execute(plan.Steps[step], step, shapes, memory);
+            Execute(plan.Steps[step], step, shapes, memory, observer);
             var elapsed = Stopwatch.GetElapsedTime(started);
             observer.StepRan(step, plan.Steps[step].Nodes, elapsed);
         }
@@ -136,7 +136,7 @@ public sealed class ReferenceExecutor
         }
     }
 
-    private void Execute(PlanStep step, int index, Dictionary<string, Shape> shapes, RunMemory memory)
+    private void Execute(PlanStep step, int index, Dictionary<string, Shape> shapes, RunMemory memory, IStepObserver? observer)
     {
         var node = step.Node;
         var kernel = OpRegistry.Get(node).Kernel;
@@ -174,6 +174,7 @@ public sealed class ReferenceExecutor
         for (var i = 0; i < outputs.Length; i++)
         {
             memory.Set(step.Outputs[i], outputs[i]);
+            observer?.ValueComputed(step.Outputs[i], outputs[i]);
         }
 
         foreach (var name in step.Reads)
