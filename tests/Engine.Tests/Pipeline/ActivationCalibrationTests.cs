@@ -53,6 +53,26 @@ public sealed class ActivationCalibrationTests
     }
 
     [TestMethod]
+    public void A_value_a_later_layer_overwrites_in_place_is_ranged_as_it_was_computed()
+    {
+        // y → Relu → z: the executor computes the Relu in y's buffer. Calibration reads y when the
+        // conv computes it, so its range keeps b.npy's -3.9, which the Relu then clips to 0.
+        using var temp = new TempDirectory();
+        var proto = OneByOneConv();
+        proto.Graph.Node.Add(TinyOnnx.Node("Relu", "relu", ["y"], ["z"]));
+        proto.Graph.Output.Clear();
+        proto.Graph.Output.Add(new ValueInfoProto { Name = "z" });
+        var model = TinyOnnx.Read(proto, temp.Combine("conv-relu.onnx"));
+        _ = temp.Write("b.npy", Npy(-4, 0, 0, 8, 0, 0));
+
+        var ranges = ActivationCalibration.Measure(model, ["y", "z"], EvaluationInputs.FromPath(temp.Combine("b.npy"), InputPreprocessing.Default));
+
+        Assert.AreEqual(-3.9f, ranges["y"].Min, 1e-6f, "y before the Relu overwrote it");
+        Assert.AreEqual(0f, ranges["z"].Min, "the Relu's output, widened to include 0");
+        Assert.AreEqual(0.1f, ranges["z"].Max, 1e-6f);
+    }
+
+    [TestMethod]
     public void Convert_calibrates_on_the_evaluation_inputs_it_is_given()
     {
         using var temp = new TempDirectory();
