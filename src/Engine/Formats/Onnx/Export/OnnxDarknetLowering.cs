@@ -295,9 +295,7 @@ internal static class OnnxDarknetLowering
             var boxMask = Enumerable.Range(0, (int)(a.Coords + 1)).Select(e => e is 0 or 1 || e == a.Coords).ToArray();
             var activated = LogisticWhere(c, box, boxMask, [1, 1, a.Coords + 1, 1]);
             var classLogits = c.Slice(grouped, [a.Coords + 1], [size], [2]);
-            var classes = a.Hierarchical
-                ? OnnxShapeLowering.GroupedSoftmax(c, classLogits, new Shape(x[0], a.Num, a.Classes, cells), 2, OnnxShapeLowering.ClassGroups(c, a.ClassGroups, a.MissingClassTree))
-                : c.Emit("Softmax", [classLogits], [Int("axis", 2)]);
+            var classes = ClassSoftmax(c, a, classLogits, new Shape(x[0], a.Num, a.Classes, cells));
             var joined = c.Emit("Concat", [activated, classes], [Int("axis", 2)]);
             c.Reshape(joined, boxShape.WithDim(2, size), x.Dims, c.Output());
             return;
@@ -319,9 +317,7 @@ internal static class OnnxDarknetLowering
         {
             var head = c.Slice(objectness, [0], [5], [2]);
             var classLogits = c.Slice(objectness, [5], [5 + a.Classes], [2]);
-            var classes = a.Hierarchical
-                ? OnnxShapeLowering.GroupedSoftmax(c, classLogits, new Shape(x[0], cells * a.Num, a.Classes), 2, OnnxShapeLowering.ClassGroups(c, a.ClassGroups, a.MissingClassTree))
-                : c.Emit("Softmax", [classLogits], [Int("axis", 2)]);
+            var classes = ClassSoftmax(c, a, classLogits, new Shape(x[0], cells * a.Num, a.Classes));
             List<string> parts = [head, classes];
             if (5 + a.Classes < size)
             {
@@ -333,6 +329,11 @@ internal static class OnnxDarknetLowering
 
         c.Reshape(result, new Shape(x[0], cells * a.Num, size), x.Dims, c.Output());
     }
+
+    /// <summary>A [region] head's class softmax along axis 2 of <paramref name="classLogits"/> (of <paramref name="shape"/>): one per group of the class tree, or one over all classes.</summary>
+    private static string ClassSoftmax(OnnxLoweringContext c, DarknetRegionAttributes a, string classLogits, Shape shape) => a.Hierarchical
+        ? OnnxShapeLowering.GroupedSoftmax(c, classLogits, shape, 2, OnnxShapeLowering.ClassGroups(c, a.ClassGroups, a.MissingClassTree))
+        : c.Emit("Softmax", [classLogits], [Int("axis", 2)]);
 
     /// <summary>[detection] (YOLOv1): with softmax=1 a Softmax over each cell's classes (the first side²*classes values of the item); otherwise the input.</summary>
     public static void Detection(OnnxLoweringContext c)
