@@ -170,6 +170,11 @@ public static class ProfileFormatter
         json.WriteNumber("tensorMs", stage.Milliseconds(LayerCategory.Tensor));
         json.WriteNumber("nonTensorMs", stage.Milliseconds(LayerCategory.NonTensor));
         json.WriteNumber("forwardPassMs", stage.ForwardPassMilliseconds);
+        if (stage.StepCoverage is { } coverage)
+        {
+            json.WriteNumber("stepCoverage", coverage);
+        }
+
         json.WriteEndObject();
     }
 }

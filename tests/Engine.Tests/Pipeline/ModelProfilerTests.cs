@@ -16,8 +16,6 @@ public sealed class ModelProfilerTests
 {
     private static ModelProfile s_profile = null!;
     private static Graph s_graph = null!;
-    private static string s_cfg = null!;
-    private static Shape s_input = null!;
     private static DarknetFixture? s_fixture;
 
     [ClassInitialize]
@@ -29,60 +27,36 @@ public sealed class ModelProfilerTests
         DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), Path.ChangeExtension(cfg, ".weights"), new SyntheticWeightsOptions { Seed = 5 });
         var input = Shape.Parse("1x3x96x96");
         s_graph = ModelFormats.Read(cfg, new ModelReadOptions { InputShape = input }).Graph;
-        s_cfg = cfg;
-        s_input = input;
-        s_profile = Profile(runs: 5);
+        s_profile = ModelProfiler.Profile(new ProfileRequest
+        {
+            DefinitionPath = cfg,
+            InputShape = input,
+            Measurement = new ProfileOptions { Runs = 5, Warmup = 1, Threads = 1 },
+        });
     }
 
     [ClassCleanup]
     public static void DeleteModel() => s_fixture?.Dispose();
 
-    private static ModelProfile Profile(int runs) => ModelProfiler.Profile(new ProfileRequest
-    {
-        DefinitionPath = s_cfg,
-        InputShape = s_input,
-        Measurement = new ProfileOptions { Runs = runs, Warmup = 1, Threads = 1 },
-    });
-
     /// <remarks>
-    /// Both sides are measured on a machine the test shares with the rest of the suite, so one busy
-    /// moment can open a gap the product itself would only warn about (NM2021). The property is the
-    /// measurement's on a quiet moment: up to three profiles are taken, more runs each time, and one
-    /// of them must add up. A profiler whose steps miss part of the run fails all three. It runs alone
-    /// (not beside the assembly's other tests on the two workers): a quiet CI run once failed all three
-    /// profiles while another test ran beside it.
+    /// The property is the measurement's: in each run, the steps the clock timed account for that
+    /// run, so a profiler whose steps miss part of the run fails. Each run is compared with itself
+    /// (a busy moment lands in both), not the sum of the layers' medians with the median of the
+    /// whole: on a machine the test shares with the rest of the suite those two drift apart (every
+    /// run has its slow layer somewhere, and the per-layer medians drop it), which the product itself
+    /// only warns about (NM2021). A CI run with the other test assemblies beside it once had them
+    /// 14% apart in three profiles in a row.
     /// </remarks>
     [TestMethod]
-    [DoNotParallelize]
-    public void The_layers_add_up_to_the_whole_forward_pass_within_ten_percent()
+    public void The_steps_of_each_run_account_for_that_whole_run_within_ten_percent()
     {
-        var profile = s_profile;
-        var deviations = new List<string>();
-        for (var attempt = 0; ; attempt++)
+        foreach (var stage in new[] { s_profile.Before, s_profile.Folded! })
         {
-            foreach (var stage in new[] { profile.Before, profile.Folded! })
-            {
-                var sum = stage.Layers.Sum(l => l.MedianMilliseconds);
-                Assert.IsGreaterThan(0, stage.ForwardPassMilliseconds);
-                Assert.AreEqual(sum, stage.Milliseconds(LayerCategory.Tensor) + stage.Milliseconds(LayerCategory.NonTensor), 1e-9);
-                Assert.AreEqual(1.0, stage.Kinds.Sum(k => k.Share), 1e-9);
-            }
-
-            var worst = new[] { profile.Before, profile.Folded! }
-                .Select(stage => (Deviation: Math.Abs(stage.Layers.Sum(l => l.MedianMilliseconds) - stage.ForwardPassMilliseconds) / stage.ForwardPassMilliseconds, Stage: stage))
-                .MaxBy(s => s.Deviation);
-            if (worst.Deviation <= 0.10)
-            {
-                return;
-            }
-
-            deviations.Add($"sum of layers {worst.Stage.LayersMilliseconds:0.###} ms, whole forward pass {worst.Stage.ForwardPassMilliseconds:0.###} ms ({worst.Stage.Runs} runs)");
-            if (attempt == 2)
-            {
-                Assert.Fail("the layers never added up to the whole forward pass within 10%: " + string.Join("; ", deviations));
-            }
-
-            profile = Profile(runs: 10 * (attempt + 2) + 1);
+            Assert.IsGreaterThan(0, stage.ForwardPassMilliseconds);
+            Assert.AreEqual(stage.LayersMilliseconds, stage.Milliseconds(LayerCategory.Tensor) + stage.Milliseconds(LayerCategory.NonTensor), 1e-9);
+            Assert.AreEqual(1.0, stage.Kinds.Sum(k => k.Share), 1e-9);
+            Assert.IsNotNull(stage.StepCoverage);
+            Assert.IsTrue(stage.StepCoverage is >= 0.90 and <= 1.0, $"the steps cover {stage.StepCoverage:P1} of their runs (median of {stage.Runs})");
         }
     }
 

@@ -35,6 +35,8 @@ public sealed class ProfileCommandTests
             Assert.AreEqual(sum, totals.GetProperty("totalMs").GetDouble(), 1e-9, "totalMs is the sum of the layers");
             Assert.AreEqual(sum, totals.GetProperty("tensorMs").GetDouble() + totals.GetProperty("nonTensorMs").GetDouble(), 1e-9);
             Assert.IsGreaterThan(0, totals.GetProperty("forwardPassMs").GetDouble());
+            var coverage = totals.GetProperty("stepCoverage").GetDouble();
+            Assert.IsTrue(coverage is > 0 and <= 1, $"each run's steps lie inside that run: {coverage}");
         }
     }
 

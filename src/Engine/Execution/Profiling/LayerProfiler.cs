@@ -76,6 +76,14 @@ public sealed record GraphProfile(IReadOnlyList<LayerTiming> Layers, double Forw
         }
     }
 
+    /// <summary>
+    /// The median over the runs of the share of each run its own steps account for (1 when the step
+    /// clock sees all of the run). Unlike <see cref="SumDeviation"/>, which compares medians taken
+    /// apart, each run is compared with itself, so a busy moment lands on both sides; what stays
+    /// outside is the executor's own work between steps. Null when not measured.
+    /// </summary>
+    public double? StepCoverage { get; init; }
+
     /// <summary>How far the sum of the layers is from the whole forward pass, relative to the latter.</summary>
     public double SumDeviation => ForwardPassMilliseconds > 0 ? Math.Abs(LayersMilliseconds - ForwardPassMilliseconds) / ForwardPassMilliseconds : 0;
 }
@@ -115,7 +123,19 @@ public static class LayerProfiler
         var layers = clock.Steps
             .Select((step, index) => new LayerTiming(index, step.Node.Origin, step.Node.Name, step.Node.OpType, CategoryOf(step.Node), Median(step.Times)))
             .ToList();
-        return new GraphProfile(layers, Median(whole), options.Runs, options.Warmup, threads);
+        var coverage = new double[options.Runs];
+        for (var run = 0; run < options.Runs; run++)
+        {
+            var steps = 0.0;
+            foreach (var step in clock.Steps)
+            {
+                steps += step.Times[run];
+            }
+
+            coverage[run] = whole[run] > 0 ? steps / whole[run] : 0;
+        }
+
+        return new GraphProfile(layers, Median(whole), options.Runs, options.Warmup, threads) { StepCoverage = Median(coverage) };
     }
 
     /// <summary>Convolutions (and deconvolutions), fully connected and locally connected layers and matrix products are tensor layers.</summary>
