@@ -23,7 +23,7 @@ public static class CostModel
         // was a measurable part of every short `dotnet neural` process.)
         var perLayer = new Dictionary<int, LayerSum>();
         var sums = new List<LayerSum>();
-        var producerLayer = new Dictionary<string, int>(StringComparer.Ordinal);
+        var producerLayer = new Dictionary<string, int>(graph.Nodes.Count, StringComparer.Ordinal);
         foreach (var node in graph.Nodes)
         {
             var figures = NodeFigures(node, shapes, graph, counted, convention, BytesOf);

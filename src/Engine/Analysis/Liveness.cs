@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace NeuralBuild.Engine.Analysis;
 
 /// <summary>
@@ -9,8 +11,7 @@ namespace NeuralBuild.Engine.Analysis;
 /// </summary>
 public sealed class Liveness
 {
-    private readonly Dictionary<string, int> _lastRead = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _readers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Reads> _reads;
     private readonly HashSet<string> _kept;
 
     /// <param name="readsPerStep">The values each step reads, in run order (empty names: omitted optional inputs).</param>
@@ -20,6 +21,8 @@ public sealed class Liveness
         ArgumentNullException.ThrowIfNull(readsPerStep);
         ArgumentNullException.ThrowIfNull(kept);
         _kept = new HashSet<string>(kept, StringComparer.Ordinal);
+        // About one value per step: sized once rather than grown (resizing was most of what the analysis allocated here).
+        _reads = new Dictionary<string, Reads>(readsPerStep.TryGetNonEnumeratedCount(out var steps) ? steps : 0, StringComparer.Ordinal);
         var step = 0;
         foreach (var reads in readsPerStep)
         {
@@ -27,8 +30,8 @@ public sealed class Liveness
             {
                 if (value.Length > 0)
                 {
-                    _lastRead[value] = step;
-                    _readers[value] = _readers.GetValueOrDefault(value) + 1;
+                    ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_reads, value, out _);
+                    entry = new Reads(step, entry.Count + 1);
                 }
             }
 
@@ -48,10 +51,10 @@ public sealed class Liveness
     public bool IsKept(string value) => _kept.Contains(value);
 
     /// <summary>The last step that reads <paramref name="value"/>, or -1 when no step does.</summary>
-    public int LastRead(string value) => _lastRead.GetValueOrDefault(value, -1);
+    public int LastRead(string value) => _reads.TryGetValue(value, out var reads) ? reads.Last : -1;
 
     /// <summary>How many reads of <paramref name="value"/> the steps make (a step reading it twice counts twice).</summary>
-    public int Readers(string value) => _readers.GetValueOrDefault(value);
+    public int Readers(string value) => _reads.TryGetValue(value, out var reads) ? reads.Count : 0;
 
     /// <summary>
     /// The last step at which <paramref name="value"/>, written at step <paramref name="written"/>,
@@ -62,4 +65,7 @@ public sealed class Liveness
 
     /// <summary>True when nothing after step <paramref name="step"/> reads <paramref name="value"/>.</summary>
     public bool IsDeadAfter(string value, int step) => !IsKept(value) && LastRead(value) <= step;
+
+    /// <summary>The last step that reads a value, and how many reads the steps make of it.</summary>
+    private readonly record struct Reads(int Last, int Count);
 }

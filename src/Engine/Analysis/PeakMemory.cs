@@ -18,7 +18,7 @@ public static class PeakMemory
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(bytesOf);
         var liveness = new Liveness(graph.Nodes.Select(n => n.Inputs), graph.Outputs);
-        var bufferOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        var bufferOf = new Dictionary<string, int>(graph.Nodes.Count + graph.Inputs.Count, StringComparer.Ordinal);
         var size = new List<long>();
         var born = new List<int>();
         var lastUse = new List<int>();

@@ -72,7 +72,8 @@ public sealed class Attributes
     };
 
     /// <summary>The typed record <paramref name="parse"/> makes of these values, made once while they do not change.</summary>
-    internal T Parsed<T>(Func<T> parse)
+    /// <remarks>The parser takes the node as an argument: a lambda capturing it would be allocated on every call, also when the record is already made.</remarks>
+    internal T Parsed<T>(Func<Node, T> parse, Node node)
         where T : class
     {
         if (_parsed is T parsed)
@@ -80,7 +81,7 @@ public sealed class Attributes
             return parsed;
         }
 
-        parsed = parse();
+        parsed = parse(node);
         _parsed = parsed;
         return parsed;
     }

@@ -11,11 +11,16 @@ namespace NeuralBuild.Engine.Ops;
 public abstract class OpKind<TAttributes> : OpKind
     where TAttributes : class
 {
+    private readonly Func<Node, TAttributes> _parse;
+
+    /// <summary>One parser delegate per op (ops are built once), not one per <see cref="AttributesOf"/> call.</summary>
+    protected OpKind() => _parse = node => Parse(new AttributeReader(node));
+
     /// <summary>The node's attributes as this op's record, parsed once while they do not change; bad values are NM0025 at the node.</summary>
     public TAttributes AttributesOf(Node node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return node.Attributes.Parsed(() => Parse(new AttributeReader(node)));
+        return node.Attributes.Parsed(_parse, node);
     }
 
     protected abstract TAttributes Parse(AttributeReader attributes);
