@@ -1,3 +1,4 @@
+using System.Globalization;
 using NeuralBuild.Engine.Evaluation;
 using NeuralBuild.Engine.Formats;
 using NeuralBuild.Engine.Ir;
@@ -5,6 +6,7 @@ using NeuralBuild.Engine.Pipeline;
 using NeuralBuild.Engine.Tests.Evaluation;
 using NeuralBuild.Engine.Tests.Formats.Onnx;
 using NeuralBuild.Engine.Tests.Support;
+using NeuralBuild.SyntheticWeights;
 
 namespace NeuralBuild.Engine.Tests.Pipeline;
 
@@ -100,4 +102,42 @@ public sealed class ActivationRoundingTests
         Assert.AreSame(model.Graph.Nodes[0], rounded.Nodes[0], "a node reading nothing rounded is shared");
         Assert.AreEqual("y", model.Graph.Nodes[1].Inputs[0], "the given graph is unchanged");
     }
+
+    /// <summary>
+    /// yolov3-tiny (seeded weights, 1x3x96x96) quantized int8 and int8-static: every layer whose weights both store
+    /// int8 moves the output more with its activations rounded too, and the layers whose weights stay float
+    /// contribute under int8-static only. The figures (docs/compression.md) are written to the test's output.
+    /// </summary>
+    [TestMethod]
+    public void Yolov3_tiny_layers_contribute_more_with_their_activations_rounded()
+    {
+        using var fixture = new DarknetFixture();
+        var cfg = TestPaths.Corpus("yolov3-tiny.cfg");
+        var weights = Path.Combine(fixture.Folder, "yolov3-tiny.weights");
+        DarknetSyntheticWeights.Write(ModelFormats.Read(cfg), weights, new SyntheticWeightsOptions { Seed = 5 });
+        IReadOnlyDictionary<int, double> Contributions(string quantize) => ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = cfg,
+            WeightsPath = weights,
+            InputShape = Shape.Nchw(1, 3, 96, 96),
+            ExportFormat = "onnx",
+            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = quantize },
+            OutputDirectory = Path.Combine(fixture.Folder, quantize),
+        }).LayerOutputErrors;
+
+        var int8 = Contributions("int8");
+        var calibrated = Contributions("int8-static");
+        foreach (var layer in calibrated.Keys.Order())
+        {
+            TestContext.WriteLine($"layer {layer}: int8 {(int8.TryGetValue(layer, out var e) ? e.ToString("P3", CultureInfo.InvariantCulture) : "-")}, int8-static {calibrated[layer].ToString("P3", CultureInfo.InvariantCulture)}");
+        }
+
+        Assert.IsTrue(int8.Keys.All(calibrated.ContainsKey), "every layer with int8 weights is counted under int8-static too");
+        foreach (var (layer, weightsAlone) in int8)
+        {
+            Assert.IsGreaterThan(weightsAlone, calibrated[layer], $"layer {layer}");
+        }
+    }
+
+    public TestContext TestContext { get; set; } = null!;
 }
