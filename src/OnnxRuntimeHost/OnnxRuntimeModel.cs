@@ -13,7 +13,9 @@ namespace NeuralBuild.OnnxRuntimeHost;
 /// </summary>
 public sealed class OnnxRuntimeModel : IModelRuntime
 {
-    private readonly Lazy<InferenceSession> _session;
+    private readonly string _onnxPath;
+    private readonly int _threads;
+    private InferenceSession? _session;
 
     /// <summary>
     /// The session is created on first use, not here: the verifier runs the reference executor first,
@@ -22,11 +24,8 @@ public sealed class OnnxRuntimeModel : IModelRuntime
     /// </summary>
     public OnnxRuntimeModel(string onnxPath, int threads = 0)
     {
-        _session = new Lazy<InferenceSession>(() =>
-        {
-            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
-            return new InferenceSession(onnxPath, options);
-        });
+        _onnxPath = onnxPath;
+        _threads = threads;
         Name = $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}";
     }
 
@@ -67,13 +66,30 @@ public sealed class OnnxRuntimeModel : IModelRuntime
         return byName;
     }
 
-    private InferenceSession Session => _session.Value;
+    private InferenceSession Session => _session ??= Open();
 
-    public void Dispose()
+    private InferenceSession Open()
     {
-        if (_session.IsValueCreated)
-        {
-            _session.Value.Dispose();
-        }
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = _threads };
+        return new InferenceSession(_onnxPath, options);
     }
+
+    /// <summary>
+    /// The session holds the model's weights twice (as read and reordered for its kernels): yolov3's
+    /// 248 MB take 610 MB. What it frees goes back to the C allocator, which keeps it for later
+    /// mallocs the managed heap never makes: it is handed back to the system.
+    /// </summary>
+    public void Unload()
+    {
+        if (_session is null)
+        {
+            return;
+        }
+
+        _session.Dispose();
+        _session = null;
+        NativeHeap.Trim();
+    }
+
+    public void Dispose() => Unload();
 }

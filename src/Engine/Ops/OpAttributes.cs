@@ -53,12 +53,29 @@ public sealed class AttributeReader(Node node)
     public string String(string name, string fallback) => _values.String(name, fallback);
 
     /// <summary>A string from a closed set, mapped to its value; any other is NM0025.</summary>
-    public T Choice<T>(string name, string fallback, IReadOnlyDictionary<string, T> choices)
+    /// <summary>
+    /// The value named by the attribute (default <paramref name="fallback"/>) among a few
+    /// <paramref name="choices"/>: a list, not a dictionary, because a dictionary per enum costs the
+    /// first model read a dozen JIT-compiled methods each (bench/README.md, cold start).
+    /// </summary>
+    public T Choice<T>(string name, string fallback, ReadOnlySpan<(string Name, T Value)> choices)
     {
         var value = _values.String(name, fallback);
-        return choices.TryGetValue(value, out var choice)
-            ? choice
-            : throw OutOfRange($"{name} '{value}' is not one of {string.Join(", ", choices.Keys)}.");
+        foreach (var choice in choices)
+        {
+            if (string.Equals(choice.Name, value, StringComparison.Ordinal))
+            {
+                return choice.Value;
+            }
+        }
+
+        var names = new string[choices.Length];
+        for (var i = 0; i < choices.Length; i++)
+        {
+            names[i] = choices[i].Name;
+        }
+
+        throw OutOfRange($"{name} '{value}' is not one of {string.Join(", ", names)}.");
     }
 
     public long[] Ints(string name) => _values.Ints(name);

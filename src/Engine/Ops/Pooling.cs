@@ -11,12 +11,12 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 internal static class Pooling
 {
-    private static readonly Dictionary<string, PoolRounding> s_roundings = new(StringComparer.Ordinal)
-    {
-        ["floor"] = PoolRounding.Floor,
-        ["ceil"] = PoolRounding.Ceil,
-        ["ceil_caffe"] = PoolRounding.CeilCaffe,
-    };
+    private static readonly (string, PoolRounding)[] s_roundings =
+    [
+        ("floor", PoolRounding.Floor),
+        ("ceil", PoolRounding.Ceil),
+        ("ceil_caffe", PoolRounding.CeilCaffe),
+    ];
 
     /// <summary>
     /// The attributes of either pooling: a depth pool (<c>depth_channels</c> &gt; 0) has no window;
@@ -31,9 +31,7 @@ internal static class Pooling
         }
 
         var window = SpatialGeometry.Parse(a);
-        var rounding = a.Has("rounding") && !s_roundings.ContainsKey(a.String("rounding"))
-            ? throw a.OutOfRange($"pooling rounding '{a.String("rounding")}' is not one of floor, ceil, ceil_caffe.")
-            : a.Choice("rounding", "floor", s_roundings);
+        var rounding = a.Choice("rounding", "floor", s_roundings);
         return new PoolAttributes(window, 0, rounding, a.Flag("count_include_pad"));
     }
 

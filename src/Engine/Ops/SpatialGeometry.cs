@@ -32,7 +32,7 @@ public readonly record struct SpatialGeometry(long KernelH, long KernelW, long S
             throw a.OutOfRange($"padding [{string.Join(", ", p)}] must not be negative.");
         }
 
-        if (k.Concat(s).Concat(p).Concat(d).Any(v => v > ModelLimits.MaxExtent))
+        if (g.Largest > ModelLimits.MaxExtent)
         {
             throw a.OutOfRange(
                 $"kernel {g.KernelH}x{g.KernelW}, stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW} or padding [{string.Join(", ", p)}] is too large: each must be {ModelLimits.ExtentLimitReason}.");
@@ -42,6 +42,11 @@ public readonly record struct SpatialGeometry(long KernelH, long KernelW, long S
     }
 
     public long KernelArea => Checked.Mul(KernelH, KernelW);
+
+    /// <summary>The largest of the window's ten numbers.</summary>
+    private long Largest => Math.Max(
+        Math.Max(Math.Max(KernelH, KernelW), Math.Max(StrideH, StrideW)),
+        Math.Max(Math.Max(Math.Max(PadTop, PadLeft), Math.Max(PadBottom, PadRight)), Math.Max(DilationH, DilationW)));
 
     public bool HasPadding => PadTop != 0 || PadLeft != 0 || PadBottom != 0 || PadRight != 0;
 

@@ -14,4 +14,11 @@ public interface IModelRuntime : IDisposable
 
     /// <summary>Runs the model on <paramref name="inputs"/> (by the runtime's input names) and returns <paramref name="outputs"/> (by its output names).</summary>
     IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs);
+
+    /// <summary>
+    /// Releases what the runtime holds for the model between runs (a session and its copy of the
+    /// weights); a later <see cref="Run"/> loads it again. The verifier calls it before the reference
+    /// executor runs again, so the process never holds both copies of a large model's weights.
+    /// </summary>
+    void Unload();
 }

@@ -16,8 +16,10 @@ public sealed class ReferenceRuntime(Model model, string name) : IModelRuntime
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs) =>
         new ReferenceExecutor(model.Graph).Run(inputs, outputs.ToList());
 
-    public void Dispose()
+    public void Unload()
     {
         // Nothing is held between runs.
     }
+
+    public void Dispose() => Unload();
 }

@@ -220,6 +220,7 @@ public static class Verifier
         double atol, double rtol, Shape? inputShape = null, double floorFactor = DefaultFloorFactor)
     {
         var (input, expected, actual) = RunBoth(reference, runtime, runtimeInput, outputs, inputShape);
+        runtime.Unload();
         var comparisons = outputs
             .Select(o => VerificationReport.Compare($"{runtime.Name} output '{o.RuntimeOutput}'", o.Value, expected[o.Value].Shape, actual[o.RuntimeOutput].Data, expected[o.Value].Data, atol, rtol))
             .ToList();
@@ -313,6 +314,7 @@ public static class Verifier
         }
 
         var overTolerance = comparisons.Where(c => !c.Passed).Select(c => c.Output).ToHashSet(StringComparer.Ordinal);
+        ReleaseUnusedMemory(original);
         var rounded = new ReferenceExecutor(WithRoundedWeights(original), AsGiven).Run(input, [.. overTolerance]);
         return comparisons.Select(c => c.Passed ? c : c with
         {

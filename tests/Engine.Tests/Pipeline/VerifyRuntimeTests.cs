@@ -60,10 +60,27 @@ public sealed class VerifyRuntimeTests
         using var dir = new TempDirectory();
         var model = ConvBn(dir);
 
-        var report = Verifier.VerifyRuntime(model, new Renaming(model, t => { for (var i = 0; i < t.Data.Length; i++) { t.Data[i] = MathF.BitIncrement(t.Data[i]); } }), "input:0", [("y", "y:0")], 1e-5, 1e-4);
+        var runtime = new Renaming(model, t => { for (var i = 0; i < t.Data.Length; i++) { t.Data[i] = MathF.BitIncrement(t.Data[i]); } });
+        var report = Verifier.VerifyRuntime(model, runtime, "input:0", [("y", "y:0")], 1e-5, 1e-4);
 
         Assert.IsTrue(report.Passed, report.Summary());
         Assert.IsGreaterThan(0, report.MaxAbsoluteError);
+        CollectionAssert.AreEqual(new[] { "run", "unload" }, runtime.Calls);
+    }
+
+    [TestMethod]
+    public void Over_the_tolerance_the_runtime_lets_go_of_its_weights_before_the_floor_runs_the_reference_executor_again()
+    {
+        using var dir = new TempDirectory();
+        var model = ConvBn(dir);
+
+        // No tolerance at all: one ulp is over it, and only the rounding floor (another run) lets it pass.
+        var runtime = new Renaming(model, t => { for (var i = 0; i < t.Data.Length; i++) { t.Data[i] = MathF.BitIncrement(t.Data[i]); } });
+        var report = Verifier.VerifyRuntime(model, runtime, "input:0", [("y", "y:0")], 0, 0);
+
+        Assert.IsTrue(report.Passed, report.Summary());
+        Assert.IsNotNull(report.Comparisons.Single().RoundingFloor, "the floor's run was needed");
+        CollectionAssert.AreEqual(new[] { "run", "unload" }, runtime.Calls);
     }
 
     /// <summary>Runs the model with the reference executor, calling its input "input:0" and each output "NAME:0", then applies <paramref name="change"/>.</summary>
@@ -71,8 +88,11 @@ public sealed class VerifyRuntimeTests
     {
         public string Name => "Renaming runtime";
 
+        public List<string> Calls { get; } = [];
+
         public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs)
         {
+            Calls.Add("run");
             var (name, _) = model.Graph.Inputs.First();
             var values = new ReferenceExecutor(model.Graph).Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = inputs["input:0"] }, [.. outputs.Select(o => o[..^2])]);
             var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -85,6 +105,8 @@ public sealed class VerifyRuntimeTests
 
             return result;
         }
+
+        public void Unload() => Calls.Add("unload");
 
         public void Dispose()
         {

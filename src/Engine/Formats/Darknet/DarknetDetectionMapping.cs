@@ -87,23 +87,32 @@ internal static class DarknetDetectionMapping
             return null;
         }
 
-        var values = new List<double>();
-        foreach (var part in option.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var parts = option.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = new double[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
         {
-            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            if (!double.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out values[i]) || !double.IsFinite(values[i]))
             {
                 return null;
             }
-
-            values.Add(value);
         }
 
-        var used = mask ?? [.. Enumerable.Range(0, (int)Math.Min(total, int.MaxValue)).Select(i => (long)i)];
-        if (used.Any(m => (2 * m) + 1 >= values.Count))
+        // Every anchor used is checked against the list before anything is allocated for them.
+        var count = mask?.Length ?? Math.Min(total, int.MaxValue);
+        if (mask is null ? 2 * count > values.Length : mask.Any(m => m < 0 || (2 * m) + 1 >= values.Length))
         {
             return null;
         }
 
-        return [.. used.SelectMany(m => new[] { values[(int)(2 * m)], values[(int)(2 * m) + 1] })];
+        var sizes = new double[2 * count];
+        for (var i = 0; i < count; i++)
+        {
+            var m = mask?[i] ?? i;
+
+            sizes[2 * i] = values[(int)(2 * m)];
+            sizes[(2 * i) + 1] = values[(int)(2 * m) + 1];
+        }
+
+        return sizes;
     }
 }

@@ -45,7 +45,9 @@ public sealed class Activation : OpKind<ActivationAttributes>
         ["clip"] = 2, // ONNX Clip with bounds other than relu/relu6: two compares (attributes min, max)
     };
 
-    public override string Name => "Activation";
+    public const string OpType = "Activation";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ActivationKernel();
 

@@ -13,18 +13,20 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Arithmetic : OpKind<ArithmeticAttributes>
 {
-    public override string Name => "Arithmetic";
+    public const string OpType = "Arithmetic";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ArithmeticKernel();
 
-    private static readonly Dictionary<string, ArithmeticOperation> s_operations = new(StringComparer.Ordinal)
-    {
-        ["add"] = ArithmeticOperation.Add,
-        ["sub"] = ArithmeticOperation.Sub,
-        ["mul"] = ArithmeticOperation.Mul,
-        ["div"] = ArithmeticOperation.Div,
-        ["max"] = ArithmeticOperation.Max,
-    };
+    private static readonly (string, ArithmeticOperation)[] s_operations =
+    [
+        ("add", ArithmeticOperation.Add),
+        ("sub", ArithmeticOperation.Sub),
+        ("mul", ArithmeticOperation.Mul),
+        ("div", ArithmeticOperation.Div),
+        ("max", ArithmeticOperation.Max),
+    ];
 
     protected override ArithmeticAttributes Parse(AttributeReader attributes) => new(attributes.Choice("operation", string.Empty, s_operations));
 

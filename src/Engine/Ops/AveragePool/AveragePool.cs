@@ -9,7 +9,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class AveragePool : OpKind<PoolAttributes>
 {
-    public override string Name => "AveragePool";
+    public const string OpType = "AveragePool";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new AveragePoolKernel();
 

@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class BatchNormalization : OpKind<BatchNormAttributes>
 {
-    public override string Name => "BatchNormalization";
+    public const string OpType = "BatchNormalization";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new BatchNormalizationKernel();
 

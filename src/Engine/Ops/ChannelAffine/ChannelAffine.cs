@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class ChannelAffine : OpKind
 {
-    public override string Name => "ChannelAffine";
+    public const string OpType = "ChannelAffine";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ChannelAffineKernel();
 

@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Concat : OpKind<ConcatAttributes>
 {
-    public override string Name => "Concat";
+    public const string OpType = "Concat";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ConcatKernel();
 

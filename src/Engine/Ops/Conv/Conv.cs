@@ -11,7 +11,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Conv : OpKind<ConvAttributes>
 {
-    public override string Name => "Conv";
+    public const string OpType = "Conv";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ConvKernel();
 

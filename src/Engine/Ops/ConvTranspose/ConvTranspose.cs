@@ -11,7 +11,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class ConvTranspose : OpKind<ConvAttributes>
 {
-    public override string Name => "ConvTranspose";
+    public const string OpType = "ConvTranspose";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ConvTransposeKernel();
 

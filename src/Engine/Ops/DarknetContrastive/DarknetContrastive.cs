@@ -6,7 +6,9 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>Darknet [contrastive]: a training-only loss head; at inference it passes its input on.</summary>
 public sealed class DarknetContrastive : OpKind
 {
-    public override string Name => "DarknetContrastive";
+    public const string OpType = "DarknetContrastive";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new PassThroughKernel();
 

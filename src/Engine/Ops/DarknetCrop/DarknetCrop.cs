@@ -10,7 +10,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class DarknetCrop : OpKind<DarknetCropAttributes>
 {
-    public override string Name => "DarknetCrop";
+    public const string OpType = "DarknetCrop";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new DarknetCropKernel();
 

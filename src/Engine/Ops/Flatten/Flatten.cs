@@ -10,7 +10,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Flatten : OpKind<FlattenAttributes>
 {
-    public override string Name => "Flatten";
+    public const string OpType = "Flatten";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ViewKernel();
 

@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class FullyConnected : OpKind<FullyConnectedAttributes>
 {
-    public override string Name => "FullyConnected";
+    public const string OpType = "FullyConnected";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new FullyConnectedKernel();
 

@@ -14,7 +14,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Gather : OpKind<GatherAttributes>
 {
-    public override string Name => "Gather";
+    public const string OpType = "Gather";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new GatherKernel();
 

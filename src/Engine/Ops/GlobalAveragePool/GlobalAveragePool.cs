@@ -6,7 +6,9 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>Mean over H and W (Darknet [avgpool]). Output (N, C, 1, 1); one add per input element.</summary>
 public sealed class GlobalAveragePool : OpKind
 {
-    public override string Name => "GlobalAveragePool";
+    public const string OpType = "GlobalAveragePool";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new GlobalAveragePoolKernel();
 

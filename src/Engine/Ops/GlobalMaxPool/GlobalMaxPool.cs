@@ -6,7 +6,9 @@ namespace NeuralBuild.Engine.Ops;
 /// <summary>Maximum over H and W (Caffe MAX pooling with global_pooling). Output (N, C, 1, 1); one compare per input element.</summary>
 public sealed class GlobalMaxPool : OpKind
 {
-    public override string Name => "GlobalMaxPool";
+    public const string OpType = "GlobalMaxPool";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new GlobalMaxPoolKernel();
 

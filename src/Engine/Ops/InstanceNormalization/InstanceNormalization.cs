@@ -16,7 +16,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class InstanceNormalization : OpKind<InstanceNormAttributes>
 {
-    public override string Name => "InstanceNormalization";
+    public const string OpType = "InstanceNormalization";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new InstanceNormalizationKernel();
 

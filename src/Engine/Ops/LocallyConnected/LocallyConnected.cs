@@ -11,7 +11,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class LocallyConnected : OpKind<LocallyConnectedAttributes>
 {
-    public override string Name => "LocallyConnected";
+    public const string OpType = "LocallyConnected";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new LocallyConnectedKernel();
 

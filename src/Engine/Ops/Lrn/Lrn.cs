@@ -9,7 +9,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Lrn : OpKind<LrnAttributes>
 {
-    public override string Name => "LRN";
+    public const string OpType = "LRN";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new LrnKernel();
 

@@ -11,7 +11,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class MatMul : OpKind
 {
-    public override string Name => "MatMul";
+    public const string OpType = "MatMul";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new MatMulKernel();
 

@@ -10,7 +10,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class MaxPool : OpKind<PoolAttributes>
 {
-    public override string Name => "MaxPool";
+    public const string OpType = "MaxPool";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new MaxPoolKernel();
 

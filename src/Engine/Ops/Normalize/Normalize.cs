@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Normalize : OpKind<NormalizeAttributes>
 {
-    public override string Name => "Normalize";
+    public const string OpType = "Normalize";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new NormalizeKernel();
 

@@ -11,7 +11,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Pad : OpKind<PadAttributes>
 {
-    public override string Name => "Pad";
+    public const string OpType = "Pad";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new PadKernel();
 

@@ -10,7 +10,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Permute : OpKind<PermuteAttributes>
 {
-    public override string Name => "Permute";
+    public const string OpType = "Permute";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new PermuteKernel();
 

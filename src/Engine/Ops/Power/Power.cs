@@ -9,7 +9,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Power : OpKind<PowerAttributes>
 {
-    public override string Name => "Power";
+    public const string OpType = "Power";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new PowerKernel();
 

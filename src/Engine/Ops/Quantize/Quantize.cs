@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Quantize : OpKind<QuantizeAttributes>
 {
-    public override string Name => "Quantize";
+    public const string OpType = "Quantize";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new QuantizeKernel();
 

@@ -11,7 +11,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class ReduceMean : OpKind<ReduceMeanAttributes>
 {
-    public override string Name => "ReduceMean";
+    public const string OpType = "ReduceMean";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ReduceMeanKernel();
 

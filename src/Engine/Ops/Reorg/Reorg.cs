@@ -11,11 +11,13 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Reorg : OpKind<ReorgAttributes>
 {
-    public override string Name => "Reorg";
+    public const string OpType = "Reorg";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ReorgKernel();
 
-    private static readonly Dictionary<string, bool> s_flavors = new(StringComparer.Ordinal) { ["reorg"] = false, ["reorg3d"] = true };
+    private static readonly (string, bool)[] s_flavors = [("reorg", false), ("reorg3d", true)];
 
     protected override ReorgAttributes Parse(AttributeReader attributes)
     {

@@ -11,7 +11,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Reshape : OpKind<ReshapeAttributes>
 {
-    public override string Name => "Reshape";
+    public const string OpType = "Reshape";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ViewKernel();
 

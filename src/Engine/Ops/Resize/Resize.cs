@@ -15,7 +15,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Resize : OpKind<ResizeAttributes>
 {
-    public override string Name => "Resize";
+    public const string OpType = "Resize";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ResizeKernel();
 

@@ -14,7 +14,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Shortcut : OpKind<ShortcutAttributes>
 {
-    public override string Name => "Shortcut";
+    public const string OpType = "Shortcut";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new ShortcutKernel();
 

@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Softmax : OpKind<SoftmaxAttributes>
 {
-    public override string Name => "Softmax";
+    public const string OpType = "Softmax";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new SoftmaxKernel();
 

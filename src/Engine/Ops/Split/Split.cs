@@ -9,7 +9,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Split : OpKind
 {
-    public override string Name => "Split";
+    public const string OpType = "Split";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new SplitKernel();
 

@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class StridedSlice : OpKind<StridedSliceAttributes>
 {
-    public override string Name => "StridedSlice";
+    public const string OpType = "StridedSlice";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new StridedSliceKernel();
 

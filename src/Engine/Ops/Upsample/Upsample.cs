@@ -9,7 +9,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class Upsample : OpKind<UpsampleAttributes>
 {
-    public override string Name => "Upsample";
+    public const string OpType = "Upsample";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new UpsampleKernel();
 

@@ -10,7 +10,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class DarknetDetection : DetectionHead<DarknetDetectionAttributes>
 {
-    public override string Name => "DarknetDetection";
+    public const string OpType = "DarknetDetection";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new DarknetDetectionKernel();
 

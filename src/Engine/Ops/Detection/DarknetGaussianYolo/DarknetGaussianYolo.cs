@@ -9,7 +9,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class DarknetGaussianYolo : DetectionHead<DarknetYoloAttributes>
 {
-    public override string Name => "DarknetGaussianYolo";
+    public const string OpType = "DarknetGaussianYolo";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new DarknetGaussianYoloKernel();
 

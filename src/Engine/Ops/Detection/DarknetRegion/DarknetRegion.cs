@@ -13,7 +13,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
 {
-    public override string Name => "DarknetRegion";
+    public const string OpType = "DarknetRegion";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new DarknetRegionKernel();
 
@@ -30,7 +32,7 @@ public sealed class DarknetRegion : DetectionHead<DarknetRegionAttributes>
             : throw attributes.OutOfRange($"the class tree's {sizes.Length} groups hold {sizes.Sum()} classes, but the layer has classes={classes}; the tree must be the one the layer was trained with.");
     }
 
-    private static readonly Dictionary<string, bool> s_layouts = new(StringComparer.Ordinal) { ["planes"] = false, ["boxes"] = true };
+    private static readonly (string, bool)[] s_layouts = [("planes", false), ("boxes", true)];
 
     public override OpCost Cost(OpContext context)
     {

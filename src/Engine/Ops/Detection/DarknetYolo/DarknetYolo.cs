@@ -10,7 +10,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class DarknetYolo : DetectionHead<DarknetYoloAttributes>
 {
-    public override string Name => "DarknetYolo";
+    public const string OpType = "DarknetYolo";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new DarknetYoloKernel();
 

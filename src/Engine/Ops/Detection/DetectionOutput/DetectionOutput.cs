@@ -14,7 +14,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class DetectionOutput : OpKind<DetectionOutputAttributes>
 {
-    public override string Name => "DetectionOutput";
+    public const string OpType = "DetectionOutput";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new DetectionOutputKernel();
 

@@ -12,7 +12,9 @@ namespace NeuralBuild.Engine.Ops;
 /// </summary>
 public sealed class PriorBox : OpKind<PriorBoxAttributes>
 {
-    public override string Name => "PriorBox";
+    public const string OpType = "PriorBox";
+
+    public override string Name => OpType;
 
     internal override Kernel Kernel { get; } = new PriorBoxKernel();
 
