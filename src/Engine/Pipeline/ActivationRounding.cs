@@ -44,9 +44,9 @@ internal static class ActivationRounding
             {
                 var integers = Unique(taken, value + "/quantized");
                 var back = Unique(taken, value + "/dequantized");
-                copy.Nodes.Add(new Node(integers, "Quantize", [value], [integers], origin,
+                copy.Nodes.Add(new Node(integers, Quantize.OpType, [value], [integers], origin,
                     Quantize.AttributesFor(new QuantizeAttributes(activation.Scale, activation.ZeroPoint, 0, 255))));
-                copy.Nodes.Add(new Node(back, "Power", [integers], [back], origin,
+                copy.Nodes.Add(new Node(back, Power.OpType, [integers], [back], origin,
                     Power.AttributesFor(new PowerAttributes(1, activation.Scale, -activation.ZeroPoint * (double)activation.Scale))));
                 roundedName[value] = back;
             }
