@@ -90,10 +90,7 @@ public sealed class ExportBuildTests
     [TestMethod]
     public void A_quantized_export_is_budgeted_by_MaxOutputError_at_the_layers_that_contribute_most()
     {
-        var s = new Scenario(Feed, "quantize");
-        s.UseMachinePackages();
-        var cfgText = File.ReadAllText(PackedFeed.YoloTinyCfg);
-        var cfg = s.Model("yolov3-tiny.cfg", cfgText, seed: 42);
+        var (s, cfgText, cfg) = YoloTinyScenario("quantize");
         var csproj = s.Project("""
             <NeuralModel Include="yolov3-tiny.cfg" InputShape="1x3x160x160" Export="onnx" Quantize="int8" MaxOutputError="2%" />
             <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.32.0" />
@@ -109,7 +106,6 @@ public sealed class ExportBuildTests
         // The budgeted weights are the int8 file's: every conv of yolov3-tiny has 1,024 weights or more, so
         // each is stored as 1 byte per weight plus 5 per output channel, the biases (BatchNorm folded in)
         // as 4: a quarter of the float bytes (4 per parameter) and a little more.
-        var layers = DarknetByHand.Layers(cfgText);
         var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(s.Neural("Yolov3Tiny", "metrics.json"))).RootElement;
         var totals = metrics.GetProperty("totals");
         var ratio = (double)totals.GetProperty("weightsBytes").GetInt64() / (4 * totals.GetProperty("params").GetInt64());
@@ -124,17 +120,109 @@ public sealed class ExportBuildTests
             <NeuralModel Include="yolov3-tiny.cfg" InputShape="1x3x160x160" Export="onnx" Quantize="int8" MaxOutputError="0.01%" />
             <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.32.0" />
             """, "Console.WriteLine(App.NeuralModels.Yolov3Tiny.ExportFileName);");
-        var failed = s.Build();
+        _ = OverBudgetAtTheLayersContributingMost(s, s.Build(), cfgText, cfg, csproj, "int8 per channel");
+    }
+
+    /// <summary>yolov3-tiny (seeded weights) in a scenario that may reference ONNX Runtime.</summary>
+    private static (Scenario S, string CfgText, string Cfg) YoloTinyScenario(string name)
+    {
+        var s = new Scenario(Feed, name);
+        s.UseMachinePackages();
+        var cfgText = File.ReadAllText(PackedFeed.YoloTinyCfg);
+        return (s, cfgText, s.Model("yolov3-tiny.cfg", cfgText, seed: 42));
+    }
+
+    /// <summary>
+    /// Asserts that <paramref name="failed"/> is yolov3-tiny's NM1010 over MaxOutputError=0.01% on the stored measurement,
+    /// located at the cfg line of the first of the three convolutional layers it names, and returns the error.
+    /// </summary>
+    private static string OverBudgetAtTheLayersContributingMost(Scenario s, Build failed, string cfgText, string cfg, string csproj, string encoding)
+    {
         Assert.AreEqual(1, failed.ExitCode, failed.ToString());
         Assert.IsTrue(failed.OptimizeSkipped, "the same measurement, a tighter budget");
         var error = failed.Errors.Single();
         var named = System.Text.RegularExpressions.Regex.Match(error, @"Layers contributing most \(each quantized alone\): layer (\d+) \[convolutional\] line (\d+): [0-9.]+%; layer \d+ \[convolutional\] line \d+: [0-9.]+%; layer \d+ \[convolutional\] line \d+: [0-9.]+%\.");
         Assert.IsTrue(named.Success, error);
-        var first = layers.Single(l => l.Index == int.Parse(named.Groups[1].Value, CultureInfo.InvariantCulture));
+        var first = DarknetByHand.Layers(cfgText).Single(l => l.Index == int.Parse(named.Groups[1].Value, CultureInfo.InvariantCulture));
         Assert.AreEqual(first.Line.ToString(CultureInfo.InvariantCulture), named.Groups[2].Value, "the named line is the layer's line in the cfg");
-        Assert.StartsWith($"{cfg}({first.Line},{first.Column}): error NM1010: the quantized export (int8 per channel) moves output ", error);
+        Assert.StartsWith($"{cfg}({first.Line},{first.Column}): error NM1010: the quantized export ({encoding}) moves output ", error);
         Assert.Contains("which exceeds MaxOutputError=0.01%.", error);
         Assert.EndsWith($"Per-layer report: {s.Neural("Yolov3Tiny", "report.md")} [{csproj}]", error);
+        return error;
+    }
+
+    /// <summary>Runs the embedded yolov3-tiny export on a mid-grey input and prints how many output values it gave and how many were finite.</summary>
+    private const string Yolov3TinyProgram = """
+        using Microsoft.ML.OnnxRuntime;
+        using Microsoft.ML.OnnxRuntime.Tensors;
+        using var session = App.NeuralModels.Yolov3Tiny.CreateSession();
+        var (name, meta) = session.InputMetadata.First();
+        var input = new DenseTensor<float>(meta.Dimensions);
+        input.Fill(0.5f);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(name, input)]);
+        var values = results.SelectMany(r => r.AsTensor<float>()).ToList();
+        Console.WriteLine($"{values.Count} {values.Count(float.IsFinite)}");
+        """;
+
+    /// <remarks>
+    /// int8-static in the build: calibrated on the project's <c>EvaluationInputs</c> (two .npy tensors written
+    /// here), measured, budgeted like int8, and each layer's contribution holds its rounded activations: layer 0,
+    /// whose 432 weights stay float, contributes through its input and output alone.
+    /// </remarks>
+    [TestMethod]
+    public void A_calibrated_export_is_budgeted_by_MaxOutputError_with_each_layers_activations_in_its_contribution()
+    {
+        var (s, cfgText, cfg) = YoloTinyScenario("quantize-static");
+        Directory.CreateDirectory(s.Path_("calibration"));
+        for (var file = 0; file < 2; file++)
+        {
+            File.WriteAllBytes(s.Path_("calibration", $"input{file}.npy"), Npy([1, 3, 160, 160], i => ((i * (7 + file)) % 101) / 100f));
+        }
+
+        string Items(string budget) => $"""
+            <NeuralModel Include="yolov3-tiny.cfg" InputShape="1x3x160x160" Export="onnx" Quantize="int8-static" EvaluationInputs="calibration" MaxOutputError="{budget}" />
+            <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.32.0" />
+            """;
+        s.Project(Items("50%"), Yolov3TinyProgram);
+
+        var passed = s.Build();
+        Assert.IsTrue(passed.Succeeded, passed.ToString());
+        var run = s.Run("bin/Debug/net10.0/app.dll");
+        Assert.AreEqual(0, run.ExitCode, run.Output);
+        var counts = run.Output.Trim().Split(' ');
+        // Two yolo heads at 160x160: 3 anchors x 85 values over 5x5 and 10x10 cells.
+        Assert.AreEqual($"{255 * (25 + 100)} {255 * (25 + 100)}", $"{counts[0]} {counts[1]}", "every output value computed and finite");
+        var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(s.Neural("Yolov3Tiny", "metrics.json"))).RootElement;
+        Assert.AreEqual("int8 per channel, uint8 activations (calibrated)", metrics.GetProperty("accuracy").GetProperty("encoding").GetString());
+        var layer0 = metrics.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("index").GetInt32() == 0);
+        Assert.IsGreaterThan(0.0, layer0.GetProperty("outputError").GetDouble(), "layer 0's weights stay float: its contribution is its activations'");
+
+        var csproj = s.Project(Items("0.01%"), Yolov3TinyProgram);
+        var error = OverBudgetAtTheLayersContributingMost(s, s.Build(), cfgText, cfg, csproj, "int8 per channel, uint8 activations (calibrated)");
+
+        var again = s.Build();
+        Assert.AreEqual(1, again.ExitCode, "a failed build fails again when rerun unchanged");
+        Assert.AreEqual(error, again.Errors.Single());
+    }
+
+    /// <summary>A little-endian float32 .npy (format 1.0) of <paramref name="shape"/>, element i being <paramref name="value"/>(i).</summary>
+    private static byte[] Npy(int[] shape, Func<int, float> value)
+    {
+        var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({string.Join(", ", shape)}), }}";
+        header = header.PadRight(((header.Length + 11 + 63) / 64 * 64) - 11) + "\n";
+        var count = shape.Aggregate(1, (a, b) => a * b);
+        using var stream = new MemoryStream();
+        using var writer = new BinaryWriter(stream);
+        writer.Write([0x93, .. "NUMPY"u8, 1, 0]);
+        writer.Write((ushort)header.Length);
+        writer.Write(System.Text.Encoding.ASCII.GetBytes(header));
+        for (var i = 0; i < count; i++)
+        {
+            writer.Write(value(i));
+        }
+
+        writer.Flush();
+        return stream.ToArray();
     }
 
     [TestMethod]

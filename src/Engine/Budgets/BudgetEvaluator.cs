@@ -68,7 +68,7 @@ public static class BudgetEvaluator
     }
 
     /// <summary>
-    /// NM1010 at the layer whose weights, quantized alone, move the outputs most, naming the three that
+    /// NM1010 at the layer whose quantization alone (weights, and calibrated activations) moves the outputs most, naming the three that
     /// do. A model without a lossy export computes what the original computes: no error to exceed.
     /// </summary>
     private static Diagnostic OutputErrorOverBudget(ModelMetrics metrics, OutputError worst, OutputErrorBudget budget)

@@ -18,7 +18,7 @@ public sealed record LayerMetrics(int Index, string Kind, SourceLocation Locatio
     /// <summary>The layers this one reads (<see cref="LayerReport.InputLayers"/>; empty: only the model's input): the report draws the graph from them.</summary>
     public IReadOnlyList<int> Inputs { get; init; } = [];
 
-    /// <summary>In a quantized export, the output error this layer's stored weights cause alone (relative to the output's magnitude); null: exact.</summary>
+    /// <summary>In a quantized export, the output error this layer's stored weights and rounded activations (int8-static) cause alone (relative to the output's magnitude); null: exact.</summary>
     public double? OutputError { get; init; }
 
     /// <summary>This layer's contribution to <paramref name="metric"/> (for peak activation: its output bytes).</summary>

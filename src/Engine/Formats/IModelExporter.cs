@@ -92,10 +92,10 @@ public sealed record ModelExport
     public IReadOnlyList<LossyWeight> LossyWeights { get; init; } = [];
 
     /// <summary>
-    /// The values (IR names) stored lossily on their way into a layer (activations quantized to 8 bits,
-    /// calibrated); empty when only weights, if anything, are.
+    /// The values stored lossily on their way into or out of a layer (activations quantized to 8 bits,
+    /// calibrated), in the order written; empty when only weights, if anything, are.
     /// </summary>
-    public IReadOnlyList<string> QuantizedActivations { get; init; } = [];
+    public IReadOnlyList<LossyActivation> QuantizedActivations { get; init; } = [];
 
     /// <summary>True when the file does not compute exactly what the model computes: its check is a measurement against a budget, not an equality.</summary>
     public bool Lossy => LossyWeights.Count > 0 || QuantizedActivations.Count > 0;
@@ -112,4 +112,22 @@ public sealed record LossyWeight(LayerOrigin Layer, string Weight, string Encodi
     /// range from the original: what a measurement swaps in to find what this weight alone costs.
     /// </summary>
     public TensorData? Stored { get; init; }
+}
+
+/// <summary>
+/// One activation an export stores lossily: IR value <paramref name="Value"/> rounded per tensor onto the
+/// uint8 grid of <paramref name="Scale"/> and <paramref name="ZeroPoint"/> (q = saturate(round_half_even(x /
+/// scale) + zero point) in 0..255, read back as (q - zero point) * scale). <paramref name="Producer"/> is the
+/// layer that writes it rounded, so that every reader reads it rounded (null: it is rounded on the way into
+/// <paramref name="Readers"/> only, every other reader reading it exact); <paramref name="Readers"/> are the
+/// quantized layers that read it rounded. What a measurement rounds to find what a layer's activations cost
+/// alone: the value counts for each of its readers (a tensor shared by a producer and a quantized reader counts
+/// for the reader), or, read by no quantized layer, for its producer.
+/// </summary>
+public sealed record LossyActivation(string Value, float Scale, byte ZeroPoint, LayerOrigin? Producer, IReadOnlyList<LayerOrigin> Readers)
+{
+    /// <summary>The layers whose contribution includes this rounding: its quantized readers, else its producer.</summary>
+    public IEnumerable<LayerOrigin> CountsFor => Readers.Count > 0 ? Readers : Producer is { } producer ? [producer] : [];
+
+    public override string ToString() => Value;
 }

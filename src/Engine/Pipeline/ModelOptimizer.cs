@@ -156,7 +156,7 @@ public static class ModelOptimizer
                 if (export.Lossy && request.Verify != VerifyMode.None)
                 {
                     clock.Next("output error per quantized layer");
-                    layerErrors = Verifier.LayerOutputErrors(model, export.LossyWeights, request.VerifyInputShape, request.EvaluationInputs);
+                    layerErrors = Verifier.LayerOutputErrors(model, export.LossyWeights, export.QuantizedActivations, request.VerifyInputShape, request.EvaluationInputs);
                 }
 
                 clock.End();

@@ -23,7 +23,7 @@ public sealed record OptimizeResult
     /// <summary>A lossy export (quantized weights) measured against the original; null otherwise or when not checked.</summary>
     public AccuracyReport? ExportAccuracy { get; init; }
 
-    /// <summary>Per source layer of a lossy export, the output error its stored weights cause alone (<see cref="Verifier.LayerOutputErrors"/>).</summary>
+    /// <summary>Per source layer of a lossy export, the output error its stored weights and its rounded activations (int8-static) cause alone (<see cref="Verifier.LayerOutputErrors"/>).</summary>
     public IReadOnlyDictionary<int, double> LayerOutputErrors { get; init; } = new Dictionary<int, double>();
 
     /// <summary>The source definition that was optimised.</summary>

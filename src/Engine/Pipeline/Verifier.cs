@@ -337,28 +337,36 @@ public static class Verifier
     }
 
     /// <summary>
-    /// Per layer whose weights an export stored lossily, the output error those weights cause alone:
-    /// the layer's weights are swapped for the values the export's runtime sees, every other weight
-    /// kept exact, and the model run on the seeded input against itself unchanged; the error is the
-    /// largest <see cref="OutputAccuracy.MaxRelativeError"/> over the outputs. One run per layer: what
-    /// an over-budget error names as the layers that contribute most. With evaluation inputs, the run is
-    /// on the first of them (one input per layer keeps the cost at one forward pass per quantized layer).
+    /// Per layer an export stored lossily, the output error its own quantization causes alone: the layer's
+    /// weights are swapped for the values the export's runtime sees, and the activations that count for it
+    /// (<see cref="Formats.LossyActivation.CountsFor"/>: its quantized inputs, and its output when no
+    /// quantized layer reads it; a value shared by a producer and a quantized reader counts for the reader)
+    /// are rounded through their calibrated scale and zero point as the export rounds them
+    /// (<see cref="ActivationRounding"/>); every other weight and activation is kept exact, and the model is
+    /// run on the seeded input against itself unchanged; the error is the largest
+    /// <see cref="OutputAccuracy.MaxRelativeError"/> over the outputs. One run per layer: what an
+    /// over-budget error names as the layers that contribute most. With evaluation inputs, the run is on the
+    /// first of them (one input per layer keeps the cost at one forward pass per quantized layer).
     /// </summary>
-    public static IReadOnlyDictionary<int, double> LayerOutputErrors(Model model, IReadOnlyList<Formats.LossyWeight> weights, Shape? inputShape = null, Evaluation.EvaluationInputs? inputs = null)
+    public static IReadOnlyDictionary<int, double> LayerOutputErrors(Model model, IReadOnlyList<Formats.LossyWeight> weights, IReadOnlyList<Formats.LossyActivation> activations, Shape? inputShape = null, Evaluation.EvaluationInputs? inputs = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(activations);
         var graph = model.Graph;
         var (name, declared) = graph.Inputs.First();
         var input = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [name] = (inputs ?? Evaluation.EvaluationInputs.Synthetic(Seed)).Load(0, inputShape ?? declared) };
         var outputs = graph.Outputs.ToArray();
         var expected = new ReferenceExecutor(graph, AsGiven).Run(input, outputs);
+        var storedWeights = weights.Where(w => w.Stored is not null).ToLookup(w => w.Layer.Index);
+        var roundedActivations = activations.SelectMany(a => a.CountsFor.Select(layer => (layer.Index, Activation: a))).ToLookup(p => p.Index, p => p.Activation);
         var errors = new Dictionary<int, double>();
-        foreach (var layer in weights.Where(w => w.Stored is not null).GroupBy(w => w.Layer.Index))
+        foreach (var layer in storedWeights.Select(g => g.Key).Union(roundedActivations.Select(g => g.Key)).Order())
         {
-            var stored = layer.ToDictionary(w => w.Weight, w => w.Stored!, StringComparer.Ordinal);
-            var actual = new ReferenceExecutor(WithWeights(graph, (weight, _) => stored.GetValueOrDefault(weight)), AsGiven).Run(input, outputs);
-            errors[layer.Key] = outputs.Max(o => OutputAccuracy.Measure(o, o, expected[o].Shape, actual[o].Data, expected[o].Data).MaxRelativeError);
+            var stored = storedWeights[layer].ToDictionary(w => w.Weight, w => w.Stored!, StringComparer.Ordinal);
+            var alone = ActivationRounding.With(WithWeights(graph, (weight, _) => stored.GetValueOrDefault(weight)), [.. roundedActivations[layer]]);
+            var actual = new ReferenceExecutor(alone, AsGiven).Run(input, outputs);
+            errors[layer] = outputs.Max(o => OutputAccuracy.Measure(o, o, expected[o].Shape, actual[o].Data, expected[o].Data).MaxRelativeError);
         }
 
         return errors;

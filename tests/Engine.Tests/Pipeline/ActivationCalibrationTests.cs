@@ -120,8 +120,19 @@ public sealed class ActivationCalibrationTests
         Assert.AreEqual("int8 per channel, uint8 activations (calibrated)", metrics.Accuracy!.Encoding);
         Assert.AreEqual(result.ExportAccuracy!.Outputs.Max(o => o.MaxRelativeError), metrics.Accuracy.Worst.MaxRelativeError);
         Assert.IsGreaterThan(0, metrics.Accuracy.Worst.MaxRelativeError, "activations and weights rounded: not exact");
-        // The per-layer contributions are the weights' alone: the second conv's 4,608 weights (the first's 432 stay float).
-        CollectionAssert.AreEqual(new[] { 1 }, result.LayerOutputErrors.Keys.ToArray());
+        // The per-layer contributions hold each layer's activations too: layer 0's weights stay float, yet x and its
+        // conv's output are rounded for it; layer 1 has its 4,608 weights and its input (layer 0's leaky output).
+        CollectionAssert.AreEqual(new[] { 0, 1 }, result.LayerOutputErrors.Keys.ToArray());
+        Assert.IsGreaterThan(0, result.LayerOutputErrors[0], "activations alone move the output");
+        var weightsOnly = ModelOptimizer.Optimize(new OptimizeRequest
+        {
+            DefinitionPath = temp.Combine("net.cfg"),
+            ExportFormat = "onnx",
+            ExportOptions = new Dictionary<string, string>(StringComparer.Ordinal) { ["quantize"] = "int8" },
+            OutputDirectory = temp.Combine("int8"),
+        });
+        CollectionAssert.AreEqual(new[] { 1 }, weightsOnly.LayerOutputErrors.Keys.ToArray());
+        Assert.AreNotEqual(weightsOnly.LayerOutputErrors[1], result.LayerOutputErrors[1], "int8-static's layer 1 rounds its input as well as its weights");
     }
 
     /// <summary>Two convs: the first's 432 weights stay float, the second's 4,608 are quantized; both convs' inputs are, and the first's output.</summary>

@@ -18,6 +18,13 @@ public sealed class Power : OpKind<PowerAttributes>
     protected override PowerAttributes Parse(AttributeReader attributes) =>
         new(attributes.Float("power", 1), attributes.Float("scale", 1), attributes.Float("shift", 0));
 
+    /// <summary>The attributes of a Power node computing <paramref name="power"/>, for a caller that inserts one (a quantized value read back, measured by the pipeline).</summary>
+    public static Attributes AttributesFor(PowerAttributes power)
+    {
+        ArgumentNullException.ThrowIfNull(power);
+        return new Attributes().Set("power", power.Power).Set("scale", power.Scale).Set("shift", power.Shift);
+    }
+
     protected override Shape[] Infer(OpContext context) => [context.Input(0)];
 
     public override OpCost Cost(OpContext context)

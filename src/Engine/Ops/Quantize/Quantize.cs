@@ -34,6 +34,13 @@ public sealed class Quantize : OpKind<QuantizeAttributes>
             : throw attributes.OutOfRange($"zero point {zeroPoint} must lie in [qmin {qmin}, qmax {qmax}], with qmin below qmax.");
     }
 
+    /// <summary>The attributes of a Quantize node computing <paramref name="quantization"/>, for a caller that inserts one (a lossy export's rounding, measured by the pipeline).</summary>
+    public static Attributes AttributesFor(QuantizeAttributes quantization)
+    {
+        ArgumentNullException.ThrowIfNull(quantization);
+        return new Attributes().Set("scale", quantization.Scale).Set("zero_point", quantization.ZeroPoint).Set("qmin", quantization.QMin).Set("qmax", quantization.QMax);
+    }
+
     protected override Shape[] Infer(OpContext context) => [context.Input(0)];
 
     public override OpCost Cost(OpContext context) =>

@@ -75,9 +75,17 @@ internal static class OnnxActivationQuantizer
     /// when the export quantizes activations, as given otherwise. A value without a measured range is a
     /// calibration that did not run on this graph: NM0383.
     /// </summary>
-    public static string Input(OnnxLoweringContext c) =>
-        c.ActivationRanges is null || c.Weight(0) is not null ? c.Input(0)
-        : c.QuantizedActivation(c.Node.Inputs[0]) ?? Pair(c, c.Node.Inputs[0], c.Input(0), into: null);
+    public static string Input(OnnxLoweringContext c)
+    {
+        if (c.ActivationRanges is null || c.Weight(0) is not null)
+        {
+            return c.Input(0);
+        }
+
+        var pair = c.QuantizedActivation(c.Node.Inputs[0]) ?? Pair(c, c.Node.Inputs[0], c.Input(0), into: null);
+        pair.Readers.Add(c.Node.Origin);
+        return pair.Dequantized;
+    }
 
     /// <summary>Where the layer's last float node writes: its ONNX output, or (its output quantized) a fresh value <see cref="Output"/> then quantizes.</summary>
     public static string? OutputInto(OnnxLoweringContext c) => QuantizesOutput(c) ? null : c.Output();
@@ -94,8 +102,12 @@ internal static class OnnxActivationQuantizer
     /// <summary>A layer's output is quantized when the ranges hold it: the calibration measures those <see cref="CalibratedValues"/> chose.</summary>
     private static bool QuantizesOutput(OnnxLoweringContext c) => c.ActivationRanges?.ContainsKey(c.Node.Outputs[0]) == true;
 
-    /// <summary>QuantizeLinear → DequantizeLinear of <paramref name="source"/> (IR value <paramref name="value"/>) with the value's calibrated encoding; recorded, so that readers reuse it.</summary>
-    private static string Pair(OnnxLoweringContext c, string value, string source, string? into)
+    /// <summary>
+    /// QuantizeLinear → DequantizeLinear of <paramref name="source"/> (IR value <paramref name="value"/>) with the value's
+    /// calibrated encoding; recorded, so that readers reuse it. Into the layer's output (<paramref name="into"/>), the
+    /// layer is its producer: every reader reads the rounded value.
+    /// </summary>
+    private static ActivationPair Pair(OnnxLoweringContext c, string value, string source, string? into)
     {
         if (!c.ActivationRanges!.TryGetValue(value, out var range))
         {
@@ -109,8 +121,9 @@ internal static class OnnxActivationQuantizer
         var zeroPointName = c.ZeroPoint(stem + "/zero_point", zeroPoint, signed: false);
         var quantized = c.Emit("QuantizeLinear", [source, scaleName, zeroPointName]);
         var dequantized = c.Emit("DequantizeLinear", [quantized, scaleName, zeroPointName], null, into);
-        c.RecordQuantizedActivation(value, dequantized);
-        return dequantized;
+        var pair = new ActivationPair(dequantized, scale, zeroPoint, into is null ? null : c.Node.Origin);
+        c.RecordQuantizedActivation(value, pair);
+        return pair;
     }
 
     /// <summary>
@@ -147,4 +160,14 @@ internal static class OnnxActivationQuantizer
 
     /// <summary>The <c>quantize</c> value of int8 weights and calibrated uint8 activations.</summary>
     public const string StaticOption = "int8-static";
+}
+
+/// <summary>
+/// One activation's QuantizeLinear → DequantizeLinear pair as written: the ONNX name its readers read, its
+/// encoding, the layer whose output it is written into (null: written on the way into a reader), and the
+/// quantized layers reading it.
+/// </summary>
+internal sealed record ActivationPair(string Dequantized, float Scale, byte ZeroPoint, LayerOrigin? Producer)
+{
+    public List<LayerOrigin> Readers { get; } = [];
 }

@@ -35,8 +35,12 @@ internal sealed class OnnxExportGraph(Graph graph, IReadOnlyDictionary<string, S
     /// <summary>Calibrated ranges of the values whose activations are quantized (int8-static); null: activations stay float.</summary>
     public IReadOnlyDictionary<string, ValueRange>? ActivationRanges { get; init; }
 
-    /// <summary>IR value → the ONNX name of its DequantizeLinear, for each activation read through a quantize / dequantize pair, in the order written.</summary>
-    public Dictionary<string, string> QuantizedActivations { get; } = new(StringComparer.Ordinal);
+    /// <summary>IR value → its quantize / dequantize pair, for each activation read through one, in the order written.</summary>
+    public Dictionary<string, ActivationPair> QuantizedActivations { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The activations written through pairs, as the export reports them (a reader counted once however many of its nodes read the value).</summary>
+    public IReadOnlyList<LossyActivation> LossyActivations() =>
+        [.. QuantizedActivations.Select(a => new LossyActivation(a.Key, a.Value.Scale, a.Value.ZeroPoint, a.Value.Producer, [.. a.Value.Readers.DistinctBy(r => r.Index)]))];
 
     /// <summary>The weights written quantized, in the order of their layers.</summary>
     public List<LossyWeight> Quantized { get; } = [];

@@ -48,7 +48,7 @@ public sealed class OnnxExportResult
     public IReadOnlyList<LossyWeight> Quantized { get; init; } = [];
 
     /// <summary>The IR values read through a QuantizeLinear → DequantizeLinear pair (<see cref="OnnxExportOptions.ActivationRanges"/>); empty when activations stay float.</summary>
-    public IReadOnlyList<string> QuantizedActivations { get; init; } = [];
+    public IReadOnlyList<LossyActivation> QuantizedActivations { get; init; } = [];
 
     /// <summary>The graph inputs.</summary>
     public IReadOnlyList<OnnxExportValue> Inputs { get; }

@@ -86,7 +86,7 @@ public static class OnnxExporter
         var outputNames = outputs.Select(o => new OnnxExportValue(o, graph.ValueName(o))).ToList();
         if (refusals.Count > 0)
         {
-            return new OnnxExportResult(options.Opset, null, null, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized, QuantizedActivations = [.. graph.QuantizedActivations.Keys] };
+            return new OnnxExportResult(options.Opset, null, null, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized, QuantizedActivations = graph.LossyActivations() };
         }
 
         var batch = source.Inputs.Values.First()[0];
@@ -97,7 +97,7 @@ public static class OnnxExporter
         }
 
         var dataPath = Save(model, onnxPath, options, graph, outputs, warnings);
-        return new OnnxExportResult(options.Opset, onnxPath, dataPath, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized, QuantizedActivations = [.. graph.QuantizedActivations.Keys] };
+        return new OnnxExportResult(options.Opset, onnxPath, dataPath, layerExports, refusals, warnings, inputNames, outputNames) { Quantized = graph.Quantized, QuantizedActivations = graph.LossyActivations() };
     }
 
     private const string DetectionOutputOp = "DetectionOutput";

@@ -26,10 +26,10 @@ internal sealed class OnnxLoweringContext(OnnxExportGraph graph, Node node)
     /// <summary>Calibrated ranges of the values whose activations the export quantizes (<see cref="OnnxActivationQuantizer"/>); null: activations stay float.</summary>
     public IReadOnlyDictionary<string, ValueRange>? ActivationRanges => graph.ActivationRanges;
 
-    /// <summary>The ONNX name of IR value <paramref name="irValue"/> already read through a quantize / dequantize pair, or null.</summary>
-    public string? QuantizedActivation(string irValue) => graph.QuantizedActivations.GetValueOrDefault(irValue);
+    /// <summary>The quantize / dequantize pair IR value <paramref name="irValue"/> is already read through, or null.</summary>
+    public ActivationPair? QuantizedActivation(string irValue) => graph.QuantizedActivations.GetValueOrDefault(irValue);
 
-    public void RecordQuantizedActivation(string irValue, string dequantized) => graph.QuantizedActivations.Add(irValue, dequantized);
+    public void RecordQuantizedActivation(string irValue, ActivationPair pair) => graph.QuantizedActivations.Add(irValue, pair);
 
     /// <summary>The ONNX nodes emitted for this IR node so far.</summary>
     public IReadOnlyList<(string Name, string OpType)> Emitted => _emitted;
