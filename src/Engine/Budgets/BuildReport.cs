@@ -95,7 +95,8 @@ public sealed record BuildReport(ModelMetrics Metrics, IReadOnlyList<BudgetMargi
                     o.Top1Agreement is { } top1 ? BudgetMargin.Percent(top1) : "-",
                 })],
                 i => i >= 1);
-            sb.Append("\nErrors are relative to the output's magnitude (max |original|), measured on a seeded input; a layer's \"error alone\" below is the output error with only that layer quantized: its weights, and with calibrated activations (int8-static) its input and output rounded.\n");
+            sb.Append("\nErrors are relative to the output's magnitude (max |original|), measured on ").Append(accuracy.MeasuredOn)
+                .Append("; a layer's \"error alone\" below is the output error with only that layer quantized (its weights, and with calibrated activations (int8-static) its input and output rounded), on the first of them.\n");
         }
 
         sb.Append("\n## Totals\n\n");

@@ -45,6 +45,9 @@ public sealed record OutputError(string Output, double MaxRelativeError, double 
 /// <summary>What a lossy export costs in accuracy, measured when it was written (<c>MaxOutputError</c> is checked against it).</summary>
 public sealed record ModelAccuracy(string Encoding, IReadOnlyList<OutputError> Outputs)
 {
+    /// <summary>What the errors were measured on: the user's evaluation inputs, or the seeded one.</summary>
+    public string MeasuredOn { get; init; } = Evaluation.EvaluationInputs.SyntheticDescription;
+
     /// <summary>The worst output's max relative error.</summary>
     public OutputError Worst => Outputs.MaxBy(o => o.MaxRelativeError)!;
 }
@@ -226,6 +229,7 @@ public sealed record ModelMetrics
             root["accuracy"] = new JsonObject
             {
                 ["encoding"] = accuracy.Encoding,
+                ["measuredOn"] = accuracy.MeasuredOn,
                 ["outputs"] = new JsonArray([.. accuracy.Outputs.Select(o => (JsonNode?)new JsonObject
                 {
                     ["output"] = o.Output,
@@ -298,6 +302,9 @@ public sealed record ModelMetrics
                         o["maxRelativeError"]!.GetValue<double>(),
                         o["meanRelativeError"]!.GetValue<double>(),
                         o["top1Agreement"]?.GetValue<double>()))])
+                {
+                    MeasuredOn = accuracy["measuredOn"]?.GetValue<string>() ?? Evaluation.EvaluationInputs.SyntheticDescription,
+                }
                 : null,
         };
     }

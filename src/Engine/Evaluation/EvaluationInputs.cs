@@ -95,7 +95,10 @@ public sealed class EvaluationInputs
     }
 
     /// <summary>"seeded synthetic input" or "12 files in data/ (3 other files skipped)".</summary>
-    public string Describe() => IsSynthetic ? "1 seeded synthetic input"
+    /// <summary>What <see cref="Describe"/> says of the seeded synthetic input.</summary>
+    public const string SyntheticDescription = "1 seeded synthetic input";
+
+    public string Describe() => IsSynthetic ? SyntheticDescription
         : $"{Files.Count} input file(s) in {Path.GetDirectoryName(Files[0])}{(Skipped > 0 ? $" ({Skipped} other file(s) skipped)" : string.Empty)}";
 
     private static bool IsInput(string path)

@@ -144,7 +144,7 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
     public double? MinTop1Agreement { get; init; }
 
     /// <summary>What was measured on ("1 seeded synthetic input", "50 input files in data/").</summary>
-    public string MeasuredOn { get; init; } = "1 seeded synthetic input";
+    public string MeasuredOn { get; init; } = Evaluation.EvaluationInputs.SyntheticDescription;
 
     /// <summary>The box agreement of each detection head (SSD DetectionOutput) whose boxes the measured outputs determine.</summary>
     public IReadOnlyList<Evaluation.BoxAgreement> Detections { get; init; } = [];
@@ -180,7 +180,14 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
     /// <summary>The weights that moved most (RMS error relative to their RMS), at most <paramref name="count"/>.</summary>
     public IEnumerable<LossyWeight> MostMoved(int count = 3) => Weights.OrderByDescending(w => w.RelativeError).Take(count);
 
-    public void ThrowIfOverBudget(SourceLocation where)
+    /// <param name="where">Where the error is when no layer is named (the model file).</param>
+    /// <param name="contributions">
+    /// Measures each quantized layer's output error alone (<see cref="Verifier.LayerContributions"/>),
+    /// called only when the output error is over the budget: the error is then located at the layer that
+    /// contributes most and names the three that do, as the build's does. Null: the weights that moved
+    /// most are named instead (a runtime's check, where the exported model is not at hand).
+    /// </param>
+    public void ThrowIfOverBudget(SourceLocation where, Func<IReadOnlyList<LayerContribution>>? contributions = null)
     {
         if (Passed)
         {
@@ -194,9 +201,24 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
         }
 
         var over = Outputs.Where(o => o.MaxRelativeError > MaxOutputError!.Value).Select(o => o.ToString());
+        var exceeds = $"the quantized export's output error exceeds MaxOutputError={OutputAccuracy.Percent(MaxOutputError!.Value)}: {string.Join("; ", over)}.";
+        var top = contributions?.Invoke().Take(3).ToList() ?? [];
+        if (top.Count > 0)
+        {
+            throw DiagnosticCodes.OutputErrorBudgetExceeded.Exception(top[0].Layer.Location.HasLine ? top[0].Layer.Location : where,
+                $"{exceeds} Layers contributing most (each quantized alone): {string.Join("; ", top.Select(c => $"{c.Describe()}: {OutputAccuracy.Percent(c.OutputError)}"))}.");
+        }
+
         var layers = MostMoved().Select(w => string.Create(CultureInfo.InvariantCulture,
             $"layer {w.Layer.Index} [{w.Layer.Kind}] '{w.Layer.Name}' ({w.Encoding}, weight RMS error {OutputAccuracy.Percent(w.RelativeError)} of their RMS)"));
-        throw DiagnosticCodes.OutputErrorBudgetExceeded.Exception(where,
-            $"the quantized export's output error exceeds MaxOutputError={OutputAccuracy.Percent(MaxOutputError!.Value)}: {string.Join("; ", over)}. Layers whose weights moved most: {string.Join("; ", layers)}.");
+        throw DiagnosticCodes.OutputErrorBudgetExceeded.Exception(where, $"{exceeds} Layers whose weights moved most: {string.Join("; ", layers)}.");
     }
+}
+
+/// <summary>One quantized layer's output error when it alone is quantized (weights, and calibrated activations), largest first.</summary>
+public sealed record LayerContribution(LayerOrigin Layer, double OutputError)
+{
+    /// <summary><c>layer 10 [convolutional] 'conv_10' line 92</c> (no line where the file has none).</summary>
+    public string Describe() =>
+        $"layer {Layer.Index} [{Layer.Kind}]{(Layer.Name.Length > 0 ? $" '{Layer.Name}'" : string.Empty)}{(Layer.Location.HasLine ? $" line {Layer.Location.Line}" : string.Empty)}";
 }

@@ -59,7 +59,7 @@ internal static class ExportStep
         if (export.Lossy)
         {
             var accuracy = Verifier.MeasureRuntime(readOriginal(), readBack, export.InputName, export.Outputs, export.LossyWeights, lossy.MaxOutputError, verifyInputShape, lossy.Inputs, lossy.MinTop1Agreement);
-            accuracy.ThrowIfOverBudget(where);
+            accuracy.ThrowIfOverBudget(where, () => Verifier.LayerContributions(model, export.LossyWeights, export.QuantizedActivations, verifyInputShape, lossy.Inputs));
             return new ExportStepResult(export, exported, null, accuracy, null);
         }
 

@@ -115,7 +115,10 @@ public sealed record OptimizeResult
             Accuracy = accuracy is null ? null : new ModelAccuracy(
                 string.Join(", ", export.LossyWeights.Select(w => w.Encoding).Distinct(StringComparer.Ordinal)
                     .Concat(export.QuantizedActivations.Count > 0 ? ["uint8 activations (calibrated)"] : [])),
-                [.. accuracy.Outputs.Select(o => new OutputError(o.Output, o.MaxRelativeError, o.MeanRelativeError, o.Top1Agreement))]),
+                [.. accuracy.Outputs.Select(o => new OutputError(o.Output, o.MaxRelativeError, o.MeanRelativeError, o.Top1Agreement))])
+            {
+                MeasuredOn = accuracy.MeasuredOn,
+            },
         };
     }
 }

@@ -337,6 +337,26 @@ public static class Verifier
     }
 
     /// <summary>
+    /// <see cref="LayerOutputErrors"/> with each layer's origin, the layers that contribute something,
+    /// largest first: what an over-budget error names.
+    /// </summary>
+    public static IReadOnlyList<LayerContribution> LayerContributions(Model model, IReadOnlyList<Formats.LossyWeight> weights, IReadOnlyList<Formats.LossyActivation> activations, Shape? inputShape = null, Evaluation.EvaluationInputs? inputs = null)
+    {
+        var errors = LayerOutputErrors(model, weights, activations, inputShape, inputs);
+        var origins = new Dictionary<int, LayerOrigin>();
+        foreach (var node in model.Graph.Nodes)
+        {
+            origins.TryAdd(node.Origin.Index, node.Origin);
+        }
+
+        return [.. errors
+            .Where(e => e.Value > 0 && origins.ContainsKey(e.Key))
+            .OrderByDescending(e => e.Value)
+            .ThenBy(e => e.Key)
+            .Select(e => new LayerContribution(origins[e.Key], e.Value))];
+    }
+
+    /// <summary>
     /// Per layer an export stored lossily, the output error its own quantization causes alone: the layer's
     /// weights are swapped for the values the export's runtime sees, and the activations that count for it
     /// (<see cref="Formats.LossyActivation.CountsFor"/>: its quantized inputs, and its output when no

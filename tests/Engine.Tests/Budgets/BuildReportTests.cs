@@ -89,4 +89,16 @@ public sealed class BuildReportTests
         Assert.Contains("## Changes against the baseline\n\n" + BaselineChanges.NoLayersNote, old);
         Assert.DoesNotContain("## Changes against the baseline", new BuildReport(s_metrics, [], null, []).Markdown());
     }
+
+    [TestMethod]
+    public void The_accuracy_section_says_what_the_errors_were_measured_on_and_keeps_it_through_the_metrics_file()
+    {
+        var accuracy = new ModelAccuracy("int8 (per-channel asymmetric)", [new OutputError("out", 0.0123, 0.004, null)]) { MeasuredOn = "3 input file(s) in /data/calibration" };
+        var metrics = ModelMetrics.Parse((s_metrics with { Accuracy = accuracy }).ToJson());
+
+        var markdown = new BuildReport(metrics, [], null, []).Markdown();
+
+        Assert.Contains("measured on 3 input file(s) in /data/calibration;", markdown);
+        Assert.Contains("measured on 1 seeded synthetic input;", new BuildReport(s_metrics with { Accuracy = accuracy with { MeasuredOn = NeuralBuild.Engine.Evaluation.EvaluationInputs.SyntheticDescription } }, [], null, []).Markdown());
+    }
 }

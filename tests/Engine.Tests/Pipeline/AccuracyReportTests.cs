@@ -57,6 +57,34 @@ public sealed class AccuracyReportTests
     }
 
     [TestMethod]
+    public void Given_measured_contributions_NM1010_is_at_the_layer_that_contributes_most_and_names_three_and_they_are_measured_only_when_over()
+    {
+        var output = OutputAccuracy.Measure("read back output 'prob'", "prob", new Shape(1, 2), [1.03f, 0], [1, 0]);
+        var cfg = "/m/net.cfg";
+        LayerContribution[] measured =
+        [
+            new(new LayerOrigin(7, "connected", "fc", new SourceLocation(cfg, 40, 1)), 0.021),
+            new(new LayerOrigin(1, "convolutional", "conv1", new SourceLocation(cfg, 9, 1)), 0.004),
+            new(new LayerOrigin(3, "convolutional", "conv3", new SourceLocation(cfg, 20, 1)), 0.002),
+            new(new LayerOrigin(5, "convolutional", "conv5", new SourceLocation(cfg, 30, 1)), 0.001),
+        ];
+        var calls = 0;
+        IReadOnlyList<LayerContribution> Measure()
+        {
+            calls++;
+            return measured;
+        }
+
+        new AccuracyReport([output], 0.05, []).ThrowIfOverBudget(new SourceLocation(cfg), Measure);
+        Assert.AreEqual(0, calls, "within the budget nothing is measured");
+
+        var error = DiagnosticAssert.Throws(DiagnosticCodes.OutputErrorBudgetExceeded, () => new AccuracyReport([output], 0.02, []).ThrowIfOverBudget(new SourceLocation(cfg), Measure));
+        Assert.AreEqual(1, calls);
+        Assert.AreEqual(40, error.Location.Line);
+        StringAssert.Contains(error.Message, "Layers contributing most (each quantized alone): layer 7 [connected] 'fc' line 40: 2.1%; layer 1 [convolutional] 'conv1' line 9: 0.4%; layer 3 [convolutional] 'conv3' line 20: 0.2%.");
+    }
+
+    [TestMethod]
     [DataRow("2%", 0.02)]
     [DataRow("0.5%", 0.005)]
     public void A_budget_is_a_percentage(string text, double fraction) =>

@@ -71,7 +71,13 @@ public sealed partial class ConvertQuantizeTests
 
         Assert.AreEqual(2, run.ExitCode, run.ToString());
         StringAssert.Contains(run.Stderr, "error NM1010: the quantized export's output error exceeds MaxOutputError=0.0001%");
-        StringAssert.Contains(run.Stderr, "Layers whose weights moved most: layer ");
+        StringAssert.Contains(run.Stderr, "Layers contributing most (each quantized alone): layer ");
+        // Located at the layer that contributes most: a [convolutional] section header of the cfg, the first layer named.
+        var located = System.Text.RegularExpressions.Regex.Match(run.Stderr, @"yolov3-tiny\.cfg\((\d+),1\): error NM1010");
+        Assert.IsTrue(located.Success, run.Stderr);
+        var line = int.Parse(located.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.AreEqual("[convolutional]", File.ReadAllLines(Path.Combine(temp.Path, cfg))[line - 1].Trim());
+        StringAssert.Contains(run.Stderr, $" line {line}: ");
         Assert.IsFalse(File.Exists(Path.Combine(temp.Path, "out", "yolov3-tiny.onnx")));
     }
 
