@@ -218,7 +218,9 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
 /// <summary>One quantized layer's output error when it alone is quantized (weights, and calibrated activations), largest first.</summary>
 public sealed record LayerContribution(LayerOrigin Layer, double OutputError)
 {
-    /// <summary><c>layer 10 [convolutional] 'conv_10' line 92</c> (no line where the file has none).</summary>
+    /// <summary><c>layer 15 [convolutional] line 123</c>; where the file has no lines (ONNX), <c>layer 0 [Conv] 'conv1'</c>: as the build's report names layers.</summary>
     public string Describe() =>
-        $"layer {Layer.Index} [{Layer.Kind}]{(Layer.Name.Length > 0 ? $" '{Layer.Name}'" : string.Empty)}{(Layer.Location.HasLine ? $" line {Layer.Location.Line}" : string.Empty)}";
+        Layer.Location.HasLine ? $"layer {Layer.Index} [{Layer.Kind}] line {Layer.Location.Line}"
+        : Layer.Name.Length > 0 ? $"layer {Layer.Index} [{Layer.Kind}] '{Layer.Name}'"
+        : $"layer {Layer.Index} [{Layer.Kind}]";
 }
