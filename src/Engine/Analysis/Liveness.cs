@@ -11,7 +11,8 @@ namespace NeuralBuild.Engine.Analysis;
 /// </summary>
 public sealed class Liveness
 {
-    private readonly Dictionary<string, Reads> _reads;
+    private readonly Dictionary<string, int> _lastRead;
+    private readonly Dictionary<string, int> _readers;
     private readonly HashSet<string> _kept;
 
     /// <param name="readsPerStep">The values each step reads, in run order (empty names: omitted optional inputs).</param>
@@ -21,8 +22,12 @@ public sealed class Liveness
         ArgumentNullException.ThrowIfNull(readsPerStep);
         ArgumentNullException.ThrowIfNull(kept);
         _kept = new HashSet<string>(kept, StringComparer.Ordinal);
-        // About one value per step: sized once rather than grown (resizing was most of what the analysis allocated here).
-        _reads = new Dictionary<string, Reads>(readsPerStep.TryGetNonEnumeratedCount(out var steps) ? steps : 0, StringComparer.Ordinal);
+        // About one value per step: sized once rather than grown (resizing was most of what the
+        // analysis allocated here). Two int dictionaries, not one of a struct: that instantiation would
+        // be JIT-compiled on every first read, the int one is compiled for other uses anyway.
+        var capacity = readsPerStep.TryGetNonEnumeratedCount(out var steps) ? steps : 0;
+        _lastRead = new Dictionary<string, int>(capacity, StringComparer.Ordinal);
+        _readers = new Dictionary<string, int>(capacity, StringComparer.Ordinal);
         var step = 0;
         foreach (var reads in readsPerStep)
         {
@@ -30,8 +35,8 @@ public sealed class Liveness
             {
                 if (value.Length > 0)
                 {
-                    ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_reads, value, out _);
-                    entry = new Reads(step, entry.Count + 1);
+                    _lastRead[value] = step;
+                    CollectionsMarshal.GetValueRefOrAddDefault(_readers, value, out _)++;
                 }
             }
 
@@ -51,10 +56,10 @@ public sealed class Liveness
     public bool IsKept(string value) => _kept.Contains(value);
 
     /// <summary>The last step that reads <paramref name="value"/>, or -1 when no step does.</summary>
-    public int LastRead(string value) => _reads.TryGetValue(value, out var reads) ? reads.Last : -1;
+    public int LastRead(string value) => _lastRead.GetValueOrDefault(value, -1);
 
     /// <summary>How many reads of <paramref name="value"/> the steps make (a step reading it twice counts twice).</summary>
-    public int Readers(string value) => _reads.TryGetValue(value, out var reads) ? reads.Count : 0;
+    public int Readers(string value) => _readers.GetValueOrDefault(value);
 
     /// <summary>
     /// The last step at which <paramref name="value"/>, written at step <paramref name="written"/>,
@@ -65,7 +70,4 @@ public sealed class Liveness
 
     /// <summary>True when nothing after step <paramref name="step"/> reads <paramref name="value"/>.</summary>
     public bool IsDeadAfter(string value, int step) => !IsKept(value) && LastRead(value) <= step;
-
-    /// <summary>The last step that reads a value, and how many reads the steps make of it.</summary>
-    private readonly record struct Reads(int Last, int Count);
 }
