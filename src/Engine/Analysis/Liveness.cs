@@ -11,8 +11,11 @@ namespace NeuralBuild.Engine.Analysis;
 /// </summary>
 public sealed class Liveness
 {
-    private readonly Dictionary<string, int> _lastRead;
-    private readonly Dictionary<string, int> _readers;
+    // Per value read, its slot in the two lists: one int dictionary and int lists, rather than a
+    // dictionary of a struct (an instantiation every first read would JIT-compile) or two dictionaries.
+    private readonly Dictionary<string, int> _slot;
+    private readonly List<int> _lastRead;
+    private readonly List<int> _readers;
     private readonly HashSet<string> _kept;
 
     /// <param name="readsPerStep">The values each step reads, in run order (empty names: omitted optional inputs).</param>
@@ -22,12 +25,11 @@ public sealed class Liveness
         ArgumentNullException.ThrowIfNull(readsPerStep);
         ArgumentNullException.ThrowIfNull(kept);
         _kept = new HashSet<string>(kept, StringComparer.Ordinal);
-        // About one value per step: sized once rather than grown (resizing was most of what the
-        // analysis allocated here). Two int dictionaries, not one of a struct: that instantiation would
-        // be JIT-compiled on every first read, the int one is compiled for other uses anyway.
+        // About one value per step: sized once rather than grown (resizing was most of what the analysis allocated here).
         var capacity = readsPerStep.TryGetNonEnumeratedCount(out var steps) ? steps : 0;
-        _lastRead = new Dictionary<string, int>(capacity, StringComparer.Ordinal);
-        _readers = new Dictionary<string, int>(capacity, StringComparer.Ordinal);
+        _slot = new Dictionary<string, int>(capacity, StringComparer.Ordinal);
+        _lastRead = new List<int>(capacity);
+        _readers = new List<int>(capacity);
         var step = 0;
         foreach (var reads in readsPerStep)
         {
@@ -35,8 +37,16 @@ public sealed class Liveness
             {
                 if (value.Length > 0)
                 {
-                    _lastRead[value] = step;
-                    CollectionsMarshal.GetValueRefOrAddDefault(_readers, value, out _)++;
+                    ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_slot, value, out var known);
+                    if (!known)
+                    {
+                        slot = _lastRead.Count;
+                        _lastRead.Add(0);
+                        _readers.Add(0);
+                    }
+
+                    _lastRead[slot] = step;
+                    _readers[slot]++;
                 }
             }
 
@@ -56,10 +66,10 @@ public sealed class Liveness
     public bool IsKept(string value) => _kept.Contains(value);
 
     /// <summary>The last step that reads <paramref name="value"/>, or -1 when no step does.</summary>
-    public int LastRead(string value) => _lastRead.GetValueOrDefault(value, -1);
+    public int LastRead(string value) => _slot.TryGetValue(value, out var slot) ? _lastRead[slot] : -1;
 
     /// <summary>How many reads of <paramref name="value"/> the steps make (a step reading it twice counts twice).</summary>
-    public int Readers(string value) => _readers.GetValueOrDefault(value);
+    public int Readers(string value) => _slot.TryGetValue(value, out var slot) ? _readers[slot] : 0;
 
     /// <summary>
     /// The last step at which <paramref name="value"/>, written at step <paramref name="written"/>,
