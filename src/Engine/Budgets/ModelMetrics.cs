@@ -33,10 +33,7 @@ public sealed record LayerMetrics(int Index, string Kind, SourceLocation Locatio
     };
 
     /// <summary><c>layer 13 [convolutional] line 113</c>; where the file has no lines (ONNX), <c>layer 0 [Conv] 'conv1'</c>.</summary>
-    public string Describe() =>
-        Location.HasLine ? $"layer {Index} [{Kind}] line {Location.Line}"
-        : Name.Length > 0 ? $"layer {Index} [{Kind}] '{Name}'"
-        : $"layer {Index} [{Kind}]";
+    public string Describe() => Ir.LayerOrigin.Describe(Index, Kind, Name, Location);
 }
 
 /// <summary>One output of a lossy (quantized) export against the original: max and mean error relative to the output's magnitude, top-1 agreement for a classifier.</summary>

@@ -16,4 +16,13 @@ public sealed record LayerOrigin(int Index, string Kind, string Name, SourceLoca
     /// remove or re-parameterise one of its nodes alone; its <c>WriterContract</c> says so.
     /// </summary>
     public bool Lowered { get; init; }
+
+    /// <summary><c>layer 13 [convolutional] line 113</c>; where the file has no lines (ONNX), <c>layer 0 [Conv] 'conv1'</c>.</summary>
+    public string Describe() => Describe(Index, Kind, Name, Location);
+
+    /// <summary>How messages and reports name a layer (<see cref="Describe()"/>), for figures kept apart from their origin.</summary>
+    public static string Describe(int index, string kind, string name, SourceLocation location) =>
+        location.HasLine ? $"layer {index} [{kind}] line {location.Line}"
+        : name.Length > 0 ? $"layer {index} [{kind}] '{name}'"
+        : $"layer {index} [{kind}]";
 }

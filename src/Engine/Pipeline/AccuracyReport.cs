@@ -206,7 +206,7 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
         if (top.Count > 0)
         {
             throw DiagnosticCodes.OutputErrorBudgetExceeded.Exception(top[0].Layer.Location.HasLine ? top[0].Layer.Location : where,
-                $"{exceeds} Layers contributing most (each quantized alone): {string.Join("; ", top.Select(c => $"{c.Describe()}: {OutputAccuracy.Percent(c.OutputError)}"))}.");
+                $"{exceeds} Layers contributing most (each quantized alone): {string.Join("; ", top.Select(c => $"{c.Layer.Describe()}: {OutputAccuracy.Percent(c.OutputError)}"))}.");
         }
 
         var layers = MostMoved().Select(w => string.Create(CultureInfo.InvariantCulture,
@@ -216,11 +216,4 @@ public sealed record AccuracyReport(IReadOnlyList<OutputAccuracy> Outputs, doubl
 }
 
 /// <summary>One quantized layer's output error when it alone is quantized (weights, and calibrated activations), largest first.</summary>
-public sealed record LayerContribution(LayerOrigin Layer, double OutputError)
-{
-    /// <summary><c>layer 15 [convolutional] line 123</c>; where the file has no lines (ONNX), <c>layer 0 [Conv] 'conv1'</c>: as the build's report names layers.</summary>
-    public string Describe() =>
-        Layer.Location.HasLine ? $"layer {Layer.Index} [{Layer.Kind}] line {Layer.Location.Line}"
-        : Layer.Name.Length > 0 ? $"layer {Layer.Index} [{Layer.Kind}] '{Layer.Name}'"
-        : $"layer {Layer.Index} [{Layer.Kind}]";
-}
+public sealed record LayerContribution(LayerOrigin Layer, double OutputError);
